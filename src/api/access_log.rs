@@ -1,0 +1,80 @@
+//! One log line per request, written when the response body ends (or the client goes away),
+//! so that a stream's line carries the bytes really sent and its whole duration.
+
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use std::time::Instant;
+
+use axum::body::Body;
+use axum::extract::Request;
+use axum::middleware::Next;
+use axum::response::Response;
+use bytes::Bytes;
+use http_body::{Frame, SizeHint};
+
+pub async fn log_requests(request: Request, next: Next) -> Response {
+    let started = Instant::now();
+    let method = request.method().clone();
+    // Stream tokens are bearer secrets: keep them out of logs.
+    let path = match request.uri().path() {
+        p if p.starts_with("/stream/") => "/stream/…".to_owned(),
+        p => p.to_owned(),
+    };
+    let response = next.run(request).await;
+    let status = response.status().as_u16();
+    response.map(|inner| {
+        Body::new(LoggedBody { inner, bytes: 0, finished: false, started, method: method.to_string(), path, status })
+    })
+}
+
+struct LoggedBody {
+    inner: Body,
+    bytes: u64,
+    finished: bool,
+    started: Instant,
+    method: String,
+    path: String,
+    status: u16,
+}
+
+impl http_body::Body for LoggedBody {
+    type Data = Bytes;
+    type Error = axum::Error;
+
+    fn poll_frame(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Result<Frame<Bytes>, axum::Error>>> {
+        let polled = Pin::new(&mut self.inner).poll_frame(cx);
+        match &polled {
+            Poll::Ready(Some(Ok(frame))) => {
+                if let Some(data) = frame.data_ref() {
+                    self.bytes += data.len() as u64;
+                }
+            }
+            Poll::Ready(None) => self.finished = true,
+            _ => {}
+        }
+        polled
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.inner.size_hint()
+    }
+}
+
+impl Drop for LoggedBody {
+    fn drop(&mut self) {
+        let complete = self.finished || http_body::Body::is_end_stream(&self.inner);
+        tracing::info!(
+            method = %self.method,
+            path = %self.path,
+            status = self.status,
+            bytes = self.bytes,
+            ms = format_args!("{:.2}", self.started.elapsed().as_secs_f64() * 1000.0),
+            complete,
+            "request"
+        );
+    }
+}

@@ -1,0 +1,46 @@
+//! Extractors whose rejections are our JSON errors (axum's own answer in plain text).
+
+use axum::extract::rejection::{PathRejection, QueryRejection};
+use axum::extract::{FromRequestParts, Path, Query};
+
+use crate::error::Error;
+
+#[derive(FromRequestParts)]
+#[from_request(via(Query), rejection(Error))]
+pub struct ApiQuery<T>(pub T);
+
+#[derive(FromRequestParts)]
+#[from_request(via(Path), rejection(Error))]
+pub struct ApiPath<T>(pub T);
+
+impl From<QueryRejection> for Error {
+    fn from(rejection: QueryRejection) -> Self {
+        Error::BadRequest(rejection.body_text())
+    }
+}
+
+impl From<PathRejection> for Error {
+    fn from(rejection: PathRejection) -> Self {
+        Error::BadRequest(rejection.body_text())
+    }
+}
+
+/// `value` (or `default`) if it lies in `min..=max`, else a 400 naming the parameter.
+pub fn bounded(name: &str, value: Option<u32>, default: u32, min: u32, max: u32) -> Result<u32, Error> {
+    let v = value.unwrap_or(default);
+    if (min..=max).contains(&v) {
+        Ok(v)
+    } else {
+        Err(Error::BadRequest(format!("{name} must be between {min} and {max} (got {v})")))
+    }
+}
+
+/// Ids are short and URL-safe; anything else is a bad request, not an unknown id.
+pub fn check_id(kind: &str, id: &str) -> Result<(), Error> {
+    let ok = !id.is_empty() && id.len() <= 128 && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+    if ok {
+        Ok(())
+    } else {
+        Err(Error::BadRequest(format!("malformed {kind} id")))
+    }
+}

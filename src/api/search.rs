@@ -1,0 +1,78 @@
+//! `/api/v1/search` and `/api/v1/suggest`.
+
+use axum::extract::State;
+use axum::Json;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use super::extract::{bounded, ApiQuery};
+use super::AppState;
+use crate::catalog::{Suggestion, Track};
+use crate::error::{Error, ErrorBody};
+
+const MAX_QUERY: usize = 200;
+
+#[derive(Deserialize, IntoParams)]
+pub struct SearchParams {
+    /// What to look for: words matched as prefixes against title, artist, album and genre,
+    /// case- and diacritic-insensitively.
+    q: Option<String>,
+    /// 1 to 100, default 20.
+    limit: Option<u32>,
+    /// 0 to 10000, default 0.
+    offset: Option<u32>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct SearchResults {
+    pub query: String,
+    /// Matches in all, beyond this page.
+    pub total: u64,
+    pub limit: u32,
+    pub offset: u32,
+    pub tracks: Vec<Track>,
+}
+
+fn required_query(q: Option<String>) -> Result<String, Error> {
+    let q = q.map(|q| q.trim().to_owned()).unwrap_or_default();
+    if q.is_empty() {
+        return Err(Error::BadRequest("q is required".into()));
+    }
+    if q.chars().count() > MAX_QUERY {
+        return Err(Error::BadRequest(format!("q is longer than {MAX_QUERY} characters")));
+    }
+    Ok(q)
+}
+
+#[utoipa::path(get, path = "/api/v1/search", tag = "search", params(SearchParams),
+    responses((status = 200, body = SearchResults), (status = 400, body = ErrorBody)))]
+pub async fn search(State(state): State<AppState>, ApiQuery(params): ApiQuery<SearchParams>) -> Result<Json<SearchResults>, Error> {
+    let query = required_query(params.q)?;
+    let limit = bounded("limit", params.limit, 20, 1, 100)?;
+    let offset = bounded("offset", params.offset, 0, 0, 10_000)?;
+    let page = state.catalog.search(query.clone(), limit, offset).await?;
+    Ok(Json(SearchResults { query, total: page.total, limit, offset, tracks: page.tracks }))
+}
+
+#[derive(Deserialize, IntoParams)]
+pub struct SuggestParams {
+    /// The prefix typed so far.
+    q: Option<String>,
+    /// 1 to 20, default 10.
+    limit: Option<u32>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Suggestions {
+    pub query: String,
+    pub suggestions: Vec<Suggestion>,
+}
+
+#[utoipa::path(get, path = "/api/v1/suggest", tag = "search", params(SuggestParams),
+    responses((status = 200, body = Suggestions), (status = 400, body = ErrorBody)))]
+pub async fn suggest(State(state): State<AppState>, ApiQuery(params): ApiQuery<SuggestParams>) -> Result<Json<Suggestions>, Error> {
+    let query = required_query(params.q)?;
+    let limit = bounded("limit", params.limit, 10, 1, 20)?;
+    let suggestions = state.catalog.suggest(query.clone(), limit as usize).await?;
+    Ok(Json(Suggestions { query, suggestions }))
+}

@@ -1,0 +1,45 @@
+//! `/stream/<token>`: verify the token, resolve the track, serve its bytes.
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use axum::extract::State;
+use axum::http::{HeaderMap, Method};
+use axum::response::Response;
+
+use super::extract::ApiPath;
+use super::AppState;
+use crate::error::{Error, ErrorBody};
+use crate::resolve::Playable;
+use crate::stream::token::{self, TokenError};
+use crate::stream::local;
+
+#[utoipa::path(get, path = "/stream/{token}", tag = "stream",
+    params(("token" = String, Path, description = "Token from a stream_url")),
+    responses(
+        (status = 200, description = "The whole media file", content_type = "audio/*"),
+        (status = 206, description = "The byte range asked for"),
+        (status = 304, description = "Not modified"),
+        (status = 403, body = ErrorBody, description = "Forged or expired token"),
+        (status = 404, body = ErrorBody, description = "Unknown token or track"),
+        (status = 416, description = "Range not satisfiable")))]
+pub async fn stream(
+    State(state): State<AppState>,
+    method: Method,
+    headers: HeaderMap,
+    ApiPath(raw): ApiPath<String>,
+) -> Result<Response, Error> {
+    let now = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
+    let claims = token::verify(&state.key, &raw, now).map_err(|e| match e {
+        TokenError::Malformed => Error::UnknownToken,
+        TokenError::Forged => Error::ForgedToken,
+        TokenError::Expired => Error::ExpiredToken,
+    })?;
+    match state.resolver.resolve(&claims.track_id).await? {
+        Playable::LocalFile { path, mime } => match local::serve_file(&method, &headers, &path, &mime).await {
+            Ok(response) => Ok(response),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(Error::MediaGone(claims.track_id)),
+            Err(e) => Err(Error::Internal(anyhow::Error::new(e).context("serving a library file"))),
+        },
+    }
+}
+

@@ -1,0 +1,155 @@
+//! The SQLite file behind the catalog: schema, pragmas, and a small pool of read connections
+//! so that searches never wait behind a scan (WAL lets readers run beside the one writer).
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use anyhow::Context;
+use rusqlite::functions::FunctionFlags;
+use rusqlite::Connection;
+
+const SCHEMA: &str = r#"
+CREATE TABLE IF NOT EXISTS tracks (
+    id           TEXT PRIMARY KEY,
+    source       TEXT NOT NULL,          -- 'local'
+    path         TEXT UNIQUE,            -- local files: absolute path
+    title        TEXT NOT NULL,
+    artist       TEXT,
+    album        TEXT,
+    album_artist TEXT,
+    track_no     INTEGER,
+    disc_no      INTEGER,
+    year         INTEGER,
+    genre        TEXT,
+    duration_ms  INTEGER,
+    codec        TEXT,
+    mime         TEXT NOT NULL,
+    bitrate      INTEGER,
+    sample_rate  INTEGER,
+    channels     INTEGER,
+    file_size    INTEGER NOT NULL,
+    mtime_ns     INTEGER NOT NULL,
+    added_at     INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS tracks_artist ON tracks(artist);
+CREATE INDEX IF NOT EXISTS tracks_album ON tracks(album);
+CREATE INDEX IF NOT EXISTS tracks_genre ON tracks(genre);
+CREATE INDEX IF NOT EXISTS tracks_added ON tracks(added_at);
+
+CREATE VIRTUAL TABLE IF NOT EXISTS tracks_fts USING fts5(
+    title, artist, album, album_artist, genre,
+    content = 'tracks', content_rowid = 'rowid',
+    tokenize = 'unicode61 remove_diacritics 2',
+    prefix = '1 2 3'
+);
+CREATE TRIGGER IF NOT EXISTS tracks_ai AFTER INSERT ON tracks BEGIN
+    INSERT INTO tracks_fts(rowid, title, artist, album, album_artist, genre)
+    VALUES (new.rowid, new.title, new.artist, new.album, new.album_artist, new.genre);
+END;
+CREATE TRIGGER IF NOT EXISTS tracks_ad AFTER DELETE ON tracks BEGIN
+    INSERT INTO tracks_fts(tracks_fts, rowid, title, artist, album, album_artist, genre)
+    VALUES ('delete', old.rowid, old.title, old.artist, old.album, old.album_artist, old.genre);
+END;
+CREATE TRIGGER IF NOT EXISTS tracks_au AFTER UPDATE ON tracks BEGIN
+    INSERT INTO tracks_fts(tracks_fts, rowid, title, artist, album, album_artist, genre)
+    VALUES ('delete', old.rowid, old.title, old.artist, old.album, old.album_artist, old.genre);
+    INSERT INTO tracks_fts(rowid, title, artist, album, album_artist, genre)
+    VALUES (new.rowid, new.title, new.artist, new.album, new.album_artist, new.genre);
+END;
+
+-- Files the scanner could not read, remembered so an unchanged rescan does not retry them.
+CREATE TABLE IF NOT EXISTS skipped (
+    path      TEXT PRIMARY KEY,
+    file_size INTEGER NOT NULL,
+    mtime_ns  INTEGER NOT NULL,
+    error     TEXT NOT NULL
+);
+
+-- Playlists derived from the library (albums, artists, genres) and read from M3U files;
+-- rebuilt at the end of every scan that changed anything.
+CREATE TABLE IF NOT EXISTS playlists (
+    id          TEXT PRIMARY KEY,
+    kind        TEXT NOT NULL,     -- album | artist | genre | m3u
+    name        TEXT NOT NULL,
+    subtitle    TEXT,
+    key1        TEXT,              -- album / artist / genre value the tracks are selected by
+    key2        TEXT,              -- album: the album artist
+    track_count INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS playlists_kind ON playlists(kind, name);
+CREATE TABLE IF NOT EXISTS playlist_tracks (
+    playlist_id TEXT NOT NULL,
+    position    INTEGER NOT NULL,
+    track_id    TEXT NOT NULL,
+    PRIMARY KEY (playlist_id, position)
+);
+
+-- Autocomplete: one row per (word-start suffix of a name, name).
+CREATE TABLE IF NOT EXISTS suggest (
+    norm   TEXT NOT NULL,
+    text   TEXT NOT NULL,
+    kind   TEXT NOT NULL,          -- artist | album | track | genre
+    weight INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS suggest_norm ON suggest(norm);
+
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+"#;
+
+fn configure(conn: &Connection) -> rusqlite::Result<()> {
+    conn.busy_timeout(std::time::Duration::from_secs(10))?;
+    conn.pragma_update(None, "journal_mode", "WAL")?;
+    conn.pragma_update(None, "synchronous", "NORMAL")?;
+    conn.pragma_update(None, "cache_size", -8000)?; // 8 MiB per connection
+    conn.set_prepared_statement_cache_capacity(64);
+    // `stable_id(parts...)`: the same ids in SQL as in Rust (derived playlist ids).
+    conn.create_scalar_function("stable_id", -1, FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC, |ctx| {
+        let parts = (0..ctx.len())
+            .map(|i| ctx.get::<Option<String>>(i).map(Option::unwrap_or_default))
+            .collect::<rusqlite::Result<Vec<String>>>()?;
+        Ok(super::stable_id(&parts.iter().map(String::as_str).collect::<Vec<_>>()))
+    })?;
+    Ok(())
+}
+
+/// One writer, many readers, all on the same file.
+#[derive(Clone)]
+pub struct Db {
+    path: PathBuf,
+    writer: Arc<Mutex<Connection>>,
+    readers: Arc<Mutex<Vec<Connection>>>,
+}
+
+impl Db {
+    pub fn open(path: &Path) -> anyhow::Result<Self> {
+        let conn = Connection::open(path).with_context(|| format!("opening catalog {}", path.display()))?;
+        configure(&conn).context("configuring catalog")?;
+        conn.execute_batch(SCHEMA).context("creating catalog schema")?;
+        Ok(Db { path: path.to_owned(), writer: Arc::new(Mutex::new(conn)), readers: Arc::default() })
+    }
+
+    /// Runs `f` on the writer connection, on the calling (blocking) thread.
+    pub fn write<T>(&self, f: impl FnOnce(&mut Connection) -> anyhow::Result<T>) -> anyhow::Result<T> {
+        let mut conn = self.writer.lock().unwrap_or_else(|p| p.into_inner());
+        f(&mut conn)
+    }
+
+    /// Runs `f` on a pooled read connection, on the calling (blocking) thread.
+    pub fn read<T>(&self, f: impl FnOnce(&Connection) -> anyhow::Result<T>) -> anyhow::Result<T> {
+        let pooled = self.readers.lock().unwrap_or_else(|p| p.into_inner()).pop();
+        let conn = match pooled {
+            Some(conn) => conn,
+            None => {
+                let conn = Connection::open(&self.path).context("opening a read connection")?;
+                configure(&conn)?;
+                conn
+            }
+        };
+        let result = f(&conn);
+        let mut readers = self.readers.lock().unwrap_or_else(|p| p.into_inner());
+        if readers.len() < 8 {
+            readers.push(conn);
+        }
+        result
+    }
+}

@@ -1,0 +1,149 @@
+//! The catalog: an embedded SQLite index of the library (tracks, playlists, autocomplete keys).
+//!
+//! [`Catalog`] is the async face the API uses: every query runs on a blocking thread on a
+//! pooled read connection; scans hold the one writer connection and never block readers.
+
+pub mod db;
+pub mod model;
+pub mod normalize;
+pub mod playlists;
+pub mod scan;
+pub mod search;
+pub mod suggest;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use anyhow::Context;
+use rusqlite::OptionalExtension;
+use sha2::{Digest, Sha256};
+
+use db::Db;
+pub use model::{Playlist, PlaylistSummary, Suggestion, Track};
+pub use scan::{ScanProgress, ScanReport};
+
+/// A stable, URL-safe id: hex of SHA-256 over the parts, NUL-separated, cut to 20 digits (80 bits).
+pub fn stable_id(parts: &[&str]) -> String {
+    let mut hasher = Sha256::new();
+    for part in parts {
+        hasher.update(part.as_bytes());
+        hasher.update([0]);
+    }
+    let digest = hasher.finalize();
+    digest.iter().take(10).map(|b| format!("{b:02x}")).collect()
+}
+
+/// Where a track's bytes are.
+#[derive(Debug, Clone)]
+pub struct MediaLocation {
+    pub path: PathBuf,
+    pub mime: String,
+}
+
+#[derive(Clone)]
+pub struct Catalog {
+    db: Db,
+    roots: Arc<Vec<PathBuf>>,
+    progress: Arc<ScanProgress>,
+}
+
+impl Catalog {
+    /// Opens (or creates) the catalog at `path` for the library folders `roots` (canonical).
+    pub fn open(path: &Path, roots: Vec<PathBuf>) -> anyhow::Result<Self> {
+        let db = Db::open(path)?;
+        let progress = Arc::new(ScanProgress::default());
+        Ok(Catalog { db, roots: Arc::new(roots), progress })
+    }
+
+    pub fn roots(&self) -> &[PathBuf] {
+        &self.roots
+    }
+
+    async fn read<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&rusqlite::Connection) -> anyhow::Result<T> + Send + 'static,
+    ) -> anyhow::Result<T> {
+        let db = self.db.clone();
+        tokio::task::spawn_blocking(move || db.read(f)).await.context("catalog task panicked")?
+    }
+
+    /// Scans the library on this thread (for the CLI). Errors if a scan is already running.
+    pub fn scan_blocking(&self, show_progress: bool) -> anyhow::Result<ScanReport> {
+        anyhow::ensure!(self.progress.try_start(), "a scan is already running");
+        scan::scan(&self.db, &self.roots, &self.progress, show_progress)
+    }
+
+    /// Starts a scan in the background; false if one is already running.
+    pub fn start_scan(&self) -> bool {
+        if !self.progress.try_start() {
+            return false;
+        }
+        let catalog = self.clone();
+        tokio::task::spawn_blocking(move || {
+            match scan::scan(&catalog.db, &catalog.roots, &catalog.progress, false) {
+                Ok(report) => tracing::info!(?report, "scan finished"),
+                Err(error) => tracing::error!(error = ?error, "scan failed"),
+            }
+        });
+        true
+    }
+
+    /// The running scan's progress, else the last scan's report (also across restarts).
+    pub async fn scan_status(&self) -> anyhow::Result<Option<ScanReport>> {
+        if let Some(report) = self.progress.snapshot() {
+            return Ok(Some(report));
+        }
+        self.read(|conn| scan::last_report(conn)).await
+    }
+
+    pub async fn track(&self, id: String) -> anyhow::Result<Option<Track>> {
+        self.read(move |conn| {
+            let sql = format!("SELECT {} FROM tracks WHERE id = ?1", model::TRACK_COLUMNS);
+            Ok(conn.prepare_cached(&sql)?.query_row([id], Track::from_row).optional()?)
+        })
+        .await
+    }
+
+    pub async fn media_location(&self, id: String) -> anyhow::Result<Option<MediaLocation>> {
+        self.read(move |conn| {
+            let row = conn
+                .prepare_cached("SELECT path, mime FROM tracks WHERE id = ?1 AND source = 'local'")?
+                .query_row([id], |r| Ok(MediaLocation { path: PathBuf::from(r.get::<_, String>(0)?), mime: r.get(1)? }))
+                .optional()?;
+            Ok(row)
+        })
+        .await
+    }
+
+    pub async fn search(&self, q: String, limit: u32, offset: u32) -> anyhow::Result<search::SearchPage> {
+        self.read(move |conn| search::search(conn, &q, limit, offset)).await
+    }
+
+    pub async fn suggest(&self, q: String, limit: usize) -> anyhow::Result<Vec<Suggestion>> {
+        self.read(move |conn| suggest::suggest(conn, &q, limit)).await
+    }
+
+    pub async fn playlists(&self, kind: Option<String>, limit: u32, offset: u32) -> anyhow::Result<(u64, Vec<PlaylistSummary>)> {
+        self.read(move |conn| playlists::list(conn, kind.as_deref(), limit, offset)).await
+    }
+
+    pub async fn playlist(&self, id: String) -> anyhow::Result<Option<Playlist>> {
+        self.read(move |conn| playlists::get(conn, &id)).await
+    }
+
+    pub async fn related(&self, id: String, limit: u32) -> anyhow::Result<Option<Vec<Track>>> {
+        self.read(move |conn| playlists::related(conn, &id, limit)).await
+    }
+
+    pub async fn stats(&self) -> anyhow::Result<(u64, u64, u64)> {
+        self.read(|conn| {
+            Ok(conn.query_row(
+                "SELECT (SELECT count(*) FROM tracks), (SELECT count(*) FROM playlists WHERE kind = 'album'),
+                        (SELECT count(*) FROM playlists WHERE kind = 'artist')",
+                [],
+                |r| Ok((r.get::<_, i64>(0)? as u64, r.get::<_, i64>(1)? as u64, r.get::<_, i64>(2)? as u64)),
+            )?)
+        })
+        .await
+    }
+}

@@ -1,0 +1,137 @@
+//! Command line (clap, every flag with an `ANYAUDIO_*` variable) -> validated [`Config`].
+//! Nothing below this module reads the environment.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::{bail, Context};
+use clap::{Args, Parser, Subcommand};
+
+#[derive(Debug, Parser)]
+#[command(name = "anyaudio", version, about = "Self-hosted audio streaming server")]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Scan the library, then serve the API, the streams and the web player.
+    Serve(ServeArgs),
+    /// Scan the library into the catalog and exit.
+    Scan(LibraryArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct LibraryArgs {
+    /// A music folder to serve; repeat for several. Default: the embedded demo library.
+    #[arg(long = "library", env = "ANYAUDIO_LIBRARY", value_delimiter = ',')]
+    pub libraries: Vec<PathBuf>,
+    /// Where the catalog and the signing key live. Default: the platform data dir (~/.local/share/anyaudio).
+    #[arg(long, env = "ANYAUDIO_DATA_DIR")]
+    pub data_dir: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    #[command(flatten)]
+    pub library: LibraryArgs,
+    /// Address to listen on.
+    #[arg(long, env = "ANYAUDIO_LISTEN", default_value = "127.0.0.1:8080")]
+    pub listen: SocketAddr,
+    /// How long a stream_url stays valid, in seconds.
+    #[arg(long, env = "ANYAUDIO_TOKEN_TTL", default_value_t = 6 * 3600)]
+    pub token_ttl: u64,
+    /// On SIGINT/SIGTERM, how many seconds streams in flight get to finish.
+    #[arg(long, env = "ANYAUDIO_SHUTDOWN_GRACE", default_value_t = 5)]
+    pub shutdown_grace: u64,
+    /// Do not scan the library when the server starts.
+    #[arg(long, env = "ANYAUDIO_NO_SCAN")]
+    pub no_scan: bool,
+}
+
+/// Which music the server indexes.
+#[derive(Debug, Clone)]
+pub enum Library {
+    /// The demo library embedded in the binary, unpacked into the data dir.
+    Demo,
+    /// The user's folders, canonicalised.
+    Folders(Vec<PathBuf>),
+}
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub library: Library,
+    pub data_dir: PathBuf,
+    pub listen: SocketAddr,
+    pub token_ttl: Duration,
+    pub shutdown_grace: Duration,
+    pub scan_at_start: bool,
+}
+
+impl Config {
+    pub fn from_serve_args(args: ServeArgs) -> anyhow::Result<Self> {
+        let (library, data_dir) = validate_library(args.library)?;
+        if args.token_ttl < 60 {
+            bail!("--token-ttl must be at least 60 seconds (got {})", args.token_ttl);
+        }
+        Ok(Config {
+            library,
+            data_dir,
+            listen: args.listen,
+            token_ttl: Duration::from_secs(args.token_ttl),
+            shutdown_grace: Duration::from_secs(args.shutdown_grace),
+            scan_at_start: !args.no_scan,
+        })
+    }
+
+    pub fn from_library_args(args: LibraryArgs) -> anyhow::Result<Self> {
+        let (library, data_dir) = validate_library(args)?;
+        Ok(Config { library, data_dir, ..Config::defaults() })
+    }
+
+    /// A config for tests: port 0 on loopback, the given library and data dir.
+    pub fn for_tests(library: Vec<PathBuf>, data_dir: PathBuf) -> Self {
+        let library = Library::Folders(library.iter().map(|p| p.canonicalize().expect("test library exists")).collect());
+        Config { library, data_dir, listen: "127.0.0.1:0".parse().unwrap(), ..Config::defaults() }
+    }
+
+    fn defaults() -> Self {
+        Config {
+            library: Library::Demo,
+            data_dir: PathBuf::from("."),
+            listen: "127.0.0.1:8080".parse().unwrap(),
+            token_ttl: Duration::from_secs(6 * 3600),
+            shutdown_grace: Duration::from_secs(5),
+            scan_at_start: true,
+        }
+    }
+}
+
+fn validate_library(args: LibraryArgs) -> anyhow::Result<(Library, PathBuf)> {
+    let library = if args.libraries.is_empty() {
+        Library::Demo
+    } else {
+        let mut folders = Vec::new();
+        for dir in args.libraries {
+            let canonical = dir
+                .canonicalize()
+                .with_context(|| format!("library folder {} cannot be opened", dir.display()))?;
+            if !canonical.is_dir() {
+                bail!("library {} is not a folder", dir.display());
+            }
+            if !folders.contains(&canonical) {
+                folders.push(canonical);
+            }
+        }
+        Library::Folders(folders)
+    };
+    let data_dir = match args.data_dir {
+        Some(dir) => dir,
+        None => dirs::data_dir()
+            .map(|d| d.join("anyaudio"))
+            .context("no platform data dir; pass --data-dir")?,
+    };
+    Ok((library, data_dir))
+}

@@ -1,0 +1,78 @@
+//! The one error type of the HTTP API and its JSON shape:
+//! `{"error": {"code": "<stable snake_case code>", "message": "<human text>"}}`.
+//!
+//! `Display` is what a client reads; the `#[source]` chain is what the log gets.
+
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("bad request: {0}")]
+    BadRequest(String),
+    #[error("track {0} not found")]
+    TrackNotFound(String),
+    #[error("playlist {0} not found")]
+    PlaylistNotFound(String),
+    #[error("no such route: {0}")]
+    RouteNotFound(String),
+    #[error("method {0} is not allowed here")]
+    MethodNotAllowed(String),
+    #[error("unknown stream token")]
+    UnknownToken,
+    #[error("stream token signature is invalid")]
+    ForgedToken,
+    #[error("stream token has expired; ask for a new stream_url")]
+    ExpiredToken,
+    #[error("the media file for track {0} is gone; a rescan will drop it")]
+    MediaGone(String),
+    #[error("internal error")]
+    Internal(#[from] anyhow::Error),
+}
+
+impl Error {
+    pub fn status_and_code(&self) -> (StatusCode, &'static str) {
+        match self {
+            Error::BadRequest(_) => (StatusCode::BAD_REQUEST, "bad_request"),
+            Error::TrackNotFound(_) => (StatusCode::NOT_FOUND, "track_not_found"),
+            Error::PlaylistNotFound(_) => (StatusCode::NOT_FOUND, "playlist_not_found"),
+            Error::RouteNotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
+            Error::MethodNotAllowed(_) => (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed"),
+            Error::UnknownToken => (StatusCode::NOT_FOUND, "unknown_token"),
+            Error::ForgedToken => (StatusCode::FORBIDDEN, "forged_token"),
+            Error::ExpiredToken => (StatusCode::FORBIDDEN, "expired_token"),
+            Error::MediaGone(_) => (StatusCode::NOT_FOUND, "media_gone"),
+            Error::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
+        }
+    }
+}
+
+/// The error body, as documented in the OpenAPI document.
+#[derive(Serialize, ToSchema)]
+pub struct ErrorBody {
+    pub error: ErrorDetail,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ErrorDetail {
+    /// Stable, machine-readable code (`bad_request`, `track_not_found`, `forged_token`, ...).
+    pub code: &'static str,
+    /// Human-readable explanation.
+    pub message: String,
+}
+
+impl IntoResponse for Error {
+    fn into_response(self) -> Response {
+        let (status, code) = self.status_and_code();
+        if status.is_server_error() {
+            tracing::error!(error = ?self, "request failed");
+        }
+        let body = ErrorBody { error: ErrorDetail { code, message: self.to_string() } };
+        (status, Json(body)).into_response()
+    }
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;

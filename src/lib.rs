@@ -1,0 +1,136 @@
+//! anyaudio: a self-hosted audio streaming server.
+//!
+//! Data flows one way: `api` -> `resolve` -> `stream`; `api` and `resolve` read the `catalog`.
+
+pub mod api;
+pub mod catalog;
+pub mod config;
+pub mod demo;
+pub mod error;
+pub mod resolve;
+pub mod stream;
+pub mod web;
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use anyhow::Context;
+use tokio::net::TcpListener;
+
+use api::AppState;
+use catalog::Catalog;
+use config::{Config, Library};
+use resolve::Resolver;
+use stream::token::SigningKey;
+
+/// A built server: bound to its port, catalog open, ready to run.
+pub struct Application {
+    listener: TcpListener,
+    addr: std::net::SocketAddr,
+    state: AppState,
+}
+
+impl Application {
+    /// Prepares the data dir, opens the catalog, binds the listener (port 0 picks a free one)
+    /// and, unless disabled, starts a background scan. Search answers while it runs.
+    pub async fn build(config: Config) -> anyhow::Result<Self> {
+        let catalog = open_catalog(&config)?;
+        let key = load_or_create_key(&config.data_dir.join("stream.key"))?;
+        let listener = TcpListener::bind(config.listen).await.with_context(|| format!("binding {}", config.listen))?;
+        let addr = listener.local_addr()?;
+        if config.scan_at_start {
+            catalog.start_scan();
+        }
+        let state = AppState { resolver: Resolver::new(catalog.clone()), catalog, key, config: Arc::new(config) };
+        Ok(Application { listener, addr, state })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.addr.port()
+    }
+
+    pub fn local_addr(&self) -> std::net::SocketAddr {
+        self.addr
+    }
+
+    pub fn catalog(&self) -> &Catalog {
+        &self.state.catalog
+    }
+
+    /// Serves until SIGINT/SIGTERM, then lets requests in flight finish for the grace period.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        let grace = self.state.config.shutdown_grace;
+        let app = api::router(self.state);
+        let stop = Arc::new(tokio::sync::Notify::new());
+        let stopping = stop.clone();
+        let server = axum::serve(self.listener, app).with_graceful_shutdown(async move {
+            shutdown_signal().await;
+            tracing::info!(grace_secs = grace.as_secs(), "shutting down; letting streams in flight finish");
+            stopping.notify_one();
+        });
+        tokio::select! {
+            result = server => result,
+            () = async { stop.notified().await; tokio::time::sleep(grace).await } => {
+                tracing::warn!("grace period over; closing the streams still open");
+                Ok(())
+            }
+        }
+    }
+}
+
+/// Opens the catalog for the configured library, unpacking the demo library if that is the one.
+pub fn open_catalog(config: &Config) -> anyhow::Result<Catalog> {
+    std::fs::create_dir_all(&config.data_dir).with_context(|| format!("creating data dir {}", config.data_dir.display()))?;
+    let roots = match &config.library {
+        Library::Folders(folders) => folders.clone(),
+        Library::Demo => vec![demo::unpack(&config.data_dir.join("demo-library"))?.canonicalize()?],
+    };
+    Catalog::open(&config.data_dir.join("catalog.sqlite3"), roots)
+}
+
+/// The token signing key, created on first start (readable by the owner only).
+fn load_or_create_key(path: &Path) -> anyhow::Result<SigningKey> {
+    match std::fs::read(path) {
+        Ok(bytes) => {
+            let bytes: [u8; 32] = bytes
+                .try_into()
+                .map_err(|_| anyhow::anyhow!("{} is not a 32-byte key; delete it to make a new one", path.display()))?;
+            Ok(SigningKey::from_bytes(bytes))
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            let key = SigningKey::random();
+            let mut options = std::fs::OpenOptions::new();
+            options.write(true).create_new(true);
+            #[cfg(unix)]
+            std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+            let mut file = options.open(path).with_context(|| format!("creating {}", path.display()))?;
+            file.write_all(key.as_bytes())?;
+            Ok(key)
+        }
+        Err(e) => Err(e).with_context(|| format!("reading {}", path.display())),
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! { () = ctrl_c => {}, () = terminate => {} }
+}
+
+/// Where the data dir's files are, for tests and tools.
+pub fn catalog_path(data_dir: &Path) -> PathBuf {
+    data_dir.join("catalog.sqlite3")
+}
