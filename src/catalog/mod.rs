@@ -93,7 +93,7 @@ impl Catalog {
         if let Some(report) = self.progress.snapshot() {
             return Ok(Some(report));
         }
-        self.read(|conn| scan::last_report(conn)).await
+        self.read(scan::last_report).await
     }
 
     pub async fn track(&self, id: String) -> anyhow::Result<Option<Track>> {

@@ -400,7 +400,7 @@ fn read_track(entry: FileEntry) -> Result<ReadTrack, (FileEntry, String)> {
         disc_no: tag.and_then(|t| t.disk()),
         year: tag.and_then(|t| t.year()),
         genre: tag.and_then(|t| text(t.genre())),
-        duration_ms: (!duration.is_zero()).then(|| duration.as_millis() as i64),
+        duration_ms: (!duration.is_zero()).then_some(duration.as_millis() as i64),
         codec,
         mime,
         bitrate: props.audio_bitrate().or(props.overall_bitrate()),

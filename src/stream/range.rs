@@ -13,6 +13,7 @@ pub struct ByteRange {
 }
 
 impl ByteRange {
+    #[allow(clippy::len_without_is_empty)] // a ByteRange is never empty
     pub fn len(&self) -> u64 {
         self.end - self.start + 1
     }

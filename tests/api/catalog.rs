@@ -1,0 +1,69 @@
+use crate::support::{demo_library, spawn_app_with, CAFE_NOIR};
+
+#[tokio::test]
+async fn a_corrupt_file_is_skipped_and_the_scan_goes_on() {
+    let library = demo_library();
+    std::fs::write(library.path().join("broken.mp3"), vec![0x42; 4096]).unwrap();
+    std::fs::write(library.path().join("empty.flac"), b"").unwrap();
+    std::fs::write(library.path().join("notes.txt"), b"not music").unwrap();
+    let app = spawn_app_with(library).await;
+    let (_, stats) = app.get_json("/api/v1/stats").await;
+    assert_eq!(stats["tracks"], 9, "{stats}");
+    assert_eq!(stats["last_scan"]["errors"], 2, "{stats}");
+    assert_eq!(stats["last_scan"]["files_seen"], 11, "{stats}");
+    let (_, body) = app.get_json("/api/v1/search?q=broken").await;
+    assert_eq!(body["total"], 0);
+
+    // An unchanged rescan does not read them again.
+    let report = app.rescan().await;
+    assert_eq!((report["added"].as_u64(), report["changed"].as_u64(), report["errors"].as_u64()), (Some(0), Some(0), Some(0)), "{report}");
+}
+
+#[cfg(unix)]
+#[tokio::test]
+async fn symlinks_out_of_the_library_are_not_followed() {
+    let library = demo_library();
+    let outside = tempfile::TempDir::new().unwrap();
+    std::fs::create_dir(outside.path().join("album")).unwrap();
+    std::fs::copy(library.path().join(CAFE_NOIR), outside.path().join("album/Outside.opus")).unwrap();
+    crate::support::retag(&outside.path().join("album/Outside.opus"), "Outside Song", None);
+    std::os::unix::fs::symlink(outside.path().join("album"), library.path().join("linked-dir")).unwrap();
+    std::os::unix::fs::symlink(outside.path().join("album/Outside.opus"), library.path().join("linked.opus")).unwrap();
+    // A link that stays inside the library is fine.
+    std::os::unix::fs::symlink(library.path().join(CAFE_NOIR), library.path().join("inside-link.opus")).unwrap();
+
+    let app = spawn_app_with(library).await;
+    let (_, body) = app.get_json("/api/v1/search?q=outside").await;
+    assert_eq!(body["total"], 0, "{body}");
+    let (_, stats) = app.get_json("/api/v1/stats").await;
+    assert_eq!(stats["tracks"], 10, "{stats}");
+}
+
+#[tokio::test]
+async fn search_answers_while_a_scan_runs() {
+    let app = crate::support::spawn_app().await;
+    // Enough new files that the rescan takes a while.
+    for i in 0..2000 {
+        std::fs::copy(app.library_file(CAFE_NOIR), app.library.path().join(format!("copy-{i}.opus"))).unwrap();
+    }
+    let response = app.client.post(app.url("/api/v1/scan")).send().await.unwrap();
+    assert_eq!(response.status(), 202);
+    let mut answered_during_scan = 0;
+    loop {
+        let (_, before) = app.get_json("/api/v1/scan").await;
+        let (status, body) = app.get_json("/api/v1/search?q=eight%20bit").await;
+        assert_eq!(status, 200);
+        assert_eq!(body["tracks"][0]["title"], "Eight Bit Heart");
+        let (_, after) = app.get_json("/api/v1/scan").await;
+        if before["scan"]["running"] == true && after["scan"]["running"] == true {
+            answered_during_scan += 1;
+        }
+        if after["scan"]["running"] == false {
+            assert_eq!(after["scan"]["added"], 2000, "{after}");
+            break;
+        }
+    }
+    assert!(answered_during_scan > 0, "no search ran while the scan did");
+    let (_, stats) = app.get_json("/api/v1/stats").await;
+    assert_eq!(stats["tracks"], 2009);
+}

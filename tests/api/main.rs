@@ -1,0 +1,7 @@
+mod catalog;
+mod errors;
+mod playlists;
+mod scan;
+mod search;
+mod stream;
+mod support;

@@ -1,0 +1,80 @@
+use crate::support::{retag, spawn_app, CAFE_NOIR, DAWN_CHORUS, MORNING_DRIFT};
+
+#[tokio::test]
+async fn a_rescan_sees_added_changed_and_removed_files() {
+    let app = spawn_app().await;
+    let old_id = app.track_titled("Morning Drift").await["id"].clone();
+
+    // Added: a copy with new tags. Changed: a retitled track. Removed: a deleted file.
+    let added = app.library_file("New Artist/New Album/01 Brand New.opus");
+    std::fs::create_dir_all(added.parent().unwrap()).unwrap();
+    std::fs::copy(app.library_file(CAFE_NOIR), &added).unwrap();
+    retag(&added, "Brand New", Some("New Artist"));
+    retag(&app.library_file(MORNING_DRIFT), "Evening Drift", None);
+    std::fs::remove_file(app.library_file(DAWN_CHORUS)).unwrap();
+
+    let report = app.rescan().await;
+    assert_eq!(report["added"], 1, "{report}");
+    assert_eq!(report["changed"], 1, "{report}");
+    assert_eq!(report["removed"], 1, "{report}");
+    assert_eq!(report["errors"], 0, "{report}");
+    assert_eq!(report["files_seen"], 9, "{report}");
+
+    let (_, stats) = app.get_json("/api/v1/stats").await;
+    assert_eq!(stats["tracks"], 9);
+    let (_, body) = app.get_json("/api/v1/search?q=brand%20new").await;
+    assert_eq!(body["tracks"][0]["artist"], "New Artist");
+    let (_, body) = app.get_json("/api/v1/search?q=evening").await;
+    assert_eq!(body["tracks"][0]["id"], old_id, "a retagged file keeps its id");
+    let (_, body) = app.get_json("/api/v1/search?q=morning").await;
+    assert_eq!(body["total"], 0);
+    let (_, body) = app.get_json("/api/v1/search?q=dawn").await;
+    assert_eq!(body["total"], 0);
+
+    // Autocomplete and derived playlists follow.
+    let (_, body) = app.get_json("/api/v1/suggest?q=new%20art").await;
+    assert_eq!(body["suggestions"][0]["text"], "New Artist");
+    let (_, albums) = app.get_json("/api/v1/playlists?kind=album").await;
+    // The copy kept its album tag, so "Éclat" by New Artist is an album of its own.
+    assert!(albums["playlists"].as_array().unwrap().iter().any(|p| p["name"] == "Éclat" && p["subtitle"] == "New Artist"), "{albums}");
+    assert!(!albums["playlists"].as_array().unwrap().iter().any(|p| p["name"] == "First Light" && p["track_count"] == 2), "{albums}");
+
+    // Nothing changed: nothing read.
+    let report = app.rescan().await;
+    assert_eq!((report["added"].as_u64(), report["changed"].as_u64(), report["removed"].as_u64()), (Some(0), Some(0), Some(0)));
+    assert_eq!(report["files_seen"], 9);
+}
+
+#[tokio::test]
+async fn a_second_scan_request_while_one_runs_does_not_start_another() {
+    let app = spawn_app().await;
+    let first = app.client.post(app.url("/api/v1/scan")).send().await.unwrap();
+    assert_eq!(first.status(), 202);
+    let first: serde_json::Value = first.json().await.unwrap();
+    assert_eq!(first["started"], true);
+    // Whether or not the first is still running, the answer has the same shape.
+    let second: serde_json::Value = app.client.post(app.url("/api/v1/scan")).send().await.unwrap().json().await.unwrap();
+    assert!(second["started"].is_boolean());
+    assert!(second["scan"].is_object());
+}
+
+#[tokio::test]
+async fn the_catalog_survives_a_restart() {
+    let app = spawn_app().await;
+    let (_, before) = app.get_json("/api/v1/search?q=cafe").await;
+    drop(app.client);
+    let mut config = anyaudio::config::Config::for_tests(vec![app.library.path().to_owned()], app.data.path().to_owned());
+    config.scan_at_start = false;
+    let again = anyaudio::Application::build(config).await.unwrap();
+    let base = format!("http://127.0.0.1:{}", again.port());
+    tokio::spawn(again.run_until_stopped());
+    let after: serde_json::Value = reqwest::get(format!("{base}/api/v1/search?q=cafe")).await.unwrap().json().await.unwrap();
+    assert_eq!(before["tracks"], after["tracks"]);
+    let path = app_stream(&base, after["tracks"][0]["id"].as_str().unwrap()).await;
+    assert_eq!(reqwest::get(format!("{base}{path}")).await.unwrap().status(), 200);
+}
+
+async fn app_stream(base: &str, id: &str) -> String {
+    let body: serde_json::Value = reqwest::get(format!("{base}/api/v1/tracks/{id}/stream_url")).await.unwrap().json().await.unwrap();
+    body["url"].as_str().unwrap().to_owned()
+}

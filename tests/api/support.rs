@@ -1,0 +1,136 @@
+//! Starts the real server in-process on port 0 against a temporary copy of the demo library
+//! and a temporary data dir, and talks to it over real HTTP.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyaudio::config::Config;
+use anyaudio::Application;
+use lofty::config::WriteOptions;
+use lofty::prelude::*;
+use lofty::probe::Probe;
+use lofty::tag::Tag;
+use reqwest::StatusCode;
+use serde_json::Value;
+use tempfile::TempDir;
+
+pub struct TestApp {
+    pub base: String,
+    pub client: reqwest::Client,
+    pub library: TempDir,
+    pub data: TempDir,
+}
+
+/// A fresh copy of the shipped demo library.
+pub fn demo_library() -> TempDir {
+    let dir = TempDir::new().unwrap();
+    copy_dir(&Path::new(env!("CARGO_MANIFEST_DIR")).join("demo/library"), dir.path());
+    dir
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(demo_library()).await
+}
+
+/// Scans `library` before serving, so every test starts from a complete catalog.
+pub async fn spawn_app_with(library: TempDir) -> TestApp {
+    let _ = tracing_subscriber::fmt().with_test_writer().with_env_filter("warn").try_init();
+    let data = TempDir::new().unwrap();
+    let mut config = Config::for_tests(vec![library.path().to_owned()], data.path().to_owned());
+    config.scan_at_start = false;
+    let app = Application::build(config).await.expect("app builds");
+    let catalog = app.catalog().clone();
+    tokio::task::spawn_blocking(move || catalog.scan_blocking(false)).await.unwrap().expect("scan");
+    let base = format!("http://127.0.0.1:{}", app.port());
+    tokio::spawn(app.run_until_stopped());
+    TestApp { base, client: reqwest::Client::new(), library, data }
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client.get(self.url(path)).send().await.expect("request")
+    }
+
+    pub async fn get_json(&self, path: &str) -> (StatusCode, Value) {
+        let response = self.get(path).await;
+        let status = response.status();
+        let body = response.json().await.expect("JSON body");
+        (status, body)
+    }
+
+    /// The track whose title is `title` (from a search), as JSON.
+    pub async fn track_titled(&self, title: &str) -> Value {
+        let (status, body) = self.get_json(&format!("/api/v1/search?q={}&limit=100", urlencode(title))).await;
+        assert_eq!(status, 200, "{body}");
+        body["tracks"].as_array().unwrap().iter().find(|t| t["title"] == title).cloned().unwrap_or_else(|| panic!("no track titled {title}: {body}"))
+    }
+
+    /// A fresh stream path (`/stream/<token>`) for the track titled `title`.
+    pub async fn stream_path(&self, title: &str) -> String {
+        let track = self.track_titled(title).await;
+        let (status, body) = self.get_json(&format!("/api/v1/tracks/{}/stream_url", track["id"].as_str().unwrap())).await;
+        assert_eq!(status, 200, "{body}");
+        body["url"].as_str().unwrap().to_owned()
+    }
+
+    /// Starts a rescan over HTTP and waits for it to finish; returns its report.
+    pub async fn rescan(&self) -> Value {
+        let response = self.client.post(self.url("/api/v1/scan")).send().await.unwrap();
+        assert_eq!(response.status(), 202);
+        for _ in 0..500 {
+            let (_, body) = self.get_json("/api/v1/scan").await;
+            if body["scan"]["running"] == false && body["scan"]["finished_at"].is_u64() {
+                return body["scan"].clone();
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        panic!("scan did not finish");
+    }
+
+    pub fn library_file(&self, relative: &str) -> PathBuf {
+        self.library.path().join(relative)
+    }
+}
+
+pub fn urlencode(s: &str) -> String {
+    s.bytes()
+        .map(|b| if b.is_ascii_alphanumeric() { (b as char).to_string() } else { format!("%{b:02X}") })
+        .collect()
+}
+
+/// Rewrites a file's title (and optionally artist) tag, as a tag editor would.
+pub fn retag(path: &Path, title: &str, artist: Option<&str>) {
+    let mut file = Probe::open(path).unwrap().read().unwrap();
+    let tag_type = file.primary_tag_type();
+    if file.primary_tag().is_none() {
+        file.insert_tag(Tag::new(tag_type));
+    }
+    let tag = file.primary_tag_mut().unwrap();
+    tag.set_title(title.to_owned());
+    if let Some(artist) = artist {
+        tag.set_artist(artist.to_owned());
+    }
+    tag.save_to_path(path, WriteOptions::default()).unwrap();
+}
+
+pub const CAFE_NOIR: &str = "Zoë Lémieux/Éclat/01 Café Noir.opus";
+pub const DAWN_CHORUS: &str = "Aurora Sines/First Light/01 Dawn Chorus.flac";
+pub const MORNING_DRIFT: &str = "Aurora Sines/First Light/02 Morning Drift.mp3";
+pub const EIGHT_BIT_HEART: &str = "The Square Waves/Retro Circuits/01 Eight Bit Heart.m4a";
