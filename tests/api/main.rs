@@ -3,5 +3,6 @@ mod errors;
 mod playlists;
 mod scan;
 mod search;
+mod shutdown;
 mod stream;
 mod support;

@@ -1,0 +1,138 @@
+//! Signals are process-wide, so these tests run the real binary.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use tempfile::TempDir;
+
+/// A valid WAV file of `seconds` of silence (16-bit mono 44.1 kHz): big, and readable by the scanner.
+fn write_wav(path: &std::path::Path, seconds: u32) {
+    let data_len = 44_100 * 2 * seconds;
+    let mut header = Vec::new();
+    header.extend_from_slice(b"RIFF");
+    header.extend_from_slice(&(36 + data_len).to_le_bytes());
+    header.extend_from_slice(b"WAVEfmt ");
+    header.extend_from_slice(&16u32.to_le_bytes());
+    header.extend_from_slice(&1u16.to_le_bytes()); // PCM
+    header.extend_from_slice(&1u16.to_le_bytes()); // mono
+    header.extend_from_slice(&44_100u32.to_le_bytes());
+    header.extend_from_slice(&(44_100u32 * 2).to_le_bytes());
+    header.extend_from_slice(&2u16.to_le_bytes());
+    header.extend_from_slice(&16u16.to_le_bytes());
+    header.extend_from_slice(b"data");
+    header.extend_from_slice(&data_len.to_le_bytes());
+    let mut file = std::fs::File::create(path).unwrap();
+    file.write_all(&header).unwrap();
+    file.write_all(&vec![0u8; data_len as usize]).unwrap();
+}
+
+struct Server {
+    child: Child,
+    addr: String,
+    _dirs: (TempDir, TempDir),
+}
+
+fn start_server(grace_secs: u32) -> Server {
+    let library = TempDir::new().unwrap();
+    let data = TempDir::new().unwrap();
+    write_wav(&library.path().join("Long Silence.wav"), 240); // ~21 MB
+    let mut child = Command::new(env!("CARGO_BIN_EXE_anyaudio"))
+        .args(["serve", "--listen", "127.0.0.1:0", "--shutdown-grace", &grace_secs.to_string()])
+        .arg("--library")
+        .arg(library.path())
+        .arg("--data-dir")
+        .arg(data.path())
+        .env("ANYAUDIO_LOG", "info")
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    let addr = loop {
+        let line = lines.next().expect("server exited before listening").unwrap();
+        if let Some(rest) = line.split("url=http://").nth(1) {
+            break rest.split_whitespace().next().unwrap().to_owned();
+        }
+    };
+    std::thread::spawn(move || for _ in lines {}); // keep draining the log
+    Server { child, addr, _dirs: (library, data) }
+}
+
+fn http_get(addr: &str, path: &str) -> String {
+    let mut s = TcpStream::connect(addr).unwrap();
+    write!(s, "GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").unwrap();
+    let mut out = String::new();
+    s.read_to_string(&mut out).unwrap();
+    out
+}
+
+/// Opens a stream of the one track and reads its head; returns the socket and the body length.
+fn open_stream(addr: &str) -> (TcpStream, usize) {
+    // Wait for the start-up scan.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let id = loop {
+        let body = http_get(addr, "/api/v1/search?q=silence");
+        if let Some(i) = body.find("\"id\":\"") {
+            break body[i + 6..].split('"').next().unwrap().to_owned();
+        }
+        assert!(Instant::now() < deadline, "scan never finished");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let answer = http_get(addr, &format!("/api/v1/tracks/{id}/stream_url"));
+    let url = answer.split("\"url\":\"").nth(1).unwrap().split('"').next().unwrap().to_owned();
+    let mut s = TcpStream::connect(addr).unwrap();
+    write!(s, "GET {url} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").unwrap();
+    let mut head = Vec::new();
+    let mut byte = [0u8; 1];
+    while !head.ends_with(b"\r\n\r\n") {
+        s.read_exact(&mut byte).unwrap();
+        head.push(byte[0]);
+    }
+    let head = String::from_utf8(head).unwrap();
+    assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+    let len = head.lines().find_map(|l| l.strip_prefix("content-length: ")).unwrap().trim().parse().unwrap();
+    (s, len)
+}
+
+fn sigterm(child: &Child) {
+    assert!(Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap().success());
+}
+
+fn wait_exit(child: &mut Child, within: Duration) -> std::process::ExitStatus {
+    let deadline = Instant::now() + within;
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            return status;
+        }
+        assert!(Instant::now() < deadline, "server did not exit");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn sigterm_lets_a_stream_in_flight_finish() {
+    let mut server = start_server(10);
+    let (mut stream, len) = open_stream(&server.addr);
+    let mut first = vec![0u8; 64 * 1024];
+    stream.read_exact(&mut first).unwrap();
+    sigterm(&server.child);
+    std::thread::sleep(Duration::from_millis(300));
+    // New connections are no longer accepted...
+    assert!(TcpStream::connect(&server.addr).is_err(), "listener still open after SIGTERM");
+    // ...but the stream in flight runs to its end.
+    let mut rest = Vec::new();
+    stream.read_to_end(&mut rest).unwrap();
+    assert_eq!(first.len() + rest.len(), len);
+    assert!(wait_exit(&mut server.child, Duration::from_secs(10)).success());
+}
+
+#[test]
+fn a_stalled_stream_is_cut_when_the_grace_period_ends() {
+    let mut server = start_server(1);
+    let (_stalled, _) = open_stream(&server.addr); // never read further
+    let signalled = Instant::now();
+    sigterm(&server.child);
+    assert!(wait_exit(&mut server.child, Duration::from_secs(10)).success());
+    assert!(signalled.elapsed() >= Duration::from_millis(900), "exited before the grace period");
+}
