@@ -1,11 +1,25 @@
 #!/usr/bin/env bash
 # Runs every test of anyaudio on a fresh machine: installs what the tests need, then runs them.
-# Usage: scripts/test.sh        (from anywhere; CI calls it through .ci/run)
+# Usage: scripts/test.sh        (CI calls it through .ci/run)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# Rust toolchain components the checks use (rustup ships them; no download when present).
-cargo --version
+need_apt=()
+command -v chromium >/dev/null || need_apt+=(chromium)
+command -v node >/dev/null || need_apt+=(nodejs npm)
+if [ ${#need_apt[@]} -gt 0 ]; then
+  echo "== installing Debian packages: ${need_apt[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${need_apt[@]}"
+fi
+
+echo "== browser test dependencies (playwright-core, no browser download)"
+(cd e2e && npm ci --no-audit --no-fund --silent)
 
 echo "== unit, property and integration tests"
-cargo test --locked --all-targets 2>&1
+cargo test --locked --all-targets
+
+echo "== browser tests (headless Chromium against the real server)"
+cargo build --locked --quiet
+(cd e2e && ANYAUDIO_BIN="$PWD/../target/debug/anyaudio" node --test)
