@@ -88,13 +88,27 @@ impl Config {
 
     pub fn from_library_args(args: LibraryArgs) -> anyhow::Result<Self> {
         let (library, data_dir) = validate_library(args)?;
-        Ok(Config { library, data_dir, ..Config::defaults() })
+        Ok(Config {
+            library,
+            data_dir,
+            ..Config::defaults()
+        })
     }
 
     /// A config for tests: port 0 on loopback, the given library and data dir.
     pub fn for_tests(library: Vec<PathBuf>, data_dir: PathBuf) -> Self {
-        let library = Library::Folders(library.iter().map(|p| p.canonicalize().expect("test library exists")).collect());
-        Config { library, data_dir, listen: "127.0.0.1:0".parse().unwrap(), ..Config::defaults() }
+        let library = Library::Folders(
+            library
+                .iter()
+                .map(|p| p.canonicalize().expect("test library exists"))
+                .collect(),
+        );
+        Config {
+            library,
+            data_dir,
+            listen: "127.0.0.1:0".parse().unwrap(),
+            ..Config::defaults()
+        }
     }
 
     fn defaults() -> Self {
@@ -125,6 +139,13 @@ fn validate_library(args: LibraryArgs) -> anyhow::Result<(Library, PathBuf)> {
                 folders.push(canonical);
             }
         }
+        // A folder inside another would be scanned twice.
+        let nested: Vec<PathBuf> = folders
+            .iter()
+            .filter(|f| folders.iter().any(|o| o != *f && f.starts_with(o)))
+            .cloned()
+            .collect();
+        folders.retain(|f| !nested.contains(f));
         Library::Folders(folders)
     };
     let data_dir = match args.data_dir {

@@ -37,12 +37,19 @@ impl Application {
     pub async fn build(config: Config) -> anyhow::Result<Self> {
         let catalog = open_catalog(&config)?;
         let key = load_or_create_key(&config.data_dir.join("stream.key"))?;
-        let listener = TcpListener::bind(config.listen).await.with_context(|| format!("binding {}", config.listen))?;
+        let listener = TcpListener::bind(config.listen)
+            .await
+            .with_context(|| format!("binding {}", config.listen))?;
         let addr = listener.local_addr()?;
         if config.scan_at_start {
             catalog.start_scan();
         }
-        let state = AppState { resolver: Resolver::new(catalog.clone()), catalog, key, config: Arc::new(config) };
+        let state = AppState {
+            resolver: Resolver::new(catalog.clone()),
+            catalog,
+            key,
+            config: Arc::new(config),
+        };
         Ok(Application { listener, addr, state })
     }
 
@@ -66,7 +73,10 @@ impl Application {
         let stopping = stop.clone();
         let server = axum::serve(self.listener, app).with_graceful_shutdown(async move {
             shutdown_signal().await;
-            tracing::info!(grace_secs = grace.as_secs(), "shutting down; letting streams in flight finish");
+            tracing::info!(
+                grace_secs = grace.as_secs(),
+                "shutting down; letting streams in flight finish"
+            );
             stopping.notify_one();
         });
         tokio::select! {
@@ -81,7 +91,8 @@ impl Application {
 
 /// Opens the catalog for the configured library, unpacking the demo library if that is the one.
 pub fn open_catalog(config: &Config) -> anyhow::Result<Catalog> {
-    std::fs::create_dir_all(&config.data_dir).with_context(|| format!("creating data dir {}", config.data_dir.display()))?;
+    std::fs::create_dir_all(&config.data_dir)
+        .with_context(|| format!("creating data dir {}", config.data_dir.display()))?;
     let roots = match &config.library {
         Library::Folders(folders) => folders.clone(),
         Library::Demo => vec![demo::unpack(&config.data_dir.join("demo-library"))?.canonicalize()?],
@@ -104,7 +115,9 @@ fn load_or_create_key(path: &Path) -> anyhow::Result<SigningKey> {
             options.write(true).create_new(true);
             #[cfg(unix)]
             std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-            let mut file = options.open(path).with_context(|| format!("creating {}", path.display()))?;
+            let mut file = options
+                .open(path)
+                .with_context(|| format!("creating {}", path.display()))?;
             file.write_all(key.as_bytes())?;
             Ok(key)
         }

@@ -29,4 +29,3 @@ async fn main() -> anyhow::Result<()> {
         }
     }
 }
-

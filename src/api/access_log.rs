@@ -23,7 +23,15 @@ pub async fn log_requests(request: Request, next: Next) -> Response {
     let response = next.run(request).await;
     let status = response.status().as_u16();
     response.map(|inner| {
-        Body::new(LoggedBody { inner, bytes: 0, finished: false, started, method: method.to_string(), path, status })
+        Body::new(LoggedBody {
+            inner,
+            bytes: 0,
+            finished: false,
+            started,
+            method: method.to_string(),
+            path,
+            status,
+        })
     })
 }
 

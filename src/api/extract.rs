@@ -31,13 +31,16 @@ pub fn bounded(name: &str, value: Option<u32>, default: u32, min: u32, max: u32)
     if (min..=max).contains(&v) {
         Ok(v)
     } else {
-        Err(Error::BadRequest(format!("{name} must be between {min} and {max} (got {v})")))
+        Err(Error::BadRequest(format!(
+            "{name} must be between {min} and {max} (got {v})"
+        )))
     }
 }
 
 /// Ids are short and URL-safe; anything else is a bad request, not an unknown id.
 pub fn check_id(kind: &str, id: &str) -> Result<(), Error> {
-    let ok = !id.is_empty() && id.len() <= 128 && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+    let ok =
+        !id.is_empty() && id.len() <= 128 && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
     if ok {
         Ok(())
     } else {

@@ -23,7 +23,12 @@ pub struct Health {
 pub async fn healthz(State(state): State<AppState>) -> Result<Json<Health>, Error> {
     let (tracks, _, _) = state.catalog.stats().await?;
     let scanning = state.catalog.scan_status().await?.is_some_and(|r| r.running);
-    Ok(Json(Health { status: "ok", version: env!("CARGO_PKG_VERSION"), tracks, scanning }))
+    Ok(Json(Health {
+        status: "ok",
+        version: env!("CARGO_PKG_VERSION"),
+        tracks,
+        scanning,
+    }))
 }
 
 #[derive(Serialize, ToSchema)]
@@ -38,7 +43,12 @@ pub struct Stats {
 pub async fn stats(State(state): State<AppState>) -> Result<Json<Stats>, Error> {
     let (tracks, albums, artists) = state.catalog.stats().await?;
     let last_scan = state.catalog.scan_status().await?;
-    Ok(Json(Stats { tracks, albums, artists, last_scan }))
+    Ok(Json(Stats {
+        tracks,
+        albums,
+        artists,
+        last_scan,
+    }))
 }
 
 #[derive(Serialize, ToSchema)]
@@ -50,7 +60,10 @@ pub struct ScanStatus {
 
 #[utoipa::path(get, path = "/api/v1/scan", tag = "library", responses((status = 200, body = ScanStatus)))]
 pub async fn scan_status(State(state): State<AppState>) -> Result<Json<ScanStatus>, Error> {
-    Ok(Json(ScanStatus { started: false, scan: state.catalog.scan_status().await? }))
+    Ok(Json(ScanStatus {
+        started: false,
+        scan: state.catalog.scan_status().await?,
+    }))
 }
 
 /// Starts a rescan in the background (202); search and streaming go on meanwhile.
@@ -58,5 +71,11 @@ pub async fn scan_status(State(state): State<AppState>) -> Result<Json<ScanStatu
     responses((status = 202, body = ScanStatus), (status = 500, body = ErrorBody)))]
 pub async fn start_scan(State(state): State<AppState>) -> Result<(StatusCode, Json<ScanStatus>), Error> {
     let started = state.catalog.start_scan();
-    Ok((StatusCode::ACCEPTED, Json(ScanStatus { started, scan: state.catalog.scan_status().await? })))
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(ScanStatus {
+            started,
+            scan: state.catalog.scan_status().await?,
+        }),
+    ))
 }

@@ -34,12 +34,22 @@ pub struct AppState {
 
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "anyaudio", description = "Self-hosted audio streaming: search, playlists, stream_url, range-correct streams."),
+    info(
+        title = "anyaudio",
+        description = "Self-hosted audio streaming: search, playlists, stream_url, range-correct streams."
+    ),
     paths(
-        search::search, search::suggest,
-        tracks::get_track, tracks::stream_url, tracks::related,
-        playlists::list, playlists::get,
-        library::healthz, library::stats, library::scan_status, library::start_scan,
+        search::search,
+        search::suggest,
+        tracks::get_track,
+        tracks::stream_url,
+        tracks::related,
+        playlists::list,
+        playlists::get,
+        library::healthz,
+        library::stats,
+        library::scan_status,
+        library::start_scan,
         stream::stream,
     ),
     components(schemas(crate::error::ErrorBody, crate::error::ErrorDetail))
@@ -50,7 +60,13 @@ pub fn router(state: AppState) -> Router {
     let cors = CorsLayer::new()
         .allow_origin(Any)
         .allow_methods([Method::GET, Method::HEAD, Method::POST, Method::OPTIONS])
-        .allow_headers([header::RANGE, header::IF_RANGE, header::IF_NONE_MATCH, header::IF_MODIFIED_SINCE, header::CONTENT_TYPE])
+        .allow_headers([
+            header::RANGE,
+            header::IF_RANGE,
+            header::IF_NONE_MATCH,
+            header::IF_MODIFIED_SINCE,
+            header::CONTENT_TYPE,
+        ])
         .expose_headers([
             header::CONTENT_RANGE,
             header::ACCEPT_RANGES,

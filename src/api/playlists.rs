@@ -31,7 +31,10 @@ pub struct PlaylistList {
 
 #[utoipa::path(get, path = "/api/v1/playlists", tag = "playlists", params(ListParams),
     responses((status = 200, body = PlaylistList), (status = 400, body = ErrorBody)))]
-pub async fn list(State(state): State<AppState>, ApiQuery(params): ApiQuery<ListParams>) -> Result<Json<PlaylistList>, Error> {
+pub async fn list(
+    State(state): State<AppState>,
+    ApiQuery(params): ApiQuery<ListParams>,
+) -> Result<Json<PlaylistList>, Error> {
     if let Some(kind) = params.kind.as_deref() {
         if !KINDS.contains(&kind) {
             return Err(Error::BadRequest(format!("kind must be one of {}", KINDS.join(", "))));
@@ -40,7 +43,12 @@ pub async fn list(State(state): State<AppState>, ApiQuery(params): ApiQuery<List
     let limit = bounded("limit", params.limit, 100, 1, 500)?;
     let offset = bounded("offset", params.offset, 0, 0, u32::MAX)?;
     let (total, playlists) = state.catalog.playlists(params.kind, limit, offset).await?;
-    Ok(Json(PlaylistList { total, limit, offset, playlists }))
+    Ok(Json(PlaylistList {
+        total,
+        limit,
+        offset,
+        playlists,
+    }))
 }
 
 #[utoipa::path(get, path = "/api/v1/playlists/{id}", tag = "playlists",
@@ -48,6 +56,10 @@ pub async fn list(State(state): State<AppState>, ApiQuery(params): ApiQuery<List
     responses((status = 200, body = Playlist), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn get(State(state): State<AppState>, ApiPath(id): ApiPath<String>) -> Result<Json<Playlist>, Error> {
     check_id("playlist", &id)?;
-    let playlist = state.catalog.playlist(id.clone()).await?.ok_or(Error::PlaylistNotFound(id))?;
+    let playlist = state
+        .catalog
+        .playlist(id.clone())
+        .await?
+        .ok_or(Error::PlaylistNotFound(id))?;
     Ok(Json(playlist))
 }

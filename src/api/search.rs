@@ -46,12 +46,21 @@ fn required_query(q: Option<String>) -> Result<String, Error> {
 
 #[utoipa::path(get, path = "/api/v1/search", tag = "search", params(SearchParams),
     responses((status = 200, body = SearchResults), (status = 400, body = ErrorBody)))]
-pub async fn search(State(state): State<AppState>, ApiQuery(params): ApiQuery<SearchParams>) -> Result<Json<SearchResults>, Error> {
+pub async fn search(
+    State(state): State<AppState>,
+    ApiQuery(params): ApiQuery<SearchParams>,
+) -> Result<Json<SearchResults>, Error> {
     let query = required_query(params.q)?;
     let limit = bounded("limit", params.limit, 20, 1, 100)?;
     let offset = bounded("offset", params.offset, 0, 0, 10_000)?;
     let page = state.catalog.search(query.clone(), limit, offset).await?;
-    Ok(Json(SearchResults { query, total: page.total, limit, offset, tracks: page.tracks }))
+    Ok(Json(SearchResults {
+        query,
+        total: page.total,
+        limit,
+        offset,
+        tracks: page.tracks,
+    }))
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -70,7 +79,10 @@ pub struct Suggestions {
 
 #[utoipa::path(get, path = "/api/v1/suggest", tag = "search", params(SuggestParams),
     responses((status = 200, body = Suggestions), (status = 400, body = ErrorBody)))]
-pub async fn suggest(State(state): State<AppState>, ApiQuery(params): ApiQuery<SuggestParams>) -> Result<Json<Suggestions>, Error> {
+pub async fn suggest(
+    State(state): State<AppState>,
+    ApiQuery(params): ApiQuery<SuggestParams>,
+) -> Result<Json<Suggestions>, Error> {
     let query = required_query(params.q)?;
     let limit = bounded("limit", params.limit, 10, 1, 20)?;
     let suggestions = state.catalog.suggest(query.clone(), limit as usize).await?;

@@ -10,8 +10,8 @@ use super::extract::ApiPath;
 use super::AppState;
 use crate::error::{Error, ErrorBody};
 use crate::resolve::Playable;
-use crate::stream::token::{self, TokenError};
 use crate::stream::local;
+use crate::stream::token::{self, TokenError};
 
 #[utoipa::path(get, path = "/stream/{token}", tag = "stream",
     params(("token" = String, Path, description = "Token from a stream_url")),
@@ -42,4 +42,3 @@ pub async fn stream(
         },
     }
 }
-

@@ -41,8 +41,18 @@ pub async fn stream_url(State(state): State<AppState>, ApiPath(id): ApiPath<Stri
     let track = state.catalog.track(id.clone()).await?.ok_or(Error::TrackNotFound(id))?;
     let now = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
     let expires_at = now + state.config.token_ttl.as_secs();
-    let token = token::sign(&state.key, &Claims { track_id: track.id, expires_at });
-    Ok(Json(StreamUrl { url: format!("/stream/{token}"), expires_at, mime: track.mime }))
+    let token = token::sign(
+        &state.key,
+        &Claims {
+            track_id: track.id,
+            expires_at,
+        },
+    );
+    Ok(Json(StreamUrl {
+        url: format!("/stream/{token}"),
+        expires_at,
+        mime: track.mime,
+    }))
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -66,6 +76,10 @@ pub async fn related(
 ) -> Result<Json<RelatedTracks>, Error> {
     check_id("track", &id)?;
     let limit = bounded("limit", params.limit, 20, 1, 100)?;
-    let tracks = state.catalog.related(id.clone(), limit).await?.ok_or(Error::TrackNotFound(id))?;
+    let tracks = state
+        .catalog
+        .related(id.clone(), limit)
+        .await?
+        .ok_or(Error::TrackNotFound(id))?;
     Ok(Json(RelatedTracks { tracks }))
 }

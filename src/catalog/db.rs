@@ -103,12 +103,17 @@ fn configure(conn: &Connection) -> rusqlite::Result<()> {
     conn.pragma_update(None, "cache_size", -8000)?; // 8 MiB per connection
     conn.set_prepared_statement_cache_capacity(64);
     // `stable_id(parts...)`: the same ids in SQL as in Rust (derived playlist ids).
-    conn.create_scalar_function("stable_id", -1, FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC, |ctx| {
-        let parts = (0..ctx.len())
-            .map(|i| ctx.get::<Option<String>>(i).map(Option::unwrap_or_default))
-            .collect::<rusqlite::Result<Vec<String>>>()?;
-        Ok(super::stable_id(&parts.iter().map(String::as_str).collect::<Vec<_>>()))
-    })?;
+    conn.create_scalar_function(
+        "stable_id",
+        -1,
+        FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC,
+        |ctx| {
+            let parts = (0..ctx.len())
+                .map(|i| ctx.get::<Option<String>>(i).map(Option::unwrap_or_default))
+                .collect::<rusqlite::Result<Vec<String>>>()?;
+            Ok(super::stable_id(&parts.iter().map(String::as_str).collect::<Vec<_>>()))
+        },
+    )?;
     Ok(())
 }
 
@@ -125,7 +130,11 @@ impl Db {
         let conn = Connection::open(path).with_context(|| format!("opening catalog {}", path.display()))?;
         configure(&conn).context("configuring catalog")?;
         conn.execute_batch(SCHEMA).context("creating catalog schema")?;
-        Ok(Db { path: path.to_owned(), writer: Arc::new(Mutex::new(conn)), readers: Arc::default() })
+        Ok(Db {
+            path: path.to_owned(),
+            writer: Arc::new(Mutex::new(conn)),
+            readers: Arc::default(),
+        })
     }
 
     /// Runs `f` on the writer connection, on the calling (blocking) thread.

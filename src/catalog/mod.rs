@@ -52,7 +52,11 @@ impl Catalog {
     pub fn open(path: &Path, roots: Vec<PathBuf>) -> anyhow::Result<Self> {
         let db = Db::open(path)?;
         let progress = Arc::new(ScanProgress::default());
-        Ok(Catalog { db, roots: Arc::new(roots), progress })
+        Ok(Catalog {
+            db,
+            roots: Arc::new(roots),
+            progress,
+        })
     }
 
     pub fn roots(&self) -> &[PathBuf] {
@@ -64,7 +68,9 @@ impl Catalog {
         f: impl FnOnce(&rusqlite::Connection) -> anyhow::Result<T> + Send + 'static,
     ) -> anyhow::Result<T> {
         let db = self.db.clone();
-        tokio::task::spawn_blocking(move || db.read(f)).await.context("catalog task panicked")?
+        tokio::task::spawn_blocking(move || db.read(f))
+            .await
+            .context("catalog task panicked")?
     }
 
     /// Scans the library on this thread (for the CLI). Errors if a scan is already running.
@@ -79,12 +85,12 @@ impl Catalog {
             return false;
         }
         let catalog = self.clone();
-        tokio::task::spawn_blocking(move || {
-            match scan::scan(&catalog.db, &catalog.roots, &catalog.progress, false) {
+        tokio::task::spawn_blocking(
+            move || match scan::scan(&catalog.db, &catalog.roots, &catalog.progress, false) {
                 Ok(report) => tracing::info!(?report, "scan finished"),
                 Err(error) => tracing::error!(error = ?error, "scan failed"),
-            }
-        });
+            },
+        );
         true
     }
 
@@ -108,7 +114,12 @@ impl Catalog {
         self.read(move |conn| {
             let row = conn
                 .prepare_cached("SELECT path, mime FROM tracks WHERE id = ?1 AND source = 'local'")?
-                .query_row([id], |r| Ok(MediaLocation { path: PathBuf::from(r.get::<_, String>(0)?), mime: r.get(1)? }))
+                .query_row([id], |r| {
+                    Ok(MediaLocation {
+                        path: PathBuf::from(r.get::<_, String>(0)?),
+                        mime: r.get(1)?,
+                    })
+                })
                 .optional()?;
             Ok(row)
         })
@@ -123,8 +134,14 @@ impl Catalog {
         self.read(move |conn| suggest::suggest(conn, &q, limit)).await
     }
 
-    pub async fn playlists(&self, kind: Option<String>, limit: u32, offset: u32) -> anyhow::Result<(u64, Vec<PlaylistSummary>)> {
-        self.read(move |conn| playlists::list(conn, kind.as_deref(), limit, offset)).await
+    pub async fn playlists(
+        &self,
+        kind: Option<String>,
+        limit: u32,
+        offset: u32,
+    ) -> anyhow::Result<(u64, Vec<PlaylistSummary>)> {
+        self.read(move |conn| playlists::list(conn, kind.as_deref(), limit, offset))
+            .await
     }
 
     pub async fn playlist(&self, id: String) -> anyhow::Result<Option<Playlist>> {
@@ -141,7 +158,13 @@ impl Catalog {
                 "SELECT (SELECT count(*) FROM tracks), (SELECT count(*) FROM playlists WHERE kind = 'album'),
                         (SELECT count(*) FROM playlists WHERE kind = 'artist')",
                 [],
-                |r| Ok((r.get::<_, i64>(0)? as u64, r.get::<_, i64>(1)? as u64, r.get::<_, i64>(2)? as u64)),
+                |r| {
+                    Ok((
+                        r.get::<_, i64>(0)? as u64,
+                        r.get::<_, i64>(1)? as u64,
+                        r.get::<_, i64>(2)? as u64,
+                    ))
+                },
             )?)
         })
         .await

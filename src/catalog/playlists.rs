@@ -25,18 +25,28 @@ pub fn rebuild_m3u(tx: &Transaction<'_>, files: &[PathBuf]) -> anyhow::Result<()
             continue;
         };
         let (name, entries) = parse_m3u(&String::from_utf8_lossy(&bytes));
-        let name = name.unwrap_or_else(|| file.file_stem().and_then(|s| s.to_str()).unwrap_or("Playlist").to_owned());
+        let name = name.unwrap_or_else(|| {
+            file.file_stem()
+                .and_then(|s| s.to_str())
+                .unwrap_or("Playlist")
+                .to_owned()
+        });
         let id = format!("m3u-{}", &stable_id(&["m3u", &file.to_string_lossy()])[..12]);
         let dir = file.parent().unwrap_or(Path::new("/"));
         let mut position = 0;
         for entry in entries {
-            let Some(path) = resolve_entry(dir, &entry) else { continue };
+            let Some(path) = resolve_entry(dir, &entry) else {
+                continue;
+            };
             let track: Option<String> = tx
                 .prepare_cached("SELECT id FROM tracks WHERE path = ?1")?
                 .query_row([&path], |r| r.get(0))
                 .optional()?;
             if let Some(track_id) = track {
-                tx.execute("INSERT INTO playlist_tracks(playlist_id, position, track_id) VALUES (?1, ?2, ?3)", params![id, position, track_id])?;
+                tx.execute(
+                    "INSERT INTO playlist_tracks(playlist_id, position, track_id) VALUES (?1, ?2, ?3)",
+                    params![id, position, track_id],
+                )?;
                 position += 1;
             }
         }
@@ -93,18 +103,42 @@ pub fn rebuild_derived(tx: &Transaction<'_>) -> anyhow::Result<()> {
 fn smart_summaries(conn: &Connection) -> anyhow::Result<Vec<PlaylistSummary>> {
     let count: i64 = conn.query_row("SELECT min(count(*), ?1) FROM tracks", [SMART_SIZE], |r| r.get(0))?;
     Ok(vec![
-        PlaylistSummary { id: "recent".into(), kind: "recent".into(), name: "Recently added".into(), subtitle: None, track_count: count as u64 },
-        PlaylistSummary { id: "mix".into(), kind: "mix".into(), name: "Random mix".into(), subtitle: None, track_count: count as u64 },
+        PlaylistSummary {
+            id: "recent".into(),
+            kind: "recent".into(),
+            name: "Recently added".into(),
+            subtitle: None,
+            track_count: count as u64,
+        },
+        PlaylistSummary {
+            id: "mix".into(),
+            kind: "mix".into(),
+            name: "Random mix".into(),
+            subtitle: None,
+            track_count: count as u64,
+        },
     ])
 }
 
 /// One page of playlists, optionally of one kind (see [`KINDS`]); smart ones first, then by kind and name.
-pub fn list(conn: &Connection, kind: Option<&str>, limit: u32, offset: u32) -> anyhow::Result<(u64, Vec<PlaylistSummary>)> {
-    let smart = if matches!(kind, None | Some("smart")) { smart_summaries(conn)? } else { Vec::new() };
+pub fn list(
+    conn: &Connection,
+    kind: Option<&str>,
+    limit: u32,
+    offset: u32,
+) -> anyhow::Result<(u64, Vec<PlaylistSummary>)> {
+    let smart = if matches!(kind, None | Some("smart")) {
+        smart_summaries(conn)?
+    } else {
+        Vec::new()
+    };
     let stored_kind = kind.filter(|k| *k != "smart");
     if kind == Some("smart") {
         let total = smart.len() as u64;
-        return Ok((total, smart.into_iter().skip(offset as usize).take(limit as usize).collect()));
+        return Ok((
+            total,
+            smart.into_iter().skip(offset as usize).take(limit as usize).collect(),
+        ));
     }
     let order = "CASE kind WHEN 'm3u' THEN 0 WHEN 'genre' THEN 1 WHEN 'artist' THEN 2 ELSE 3 END, name COLLATE NOCASE, subtitle";
     let stored_total: i64 = conn
@@ -117,7 +151,10 @@ pub fn list(conn: &Connection, kind: Option<&str>, limit: u32, offset: u32) -> a
     let mut stmt = conn.prepare_cached(&format!(
         "SELECT id, kind, name, subtitle, track_count FROM playlists WHERE ?1 IS NULL OR kind = ?1 ORDER BY {order} LIMIT ?2 OFFSET ?3"
     ))?;
-    let rows = stmt.query_map(params![stored_kind, remaining as i64, stored_offset as i64], summary_from_row)?;
+    let rows = stmt.query_map(
+        params![stored_kind, remaining as i64, stored_offset as i64],
+        summary_from_row,
+    )?;
     for row in rows {
         page.push(row?);
     }
@@ -143,15 +180,30 @@ pub fn get(conn: &Connection, id: &str) -> anyhow::Result<Option<Playlist>> {
         Ok(rows.collect::<Result<_, _>>()?)
     };
     if let Some(summary) = smart_summaries(conn)?.into_iter().find(|s| s.id == id) {
-        let order = if id == "recent" { "added_at DESC, title" } else { "random()" };
-        let tracks = tracks_of(&format!("SELECT {cols} FROM tracks ORDER BY {order} LIMIT ?1"), &[&SMART_SIZE])?;
+        let order = if id == "recent" {
+            "added_at DESC, title"
+        } else {
+            "random()"
+        };
+        let tracks = tracks_of(
+            &format!("SELECT {cols} FROM tracks ORDER BY {order} LIMIT ?1"),
+            &[&SMART_SIZE],
+        )?;
         return Ok(Some(Playlist { summary, tracks }));
     }
     let row = conn
         .prepare_cached("SELECT id, kind, name, subtitle, track_count, key1, key2 FROM playlists WHERE id = ?1")?
-        .query_row([id], |r| Ok((summary_from_row(r)?, r.get::<_, Option<String>>(5)?, r.get::<_, Option<String>>(6)?)))
+        .query_row([id], |r| {
+            Ok((
+                summary_from_row(r)?,
+                r.get::<_, Option<String>>(5)?,
+                r.get::<_, Option<String>>(6)?,
+            ))
+        })
         .optional()?;
-    let Some((summary, key1, key2)) = row else { return Ok(None) };
+    let Some((summary, key1, key2)) = row else {
+        return Ok(None);
+    };
     let tracks = match summary.kind.as_str() {
         "album" => tracks_of(
             &format!("SELECT {cols} FROM tracks WHERE album = ?1 AND coalesce(album_artist, artist, '') = ?2 ORDER BY disc_no, track_no, title"),
@@ -168,7 +220,11 @@ pub fn get(conn: &Connection, id: &str) -> anyhow::Result<Option<Playlist>> {
 }
 
 fn prefixed_columns(alias: &str) -> String {
-    TRACK_COLUMNS.split(", ").map(|c| format!("{alias}.{c}")).collect::<Vec<_>>().join(", ")
+    TRACK_COLUMNS
+        .split(", ")
+        .map(|c| format!("{alias}.{c}"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// Tracks related to `track`: the rest of its album in order, then its artist, then its genre,
@@ -177,10 +233,17 @@ pub fn related(conn: &Connection, track_id: &str, limit: u32) -> anyhow::Result<
     let seed = conn
         .prepare_cached("SELECT album, coalesce(album_artist, artist, ''), artist, genre FROM tracks WHERE id = ?1")?
         .query_row([track_id], |r| {
-            Ok((r.get::<_, Option<String>>(0)?, r.get::<_, String>(1)?, r.get::<_, Option<String>>(2)?, r.get::<_, Option<String>>(3)?))
+            Ok((
+                r.get::<_, Option<String>>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, Option<String>>(2)?,
+                r.get::<_, Option<String>>(3)?,
+            ))
         })
         .optional()?;
-    let Some((album, album_key, artist, genre)) = seed else { return Ok(None) };
+    let Some((album, album_key, artist, genre)) = seed else {
+        return Ok(None);
+    };
     let sql = format!(
         "SELECT {cols} FROM (
              SELECT *, (CASE WHEN album = ?2 AND coalesce(album_artist, artist, '') = ?3 THEN 4 ELSE 0 END
@@ -194,11 +257,16 @@ pub fn related(conn: &Connection, track_id: &str, limit: u32) -> anyhow::Result<
     );
     let mut tracks: Vec<Track> = conn
         .prepare_cached(&sql)?
-        .query_map(params![track_id, album, album_key, artist, genre, limit], Track::from_row)?
+        .query_map(
+            params![track_id, album, album_key, artist, genre, limit],
+            Track::from_row,
+        )?
         .collect::<Result<_, _>>()?;
     if (tracks.len() as u32) < limit {
         let more = limit as usize - tracks.len();
-        let mut stmt = conn.prepare_cached(&format!("SELECT {TRACK_COLUMNS} FROM tracks WHERE id != ?1 ORDER BY random() LIMIT ?2"))?;
+        let mut stmt = conn.prepare_cached(&format!(
+            "SELECT {TRACK_COLUMNS} FROM tracks WHERE id != ?1 ORDER BY random() LIMIT ?2"
+        ))?;
         let fill = stmt.query_map(params![track_id, (more + tracks.len()) as i64], Track::from_row)?;
         for t in fill {
             let t = t?;
@@ -216,7 +284,8 @@ mod tests {
 
     #[test]
     fn m3u_entries_and_name() {
-        let (name, entries) = parse_m3u("\u{feff}#EXTM3U\n#PLAYLIST: Road trip \n#EXTINF:123,A - B\nA/b.mp3\n\n  C\\d.flac \n");
+        let (name, entries) =
+            parse_m3u("\u{feff}#EXTM3U\n#PLAYLIST: Road trip \n#EXTINF:123,A - B\nA/b.mp3\n\n  C\\d.flac \n");
         assert_eq!(name.as_deref(), Some("Road trip"));
         assert_eq!(entries, vec!["A/b.mp3", "C\\d.flac"]);
     }

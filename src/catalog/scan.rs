@@ -45,6 +45,7 @@ pub struct ScanProgress {
     changed: AtomicU64,
     removed: AtomicU64,
     errors: AtomicU64,
+    started_at: AtomicU64,
     last: Mutex<Option<ScanReport>>,
 }
 
@@ -71,9 +72,16 @@ impl ScanProgress {
         if self.running.swap(true, Ordering::SeqCst) {
             return false;
         }
-        for counter in [&self.files_seen, &self.added, &self.changed, &self.removed, &self.errors] {
+        for counter in [
+            &self.files_seen,
+            &self.added,
+            &self.changed,
+            &self.removed,
+            &self.errors,
+        ] {
             counter.store(0, Ordering::Relaxed);
         }
+        self.started_at.store(unix_now(), Ordering::Relaxed);
         true
     }
 
@@ -99,7 +107,7 @@ impl ScanProgress {
             changed: self.changed.load(Ordering::Relaxed),
             removed: self.removed.load(Ordering::Relaxed),
             errors: self.errors.load(Ordering::Relaxed),
-            started_at: 0,
+            started_at: self.started_at.load(Ordering::Relaxed),
             finished_at: None,
             duration_ms: None,
         })
@@ -136,8 +144,8 @@ struct ReadTrack {
 /// `show_progress` draws a progress bar on a terminal.
 pub fn scan(db: &Db, roots: &[PathBuf], progress: &ScanProgress, show_progress: bool) -> anyhow::Result<ScanReport> {
     let started = Instant::now();
-    let started_at = unix_now();
-    let result = db.write(|conn| run(conn, roots, progress, show_progress));
+    let started_at = progress.started_at.load(Ordering::Relaxed);
+    let result = run(db, roots, progress, show_progress);
     let mut report = ScanReport {
         running: false,
         files_seen: progress.files_seen.load(Ordering::Relaxed),
@@ -152,7 +160,10 @@ pub fn scan(db: &Db, roots: &[PathBuf], progress: &ScanProgress, show_progress: 
     if result.is_ok() {
         let json = serde_json::to_string(&report)?;
         db.write(|conn| {
-            conn.execute("INSERT OR REPLACE INTO meta(key, value) VALUES ('last_scan', ?1)", [json])?;
+            conn.execute(
+                "INSERT OR REPLACE INTO meta(key, value) VALUES ('last_scan', ?1)",
+                [json],
+            )?;
             Ok(())
         })?;
     }
@@ -163,14 +174,21 @@ pub fn scan(db: &Db, roots: &[PathBuf], progress: &ScanProgress, show_progress: 
 
 /// The last finished scan, as stored in the catalog.
 pub fn last_report(conn: &Connection) -> anyhow::Result<Option<ScanReport>> {
-    let json: Option<String> =
-        conn.query_row("SELECT value FROM meta WHERE key = 'last_scan'", [], |r| r.get(0)).optional()?;
+    let json: Option<String> = conn
+        .query_row("SELECT value FROM meta WHERE key = 'last_scan'", [], |r| r.get(0))
+        .optional()?;
     Ok(json.and_then(|j| serde_json::from_str(&j).ok()))
 }
 
-fn run(conn: &mut Connection, roots: &[PathBuf], progress: &ScanProgress, show_progress: bool) -> anyhow::Result<()> {
-    let known = load_known(conn, "SELECT path, file_size, mtime_ns FROM tracks WHERE source = 'local'")?;
-    let skipped = load_known(conn, "SELECT path, file_size, mtime_ns FROM skipped")?;
+/// Holds the writer only per transaction, so other writers (API imports) interleave with a long scan.
+fn run(db: &Db, roots: &[PathBuf], progress: &ScanProgress, show_progress: bool) -> anyhow::Result<()> {
+    let known = db.read(|conn| {
+        load_known(
+            conn,
+            "SELECT path, file_size, mtime_ns FROM tracks WHERE source = 'local'",
+        )
+    })?;
+    let skipped = db.read(|conn| load_known(conn, "SELECT path, file_size, mtime_ns FROM skipped"))?;
 
     let mut seen: HashSet<String> = HashSet::with_capacity(known.len());
     let mut to_read = Vec::new();
@@ -191,31 +209,42 @@ fn run(conn: &mut Connection, roots: &[PathBuf], progress: &ScanProgress, show_p
         }
     }
 
-    let bar = if show_progress { ProgressBar::new(to_read.len() as u64) } else { ProgressBar::hidden() };
+    let bar = if show_progress {
+        ProgressBar::new(to_read.len() as u64)
+    } else {
+        ProgressBar::hidden()
+    };
     bar.set_style(
         ProgressStyle::with_template("{spinner} reading tags {bar:40} {pos}/{len} files, {per_sec}, eta {eta}")
             .expect("valid template"),
     );
-    let changes = write_read_tracks(conn, to_read, &known, progress, &bar)?;
+    let changes = write_read_tracks(db, to_read, &known, progress, &bar)?;
     bar.finish_and_clear();
 
-    let removed = remove_vanished(conn, &known, &skipped, &seen)?;
+    let removed = db.write(|conn| remove_vanished(conn, &known, &skipped, &seen))?;
     progress.removed.store(removed, Ordering::Relaxed);
 
-    let tx = conn.transaction()?;
-    playlists::rebuild_m3u(&tx, &playlist_files)?;
-    let empty: bool = tx.query_row("SELECT NOT EXISTS (SELECT 1 FROM suggest)", [], |r| r.get(0))?;
-    if changes + removed > 0 || empty {
-        playlists::rebuild_derived(&tx)?;
-        suggest::rebuild(&tx)?;
-    }
-    tx.commit()?;
-    Ok(())
+    db.write(|conn| {
+        let tx = conn.transaction()?;
+        playlists::rebuild_m3u(&tx, &playlist_files)?;
+        let empty: bool = tx.query_row("SELECT NOT EXISTS (SELECT 1 FROM suggest)", [], |r| r.get(0))?;
+        if changes + removed > 0 || empty {
+            playlists::rebuild_derived(&tx)?;
+            suggest::rebuild(&tx)?;
+        }
+        tx.commit()?;
+        Ok(())
+    })
 }
 
 fn load_known(conn: &Connection, sql: &str) -> anyhow::Result<HashMap<String, (u64, i64)>> {
     let mut stmt = conn.prepare(sql)?;
-    let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, (r.get::<_, i64>(1)? as u64, r.get::<_, i64>(2)?))))?;
+    let rows = stmt.query_map([], |r| {
+        Ok((
+            r.get::<_, String>(0)?,
+            (r.get::<_, i64>(1)? as u64, r.get::<_, i64>(2)?),
+        ))
+    })?;
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
@@ -240,12 +269,19 @@ fn walk(root: &Path) -> impl Iterator<Item = FileEntry> + '_ {
         .filter_map(|e| {
             let meta = e.metadata().ok()?;
             let path = e.path().to_str()?.to_owned(); // non-UTF-8 paths cannot round-trip through the API
-            Some(FileEntry { path, size: meta.len(), mtime_ns: mtime_ns(meta.modified().ok()) })
+            Some(FileEntry {
+                path,
+                size: meta.len(),
+                mtime_ns: mtime_ns(meta.modified().ok()),
+            })
         })
 }
 
 fn extension(path: impl AsRef<Path>) -> Option<String> {
-    path.as_ref().extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase)
+    path.as_ref()
+        .extension()
+        .and_then(|e| e.to_str())
+        .map(str::to_ascii_lowercase)
 }
 
 fn is_audio(path: impl AsRef<Path>) -> bool {
@@ -257,7 +293,9 @@ fn is_playlist(path: impl AsRef<Path>) -> bool {
 }
 
 pub fn mtime_ns(modified: Option<SystemTime>) -> i64 {
-    modified.and_then(|m| m.duration_since(UNIX_EPOCH).ok()).map_or(0, |d| d.as_nanos() as i64)
+    modified
+        .and_then(|m| m.duration_since(UNIX_EPOCH).ok())
+        .map_or(0, |d| d.as_nanos() as i64)
 }
 
 fn unix_now() -> u64 {
@@ -266,7 +304,7 @@ fn unix_now() -> u64 {
 
 /// Reads tags on a rayon pool while this thread writes batches. Returns how many tracks changed.
 fn write_read_tracks(
-    conn: &mut Connection,
+    db: &Db,
     to_read: Vec<FileEntry>,
     known: &HashMap<String, (u64, i64)>,
     progress: &ScanProgress,
@@ -289,31 +327,34 @@ fn write_read_tracks(
         let mut rx = rx.into_iter().peekable();
         while rx.peek().is_some() {
             batch.extend(rx.by_ref().take(BATCH));
-            let txn = conn.transaction()?;
-            for item in batch.drain(..) {
-                bar.inc(1);
-                match item {
-                    Ok(track) => {
-                        let is_new = !known.contains_key(&track.entry.path);
-                        upsert_track(&txn, &track, now)?;
-                        txn.execute("DELETE FROM skipped WHERE path = ?1", [&track.entry.path])?;
-                        let counter = if is_new { &progress.added } else { &progress.changed };
-                        counter.fetch_add(1, Ordering::Relaxed);
-                        changes += 1;
-                    }
-                    Err((entry, error)) => {
-                        tracing::warn!(path = %entry.path, %error, "skipping unreadable audio file");
-                        progress.errors.fetch_add(1, Ordering::Relaxed);
-                        // A file that became unreadable no longer plays: drop its old track.
-                        changes += txn.execute("DELETE FROM tracks WHERE path = ?1", [&entry.path])? as u64;
-                        txn.execute(
+            db.write(|conn| {
+                let txn = conn.transaction()?;
+                for item in batch.drain(..) {
+                    bar.inc(1);
+                    match item {
+                        Ok(track) => {
+                            let is_new = !known.contains_key(&track.entry.path);
+                            upsert_track(&txn, &track, now)?;
+                            txn.execute("DELETE FROM skipped WHERE path = ?1", [&track.entry.path])?;
+                            let counter = if is_new { &progress.added } else { &progress.changed };
+                            counter.fetch_add(1, Ordering::Relaxed);
+                            changes += 1;
+                        }
+                        Err((entry, error)) => {
+                            tracing::warn!(path = %entry.path, %error, "skipping unreadable audio file");
+                            progress.errors.fetch_add(1, Ordering::Relaxed);
+                            // A file that became unreadable no longer plays: drop its old track.
+                            changes += txn.execute("DELETE FROM tracks WHERE path = ?1", [&entry.path])? as u64;
+                            txn.execute(
                             "INSERT OR REPLACE INTO skipped(path, file_size, mtime_ns, error) VALUES (?1, ?2, ?3, ?4)",
                             params![entry.path, entry.size as i64, entry.mtime_ns, error],
                         )?;
+                        }
                     }
                 }
-            }
-            txn.commit()?;
+                txn.commit()?;
+                Ok(())
+            })?;
         }
         Ok(())
     })?;
@@ -368,10 +409,13 @@ fn remove_vanished(
     let tx = conn.transaction()?;
     let mut removed = 0;
     for path in known.keys().filter(|p| !seen.contains(*p)) {
-        removed += tx.prepare_cached("DELETE FROM tracks WHERE path = ?1")?.execute([path])? as u64;
+        removed += tx
+            .prepare_cached("DELETE FROM tracks WHERE path = ?1")?
+            .execute([path])? as u64;
     }
     for path in skipped.keys().filter(|p| !seen.contains(*p)) {
-        tx.prepare_cached("DELETE FROM skipped WHERE path = ?1")?.execute([path])?;
+        tx.prepare_cached("DELETE FROM skipped WHERE path = ?1")?
+            .execute([path])?;
     }
     tx.commit()?;
     Ok(removed)
@@ -379,7 +423,11 @@ fn remove_vanished(
 
 fn read_track(entry: FileEntry) -> Result<ReadTrack, (FileEntry, String)> {
     let tagged = Probe::open(&entry.path)
-        .and_then(|p| p.options(ParseOptions::new().read_cover_art(false)).guess_file_type().map_err(Into::into))
+        .and_then(|p| {
+            p.options(ParseOptions::new().read_cover_art(false))
+                .guess_file_type()
+                .map_err(Into::into)
+        })
         .and_then(|p| p.read());
     let tagged = match tagged {
         Ok(t) => t,
@@ -389,7 +437,11 @@ fn read_track(entry: FileEntry) -> Result<ReadTrack, (FileEntry, String)> {
     let tag = tagged.primary_tag().or_else(|| tagged.first_tag());
     let text = |v: Option<std::borrow::Cow<'_, str>>| v.map(|s| s.trim().to_owned()).filter(|s| !s.is_empty());
     let (codec, mime) = codec_and_mime(tagged.file_type());
-    let stem = Path::new(&entry.path).file_stem().and_then(|s| s.to_str()).unwrap_or("Untitled").to_owned();
+    let stem = Path::new(&entry.path)
+        .file_stem()
+        .and_then(|s| s.to_str())
+        .unwrap_or("Untitled")
+        .to_owned();
     let duration = props.duration();
     Ok(ReadTrack {
         title: tag.and_then(|t| text(t.title())).unwrap_or(stem),

@@ -20,13 +20,20 @@ const RANK: &str = "bm25(tracks_fts, 10.0, 8.0, 4.0, 3.0, 1.0)";
 /// input can be FTS5 syntax. None if the input has no letter or digit.
 pub fn fts_query(input: &str) -> Option<String> {
     let folded = fold(input);
-    let terms: Vec<String> = folded.split(' ').filter(|w| !w.is_empty()).map(|w| format!("\"{w}\"*")).collect();
+    let terms: Vec<String> = folded
+        .split(' ')
+        .filter(|w| !w.is_empty())
+        .map(|w| format!("\"{w}\"*"))
+        .collect();
     (!terms.is_empty()).then(|| terms.join(" "))
 }
 
 pub fn search(conn: &Connection, input: &str, limit: u32, offset: u32) -> anyhow::Result<SearchPage> {
     let Some(query) = fts_query(input) else {
-        return Ok(SearchPage { total: 0, tracks: Vec::new() });
+        return Ok(SearchPage {
+            total: 0,
+            tracks: Vec::new(),
+        });
     };
     let total: i64 = conn
         .prepare_cached("SELECT count(*) FROM tracks_fts WHERE tracks_fts MATCH ?1")?
@@ -42,7 +49,10 @@ pub fn search(conn: &Connection, input: &str, limit: u32, offset: u32) -> anyhow
     let tracks = stmt
         .query_map(params![query, limit, offset], Track::from_row)?
         .collect::<Result<_, _>>()?;
-    Ok(SearchPage { total: total as u64, tracks })
+    Ok(SearchPage {
+        total: total as u64,
+        tracks,
+    })
 }
 
 #[cfg(test)]
@@ -56,7 +66,10 @@ mod tests {
 
     #[test]
     fn fts_syntax_is_neutralised() {
-        assert_eq!(fts_query("a\" OR title:* NEAR(").as_deref(), Some("\"a\"* \"or\"* \"title\"* \"near\"*"));
+        assert_eq!(
+            fts_query("a\" OR title:* NEAR(").as_deref(),
+            Some("\"a\"* \"or\"* \"title\"* \"near\"*")
+        );
         assert_eq!(fts_query("-- \"*"), None);
     }
 }

@@ -42,7 +42,12 @@ pub fn suggest(conn: &Connection, prefix: &str, limit: usize) -> anyhow::Result<
         "SELECT text, kind, max(weight) AS w FROM suggest WHERE norm >= ?1 AND norm < ?2
          GROUP BY text, kind ORDER BY w DESC, length(text), text LIMIT ?3",
     )?;
-    let rows = stmt.query_map(params![key, upper, limit as i64], |r| Ok(Suggestion { text: r.get(0)?, kind: r.get(1)? }))?;
+    let rows = stmt.query_map(params![key, upper, limit as i64], |r| {
+        Ok(Suggestion {
+            text: r.get(0)?,
+            kind: r.get(1)?,
+        })
+    })?;
     Ok(rows.collect::<Result<_, _>>()?)
 }
 

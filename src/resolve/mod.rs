@@ -37,7 +37,10 @@ impl Resolver {
             .await
             .context("resolve task panicked")??;
         match checked {
-            Some(path) => Ok(Playable::LocalFile { path, mime: location.mime }),
+            Some(path) => Ok(Playable::LocalFile {
+                path,
+                mime: location.mime,
+            }),
             None => Err(Error::MediaGone(track_id.to_owned())),
         }
     }

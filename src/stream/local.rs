@@ -17,11 +17,20 @@ use super::render_head;
 const READ_BUFFER: usize = 64 * 1024;
 
 /// Answers a GET or HEAD for the file at `path` (already checked to be inside the library).
-pub async fn serve_file(method: &Method, headers: &HeaderMap, path: &Path, content_type: &str) -> std::io::Result<Response> {
+pub async fn serve_file(
+    method: &Method,
+    headers: &HeaderMap,
+    path: &Path,
+    content_type: &str,
+) -> std::io::Result<Response> {
     let mut file = tokio::fs::File::open(path).await?;
     let meta = file.metadata().await?;
     let modified = meta.modified().ok();
-    let rep = Representation { len: meta.len(), etag: Some(plan::etag_for(meta.len(), modified)), last_modified: modified };
+    let rep = Representation {
+        len: meta.len(),
+        etag: Some(plan::etag_for(meta.len(), modified)),
+        last_modified: modified,
+    };
     let decision = plan::decide(headers, &rep);
     let (status, head, bytes) = render_head(&decision, &rep, content_type);
     let body = match bytes {
@@ -45,5 +54,8 @@ pub fn inside_library(path: &Path, roots: &[std::path::PathBuf]) -> anyhow::Resu
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
         Err(e) => return Err(e).with_context(|| format!("resolving {}", path.display())),
     };
-    Ok(roots.iter().any(|root| canonical.starts_with(root)).then_some(canonical))
+    Ok(roots
+        .iter()
+        .any(|root| canonical.starts_with(root))
+        .then_some(canonical))
 }

@@ -40,7 +40,8 @@ pub fn decide(headers: &HeaderMap, rep: &Representation) -> Plan {
         if !etag_list_matches(if_match, rep.etag.as_deref(), true) {
             return Plan::PreconditionFailed;
         }
-    } else if let (Some(since), Some(modified)) = (header(IF_UNMODIFIED_SINCE).and_then(parse_date), rep.last_modified) {
+    } else if let (Some(since), Some(modified)) = (header(IF_UNMODIFIED_SINCE).and_then(parse_date), rep.last_modified)
+    {
         if secs(modified) > secs(since) {
             return Plan::PreconditionFailed;
         }
@@ -126,7 +127,11 @@ mod tests {
 
     fn rep() -> Representation {
         let modified = UNIX_EPOCH + Duration::from_secs(1_700_000_000);
-        Representation { len: 1000, etag: Some(etag_for(1000, Some(modified))), last_modified: Some(modified) }
+        Representation {
+            len: 1000,
+            etag: Some(etag_for(1000, Some(modified))),
+            last_modified: Some(modified),
+        }
     }
 
     fn headers(pairs: &[(&'static str, &str)]) -> HeaderMap {
@@ -152,29 +157,50 @@ mod tests {
 
     #[test]
     fn range_is_partial() {
-        assert_eq!(decide(&headers(&[("range", "bytes=10-19")]), &rep()), Plan::Partial(ByteRange { start: 10, end: 19 }));
+        assert_eq!(
+            decide(&headers(&[("range", "bytes=10-19")]), &rep()),
+            Plan::Partial(ByteRange { start: 10, end: 19 })
+        );
     }
 
     #[test]
     fn range_past_end_is_unsatisfiable() {
-        assert_eq!(decide(&headers(&[("range", "bytes=5000-")]), &rep()), Plan::Unsatisfiable);
+        assert_eq!(
+            decide(&headers(&[("range", "bytes=5000-")]), &rep()),
+            Plan::Unsatisfiable
+        );
     }
 
     #[test]
     fn if_none_match_with_our_tag_is_not_modified() {
         let tag = etag();
         assert_eq!(decide(&headers(&[("if-none-match", &tag)]), &rep()), Plan::NotModified);
-        assert_eq!(decide(&headers(&[("if-none-match", &format!("\"x\", W/{tag}"))]), &rep()), Plan::NotModified);
+        assert_eq!(
+            decide(&headers(&[("if-none-match", &format!("\"x\", W/{tag}"))]), &rep()),
+            Plan::NotModified
+        );
         assert_eq!(decide(&headers(&[("if-none-match", "*")]), &rep()), Plan::NotModified);
         assert_eq!(decide(&headers(&[("if-none-match", "\"other\"")]), &rep()), Plan::Full);
     }
 
     #[test]
     fn if_modified_since() {
-        assert_eq!(decide(&headers(&[("if-modified-since", &date(0))]), &rep()), Plan::NotModified);
-        assert_eq!(decide(&headers(&[("if-modified-since", &date(10))]), &rep()), Plan::NotModified);
-        assert_eq!(decide(&headers(&[("if-modified-since", &date(-10))]), &rep()), Plan::Full);
-        assert_eq!(decide(&headers(&[("if-modified-since", "not a date")]), &rep()), Plan::Full);
+        assert_eq!(
+            decide(&headers(&[("if-modified-since", &date(0))]), &rep()),
+            Plan::NotModified
+        );
+        assert_eq!(
+            decide(&headers(&[("if-modified-since", &date(10))]), &rep()),
+            Plan::NotModified
+        );
+        assert_eq!(
+            decide(&headers(&[("if-modified-since", &date(-10))]), &rep()),
+            Plan::Full
+        );
+        assert_eq!(
+            decide(&headers(&[("if-modified-since", "not a date")]), &rep()),
+            Plan::Full
+        );
     }
 
     #[test]
@@ -191,7 +217,12 @@ mod tests {
 
     #[test]
     fn if_range_with_stale_validator_sends_everything() {
-        for stale in ["\"stale\"".to_string(), format!("W/{}", etag()), date(-5), "garbage".into()] {
+        for stale in [
+            "\"stale\"".to_string(),
+            format!("W/{}", etag()),
+            date(-5),
+            "garbage".into(),
+        ] {
             let h = headers(&[("range", "bytes=0-9"), ("if-range", &stale)]);
             assert_eq!(decide(&h, &rep()), Plan::Full, "{stale}");
         }
@@ -205,10 +236,22 @@ mod tests {
 
     #[test]
     fn if_match_failures_are_412() {
-        assert_eq!(decide(&headers(&[("if-match", "\"other\"")]), &rep()), Plan::PreconditionFailed);
-        assert_eq!(decide(&headers(&[("if-match", &format!("W/{}", etag()))]), &rep()), Plan::PreconditionFailed);
+        assert_eq!(
+            decide(&headers(&[("if-match", "\"other\"")]), &rep()),
+            Plan::PreconditionFailed
+        );
+        assert_eq!(
+            decide(&headers(&[("if-match", &format!("W/{}", etag()))]), &rep()),
+            Plan::PreconditionFailed
+        );
         assert_eq!(decide(&headers(&[("if-match", &etag())]), &rep()), Plan::Full);
-        assert_eq!(decide(&headers(&[("if-unmodified-since", &date(-1))]), &rep()), Plan::PreconditionFailed);
-        assert_eq!(decide(&headers(&[("if-unmodified-since", &date(0))]), &rep()), Plan::Full);
+        assert_eq!(
+            decide(&headers(&[("if-unmodified-since", &date(-1))]), &rep()),
+            Plan::PreconditionFailed
+        );
+        assert_eq!(
+            decide(&headers(&[("if-unmodified-since", &date(0))]), &rep()),
+            Plan::Full
+        );
     }
 }

@@ -40,7 +40,9 @@ pub enum RangeAnswer {
 /// the whole representation with a 200 (allowed by §14.2) rather than `multipart/byteranges`,
 /// which no audio player asks for.
 pub fn answer(range: Option<&str>, len: u64) -> RangeAnswer {
-    let Some(value) = range else { return RangeAnswer::Full };
+    let Some(value) = range else {
+        return RangeAnswer::Full;
+    };
     let Ok(parsed) = http_range_header::parse_range_header(value.trim()) else {
         return RangeAnswer::Full; // malformed: ignored, per §14.2
     };
@@ -141,7 +143,16 @@ mod tests {
 
     #[test]
     fn malformed_headers_are_ignored() {
-        for bad in ["bytes=abc", "bytes=5-2", "items=0-5", "bytes=", "bytes=--1", "0-5", "bytes=1-2-3", "bytes=+1-2"] {
+        for bad in [
+            "bytes=abc",
+            "bytes=5-2",
+            "items=0-5",
+            "bytes=",
+            "bytes=--1",
+            "0-5",
+            "bytes=1-2-3",
+            "bytes=+1-2",
+        ] {
             assert_eq!(answer(Some(bad), 100), RangeAnswer::Full, "{bad}");
         }
     }

@@ -78,7 +78,10 @@ pub fn verify(key: &SigningKey, token: &str, now: u64) -> Result<Claims, TokenEr
     if now >= expires_at {
         return Err(TokenError::Expired);
     }
-    Ok(Claims { track_id: track_id.to_owned(), expires_at })
+    Ok(Claims {
+        track_id: track_id.to_owned(),
+        expires_at,
+    })
 }
 
 #[cfg(test)]
@@ -87,7 +90,10 @@ mod tests {
     use proptest::prelude::*;
 
     fn claims() -> Claims {
-        Claims { track_id: "abc123".into(), expires_at: 1_000 }
+        Claims {
+            track_id: "abc123".into(),
+            expires_at: 1_000,
+        }
     }
 
     #[test]
@@ -129,7 +135,13 @@ mod tests {
 
     #[test]
     fn token_is_url_safe() {
-        let token = sign(&SigningKey::random(), &Claims { track_id: "x/y?z".into(), expires_at: u64::MAX });
+        let token = sign(
+            &SigningKey::random(),
+            &Claims {
+                track_id: "x/y?z".into(),
+                expires_at: u64::MAX,
+            },
+        );
         assert!(token.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c)));
     }
 

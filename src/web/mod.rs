@@ -16,16 +16,33 @@ struct Assets;
 
 pub fn router<S: Clone + Send + Sync + 'static>() -> Router<S> {
     Router::new()
-        .route("/", get(|headers: HeaderMap| async move { asset("index.html", &headers) }))
-        .route("/{file}", get(|Path(file): Path<String>, headers: HeaderMap| async move { asset(&file, &headers) }))
+        .route(
+            "/",
+            get(|headers: HeaderMap| async move { asset("index.html", &headers) }),
+        )
+        .route(
+            "/{file}",
+            get(|Path(file): Path<String>, headers: HeaderMap| async move { asset(&file, &headers) }),
+        )
 }
 
 fn asset(name: &str, headers: &HeaderMap) -> Response {
     let Some(file) = Assets::get(name) else {
         return Error::RouteNotFound(format!("/{name}")).into_response();
     };
-    let etag = format!("\"{}\"", file.metadata.sha256_hash().iter().take(8).map(|b| format!("{b:02x}")).collect::<String>());
-    let fresh = headers.get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok()).is_some_and(|v| v.split(',').any(|t| t.trim() == etag));
+    let etag = format!(
+        "\"{}\"",
+        file.metadata
+            .sha256_hash()
+            .iter()
+            .take(8)
+            .map(|b| format!("{b:02x}"))
+            .collect::<String>()
+    );
+    let fresh = headers
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.split(',').any(|t| t.trim() == etag));
     let mime = file.metadata.mimetype().to_owned();
     let cache = [(header::ETAG, etag), (header::CACHE_CONTROL, "no-cache".to_owned())];
     if fresh {

@@ -16,7 +16,15 @@ async fn a_corrupt_file_is_skipped_and_the_scan_goes_on() {
 
     // An unchanged rescan does not read them again.
     let report = app.rescan().await;
-    assert_eq!((report["added"].as_u64(), report["changed"].as_u64(), report["errors"].as_u64()), (Some(0), Some(0), Some(0)), "{report}");
+    assert_eq!(
+        (
+            report["added"].as_u64(),
+            report["changed"].as_u64(),
+            report["errors"].as_u64()
+        ),
+        (Some(0), Some(0), Some(0)),
+        "{report}"
+    );
 }
 
 #[cfg(unix)]
@@ -25,10 +33,18 @@ async fn symlinks_out_of_the_library_are_not_followed() {
     let library = demo_library();
     let outside = tempfile::TempDir::new().unwrap();
     std::fs::create_dir(outside.path().join("album")).unwrap();
-    std::fs::copy(library.path().join(CAFE_NOIR), outside.path().join("album/Outside.opus")).unwrap();
+    std::fs::copy(
+        library.path().join(CAFE_NOIR),
+        outside.path().join("album/Outside.opus"),
+    )
+    .unwrap();
     crate::support::retag(&outside.path().join("album/Outside.opus"), "Outside Song", None);
     std::os::unix::fs::symlink(outside.path().join("album"), library.path().join("linked-dir")).unwrap();
-    std::os::unix::fs::symlink(outside.path().join("album/Outside.opus"), library.path().join("linked.opus")).unwrap();
+    std::os::unix::fs::symlink(
+        outside.path().join("album/Outside.opus"),
+        library.path().join("linked.opus"),
+    )
+    .unwrap();
     // A link that stays inside the library is fine.
     std::os::unix::fs::symlink(library.path().join(CAFE_NOIR), library.path().join("inside-link.opus")).unwrap();
 
@@ -44,7 +60,11 @@ async fn search_answers_while_a_scan_runs() {
     let app = crate::support::spawn_app().await;
     // Enough new files that the rescan takes a while.
     for i in 0..2000 {
-        std::fs::copy(app.library_file(CAFE_NOIR), app.library.path().join(format!("copy-{i}.opus"))).unwrap();
+        std::fs::copy(
+            app.library_file(CAFE_NOIR),
+            app.library.path().join(format!("copy-{i}.opus")),
+        )
+        .unwrap();
     }
     let response = app.client.post(app.url("/api/v1/scan")).send().await.unwrap();
     assert_eq!(response.status(), 202);

@@ -57,7 +57,9 @@ async fn wrong_methods_are_405_json() {
 async fn a_track_is_found_by_id() {
     let app = spawn_app().await;
     let track = app.track_titled("Halo Tones").await;
-    let (status, body) = app.get_json(&format!("/api/v1/tracks/{}", track["id"].as_str().unwrap())).await;
+    let (status, body) = app
+        .get_json(&format!("/api/v1/tracks/{}", track["id"].as_str().unwrap()))
+        .await;
     assert_eq!(status, 200);
     assert_eq!(body, track);
     assert_eq!(body["album_artist"], "Various Artists");
@@ -74,13 +76,26 @@ async fn health_openapi_and_the_player_page() {
     let (status, doc) = app.get_json("/api/v1/openapi.json").await;
     assert_eq!(status, 200);
     assert!(doc["openapi"].as_str().unwrap().starts_with("3."));
-    for path in ["/api/v1/search", "/api/v1/suggest", "/api/v1/tracks/{id}", "/api/v1/tracks/{id}/stream_url", "/api/v1/tracks/{id}/related", "/api/v1/playlists", "/api/v1/playlists/{id}", "/stream/{token}", "/healthz"] {
+    for path in [
+        "/api/v1/search",
+        "/api/v1/suggest",
+        "/api/v1/tracks/{id}",
+        "/api/v1/tracks/{id}/stream_url",
+        "/api/v1/tracks/{id}/related",
+        "/api/v1/playlists",
+        "/api/v1/playlists/{id}",
+        "/stream/{token}",
+        "/healthz",
+    ] {
         assert!(doc["paths"].get(path).is_some(), "{path} missing from OpenAPI");
     }
     assert!(doc["components"]["schemas"].get("Track").is_some());
 
     let page = app.get("/").await;
     assert_eq!(page.status(), 200);
-    assert!(page.headers()["content-type"].to_str().unwrap().starts_with("text/html"));
+    assert!(page.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/html"));
     assert!(page.text().await.unwrap().contains("<audio"));
 }

@@ -2,11 +2,26 @@ use crate::support::spawn_app;
 use serde_json::Value;
 
 fn names(list: &Value) -> Vec<(String, String)> {
-    list["playlists"].as_array().unwrap().iter().map(|p| (p["kind"].as_str().unwrap().to_owned(), p["name"].as_str().unwrap().to_owned())).collect()
+    list["playlists"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            (
+                p["kind"].as_str().unwrap().to_owned(),
+                p["name"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect()
 }
 
 fn track_titles(playlist: &Value) -> Vec<&str> {
-    playlist["tracks"].as_array().unwrap().iter().map(|t| t["title"].as_str().unwrap()).collect()
+    playlist["tracks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["title"].as_str().unwrap())
+        .collect()
 }
 
 #[tokio::test]
@@ -18,8 +33,16 @@ async fn predefined_playlists_are_listed_smart_first() {
     assert_eq!(names[0], ("recent".into(), "Recently added".into()));
     assert_eq!(names[1], ("mix".into(), "Random mix".into()));
     assert_eq!(names[2], ("m3u".into(), "Favourites".into()));
-    for expected in [("album", "First Light"), ("album", "Demo Sampler"), ("artist", "Zoë Lémieux"), ("genre", "Chiptune")] {
-        assert!(names.contains(&(expected.0.into(), expected.1.into())), "{expected:?} missing from {names:?}");
+    for expected in [
+        ("album", "First Light"),
+        ("album", "Demo Sampler"),
+        ("artist", "Zoë Lémieux"),
+        ("genre", "Chiptune"),
+    ] {
+        assert!(
+            names.contains(&(expected.0.into(), expected.1.into())),
+            "{expected:?} missing from {names:?}"
+        );
     }
     assert_eq!(list["total"].as_u64().unwrap() as usize, names.len());
 }
@@ -29,7 +52,11 @@ async fn playlists_filter_by_kind_and_page() {
     let app = spawn_app().await;
     let (_, albums) = app.get_json("/api/v1/playlists?kind=album").await;
     assert_eq!(albums["total"], 5);
-    assert!(albums["playlists"].as_array().unwrap().iter().all(|p| p["kind"] == "album"));
+    assert!(albums["playlists"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|p| p["kind"] == "album"));
     let (_, page) = app.get_json("/api/v1/playlists?kind=album&limit=2&offset=2").await;
     assert_eq!(page["playlists"].as_array().unwrap().len(), 2);
     assert_eq!(page["playlists"][0], albums["playlists"][2]);
@@ -44,7 +71,15 @@ async fn playlists_filter_by_kind_and_page() {
 async fn an_album_plays_in_track_order() {
     let app = spawn_app().await;
     let (_, albums) = app.get_json("/api/v1/playlists?kind=album").await;
-    let id = albums["playlists"].as_array().unwrap().iter().find(|p| p["name"] == "Demo Sampler").unwrap()["id"].as_str().unwrap().to_owned();
+    let id = albums["playlists"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "Demo Sampler")
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     let (status, album) = app.get_json(&format!("/api/v1/playlists/{id}")).await;
     assert_eq!(status, 200);
     assert_eq!(album["subtitle"], "Various Artists");
@@ -59,7 +94,10 @@ async fn m3u_playlists_keep_their_order_and_drop_missing_entries() {
     let id = list["playlists"][0]["id"].as_str().unwrap().to_owned();
     let (_, favourites) = app.get_json(&format!("/api/v1/playlists/{id}")).await;
     assert_eq!(favourites["name"], "Favourites");
-    assert_eq!(track_titles(&favourites), vec!["Café Noir", "Eight Bit Heart", "Dawn Chorus"]);
+    assert_eq!(
+        track_titles(&favourites),
+        vec!["Café Noir", "Eight Bit Heart", "Dawn Chorus"]
+    );
 }
 
 #[tokio::test]
@@ -77,7 +115,12 @@ async fn smart_playlists_hold_the_library() {
 async fn related_tracks_start_with_the_rest_of_the_album() {
     let app = spawn_app().await;
     let track = app.track_titled("Dawn Chorus").await;
-    let (status, related) = app.get_json(&format!("/api/v1/tracks/{}/related?limit=5", track["id"].as_str().unwrap())).await;
+    let (status, related) = app
+        .get_json(&format!(
+            "/api/v1/tracks/{}/related?limit=5",
+            track["id"].as_str().unwrap()
+        ))
+        .await;
     assert_eq!(status, 200);
     let titles = track_titles(&related);
     assert_eq!(titles.len(), 5);

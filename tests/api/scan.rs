@@ -36,12 +36,33 @@ async fn a_rescan_sees_added_changed_and_removed_files() {
     assert_eq!(body["suggestions"][0]["text"], "New Artist");
     let (_, albums) = app.get_json("/api/v1/playlists?kind=album").await;
     // The copy kept its album tag, so "Éclat" by New Artist is an album of its own.
-    assert!(albums["playlists"].as_array().unwrap().iter().any(|p| p["name"] == "Éclat" && p["subtitle"] == "New Artist"), "{albums}");
-    assert!(!albums["playlists"].as_array().unwrap().iter().any(|p| p["name"] == "First Light" && p["track_count"] == 2), "{albums}");
+    assert!(
+        albums["playlists"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|p| p["name"] == "Éclat" && p["subtitle"] == "New Artist"),
+        "{albums}"
+    );
+    assert!(
+        !albums["playlists"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|p| p["name"] == "First Light" && p["track_count"] == 2),
+        "{albums}"
+    );
 
     // Nothing changed: nothing read.
     let report = app.rescan().await;
-    assert_eq!((report["added"].as_u64(), report["changed"].as_u64(), report["removed"].as_u64()), (Some(0), Some(0), Some(0)));
+    assert_eq!(
+        (
+            report["added"].as_u64(),
+            report["changed"].as_u64(),
+            report["removed"].as_u64()
+        ),
+        (Some(0), Some(0), Some(0))
+    );
     assert_eq!(report["files_seen"], 9);
 }
 
@@ -53,7 +74,15 @@ async fn a_second_scan_request_while_one_runs_does_not_start_another() {
     let first: serde_json::Value = first.json().await.unwrap();
     assert_eq!(first["started"], true);
     // Whether or not the first is still running, the answer has the same shape.
-    let second: serde_json::Value = app.client.post(app.url("/api/v1/scan")).send().await.unwrap().json().await.unwrap();
+    let second: serde_json::Value = app
+        .client
+        .post(app.url("/api/v1/scan"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert!(second["started"].is_boolean());
     assert!(second["scan"].is_object());
 }
@@ -63,18 +92,29 @@ async fn the_catalog_survives_a_restart() {
     let app = spawn_app().await;
     let (_, before) = app.get_json("/api/v1/search?q=cafe").await;
     drop(app.client);
-    let mut config = anyaudio::config::Config::for_tests(vec![app.library.path().to_owned()], app.data.path().to_owned());
+    let mut config =
+        anyaudio::config::Config::for_tests(vec![app.library.path().to_owned()], app.data.path().to_owned());
     config.scan_at_start = false;
     let again = anyaudio::Application::build(config).await.unwrap();
     let base = format!("http://127.0.0.1:{}", again.port());
     tokio::spawn(again.run_until_stopped());
-    let after: serde_json::Value = reqwest::get(format!("{base}/api/v1/search?q=cafe")).await.unwrap().json().await.unwrap();
+    let after: serde_json::Value = reqwest::get(format!("{base}/api/v1/search?q=cafe"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(before["tracks"], after["tracks"]);
     let path = app_stream(&base, after["tracks"][0]["id"].as_str().unwrap()).await;
     assert_eq!(reqwest::get(format!("{base}{path}")).await.unwrap().status(), 200);
 }
 
 async fn app_stream(base: &str, id: &str) -> String {
-    let body: serde_json::Value = reqwest::get(format!("{base}/api/v1/tracks/{id}/stream_url")).await.unwrap().json().await.unwrap();
+    let body: serde_json::Value = reqwest::get(format!("{base}/api/v1/tracks/{id}/stream_url"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     body["url"].as_str().unwrap().to_owned()
 }

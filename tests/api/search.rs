@@ -1,7 +1,12 @@
-use crate::support::{spawn_app, spawn_app_with, demo_library, retag};
+use crate::support::{demo_library, retag, spawn_app, spawn_app_with};
 
 fn titles(body: &serde_json::Value) -> Vec<String> {
-    body["tracks"].as_array().unwrap().iter().map(|t| t["title"].as_str().unwrap().to_owned()).collect()
+    body["tracks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["title"].as_str().unwrap().to_owned())
+        .collect()
 }
 
 #[tokio::test]
@@ -28,8 +33,18 @@ async fn search_finds_a_demo_track_with_its_details() {
 #[tokio::test]
 async fn search_ignores_case_and_diacritics() {
     let app = spawn_app().await;
-    for q in ["zoe lemieux", "ZOË", "cafe noir", "eclat", "motorhead", "ace of sines", "beyonce"] {
-        let (status, body) = app.get_json(&format!("/api/v1/search?q={}", crate::support::urlencode(q))).await;
+    for q in [
+        "zoe lemieux",
+        "ZOË",
+        "cafe noir",
+        "eclat",
+        "motorhead",
+        "ace of sines",
+        "beyonce",
+    ] {
+        let (status, body) = app
+            .get_json(&format!("/api/v1/search?q={}", crate::support::urlencode(q)))
+            .await;
         assert_eq!(status, 200);
         assert!(body["total"].as_u64().unwrap() >= 1, "{q} found nothing: {body}");
     }
@@ -65,7 +80,9 @@ async fn search_pages_through_results() {
     assert!(total >= 3, "{all}");
     let mut paged = Vec::new();
     for offset in 0..total {
-        let (status, page) = app.get_json(&format!("/api/v1/search?q=a&limit=1&offset={offset}")).await;
+        let (status, page) = app
+            .get_json(&format!("/api/v1/search?q=a&limit=1&offset={offset}"))
+            .await;
         assert_eq!(status, 200);
         assert_eq!(page["total"], total);
         assert_eq!(page["limit"], 1);
@@ -80,8 +97,20 @@ async fn search_pages_through_results() {
 #[tokio::test]
 async fn query_syntax_is_never_interpreted() {
     let app = spawn_app().await;
-    for q in ["\"", "title:*", "a OR b", "NEAR(a b)", "*", "-x", "^", "a\" OR \"b", "🎵"] {
-        let (status, body) = app.get_json(&format!("/api/v1/search?q={}", crate::support::urlencode(q))).await;
+    for q in [
+        "\"",
+        "title:*",
+        "a OR b",
+        "NEAR(a b)",
+        "*",
+        "-x",
+        "^",
+        "a\" OR \"b",
+        "🎵",
+    ] {
+        let (status, body) = app
+            .get_json(&format!("/api/v1/search?q={}", crate::support::urlencode(q)))
+            .await;
         assert_eq!(status, 200, "{q}: {body}");
     }
 }
@@ -91,7 +120,10 @@ async fn suggest_completes_names_from_any_word() {
     let app = spawn_app().await;
     let (status, body) = app.get_json("/api/v1/suggest?q=zo").await;
     assert_eq!(status, 200);
-    assert_eq!(body["suggestions"][0], serde_json::json!({"text": "Zoë Lémieux", "kind": "artist"}));
+    assert_eq!(
+        body["suggestions"][0],
+        serde_json::json!({"text": "Zoë Lémieux", "kind": "artist"})
+    );
     let (_, body) = app.get_json("/api/v1/suggest?q=lemi").await;
     assert_eq!(body["suggestions"][0]["text"], "Zoë Lémieux");
     let (_, body) = app.get_json("/api/v1/suggest?q=squa").await;
@@ -99,8 +131,16 @@ async fn suggest_completes_names_from_any_word() {
     let (_, body) = app.get_json("/api/v1/suggest?q=beyonc").await;
     assert_eq!(body["suggestions"][0]["text"], "Beyoncé Tribute Band");
     let (_, body) = app.get_json("/api/v1/suggest?q=e").await;
-    let texts: Vec<&str> = body["suggestions"].as_array().unwrap().iter().map(|s| s["text"].as_str().unwrap()).collect();
-    assert!(texts.contains(&"Eight Bit Heart") && texts.contains(&"Éclat"), "{texts:?}");
+    let texts: Vec<&str> = body["suggestions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["text"].as_str().unwrap())
+        .collect();
+    assert!(
+        texts.contains(&"Eight Bit Heart") && texts.contains(&"Éclat"),
+        "{texts:?}"
+    );
     let (_, body) = app.get_json("/api/v1/suggest?q=e&limit=2").await;
     assert_eq!(body["suggestions"].as_array().unwrap().len(), 2);
     let (_, body) = app.get_json("/api/v1/suggest?q=qqqq").await;

@@ -39,7 +39,13 @@ fn start_server(grace_secs: u32) -> Server {
     let data = TempDir::new().unwrap();
     write_wav(&library.path().join("Long Silence.wav"), 240); // ~21 MB
     let mut child = Command::new(env!("CARGO_BIN_EXE_anyaudio"))
-        .args(["serve", "--listen", "127.0.0.1:0", "--shutdown-grace", &grace_secs.to_string()])
+        .args([
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--shutdown-grace",
+            &grace_secs.to_string(),
+        ])
         .arg("--library")
         .arg(library.path())
         .arg("--data-dir")
@@ -56,7 +62,11 @@ fn start_server(grace_secs: u32) -> Server {
         }
     };
     std::thread::spawn(move || for _ in lines {}); // keep draining the log
-    Server { child, addr, _dirs: (library, data) }
+    Server {
+        child,
+        addr,
+        _dirs: (library, data),
+    }
 }
 
 fn http_get(addr: &str, path: &str) -> String {
@@ -80,7 +90,14 @@ fn open_stream(addr: &str) -> (TcpStream, usize) {
         std::thread::sleep(Duration::from_millis(50));
     };
     let answer = http_get(addr, &format!("/api/v1/tracks/{id}/stream_url"));
-    let url = answer.split("\"url\":\"").nth(1).unwrap().split('"').next().unwrap().to_owned();
+    let url = answer
+        .split("\"url\":\"")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .to_owned();
     let mut s = TcpStream::connect(addr).unwrap();
     write!(s, "GET {url} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").unwrap();
     let mut head = Vec::new();
@@ -91,12 +108,22 @@ fn open_stream(addr: &str) -> (TcpStream, usize) {
     }
     let head = String::from_utf8(head).unwrap();
     assert!(head.starts_with("HTTP/1.1 200"), "{head}");
-    let len = head.lines().find_map(|l| l.strip_prefix("content-length: ")).unwrap().trim().parse().unwrap();
+    let len = head
+        .lines()
+        .find_map(|l| l.strip_prefix("content-length: "))
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
     (s, len)
 }
 
 fn sigterm(child: &Child) {
-    assert!(Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap().success());
+    assert!(Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap()
+        .success());
 }
 
 fn wait_exit(child: &mut Child, within: Duration) -> std::process::ExitStatus {
@@ -119,7 +146,10 @@ fn sigterm_lets_a_stream_in_flight_finish() {
     sigterm(&server.child);
     std::thread::sleep(Duration::from_millis(300));
     // New connections are no longer accepted...
-    assert!(TcpStream::connect(&server.addr).is_err(), "listener still open after SIGTERM");
+    assert!(
+        TcpStream::connect(&server.addr).is_err(),
+        "listener still open after SIGTERM"
+    );
     // ...but the stream in flight runs to its end.
     let mut rest = Vec::new();
     stream.read_to_end(&mut rest).unwrap();
@@ -134,5 +164,8 @@ fn a_stalled_stream_is_cut_when_the_grace_period_ends() {
     let signalled = Instant::now();
     sigterm(&server.child);
     assert!(wait_exit(&mut server.child, Duration::from_secs(10)).success());
-    assert!(signalled.elapsed() >= Duration::from_millis(900), "exited before the grace period");
+    assert!(
+        signalled.elapsed() >= Duration::from_millis(900),
+        "exited before the grace period"
+    );
 }

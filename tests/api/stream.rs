@@ -27,7 +27,9 @@ async fn a_stream_url_plays_the_whole_file_byte_for_byte() {
     let app = spawn_app().await;
     let file = std::fs::read(app.library_file(CAFE_NOIR)).unwrap();
     let track = app.track_titled("Café Noir").await;
-    let (status, body) = app.get_json(&format!("/api/v1/tracks/{}/stream_url", track["id"].as_str().unwrap())).await;
+    let (status, body) = app
+        .get_json(&format!("/api/v1/tracks/{}/stream_url", track["id"].as_str().unwrap()))
+        .await;
     assert_eq!(status, 200);
     let url = body["url"].as_str().unwrap();
     assert!(url.starts_with("/stream/"), "{url}");
@@ -48,7 +50,13 @@ async fn a_stream_url_plays_the_whole_file_byte_for_byte() {
 #[tokio::test]
 async fn content_type_follows_the_format() {
     let app = spawn_app().await;
-    for (title, mime) in [("Café Noir", "audio/ogg"), ("Dawn Chorus", "audio/flac"), ("Morning Drift", "audio/mpeg"), ("Eight Bit Heart", "audio/mp4"), ("Bientôt", "audio/ogg")] {
+    for (title, mime) in [
+        ("Café Noir", "audio/ogg"),
+        ("Dawn Chorus", "audio/flac"),
+        ("Morning Drift", "audio/mpeg"),
+        ("Eight Bit Heart", "audio/mp4"),
+        ("Bientôt", "audio/ogg"),
+    ] {
         let path = app.stream_path(title).await;
         let (status, headers, _) = fetch(&app, &path, &[("range", "bytes=0-0")]).await;
         assert_eq!(status, 206);
@@ -76,8 +84,16 @@ async fn every_range_form_is_served_exactly() {
     for (range, start, end) in cases {
         let (status, headers, bytes) = fetch(&app, &path, &[("range", &range)]).await;
         assert_eq!(status, 206, "{range}");
-        assert_eq!(header(&headers, CONTENT_RANGE), format!("bytes {start}-{end}/{len}"), "{range}");
-        assert_eq!(header(&headers, CONTENT_LENGTH), (end - start + 1).to_string(), "{range}");
+        assert_eq!(
+            header(&headers, CONTENT_RANGE),
+            format!("bytes {start}-{end}/{len}"),
+            "{range}"
+        );
+        assert_eq!(
+            header(&headers, CONTENT_LENGTH),
+            (end - start + 1).to_string(),
+            "{range}"
+        );
         assert!(bytes == file[start..=end], "{range}: body differs");
     }
 }
@@ -100,7 +116,14 @@ async fn malformed_and_disjoint_ranges_get_the_whole_file() {
     let app = spawn_app().await;
     let file = std::fs::read(app.library_file(MORNING_DRIFT)).unwrap();
     let path = app.stream_path("Morning Drift").await;
-    for range in ["bytes=abc", "bytes=50-10", "items=0-10", "bytes=", "bytes=-0", "bytes=0-9,100-109"] {
+    for range in [
+        "bytes=abc",
+        "bytes=50-10",
+        "items=0-10",
+        "bytes=",
+        "bytes=-0",
+        "bytes=0-9,100-109",
+    ] {
         let (status, headers, bytes) = fetch(&app, &path, &[("range", range)]).await;
         assert_eq!(status, 200, "{range}");
         assert_eq!(header(&headers, CONTENT_RANGE), "", "{range}");
@@ -123,8 +146,19 @@ async fn head_has_the_headers_of_get_and_no_body() {
         let head = head.send().await.unwrap();
         let get = get.send().await.unwrap();
         assert_eq!(head.status(), get.status());
-        for name in [CONTENT_LENGTH, CONTENT_RANGE, CONTENT_TYPE, ETAG, LAST_MODIFIED, ACCEPT_RANGES] {
-            assert_eq!(head.headers().get(&name), get.headers().get(&name), "{name} for {range:?}");
+        for name in [
+            CONTENT_LENGTH,
+            CONTENT_RANGE,
+            CONTENT_TYPE,
+            ETAG,
+            LAST_MODIFIED,
+            ACCEPT_RANGES,
+        ] {
+            assert_eq!(
+                head.headers().get(&name),
+                get.headers().get(&name),
+                "{name} for {range:?}"
+            );
         }
         let expected = if range.is_some() { 10 } else { len };
         assert_eq!(header(head.headers(), CONTENT_LENGTH), expected.to_string());
@@ -179,7 +213,10 @@ async fn a_changed_file_gets_a_new_etag_and_if_range_sends_it_whole() {
 }
 
 fn data_dir_key(app: &TestApp) -> SigningKey {
-    let bytes: [u8; 32] = std::fs::read(app.data.path().join("stream.key")).unwrap().try_into().unwrap();
+    let bytes: [u8; 32] = std::fs::read(app.data.path().join("stream.key"))
+        .unwrap()
+        .try_into()
+        .unwrap();
     SigningKey::from_bytes(bytes)
 }
 
@@ -190,19 +227,44 @@ async fn forged_expired_and_unknown_tokens_are_refused() {
     let id = track["id"].as_str().unwrap().to_owned();
     let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs();
 
-    let forged = token::sign(&SigningKey::random(), &Claims { track_id: id.clone(), expires_at: now + 3600 });
+    let forged = token::sign(
+        &SigningKey::random(),
+        &Claims {
+            track_id: id.clone(),
+            expires_at: now + 3600,
+        },
+    );
     let (status, body) = app.get_json(&format!("/stream/{forged}")).await;
     assert_eq!(status, 403);
     assert_eq!(body["error"]["code"], "forged_token");
 
     // A real token with its payload swapped for another track is forged too.
     let real = app.stream_path("Café Noir").await;
-    let other = token::sign(&SigningKey::random(), &Claims { track_id: "0000".into(), expires_at: now + 3600 });
-    let spliced = format!("/stream/{}.{}", other.split('.').next().unwrap(), real.rsplit('.').next().unwrap());
+    let other = token::sign(
+        &SigningKey::random(),
+        &Claims {
+            track_id: "0000".into(),
+            expires_at: now + 3600,
+        },
+    );
+    let spliced = format!(
+        "/stream/{}.{}",
+        other.split('.').next().unwrap(),
+        real.rsplit('.').next().unwrap()
+    );
     let (status, body) = app.get_json(&spliced).await;
-    assert_eq!((status, body["error"]["code"].as_str()), (StatusCode::FORBIDDEN, Some("forged_token")));
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (StatusCode::FORBIDDEN, Some("forged_token"))
+    );
 
-    let expired = token::sign(&data_dir_key(&app), &Claims { track_id: id.clone(), expires_at: now - 1 });
+    let expired = token::sign(
+        &data_dir_key(&app),
+        &Claims {
+            track_id: id.clone(),
+            expires_at: now - 1,
+        },
+    );
     let (status, body) = app.get_json(&format!("/stream/{expired}")).await;
     assert_eq!(status, 403);
     assert_eq!(body["error"]["code"], "expired_token");
@@ -213,7 +275,13 @@ async fn forged_expired_and_unknown_tokens_are_refused() {
         assert_eq!(body["error"]["code"], "unknown_token");
     }
 
-    let gone = token::sign(&data_dir_key(&app), &Claims { track_id: "ffffffffffffffffffff".into(), expires_at: now + 60 });
+    let gone = token::sign(
+        &data_dir_key(&app),
+        &Claims {
+            track_id: "ffffffffffffffffffff".into(),
+            expires_at: now + 60,
+        },
+    );
     let (status, body) = app.get_json(&format!("/stream/{gone}")).await;
     assert_eq!(status, 404);
     assert_eq!(body["error"]["code"], "track_not_found");
@@ -249,10 +317,20 @@ async fn a_file_swapped_for_a_link_out_of_the_library_is_not_served() {
 async fn cors_lets_another_origin_play_and_seek() {
     let app = spawn_app().await;
     let path = app.stream_path("Café Noir").await;
-    let response = app.client.get(app.url(&path)).header("origin", "https://pwa.example").header("range", "bytes=0-9").send().await.unwrap();
+    let response = app
+        .client
+        .get(app.url(&path))
+        .header("origin", "https://pwa.example")
+        .header("range", "bytes=0-9")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(header(response.headers(), "access-control-allow-origin"), "*");
     let exposed = header(response.headers(), "access-control-expose-headers").to_lowercase();
-    assert!(exposed.contains("content-range") && exposed.contains("accept-ranges"), "{exposed}");
+    assert!(
+        exposed.contains("content-range") && exposed.contains("accept-ranges"),
+        "{exposed}"
+    );
     let preflight = app
         .client
         .request(reqwest::Method::OPTIONS, app.url(&path))
@@ -263,5 +341,7 @@ async fn cors_lets_another_origin_play_and_seek() {
         .await
         .unwrap();
     assert!(preflight.status().is_success());
-    assert!(header(preflight.headers(), "access-control-allow-headers").to_lowercase().contains("range"));
+    assert!(header(preflight.headers(), "access-control-allow-headers")
+        .to_lowercase()
+        .contains("range"));
 }

@@ -47,16 +47,27 @@ pub async fn spawn_app() -> TestApp {
 
 /// Scans `library` before serving, so every test starts from a complete catalog.
 pub async fn spawn_app_with(library: TempDir) -> TestApp {
-    let _ = tracing_subscriber::fmt().with_test_writer().with_env_filter("warn").try_init();
+    let _ = tracing_subscriber::fmt()
+        .with_test_writer()
+        .with_env_filter("warn")
+        .try_init();
     let data = TempDir::new().unwrap();
     let mut config = Config::for_tests(vec![library.path().to_owned()], data.path().to_owned());
     config.scan_at_start = false;
     let app = Application::build(config).await.expect("app builds");
     let catalog = app.catalog().clone();
-    tokio::task::spawn_blocking(move || catalog.scan_blocking(false)).await.unwrap().expect("scan");
+    tokio::task::spawn_blocking(move || catalog.scan_blocking(false))
+        .await
+        .unwrap()
+        .expect("scan");
     let base = format!("http://127.0.0.1:{}", app.port());
     tokio::spawn(app.run_until_stopped());
-    TestApp { base, client: reqwest::Client::new(), library, data }
+    TestApp {
+        base,
+        client: reqwest::Client::new(),
+        library,
+        data,
+    }
 }
 
 impl TestApp {
@@ -77,15 +88,25 @@ impl TestApp {
 
     /// The track whose title is `title` (from a search), as JSON.
     pub async fn track_titled(&self, title: &str) -> Value {
-        let (status, body) = self.get_json(&format!("/api/v1/search?q={}&limit=100", urlencode(title))).await;
+        let (status, body) = self
+            .get_json(&format!("/api/v1/search?q={}&limit=100", urlencode(title)))
+            .await;
         assert_eq!(status, 200, "{body}");
-        body["tracks"].as_array().unwrap().iter().find(|t| t["title"] == title).cloned().unwrap_or_else(|| panic!("no track titled {title}: {body}"))
+        body["tracks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|t| t["title"] == title)
+            .cloned()
+            .unwrap_or_else(|| panic!("no track titled {title}: {body}"))
     }
 
     /// A fresh stream path (`/stream/<token>`) for the track titled `title`.
     pub async fn stream_path(&self, title: &str) -> String {
         let track = self.track_titled(title).await;
-        let (status, body) = self.get_json(&format!("/api/v1/tracks/{}/stream_url", track["id"].as_str().unwrap())).await;
+        let (status, body) = self
+            .get_json(&format!("/api/v1/tracks/{}/stream_url", track["id"].as_str().unwrap()))
+            .await;
         assert_eq!(status, 200, "{body}");
         body["url"].as_str().unwrap().to_owned()
     }
@@ -111,7 +132,13 @@ impl TestApp {
 
 pub fn urlencode(s: &str) -> String {
     s.bytes()
-        .map(|b| if b.is_ascii_alphanumeric() { (b as char).to_string() } else { format!("%{b:02X}") })
+        .map(|b| {
+            if b.is_ascii_alphanumeric() {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
         .collect()
 }
 
