@@ -8,6 +8,8 @@ use std::time::Duration;
 use anyhow::{bail, Context};
 use clap::{Args, Parser, Subcommand};
 
+use crate::stream::upstream::UpstreamLimits;
+
 #[derive(Debug, Parser)]
 #[command(name = "anyaudio", version, about = "Self-hosted audio streaming server")]
 pub struct Cli {
@@ -49,6 +51,18 @@ pub struct ServeArgs {
     /// Do not scan the library when the server starts.
     #[arg(long, env = "ANYAUDIO_NO_SCAN")]
     pub no_scan: bool,
+    /// Bytes asked of a remote upstream per request (it is asked in chunks; 64 KiB to 64 MiB).
+    #[arg(long, env = "ANYAUDIO_CHUNK_SIZE", default_value_t = 4 * 1024 * 1024)]
+    pub chunk_size: u64,
+    /// Seconds to wait for an upstream's response headers.
+    #[arg(long, env = "ANYAUDIO_UPSTREAM_TIMEOUT", default_value_t = 10)]
+    pub upstream_timeout: u64,
+    /// Seconds an upstream body may stall before the proxy resumes it with a new request.
+    #[arg(long, env = "ANYAUDIO_UPSTREAM_IDLE_TIMEOUT", default_value_t = 15)]
+    pub upstream_idle_timeout: u64,
+    /// Upstream requests in flight at most (each remote stream holds one, two while prefetching).
+    #[arg(long, env = "ANYAUDIO_MAX_UPSTREAM_REQUESTS", default_value_t = 1024)]
+    pub max_upstream_requests: usize,
 }
 
 /// Which music the server indexes.
@@ -68,6 +82,8 @@ pub struct Config {
     pub token_ttl: Duration,
     pub shutdown_grace: Duration,
     pub scan_at_start: bool,
+    pub upstream: UpstreamLimits,
+    pub max_upstream_requests: usize,
 }
 
 impl Config {
@@ -76,6 +92,21 @@ impl Config {
         if args.token_ttl < 60 {
             bail!("--token-ttl must be at least 60 seconds (got {})", args.token_ttl);
         }
+        if !(64 * 1024..=64 * 1024 * 1024).contains(&args.chunk_size) {
+            bail!(
+                "--chunk-size must be between 64 KiB and 64 MiB (got {})",
+                args.chunk_size
+            );
+        }
+        if args.upstream_timeout == 0 || args.upstream_idle_timeout == 0 || args.max_upstream_requests == 0 {
+            bail!("upstream timeouts and --max-upstream-requests must be positive");
+        }
+        let upstream = UpstreamLimits {
+            chunk_size: args.chunk_size,
+            first_byte_timeout: Duration::from_secs(args.upstream_timeout),
+            idle_timeout: Duration::from_secs(args.upstream_idle_timeout),
+            ..UpstreamLimits::default()
+        };
         Ok(Config {
             library,
             data_dir,
@@ -83,6 +114,8 @@ impl Config {
             token_ttl: Duration::from_secs(args.token_ttl),
             shutdown_grace: Duration::from_secs(args.shutdown_grace),
             scan_at_start: !args.no_scan,
+            upstream,
+            max_upstream_requests: args.max_upstream_requests,
         })
     }
 
@@ -119,6 +152,8 @@ impl Config {
             token_ttl: Duration::from_secs(6 * 3600),
             shutdown_grace: Duration::from_secs(5),
             scan_at_start: true,
+            upstream: UpstreamLimits::default(),
+            max_upstream_requests: 1024,
         }
     }
 }

@@ -29,6 +29,14 @@ pub enum Error {
     ExpiredToken,
     #[error("the media file for track {0} is gone; a rescan will drop it")]
     MediaGone(String),
+    #[error("upstream failed: {0}")]
+    Upstream(String),
+    #[error("upstream timed out: {0}")]
+    UpstreamTimeout(String),
+    #[error("too many streams in flight; try again shortly")]
+    Busy,
+    #[error("unsupported: {0}")]
+    Unsupported(String),
     #[error("internal error")]
     Internal(#[from] anyhow::Error),
 }
@@ -45,6 +53,10 @@ impl Error {
             Error::ForgedToken => (StatusCode::FORBIDDEN, "forged_token"),
             Error::ExpiredToken => (StatusCode::FORBIDDEN, "expired_token"),
             Error::MediaGone(_) => (StatusCode::NOT_FOUND, "media_gone"),
+            Error::Upstream(_) => (StatusCode::BAD_GATEWAY, "upstream_failed"),
+            Error::UpstreamTimeout(_) => (StatusCode::GATEWAY_TIMEOUT, "upstream_timeout"),
+            Error::Busy => (StatusCode::SERVICE_UNAVAILABLE, "busy"),
+            Error::Unsupported(_) => (StatusCode::UNPROCESSABLE_ENTITY, "unsupported_media"),
             Error::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
         }
     }

@@ -7,8 +7,12 @@ pub mod catalog;
 pub mod config;
 pub mod demo;
 pub mod error;
+pub mod metrics;
+pub mod playlist_formats;
 pub mod resolve;
+pub mod sources;
 pub mod stream;
+pub mod tags;
 pub mod web;
 
 use std::io::Write;
@@ -22,6 +26,8 @@ use api::AppState;
 use catalog::Catalog;
 use config::{Config, Library};
 use resolve::Resolver;
+use sources::http::HttpSource;
+use stream::proxy::Upstream;
 use stream::token::SigningKey;
 
 /// A built server: bound to its port, catalog open, ready to run.
@@ -44,8 +50,13 @@ impl Application {
         if config.scan_at_start {
             catalog.start_scan();
         }
+        metrics::handle(); // install the recorder before anything counts
+        let client = upstream_client()?;
+        let http_source = HttpSource::new(client.clone(), config.upstream.first_byte_timeout, HTTP_PROBE_TTL);
+        let upstream = Upstream::new(client, config.upstream.clone(), config.max_upstream_requests);
         let state = AppState {
-            resolver: Resolver::new(catalog.clone()),
+            resolver: Resolver::new(catalog.clone(), http_source),
+            upstream,
             catalog,
             key,
             config: Arc::new(config),
@@ -87,6 +98,21 @@ impl Application {
             }
         }
     }
+}
+
+/// How long a remote file's probe (size, validators) is trusted.
+const HTTP_PROBE_TTL: std::time::Duration = std::time::Duration::from_secs(600);
+
+/// One pooled keep-alive client for every upstream (HTTP/1.1, HTTP/2 by ALPN). No overall
+/// timeout: streams are long; the proxy times each wait itself.
+fn upstream_client() -> anyhow::Result<reqwest::Client> {
+    reqwest::Client::builder()
+        .user_agent(concat!("anyaudio/", env!("CARGO_PKG_VERSION")))
+        .connect_timeout(std::time::Duration::from_secs(5))
+        .pool_idle_timeout(std::time::Duration::from_secs(60))
+        .tcp_nodelay(true)
+        .build()
+        .context("building the upstream HTTP client")
 }
 
 /// Opens the catalog for the configured library, unpacking the demo library if that is the one.

@@ -12,14 +12,19 @@ use axum::response::Response;
 use bytes::Bytes;
 use http_body::{Frame, SizeHint};
 
+use crate::metrics as m;
+
 pub async fn log_requests(request: Request, next: Next) -> Response {
     let started = Instant::now();
     let method = request.method().clone();
     // Stream tokens are bearer secrets: keep them out of logs.
-    let path = match request.uri().path() {
-        p if p.starts_with("/stream/") => "/stream/…".to_owned(),
-        p => p.to_owned(),
+    let is_stream = request.uri().path().starts_with("/stream/");
+    let path = if is_stream {
+        "/stream/…".to_owned()
+    } else {
+        request.uri().path().to_owned()
     };
+    let in_flight = is_stream.then(|| m::InFlight::new(m::STREAMS_IN_FLIGHT));
     let response = next.run(request).await;
     let status = response.status().as_u16();
     response.map(|inner| {
@@ -31,6 +36,7 @@ pub async fn log_requests(request: Request, next: Next) -> Response {
             method: method.to_string(),
             path,
             status,
+            _in_flight: in_flight,
         })
     })
 }
@@ -43,6 +49,7 @@ struct LoggedBody {
     method: String,
     path: String,
     status: u16,
+    _in_flight: Option<m::InFlight>,
 }
 
 impl http_body::Body for LoggedBody {
@@ -75,6 +82,8 @@ impl http_body::Body for LoggedBody {
 impl Drop for LoggedBody {
     fn drop(&mut self) {
         let complete = self.finished || http_body::Body::is_end_stream(&self.inner);
+        metrics::counter!(m::HTTP_REQUESTS, "status" => self.status.to_string()).increment(1);
+        metrics::counter!(m::HTTP_RESPONSE_BYTES).increment(self.bytes);
         tracing::info!(
             method = %self.method,
             path = %self.path,

@@ -79,3 +79,12 @@ pub async fn start_scan(State(state): State<AppState>) -> Result<(StatusCode, Js
         }),
     ))
 }
+
+/// Prometheus metrics: requests, bytes, upstream time to first byte, resumes, re-resolutions,
+/// errors, streams in flight.
+pub async fn metrics() -> ([(axum::http::HeaderName, &'static str); 1], String) {
+    (
+        [(axum::http::header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+        crate::metrics::handle().render(),
+    )
+}

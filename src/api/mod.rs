@@ -6,13 +6,14 @@ pub mod extract;
 pub mod library;
 pub mod playlists;
 pub mod search;
+pub mod sources;
 pub mod stream;
 pub mod tracks;
 
 use std::sync::Arc;
 
 use axum::http::{header, Method, Uri};
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::{Json, Router};
 use tower_http::cors::{Any, CorsLayer};
 use utoipa::OpenApi;
@@ -21,6 +22,7 @@ use crate::catalog::Catalog;
 use crate::config::Config;
 use crate::error::Error;
 use crate::resolve::Resolver;
+use crate::stream::proxy::Upstream;
 use crate::stream::token::SigningKey;
 
 /// Shared by every handler; cheap to clone.
@@ -29,6 +31,7 @@ pub struct AppState {
     pub config: Arc<Config>,
     pub catalog: Catalog,
     pub resolver: Resolver,
+    pub upstream: Upstream,
     pub key: SigningKey,
 }
 
@@ -83,11 +86,13 @@ pub fn router(state: AppState) -> Router {
         .route("/playlists", get(playlists::list))
         .route("/playlists/{id}", get(playlists::get))
         .route("/stats", get(library::stats))
+        .route("/sources/http", post(sources::add_http))
         .route("/scan", get(library::scan_status).post(library::start_scan))
         .route("/openapi.json", get(|| async { Json(ApiDoc::openapi()) }));
     Router::new()
         .nest("/api/v1", api)
         .route("/healthz", get(library::healthz))
+        .route("/metrics", get(library::metrics))
         .route("/stream/{token}", get(stream::stream))
         .merge(crate::web::router())
         .fallback(|uri: Uri| async move { Error::RouteNotFound(uri.path().to_owned()) })

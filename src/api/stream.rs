@@ -9,9 +9,9 @@ use axum::response::Response;
 use super::extract::ApiPath;
 use super::AppState;
 use crate::error::{Error, ErrorBody};
-use crate::resolve::Playable;
-use crate::stream::local;
+use crate::sources::Playable;
 use crate::stream::token::{self, TokenError};
+use crate::stream::{local, proxy};
 
 #[utoipa::path(get, path = "/stream/{token}", tag = "stream",
     params(("token" = String, Path, description = "Token from a stream_url")),
@@ -40,5 +40,13 @@ pub async fn stream(
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(Error::MediaGone(claims.track_id)),
             Err(e) => Err(Error::Internal(anyhow::Error::new(e).context("serving a library file"))),
         },
+        Playable::Remote(locator) => {
+            let (resolver, track_id) = (state.resolver.clone(), claims.track_id.clone());
+            let reresolve: proxy::ReResolve = std::sync::Arc::new(move || {
+                let (resolver, track_id) = (resolver.clone(), track_id.clone());
+                Box::pin(async move { resolver.reresolve(&track_id).await })
+            });
+            proxy::serve(&state.upstream, locator, reresolve, &method, &headers).await
+        }
     }
 }

@@ -11,8 +11,9 @@ use rusqlite::Connection;
 const SCHEMA: &str = r#"
 CREATE TABLE IF NOT EXISTS tracks (
     id           TEXT PRIMARY KEY,
-    source       TEXT NOT NULL,          -- 'local'
+    source       TEXT NOT NULL,          -- 'local' | 'http'
     path         TEXT UNIQUE,            -- local files: absolute path
+    url          TEXT,                   -- remote media: where the bytes are
     title        TEXT NOT NULL,
     artist       TEXT,
     album        TEXT,
@@ -27,8 +28,8 @@ CREATE TABLE IF NOT EXISTS tracks (
     bitrate      INTEGER,
     sample_rate  INTEGER,
     channels     INTEGER,
-    file_size    INTEGER NOT NULL,
-    mtime_ns     INTEGER NOT NULL,
+    file_size    INTEGER,                -- unknown for remote media until first played
+    mtime_ns     INTEGER,
     added_at     INTEGER NOT NULL
 );
 CREATE INDEX IF NOT EXISTS tracks_artist ON tracks(artist);
@@ -69,7 +70,7 @@ CREATE TABLE IF NOT EXISTS skipped (
 -- rebuilt at the end of every scan that changed anything.
 CREATE TABLE IF NOT EXISTS playlists (
     id          TEXT PRIMARY KEY,
-    kind        TEXT NOT NULL,     -- album | artist | genre | m3u
+    kind        TEXT NOT NULL,     -- album | artist | genre | m3u | remote | feed
     name        TEXT NOT NULL,
     subtitle    TEXT,
     key1        TEXT,              -- album / artist / genre value the tracks are selected by

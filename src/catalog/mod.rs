@@ -7,6 +7,7 @@ pub mod db;
 pub mod model;
 pub mod normalize;
 pub mod playlists;
+pub mod remote;
 pub mod scan;
 pub mod search;
 pub mod suggest;
@@ -31,13 +32,6 @@ pub fn stable_id(parts: &[&str]) -> String {
     }
     let digest = hasher.finalize();
     digest.iter().take(10).map(|b| format!("{b:02x}")).collect()
-}
-
-/// Where a track's bytes are.
-#[derive(Debug, Clone)]
-pub struct MediaLocation {
-    pub path: PathBuf,
-    pub mime: String,
 }
 
 #[derive(Clone)]
@@ -110,20 +104,23 @@ impl Catalog {
         .await
     }
 
-    pub async fn media_location(&self, id: String) -> anyhow::Result<Option<MediaLocation>> {
-        self.read(move |conn| {
-            let row = conn
-                .prepare_cached("SELECT path, mime FROM tracks WHERE id = ?1 AND source = 'local'")?
-                .query_row([id], |r| {
-                    Ok(MediaLocation {
-                        path: PathBuf::from(r.get::<_, String>(0)?),
-                        mime: r.get(1)?,
-                    })
-                })
-                .optional()?;
-            Ok(row)
-        })
-        .await
+    /// Where a track's bytes are (None: no such track).
+    pub async fn origin(&self, id: String) -> anyhow::Result<Option<crate::sources::Origin>> {
+        self.read(move |conn| remote::origin(conn, &id)).await
+    }
+
+    /// Adds the tracks (and playlist) of a remote import, all or nothing.
+    pub async fn add_remote(
+        &self,
+        import: crate::sources::import::Import,
+    ) -> anyhow::Result<(Vec<Track>, Option<PlaylistSummary>)> {
+        let db = self.db.clone();
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs() as i64);
+        tokio::task::spawn_blocking(move || db.write(|conn| remote::add(conn, &import, now)))
+            .await
+            .context("catalog task panicked")?
     }
 
     pub async fn search(&self, q: String, limit: u32, offset: u32) -> anyhow::Result<search::SearchPage> {

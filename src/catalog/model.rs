@@ -8,7 +8,7 @@ use utoipa::ToSchema;
 #[derive(Debug, Clone, Serialize, ToSchema, PartialEq)]
 pub struct Track {
     pub id: String,
-    /// Where the media comes from: `local`.
+    /// Where the media comes from: `local` (the library) or `http` (remote media).
     pub source: String,
     pub title: String,
     pub artist: Option<String>,
@@ -28,8 +28,8 @@ pub struct Track {
     pub bitrate: Option<u32>,
     pub sample_rate: Option<u32>,
     pub channels: Option<u8>,
-    /// Size in bytes.
-    pub size: u64,
+    /// Size in bytes (null for remote media not yet played).
+    pub size: Option<u64>,
 }
 
 /// The columns [`Track::from_row`] reads, in order; prefix with a table alias where needed.
@@ -55,7 +55,7 @@ impl Track {
             bitrate: row.get(13)?,
             sample_rate: row.get(14)?,
             channels: row.get(15)?,
-            size: row.get::<_, i64>(16)? as u64,
+            size: row.get::<_, Option<i64>>(16)?.map(|n| n as u64),
         })
     }
 }
@@ -64,7 +64,8 @@ impl Track {
 #[derive(Debug, Clone, Serialize, ToSchema, PartialEq)]
 pub struct PlaylistSummary {
     pub id: String,
-    /// `recent`, `mix`, `album`, `artist`, `genre` or `m3u`.
+    /// `recent`, `mix`, `album`, `artist`, `genre`, `m3u` (a file in the library), `remote` (an
+    /// M3U/PLS playlist added by URL) or `feed` (a podcast).
     pub kind: String,
     pub name: String,
     /// For albums, the album artist.

@@ -12,19 +12,23 @@ use super::stable_id;
 /// How many tracks the smart playlists hold.
 const SMART_SIZE: i64 = 50;
 
-pub const KINDS: &[&str] = &["smart", "m3u", "genre", "artist", "album"];
+pub const KINDS: &[&str] = &["smart", "m3u", "remote", "feed", "genre", "artist", "album"];
 
 /// Reads every M3U file into `playlists` + `playlist_tracks`; entries that are not tracks of
 /// the library (missing files, files outside it, URLs) are left out.
 pub fn rebuild_m3u(tx: &Transaction<'_>, files: &[PathBuf]) -> anyhow::Result<()> {
-    tx.execute("DELETE FROM playlist_tracks", [])?;
+    tx.execute(
+        "DELETE FROM playlist_tracks WHERE playlist_id IN (SELECT id FROM playlists WHERE kind = 'm3u')",
+        [],
+    )?;
     tx.execute("DELETE FROM playlists WHERE kind = 'm3u'", [])?;
     for file in files {
         let Ok(bytes) = std::fs::read(file) else {
             tracing::warn!(path = %file.display(), "skipping unreadable playlist");
             continue;
         };
-        let (name, entries) = parse_m3u(&String::from_utf8_lossy(&bytes));
+        let parsed = crate::playlist_formats::parse_m3u(&String::from_utf8_lossy(&bytes));
+        let (name, entries) = (parsed.name, parsed.entries.into_iter().map(|e| e.location));
         let name = name.unwrap_or_else(|| {
             file.file_stem()
                 .and_then(|s| s.to_str())
@@ -56,20 +60,6 @@ pub fn rebuild_m3u(tx: &Transaction<'_>, files: &[PathBuf]) -> anyhow::Result<()
         )?;
     }
     Ok(())
-}
-
-/// `#PLAYLIST:` name (if any) and the entry lines of an M3U/M3U8 file.
-pub fn parse_m3u(text: &str) -> (Option<String>, Vec<String>) {
-    let mut name = None;
-    let mut entries = Vec::new();
-    for line in text.lines().map(|l| l.trim_start_matches('\u{feff}').trim()) {
-        if let Some(n) = line.strip_prefix("#PLAYLIST:") {
-            name = Some(n.trim().to_owned()).filter(|n| !n.is_empty());
-        } else if !line.is_empty() && !line.starts_with('#') {
-            entries.push(line.to_owned());
-        }
-    }
-    (name, entries)
 }
 
 /// A local path for an M3U entry (relative to the playlist, absolute, or `file://`), if it exists.
@@ -140,7 +130,7 @@ pub fn list(
             smart.into_iter().skip(offset as usize).take(limit as usize).collect(),
         ));
     }
-    let order = "CASE kind WHEN 'm3u' THEN 0 WHEN 'genre' THEN 1 WHEN 'artist' THEN 2 ELSE 3 END, name COLLATE NOCASE, subtitle";
+    let order = "CASE kind WHEN 'm3u' THEN 0 WHEN 'remote' THEN 1 WHEN 'feed' THEN 2 WHEN 'genre' THEN 3 WHEN 'artist' THEN 4 ELSE 5 END, name COLLATE NOCASE, subtitle";
     let stored_total: i64 = conn
         .prepare_cached("SELECT count(*) FROM playlists WHERE ?1 IS NULL OR kind = ?1")?
         .query_row([stored_kind], |r| r.get(0))?;
@@ -159,6 +149,13 @@ pub fn list(
         page.push(row?);
     }
     Ok((smart.len() as u64 + stored_total as u64, page))
+}
+
+pub fn summary(conn: &Connection, id: &str) -> anyhow::Result<Option<PlaylistSummary>> {
+    Ok(conn
+        .prepare_cached("SELECT id, kind, name, subtitle, track_count FROM playlists WHERE id = ?1")?
+        .query_row([id], summary_from_row)
+        .optional()?)
 }
 
 fn summary_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<PlaylistSummary> {
@@ -276,17 +273,4 @@ pub fn related(conn: &Connection, track_id: &str, limit: u32) -> anyhow::Result<
         }
     }
     Ok(Some(tracks))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn m3u_entries_and_name() {
-        let (name, entries) =
-            parse_m3u("\u{feff}#EXTM3U\n#PLAYLIST: Road trip \n#EXTINF:123,A - B\nA/b.mp3\n\n  C\\d.flac \n");
-        assert_eq!(name.as_deref(), Some("Road trip"));
-        assert_eq!(entries, vec!["A/b.mp3", "C\\d.flac"]);
-    }
 }

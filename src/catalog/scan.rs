@@ -15,10 +15,6 @@ use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use anyhow::Context;
 use indicatif::{ProgressBar, ProgressStyle};
-use lofty::config::ParseOptions;
-use lofty::file::{AudioFile, FileType, TaggedFileExt};
-use lofty::prelude::{Accessor, ItemKey};
-use lofty::probe::Probe;
 use rayon::prelude::*;
 use rusqlite::{params, Connection, OptionalExtension};
 use serde::{Deserialize, Serialize};
@@ -27,6 +23,7 @@ use walkdir::WalkDir;
 
 use super::db::Db;
 use super::{playlists, stable_id, suggest};
+use crate::tags::{self, TrackInfo};
 
 /// Files per write transaction.
 const BATCH: usize = 500;
@@ -125,19 +122,7 @@ struct FileEntry {
 struct ReadTrack {
     entry: FileEntry,
     title: String,
-    artist: Option<String>,
-    album: Option<String>,
-    album_artist: Option<String>,
-    track_no: Option<u32>,
-    disc_no: Option<u32>,
-    year: Option<u32>,
-    genre: Option<String>,
-    duration_ms: Option<i64>,
-    codec: &'static str,
-    mime: &'static str,
-    bitrate: Option<u32>,
-    sample_rate: Option<u32>,
-    channels: Option<u8>,
+    info: TrackInfo,
 }
 
 /// Scans `roots` into the catalog. The caller must have called `progress.try_start()`.
@@ -379,19 +364,19 @@ fn upsert_track(conn: &Connection, t: &ReadTrack, now: i64) -> anyhow::Result<()
         id,
         t.entry.path,
         t.title,
-        t.artist,
-        t.album,
-        t.album_artist,
-        t.track_no,
-        t.disc_no,
-        t.year,
-        t.genre,
-        t.duration_ms,
-        t.codec,
-        t.mime,
-        t.bitrate,
-        t.sample_rate,
-        t.channels,
+        t.info.artist,
+        t.info.album,
+        t.info.album_artist,
+        t.info.track_no,
+        t.info.disc_no,
+        t.info.year,
+        t.info.genre,
+        t.info.duration_ms,
+        t.info.codec,
+        t.info.mime,
+        t.info.bitrate,
+        t.info.sample_rate,
+        t.info.channels,
         t.entry.size as i64,
         t.entry.mtime_ns,
         now
@@ -422,61 +407,15 @@ fn remove_vanished(
 }
 
 fn read_track(entry: FileEntry) -> Result<ReadTrack, (FileEntry, String)> {
-    let tagged = Probe::open(&entry.path)
-        .and_then(|p| {
-            p.options(ParseOptions::new().read_cover_art(false))
-                .guess_file_type()
-                .map_err(Into::into)
-        })
-        .and_then(|p| p.read());
-    let tagged = match tagged {
-        Ok(t) => t,
-        Err(e) => return Err((entry, e.to_string())),
-    };
-    let props = tagged.properties();
-    let tag = tagged.primary_tag().or_else(|| tagged.first_tag());
-    let text = |v: Option<std::borrow::Cow<'_, str>>| v.map(|s| s.trim().to_owned()).filter(|s| !s.is_empty());
-    let (codec, mime) = codec_and_mime(tagged.file_type());
-    let stem = Path::new(&entry.path)
-        .file_stem()
-        .and_then(|s| s.to_str())
-        .unwrap_or("Untitled")
-        .to_owned();
-    let duration = props.duration();
-    Ok(ReadTrack {
-        title: tag.and_then(|t| text(t.title())).unwrap_or(stem),
-        artist: tag.and_then(|t| text(t.artist())),
-        album: tag.and_then(|t| text(t.album())),
-        album_artist: tag.and_then(|t| text(t.get_string(&ItemKey::AlbumArtist).map(Into::into))),
-        track_no: tag.and_then(|t| t.track()),
-        disc_no: tag.and_then(|t| t.disk()),
-        year: tag.and_then(|t| t.year()),
-        genre: tag.and_then(|t| text(t.genre())),
-        duration_ms: (!duration.is_zero()).then_some(duration.as_millis() as i64),
-        codec,
-        mime,
-        bitrate: props.audio_bitrate().or(props.overall_bitrate()),
-        sample_rate: props.sample_rate(),
-        channels: props.channels(),
-        entry,
-    })
-}
-
-/// Codec family and the Content-Type browsers and ExoPlayer expect for it.
-fn codec_and_mime(file_type: FileType) -> (&'static str, &'static str) {
-    match file_type {
-        FileType::Mpeg => ("mp3", "audio/mpeg"),
-        FileType::Flac => ("flac", "audio/flac"),
-        FileType::Opus => ("opus", "audio/ogg"),
-        FileType::Vorbis => ("vorbis", "audio/ogg"),
-        FileType::Speex => ("speex", "audio/ogg"),
-        FileType::Mp4 => ("aac", "audio/mp4"),
-        FileType::Aac => ("aac", "audio/aac"),
-        FileType::Wav => ("pcm", "audio/wav"),
-        FileType::Aiff => ("pcm", "audio/aiff"),
-        FileType::Ape => ("ape", "audio/x-ape"),
-        FileType::WavPack => ("wavpack", "audio/x-wavpack"),
-        FileType::Mpc => ("musepack", "audio/x-musepack"),
-        _ => ("unknown", "application/octet-stream"),
+    match tags::read_path(Path::new(&entry.path)) {
+        Ok(info) => {
+            let stem = Path::new(&entry.path)
+                .file_stem()
+                .and_then(|s| s.to_str())
+                .unwrap_or("Untitled");
+            let title = info.title.clone().unwrap_or_else(|| stem.to_owned());
+            Ok(ReadTrack { entry, title, info })
+        }
+        Err(e) => Err((entry, e.to_string())),
     }
 }

@@ -1,47 +1,92 @@
-//! Resolution: from a track id to something playable. For library tracks that is the file,
-//! checked to still lie inside the library at the moment it is served.
+//! Resolution: from a track id to something playable, through the track's source.
+//!
+//! Remote resolutions are slow (a network probe; for YouTube a yt-dlp run), so they are cached
+//! until shortly before they expire, and concurrent requests for one track share one
+//! resolution (single-flight). Failures are not cached. Library files are re-checked at every
+//! play (cheap, and a file may have moved out of the library).
 
-use std::path::PathBuf;
+mod cache;
 
-use anyhow::Context;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use cache::SingleFlightCache;
 
 use crate::catalog::Catalog;
 use crate::error::Error;
-use crate::stream::local::inside_library;
+use crate::sources::http::HttpSource;
+use crate::sources::local::LocalSource;
+use crate::sources::{Locator, Origin, Playable, Source};
 
-/// What `/stream/<token>` plays.
-#[derive(Debug, Clone)]
-pub enum Playable {
-    LocalFile { path: PathBuf, mime: String },
-}
+/// Resolutions are dropped this long before their URL expires, so a stream never starts on a
+/// URL about to die.
+const EXPIRY_MARGIN: Duration = Duration::from_secs(60);
 
 #[derive(Clone)]
 pub struct Resolver {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
     catalog: Catalog,
+    local: LocalSource,
+    http: HttpSource,
+    cache: SingleFlightCache<String, Arc<Locator>>,
 }
 
 impl Resolver {
-    pub fn new(catalog: Catalog) -> Self {
-        Resolver { catalog }
+    pub fn new(catalog: Catalog, http: HttpSource) -> Self {
+        let local = LocalSource::new(Arc::new(catalog.roots().to_vec()));
+        Resolver {
+            inner: Arc::new(Inner {
+                catalog,
+                local,
+                http,
+                cache: SingleFlightCache::default(),
+            }),
+        }
     }
 
     pub async fn resolve(&self, track_id: &str) -> Result<Playable, Error> {
-        let location = self
+        let origin = self
+            .inner
             .catalog
-            .media_location(track_id.to_owned())
+            .origin(track_id.to_owned())
             .await?
             .ok_or_else(|| Error::TrackNotFound(track_id.to_owned()))?;
-        let roots = self.catalog.roots().to_vec();
-        let path = location.path.clone();
-        let checked = tokio::task::spawn_blocking(move || inside_library(&path, &roots))
-            .await
-            .context("resolve task panicked")??;
-        match checked {
-            Some(path) => Ok(Playable::LocalFile {
-                path,
-                mime: location.mime,
-            }),
-            None => Err(Error::MediaGone(track_id.to_owned())),
+        let source: &dyn Source = match origin {
+            Origin::LocalFile { .. } => return self.inner.local.resolve(track_id, &origin).await,
+            Origin::Http { .. } => &self.inner.http,
+        };
+        let locator = self
+            .inner
+            .cache
+            .get_or_try_insert(track_id.to_owned(), SystemTime::now(), || async {
+                match source.resolve(track_id, &origin).await? {
+                    Playable::Remote(locator) => {
+                        let valid_until = locator.expires_at.map(|t| t - EXPIRY_MARGIN);
+                        Ok((locator, valid_until))
+                    }
+                    Playable::LocalFile { .. } => {
+                        Err(Error::Internal(anyhow::anyhow!("a remote source resolved to a file")))
+                    }
+                }
+            })
+            .await?;
+        Ok(Playable::Remote(locator))
+    }
+
+    /// Forgets a cached resolution (the upstream refused it), so the next resolve runs again.
+    pub fn invalidate(&self, track_id: &str) {
+        self.inner.cache.remove(track_id);
+    }
+
+    /// A fresh resolution of a remote track, for the proxy after a 403/410.
+    pub async fn reresolve(&self, track_id: &str) -> Result<Arc<Locator>, Error> {
+        self.invalidate(track_id);
+        match self.resolve(track_id).await? {
+            Playable::Remote(locator) => Ok(locator),
+            Playable::LocalFile { .. } => Err(Error::Internal(anyhow::anyhow!("track {track_id} became a local file"))),
         }
     }
 }

@@ -4,7 +4,6 @@
 use std::io::SeekFrom;
 use std::path::Path;
 
-use anyhow::Context;
 use axum::body::Body;
 use axum::http::{HeaderMap, Method};
 use axum::response::Response;
@@ -44,18 +43,4 @@ pub async fn serve_file(
     *response.status_mut() = status;
     *response.headers_mut() = head;
     Ok(response)
-}
-
-/// The canonical path of `path` if it lies inside one of `roots` (canonical), following every
-/// symlink: a file swapped for a link out of the library after the scan is refused here.
-pub fn inside_library(path: &Path, roots: &[std::path::PathBuf]) -> anyhow::Result<Option<std::path::PathBuf>> {
-    let canonical = match path.canonicalize() {
-        Ok(p) => p,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(e).with_context(|| format!("resolving {}", path.display())),
-    };
-    Ok(roots
-        .iter()
-        .any(|root| canonical.starts_with(root))
-        .then_some(canonical))
 }

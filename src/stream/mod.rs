@@ -4,8 +4,10 @@
 
 pub mod local;
 pub mod plan;
+pub mod proxy;
 pub mod range;
 pub mod token;
+pub mod upstream;
 
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 

@@ -1,0 +1,506 @@
+//! Adding remote media by URL: a direct media file, an M3U/M3U8/PLS playlist of media URLs, or
+//! a podcast (RSS/Atom) feed. One range request for the first 64 KiB tells which it is (type,
+//! extension, first bytes); playlists and feeds are then read whole (up to 4 MiB).
+
+use std::time::Duration;
+
+use http::header::{CONTENT_LENGTH, CONTENT_RANGE, CONTENT_TYPE, RANGE};
+use http::StatusCode;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use super::http::redact;
+use super::remote_tags;
+use crate::error::Error;
+use crate::playlist_formats::{self, PlaylistFile};
+use crate::stream::upstream::parse_content_range;
+use crate::tags::TrackInfo;
+
+const SNIFF_BYTES: u64 = 64 * 1024;
+const MAX_DOCUMENT: usize = 4 * 1024 * 1024;
+const MAX_ENTRIES: usize = 5000;
+
+/// A track to add, from a URL.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewRemoteTrack {
+    pub url: String,
+    pub title: String,
+    pub info: TrackInfo,
+    pub mime: String,
+    pub size: Option<u64>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewPlaylist {
+    /// `remote` (M3U/PLS) or `feed`.
+    pub kind: &'static str,
+    pub name: String,
+    pub url: String,
+}
+
+/// An entry that could not be added, and why.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct SkippedEntry {
+    pub location: String,
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Import {
+    pub tracks: Vec<NewRemoteTrack>,
+    pub playlist: Option<NewPlaylist>,
+    pub skipped: Vec<SkippedEntry>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Media,
+    M3u,
+    Pls,
+    Feed,
+    Hls,
+    Unknown,
+}
+
+/// What a URL holds, from its path, its Content-Type and its first bytes.
+pub fn classify(path: &str, content_type: Option<&str>, head: &[u8]) -> Kind {
+    let text = String::from_utf8_lossy(&head[..head.len().min(4096)]);
+    let start = text.trim_start_matches('\u{feff}').trim_start();
+    let ext = path
+        .rsplit_once('.')
+        .map(|(_, e)| e.to_ascii_lowercase())
+        .unwrap_or_default();
+    let ct = content_type.unwrap_or("");
+    let m3u_type = ["mpegurl", "x-mpegurl", "vnd.apple.mpegurl"]
+        .iter()
+        .any(|t| ct.ends_with(t));
+    if start.starts_with("#EXTM3U") || m3u_type || ext == "m3u" || ext == "m3u8" {
+        return if playlist_formats::is_hls(&text) {
+            Kind::Hls
+        } else {
+            Kind::M3u
+        };
+    }
+    if start.to_ascii_lowercase().starts_with("[playlist]") || ct.ends_with("x-scpls") || ext == "pls" {
+        return Kind::Pls;
+    }
+    if start.starts_with("<?xml")
+        || start.starts_with("<rss")
+        || start.starts_with("<feed")
+        || ct.contains("rss")
+        || ct.contains("atom")
+    {
+        return Kind::Feed;
+    }
+    if media_mime(content_type, path).is_some() {
+        return Kind::Media;
+    }
+    Kind::Unknown
+}
+
+/// The Content-Type to stream media with: the origin's if it is audio (or an audio-capable
+/// container), else one guessed from the extension; None if neither says audio.
+pub fn media_mime(content_type: Option<&str>, path: &str) -> Option<String> {
+    let playable =
+        |t: &str| t.starts_with("audio/") || ["video/mp4", "video/webm", "video/ogg", "application/ogg"].contains(&t);
+    let normalise = |t: &str| match t {
+        "audio/mp3" | "audio/x-mp3" | "audio/mpeg3" => "audio/mpeg".to_owned(),
+        "audio/x-m4a" | "audio/m4a" => "audio/mp4".to_owned(),
+        "audio/x-flac" => "audio/flac".to_owned(),
+        "audio/opus" => "audio/ogg".to_owned(),
+        t => t.to_owned(),
+    };
+    if let Some(t) = content_type.filter(|t| playable(t)) {
+        return Some(normalise(t));
+    }
+    let guessed = match path.rsplit_once('.').map(|(_, e)| e.to_ascii_lowercase()).as_deref() {
+        Some("opus") | Some("oga") | Some("ogg") => Some("audio/ogg".to_owned()),
+        Some("m4a") | Some("m4b") => Some("audio/mp4".to_owned()),
+        _ => mime_guess::from_path(path).first().map(|m| m.essence_str().to_owned()),
+    };
+    guessed.filter(|t| playable(t)).map(|t| normalise(&t))
+}
+
+/// Fetches and reads `url`.
+pub async fn import(client: &reqwest::Client, raw_url: &str, timeout: Duration) -> Result<Import, Error> {
+    let url = parse_http_url(raw_url)?;
+    let response = send(
+        client
+            .get(url.clone())
+            .header(RANGE, format!("bytes=0-{}", SNIFF_BYTES - 1)),
+        &url,
+        timeout,
+    )
+    .await?;
+    let status = response.status();
+    if !status.is_success() {
+        return Err(Error::Upstream(format!("{} answered {status}", redact(&url))));
+    }
+    let final_url = response.url().clone();
+    let header = |name| {
+        response
+            .headers()
+            .get(name)
+            .and_then(|v: &http::HeaderValue| v.to_str().ok())
+            .map(str::to_owned)
+    };
+    let content_type = header(CONTENT_TYPE).map(|t| t.split(';').next().unwrap_or("").trim().to_ascii_lowercase());
+    let size = match status {
+        StatusCode::PARTIAL_CONTENT => header(CONTENT_RANGE)
+            .as_deref()
+            .and_then(parse_content_range)
+            .and_then(|r| r.total),
+        _ => header(CONTENT_LENGTH).and_then(|l| l.parse().ok()),
+    };
+    let head = read_at_most(response, SNIFF_BYTES as usize, timeout).await?;
+    match classify(final_url.path(), content_type.as_deref(), &head) {
+        Kind::Media => {
+            let mime = media_mime(content_type.as_deref(), final_url.path()).expect("classified as media");
+            let info = match size {
+                Some(size) if size > 0 => remote_tags::read(client.clone(), final_url.clone(), size, timeout).await,
+                _ => None,
+            };
+            let info = info.unwrap_or_default();
+            let title = info.title.clone().unwrap_or_else(|| title_from_url(&url));
+            Ok(Import {
+                tracks: vec![NewRemoteTrack {
+                    url: url.to_string(),
+                    title,
+                    info,
+                    mime,
+                    size,
+                }],
+                ..Import::default()
+            })
+        }
+        Kind::Hls => Err(Error::Unsupported(
+            "HLS streams (#EXT-X- playlists) are not supported".into(),
+        )),
+        Kind::Unknown => Err(Error::Unsupported(format!(
+            "{} is not an audio file, an M3U/PLS playlist or a podcast feed (Content-Type {})",
+            redact(&url),
+            content_type.as_deref().unwrap_or("none")
+        ))),
+        kind => {
+            let document = fetch_document(client, &url, timeout).await?;
+            let mut import = match kind {
+                Kind::Feed => from_feed(&document, &url)?,
+                Kind::Pls => from_playlist(
+                    playlist_formats::parse_pls(&String::from_utf8_lossy(&document)),
+                    &final_url,
+                    &url,
+                ),
+                _ => from_playlist(
+                    playlist_formats::parse_m3u(&String::from_utf8_lossy(&document)),
+                    &final_url,
+                    &url,
+                ),
+            };
+            if import.tracks.is_empty() {
+                return Err(Error::Unsupported(format!(
+                    "{} lists no playable http(s) media",
+                    redact(&url)
+                )));
+            }
+            import.tracks.truncate(MAX_ENTRIES);
+            Ok(import)
+        }
+    }
+}
+
+fn parse_http_url(raw: &str) -> Result<url::Url, Error> {
+    let url: url::Url = raw
+        .trim()
+        .parse()
+        .map_err(|e| Error::BadRequest(format!("url is not a valid URL: {e}")))?;
+    if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
+        return Err(Error::BadRequest("url must be an http or https URL".into()));
+    }
+    Ok(url)
+}
+
+async fn send(request: reqwest::RequestBuilder, url: &url::Url, timeout: Duration) -> Result<reqwest::Response, Error> {
+    match tokio::time::timeout(timeout, request.send()).await {
+        Err(_) => Err(Error::UpstreamTimeout(format!(
+            "{} did not answer in {timeout:?}",
+            redact(url)
+        ))),
+        Ok(Err(e)) => Err(Error::Upstream(format!("{}: {}", redact(url), e.without_url()))),
+        Ok(Ok(r)) => Ok(r),
+    }
+}
+
+/// Reads up to `limit` bytes of the body, then drops the rest (closing the connection).
+async fn read_at_most(mut response: reqwest::Response, limit: usize, timeout: Duration) -> Result<Vec<u8>, Error> {
+    let mut body = Vec::new();
+    while body.len() < limit {
+        match tokio::time::timeout(timeout, response.chunk()).await {
+            Ok(Ok(Some(chunk))) => body.extend_from_slice(&chunk[..chunk.len().min(limit - body.len())]),
+            Ok(Ok(None)) => break,
+            Ok(Err(e)) => {
+                return Err(Error::Upstream(format!(
+                    "reading {}: {}",
+                    redact(response.url()),
+                    e.without_url()
+                )))
+            }
+            Err(_) => return Err(Error::UpstreamTimeout(format!("{} stalled", redact(response.url())))),
+        }
+    }
+    Ok(body)
+}
+
+async fn fetch_document(client: &reqwest::Client, url: &url::Url, timeout: Duration) -> Result<Vec<u8>, Error> {
+    let response = send(client.get(url.clone()), url, timeout).await?;
+    if !response.status().is_success() {
+        return Err(Error::Upstream(format!(
+            "{} answered {}",
+            redact(url),
+            response.status()
+        )));
+    }
+    if response.content_length().is_some_and(|l| l > MAX_DOCUMENT as u64) {
+        return Err(Error::Unsupported(format!(
+            "{} is larger than {MAX_DOCUMENT} bytes",
+            redact(url)
+        )));
+    }
+    let body = read_at_most(response, MAX_DOCUMENT + 1, timeout).await?;
+    if body.len() > MAX_DOCUMENT {
+        return Err(Error::Unsupported(format!(
+            "{} is larger than {MAX_DOCUMENT} bytes",
+            redact(url)
+        )));
+    }
+    Ok(body)
+}
+
+/// The last path segment, decoded, without extension: a title of last resort.
+pub fn title_from_url(url: &url::Url) -> String {
+    let segment = url.path_segments().and_then(|mut s| s.next_back()).unwrap_or("");
+    let decoded = percent_decode(segment);
+    let stem = decoded
+        .rsplit_once('.')
+        .map_or(decoded.as_str(), |(s, _)| s)
+        .trim()
+        .to_owned();
+    if stem.is_empty() {
+        url.host_str().unwrap_or("Untitled").to_owned()
+    } else {
+        stem
+    }
+}
+
+fn percent_decode(s: &str) -> String {
+    url::form_urlencoded::parse(format!("x={}", s.replace('+', "%2B")).as_bytes())
+        .next()
+        .map(|(_, v)| v.into_owned())
+        .unwrap_or_default()
+}
+
+fn from_playlist(file: PlaylistFile, base: &url::Url, original: &url::Url) -> Import {
+    let mut import = Import::default();
+    for entry in file.entries {
+        let Ok(url) = base.join(&entry.location) else {
+            import.skipped.push(SkippedEntry {
+                location: entry.location,
+                reason: "not a URL".into(),
+            });
+            continue;
+        };
+        if !matches!(url.scheme(), "http" | "https") {
+            import.skipped.push(SkippedEntry {
+                location: entry.location,
+                reason: "only http(s) entries can be added".into(),
+            });
+            continue;
+        }
+        // `#EXTINF:123,Artist - Title` is the common convention.
+        let (artist, title) = match entry.title.as_deref().and_then(|t| t.split_once(" - ")) {
+            Some((a, t)) => (Some(a.trim().to_owned()), t.trim().to_owned()),
+            None => (None, entry.title.clone().unwrap_or_else(|| title_from_url(&url))),
+        };
+        let info = TrackInfo {
+            artist,
+            duration_ms: entry.duration.map(|d| d as i64 * 1000),
+            ..TrackInfo::default()
+        };
+        let mime = media_mime(None, url.path()).unwrap_or_else(|| "application/octet-stream".into());
+        import.tracks.push(NewRemoteTrack {
+            url: url.to_string(),
+            title,
+            info,
+            mime,
+            size: None,
+        });
+    }
+    let name = file.name.unwrap_or_else(|| title_from_url(original));
+    import.playlist = Some(NewPlaylist {
+        kind: "remote",
+        name,
+        url: original.to_string(),
+    });
+    import
+}
+
+fn from_feed(document: &[u8], url: &url::Url) -> Result<Import, Error> {
+    let feed = feed_rs::parser::parse(document)
+        .map_err(|e| Error::Unsupported(format!("{} is not a readable feed: {e}", redact(url))))?;
+    let feed_title = feed
+        .title
+        .map(|t| t.content.trim().to_owned())
+        .filter(|t| !t.is_empty())
+        .unwrap_or_else(|| title_from_url(url));
+    let author = feed
+        .authors
+        .first()
+        .map(|a| a.name.trim().to_owned())
+        .filter(|a| !a.is_empty());
+    let mut import = Import::default();
+    for entry in feed.entries {
+        let title = entry
+            .title
+            .map(|t| t.content.trim().to_owned())
+            .filter(|t| !t.is_empty());
+        let content = entry
+            .media
+            .iter()
+            .flat_map(|m| m.content.iter().map(move |c| (m, c)))
+            .find(|(_, c)| {
+                c.url.is_some()
+                    && media_mime(
+                        c.content_type.as_ref().map(|t| t.to_string()).as_deref(),
+                        c.url.as_ref().map_or("", |u| u.path()),
+                    )
+                    .is_some()
+            });
+        let Some((media, content)) = content else {
+            import.skipped.push(SkippedEntry {
+                location: title.unwrap_or_default(),
+                reason: "no audio enclosure".into(),
+            });
+            continue;
+        };
+        let media_url = content.url.clone().expect("filtered above");
+        let mime = media_mime(
+            content.content_type.as_ref().map(|t| t.to_string()).as_deref(),
+            media_url.path(),
+        )
+        .expect("filtered above");
+        let duration = content.duration.or(media.duration);
+        let info = TrackInfo {
+            artist: author.clone().or_else(|| Some(feed_title.clone())),
+            album: Some(feed_title.clone()),
+            genre: Some("Podcast".into()),
+            year: entry.published.and_then(|d| d.format("%Y").to_string().parse().ok()),
+            duration_ms: duration.map(|d| d.as_millis() as i64),
+            ..TrackInfo::default()
+        };
+        let title = title.unwrap_or_else(|| title_from_url(&media_url));
+        // The enclosure's length is often 0 or wrong: the size is learnt when the episode is played.
+        import.tracks.push(NewRemoteTrack {
+            url: media_url.to_string(),
+            title,
+            info,
+            mime,
+            size: None,
+        });
+    }
+    import.playlist = Some(NewPlaylist {
+        kind: "feed",
+        name: feed_title,
+        url: url.to_string(),
+    });
+    Ok(import)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn classifies_by_content_type_extension_and_content() {
+        assert_eq!(classify("/a.mp3", Some("audio/mpeg"), b"ID3"), Kind::Media);
+        assert_eq!(classify("/a.bin", Some("audio/ogg"), b"OggS"), Kind::Media);
+        assert_eq!(
+            classify("/a.flac", Some("application/octet-stream"), b"fLaC"),
+            Kind::Media
+        );
+        assert_eq!(
+            classify("/list", Some("text/plain"), b"#EXTM3U\n#EXTINF:1,a\nx.mp3\n"),
+            Kind::M3u
+        );
+        assert_eq!(
+            classify("/list.m3u8", None, b"#EXTM3U\n#EXT-X-VERSION:3\nseg.ts\n"),
+            Kind::Hls
+        );
+        assert_eq!(
+            classify("/radio.pls", Some("audio/x-scpls"), b"[playlist]\nFile1=x\n"),
+            Kind::Pls
+        );
+        assert_eq!(
+            classify("/feed", Some("application/rss+xml"), b"<?xml version=\"1.0\"?><rss>"),
+            Kind::Feed
+        );
+        assert_eq!(
+            classify("/feed", Some("text/xml"), b"\n  <rss version=\"2.0\">"),
+            Kind::Feed
+        );
+        assert_eq!(classify("/page", Some("text/html"), b"<!doctype html>"), Kind::Unknown);
+    }
+
+    #[test]
+    fn media_types_are_normalised() {
+        assert_eq!(media_mime(Some("audio/mp3"), "/x"), Some("audio/mpeg".into()));
+        assert_eq!(media_mime(Some("text/plain"), "/x.opus"), Some("audio/ogg".into()));
+        assert_eq!(media_mime(None, "/x.m4a"), Some("audio/mp4".into()));
+        assert_eq!(media_mime(Some("text/html"), "/x.html"), None);
+    }
+
+    #[test]
+    fn titles_from_urls() {
+        assert_eq!(
+            title_from_url(&"http://h/music/My%20Song.mp3?x=1".parse().unwrap()),
+            "My Song"
+        );
+        assert_eq!(title_from_url(&"http://host.example/".parse().unwrap()), "host.example");
+    }
+
+    #[test]
+    fn playlist_entries_resolve_against_the_playlist() {
+        let file = playlist_formats::parse_m3u(
+            "#EXTM3U\n#EXTINF:61,Band - Song\nsong.mp3\nftp://x/y.mp3\nhttp://other/z.ogg\n",
+        );
+        let base: url::Url = "http://h/lists/l.m3u".parse().unwrap();
+        let import = from_playlist(file, &base, &base);
+        let urls: Vec<&str> = import.tracks.iter().map(|t| t.url.as_str()).collect();
+        assert_eq!(urls, vec!["http://h/lists/song.mp3", "http://other/z.ogg"]);
+        assert_eq!(import.tracks[0].title, "Song");
+        assert_eq!(import.tracks[0].info.artist.as_deref(), Some("Band"));
+        assert_eq!(import.tracks[0].info.duration_ms, Some(61_000));
+        assert_eq!(import.skipped.len(), 1);
+        assert_eq!(import.playlist.unwrap().name, "l");
+    }
+
+    #[test]
+    fn feeds_become_episodes() {
+        let rss = br#"<?xml version="1.0"?><rss version="2.0" xmlns:itunes="http://www.itunes.com/dtds/podcast-1.0.dtd"><channel>
+            <title>Loopback Radio</title>
+            <item><title>Episode 1</title><pubDate>Mon, 02 Mar 2026 10:00:00 GMT</pubDate>
+              <enclosure url="http://h/ep1.mp3" length="0" type="audio/mpeg"/><itunes:duration>00:01:05</itunes:duration></item>
+            <item><title>Show notes only</title></item>
+        </channel></rss>"#;
+        let import = from_feed(rss, &"http://h/feed.xml".parse().unwrap()).unwrap();
+        assert_eq!(import.tracks.len(), 1);
+        let ep = &import.tracks[0];
+        assert_eq!(
+            (ep.title.as_str(), ep.url.as_str(), ep.mime.as_str()),
+            ("Episode 1", "http://h/ep1.mp3", "audio/mpeg")
+        );
+        assert_eq!(ep.info.album.as_deref(), Some("Loopback Radio"));
+        assert_eq!(ep.info.year, Some(2026));
+        assert_eq!(ep.info.duration_ms, Some(65_000));
+        assert_eq!(import.skipped.len(), 1);
+        assert_eq!(import.playlist.unwrap().kind, "feed");
+    }
+}

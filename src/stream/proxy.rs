@@ -1,0 +1,362 @@
+//! The middleman: serves a remote [`Locator`] to a client with the same range semantics as a
+//! local file, asking the upstream only for the bytes needed, in bounded chunks.
+//!
+//! Steps: decide the answer from the client's headers and the size learnt at resolution (HEAD
+//! and `bytes=-n` need no upstream request to decide); open the first upstream chunk *before*
+//! the first byte goes out, so an upstream failure is a 502/504 JSON error; then a pump task
+//! streams chunk after chunk through a small bounded channel (backpressure: a slow client
+//! slows the upstream reads), opening the next chunk when half of the current one is sent.
+//! Drops and stalls resume from the byte reached; 403/410 re-resolve once; anything that
+//! would make the body wrong ends the client's connection instead of sending a short body.
+
+use std::io;
+use std::sync::Arc;
+use std::time::Instant;
+
+use axum::body::Body;
+use axum::http::{HeaderMap, Method};
+use axum::response::Response;
+use bytes::{Buf, Bytes};
+use futures_util::future::BoxFuture;
+use tokio::sync::{mpsc, OwnedSemaphorePermit, Semaphore};
+use tokio::task::JoinHandle;
+use tokio_stream::wrappers::ReceiverStream;
+
+use super::plan::{self, Representation};
+use super::render_head;
+use super::upstream::{check_chunk, range_request, ChunkCheck, UpstreamLimits};
+use crate::error::Error;
+use crate::metrics as m;
+use crate::sources::Locator;
+
+/// Frames buffered between the upstream reader and the client (each at most one upstream read).
+const CHANNEL_FRAMES: usize = 4;
+
+/// Re-resolves the track being streamed (after a 403/410 from the upstream).
+pub type ReResolve = Arc<dyn Fn() -> BoxFuture<'static, Result<Arc<Locator>, Error>> + Send + Sync>;
+
+/// The pooled upstream client with its limits; cheap to clone.
+#[derive(Clone)]
+pub struct Upstream {
+    client: reqwest::Client,
+    limits: Arc<UpstreamLimits>,
+    permits: Arc<Semaphore>,
+}
+
+impl Upstream {
+    /// `max_requests` caps upstream requests in flight (each stream holds one at a time, two
+    /// while it prefetches).
+    pub fn new(client: reqwest::Client, limits: UpstreamLimits, max_requests: usize) -> Self {
+        Upstream {
+            client,
+            limits: Arc::new(limits),
+            permits: Arc::new(Semaphore::new(max_requests)),
+        }
+    }
+
+    pub fn client(&self) -> &reqwest::Client {
+        &self.client
+    }
+
+    pub fn limits(&self) -> &UpstreamLimits {
+        &self.limits
+    }
+
+    /// Opens bytes `start..=end` of `locator`: response headers checked, body not yet read.
+    async fn open(&self, locator: &Locator, start: u64, end: u64) -> Result<OpenChunk, FetchError> {
+        let permit = tokio::time::timeout(self.limits.first_byte_timeout, self.permits.clone().acquire_owned())
+            .await
+            .map_err(|_| FetchError::Busy)?
+            .expect("the semaphore is never closed");
+        let (url, headers) = range_request(locator, start, end);
+        let started = Instant::now();
+        let sent = tokio::time::timeout(
+            self.limits.first_byte_timeout,
+            self.client.get(url).headers(headers).send(),
+        )
+        .await;
+        let response = match sent {
+            Err(_) => return Err(FetchError::Timeout("no response headers in time".into())),
+            Ok(Err(e)) => return Err(FetchError::Retry(format!("request failed: {}", error_chain(&e)))),
+            Ok(Ok(r)) => r,
+        };
+        metrics::histogram!(m::UPSTREAM_TTFB).record(started.elapsed().as_secs_f64());
+        match check_chunk(
+            response.status(),
+            response.headers(),
+            start,
+            end,
+            locator.size,
+            locator.etag.as_deref(),
+        ) {
+            ChunkCheck::Range { start, end } => Ok(OpenChunk {
+                response,
+                _permit: permit,
+                start,
+                end,
+                whole: false,
+            }),
+            ChunkCheck::Whole => {
+                let last = locator.size.map_or(u64::MAX, |s| s.saturating_sub(1));
+                Ok(OpenChunk {
+                    response,
+                    _permit: permit,
+                    start: 0,
+                    end: last,
+                    whole: true,
+                })
+            }
+            ChunkCheck::Refused(status) => Err(FetchError::Refused(status.as_u16())),
+            ChunkCheck::Retry(why) => Err(FetchError::Retry(why)),
+            ChunkCheck::Fatal(why) => Err(FetchError::Fatal(why)),
+        }
+    }
+}
+
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        text.push_str(": ");
+        text.push_str(&s.to_string());
+        source = s.source();
+    }
+    text
+}
+
+/// An upstream response whose headers say it carries bytes `start..=end`.
+struct OpenChunk {
+    response: reqwest::Response,
+    _permit: OwnedSemaphorePermit,
+    start: u64,
+    end: u64,
+    /// The upstream ignored the range and sends everything from byte 0.
+    whole: bool,
+}
+
+#[derive(Debug)]
+enum FetchError {
+    Busy,
+    Timeout(String),
+    Refused(u16),
+    Retry(String),
+    Fatal(String),
+}
+
+impl From<FetchError> for Error {
+    fn from(e: FetchError) -> Self {
+        match e {
+            FetchError::Busy => Error::Busy,
+            FetchError::Timeout(why) => Error::UpstreamTimeout(why),
+            FetchError::Refused(status) => Error::Upstream(format!("upstream refused the media URL ({status})")),
+            FetchError::Retry(why) | FetchError::Fatal(why) => Error::Upstream(why),
+        }
+    }
+}
+
+/// Answers a GET or HEAD for `locator` (a resolution of `track_id`).
+pub async fn serve(
+    upstream: &Upstream,
+    locator: Arc<Locator>,
+    reresolve: ReResolve,
+    method: &Method,
+    headers: &HeaderMap,
+) -> Result<Response, Error> {
+    let Some(size) = locator.size else {
+        return Err(Error::Upstream("the upstream does not tell the media's size".into()));
+    };
+    let rep = Representation {
+        len: size,
+        etag: locator.etag.clone(),
+        last_modified: locator.last_modified,
+    };
+    let decision = plan::decide(headers, &rep);
+    let (status, head, bytes) = render_head(&decision, &rep, &locator.mime);
+    let body = match bytes {
+        Some(range) if method != Method::HEAD => {
+            let mut pump = Pump {
+                upstream: upstream.clone(),
+                resumes_left: upstream.limits.max_resumes,
+                locator,
+                reresolve,
+                reresolved: false,
+                pos: range.start,
+                end: range.end,
+            };
+            let first = pump
+                .open_with_recovery(range.start, pump.chunk_end(range.start))
+                .await?;
+            let (tx, rx) = mpsc::channel(CHANNEL_FRAMES);
+            tokio::spawn(pump.run(first, tx));
+            Body::from_stream(ReceiverStream::new(rx))
+        }
+        _ => Body::empty(),
+    };
+    let mut response = Response::new(body);
+    *response.status_mut() = status;
+    *response.headers_mut() = head;
+    Ok(response)
+}
+
+/// Moves bytes `pos..=end` from the upstream to the client, chunk by chunk.
+struct Pump {
+    upstream: Upstream,
+    locator: Arc<Locator>,
+    reresolve: ReResolve,
+    reresolved: bool,
+    resumes_left: u32,
+    /// The next byte the client needs.
+    pos: u64,
+    /// The last byte the client needs.
+    end: u64,
+}
+
+/// Aborts the prefetch task if the pump ends first (client gone, error).
+struct Prefetch {
+    start: u64,
+    task: JoinHandle<Result<OpenChunk, FetchError>>,
+}
+
+impl Drop for Prefetch {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+type Sender = mpsc::Sender<Result<Bytes, io::Error>>;
+
+impl Pump {
+    fn chunk_end(&self, start: u64) -> u64 {
+        start.saturating_add(self.upstream.limits.chunk_size - 1).min(self.end)
+    }
+
+    /// Opens `start..=end`, re-resolving once on 403/410 and retrying 5xx, timeouts and
+    /// connection errors while the resume budget lasts.
+    async fn open_with_recovery(&mut self, start: u64, end: u64) -> Result<OpenChunk, FetchError> {
+        let mut attempt = 0;
+        loop {
+            match self.upstream.open(&self.locator, start, end).await {
+                Ok(chunk) => return Ok(chunk),
+                Err(FetchError::Refused(status)) if !self.reresolved => {
+                    self.reresolved = true;
+                    metrics::counter!(m::RERESOLUTIONS).increment(1);
+                    tracing::info!(status, "upstream refused the media URL; resolving it again");
+                    let fresh = (self.reresolve)().await.map_err(|e| FetchError::Fatal(e.to_string()))?;
+                    if fresh.size != self.locator.size {
+                        return Err(FetchError::Fatal("the media changed size on re-resolution".into()));
+                    }
+                    self.locator = fresh;
+                }
+                Err(FetchError::Retry(why) | FetchError::Timeout(why)) if self.resumes_left > 0 => {
+                    self.resumes_left -= 1;
+                    attempt += 1;
+                    metrics::counter!(m::UPSTREAM_RETRIES).increment(1);
+                    tracing::warn!(%why, start, "upstream request failed; retrying");
+                    tokio::time::sleep(std::time::Duration::from_millis(50 * attempt)).await;
+                }
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    async fn run(mut self, first: OpenChunk, tx: Sender) {
+        let _in_flight = m::InFlight::new(m::UPSTREAM_STREAMS_IN_FLIGHT);
+        if let Err(why) = self.pump(first, &tx).await {
+            metrics::counter!(m::STREAM_ERRORS).increment(1);
+            tracing::warn!(%why, pos = self.pos, end = self.end, "upstream stream failed; closing the client's connection");
+            // The client sees a connection closed before Content-Length was reached: an error,
+            // never a short body passed off as complete.
+            let _ = tx.send(Err(io::Error::other(why))).await;
+        }
+    }
+
+    /// Ok when every byte was sent or the client went away; Err when the stream cannot go on.
+    async fn pump(&mut self, first: OpenChunk, tx: &Sender) -> Result<(), String> {
+        let mut chunk = first;
+        let mut cursor = chunk.start; // upstream offset of the next body byte of `chunk`
+        let mut prefetch: Option<Prefetch> = None;
+        loop {
+            let read = tokio::select! {
+                () = tx.closed() => return Ok(()), // client gone: dropping `chunk` ends the upstream request
+                read = tokio::time::timeout(self.upstream.limits.idle_timeout, chunk.response.chunk()) => read,
+            };
+            let problem = match read {
+                Ok(Ok(Some(bytes))) => {
+                    let data_start = cursor;
+                    cursor += bytes.len() as u64;
+                    let mut data = bytes;
+                    if data_start < self.pos {
+                        data.advance(((self.pos - data_start) as usize).min(data.len()));
+                    }
+                    let last = chunk.end.min(self.end);
+                    if !data.is_empty() && self.pos <= last {
+                        data.truncate(((last - self.pos + 1) as usize).min(data.len()));
+                        self.pos += data.len() as u64;
+                        metrics::counter!(m::PROXIED_BYTES).increment(data.len() as u64);
+                        if tx.send(Ok(data)).await.is_err() {
+                            return Ok(());
+                        }
+                    }
+                    if self.pos > self.end {
+                        return Ok(());
+                    }
+                    if self.pos > chunk.end {
+                        chunk = self.next_chunk(&mut prefetch).await?;
+                        cursor = chunk.start;
+                        continue;
+                    }
+                    if prefetch.is_none()
+                        && !chunk.whole
+                        && chunk.end < self.end
+                        && self.pos >= (chunk.start + chunk.end) / 2
+                    {
+                        let (start, end) = (chunk.end + 1, self.chunk_end(chunk.end + 1));
+                        let (upstream, locator) = (self.upstream.clone(), self.locator.clone());
+                        let task = tokio::spawn(async move { upstream.open(&locator, start, end).await });
+                        prefetch = Some(Prefetch { start, task });
+                    }
+                    continue;
+                }
+                Ok(Ok(None)) => format!(
+                    "upstream body ended at byte {cursor}, before {}",
+                    chunk.end.min(self.end)
+                ),
+                Ok(Err(e)) => format!("upstream connection failed at byte {cursor}: {}", error_chain(&e)),
+                Err(_) => format!("upstream stalled at byte {cursor}"),
+            };
+            // Resume from the byte reached, up to the end of the chunk we were in.
+            if self.resumes_left == 0 {
+                return Err(format!("{problem}; no resumes left"));
+            }
+            self.resumes_left -= 1;
+            metrics::counter!(m::RESUMES).increment(1);
+            tracing::info!(%problem, pos = self.pos, "resuming the upstream stream");
+            let end = if chunk.whole {
+                self.chunk_end(self.pos)
+            } else {
+                chunk.end
+            };
+            chunk = self
+                .open_with_recovery(self.pos, end)
+                .await
+                .map_err(|e| format!("{problem}; resume failed: {e:?}"))?;
+            cursor = chunk.start;
+        }
+    }
+
+    /// The chunk starting at `self.pos`: the prefetched one if it is that, else a new request.
+    async fn next_chunk(&mut self, prefetch: &mut Option<Prefetch>) -> Result<OpenChunk, String> {
+        if let Some(p) = prefetch.take().filter(|p| p.start == self.pos) {
+            let mut p = p;
+            match (&mut p.task).await {
+                Ok(Ok(chunk)) => return Ok(chunk),
+                Ok(Err(e)) => tracing::info!(error = ?e, "prefetched chunk failed; asking again"),
+                Err(e) => tracing::info!(error = %e, "prefetch task failed; asking again"),
+            }
+        }
+        let end = self.chunk_end(self.pos);
+        self.open_with_recovery(self.pos, end)
+            .await
+            .map_err(|e| format!("opening bytes {}-{end}: {e:?}", self.pos))
+    }
+}

@@ -1,0 +1,295 @@
+//! Talking to an upstream: how to ask it for a byte range (header or query parameter), and
+//! whether what came back is the range we asked for (the checks nginx's slice module makes:
+//! a 206, the expected start, the same total size, the same ETag).
+
+use std::time::Duration;
+
+use http::header::{CONTENT_LENGTH, CONTENT_RANGE, ETAG, RANGE};
+use http::{HeaderMap, HeaderValue, StatusCode};
+
+use crate::sources::{Locator, RangeStyle};
+
+/// `Content-Range: bytes a-b/total` (total may be `*`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ContentRange {
+    pub start: u64,
+    pub end: u64,
+    pub total: Option<u64>,
+}
+
+pub fn parse_content_range(value: &str) -> Option<ContentRange> {
+    let rest = value.trim().strip_prefix("bytes ")?;
+    let (span, total) = rest.split_once('/')?;
+    let (start, end) = span.split_once('-')?;
+    let (start, end): (u64, u64) = (start.trim().parse().ok()?, end.trim().parse().ok()?);
+    let total = match total.trim() {
+        "*" => None,
+        t => Some(t.parse().ok()?),
+    };
+    (start <= end && total.is_none_or(|t| end < t)).then_some(ContentRange { start, end, total })
+}
+
+/// The URL and headers of a request for bytes `start..=end` of `locator`.
+pub fn range_request(locator: &Locator, start: u64, end: u64) -> (url::Url, HeaderMap) {
+    let mut headers = HeaderMap::new();
+    for (name, value) in &locator.headers {
+        headers.append(name.clone(), value.clone());
+    }
+    let mut url = locator.url.clone();
+    if locator.supports_ranges {
+        match locator.range_style {
+            RangeStyle::Header => {
+                headers.insert(
+                    RANGE,
+                    HeaderValue::from_str(&format!("bytes={start}-{end}")).expect("ASCII"),
+                );
+            }
+            RangeStyle::QueryParam(name) => {
+                let kept: Vec<(String, String)> = url
+                    .query_pairs()
+                    .filter(|(k, _)| k != name)
+                    .map(|(k, v)| (k.into_owned(), v.into_owned()))
+                    .collect();
+                url.query_pairs_mut()
+                    .clear()
+                    .extend_pairs(kept)
+                    .append_pair(name, &format!("{start}-{end}"));
+            }
+        }
+    }
+    (url, headers)
+}
+
+/// What an upstream answer to a range request means for the proxy.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ChunkCheck {
+    /// The body carries bytes `start..=end` (perhaps fewer than asked; the rest is asked again).
+    Range { start: u64, end: u64 },
+    /// A 200: the upstream ignores ranges and sends the whole representation from byte 0.
+    Whole,
+    /// 403/410: the URL expired or was refused; re-resolve.
+    Refused(StatusCode),
+    /// Worth another try (5xx, 429).
+    Retry(String),
+    /// Never going to work for this stream (wrong total, changed ETag, 404, 416, ...).
+    Fatal(String),
+}
+
+/// Judges an upstream answer to a request for `start..=end` of a `size`-byte representation
+/// whose ETag was `etag` when resolved.
+pub fn check_chunk(
+    status: StatusCode,
+    headers: &HeaderMap,
+    start: u64,
+    end: u64,
+    size: Option<u64>,
+    etag: Option<&str>,
+) -> ChunkCheck {
+    let header = |name| headers.get(name).and_then(|v: &HeaderValue| v.to_str().ok());
+    if let (Some(ours), Some(theirs)) = (etag, header(ETAG)) {
+        if ours != theirs && status.is_success() {
+            return ChunkCheck::Fatal(format!("upstream changed: ETag {theirs} is not {ours}"));
+        }
+    }
+    match status {
+        StatusCode::PARTIAL_CONTENT => {
+            let Some(range) = header(CONTENT_RANGE).and_then(parse_content_range) else {
+                return ChunkCheck::Fatal("206 without a valid Content-Range".into());
+            };
+            if range.start != start || range.end > end {
+                return ChunkCheck::Fatal(format!("asked for {start}-{end}, got {}-{}", range.start, range.end));
+            }
+            if let (Some(total), Some(size)) = (range.total, size) {
+                if total != size {
+                    return ChunkCheck::Fatal(format!("upstream size changed from {size} to {total}"));
+                }
+            }
+            ChunkCheck::Range { start, end: range.end }
+        }
+        StatusCode::OK => {
+            let length = header(CONTENT_LENGTH).and_then(|l| l.parse::<u64>().ok());
+            match (length, size) {
+                (Some(l), Some(s)) if l != s => ChunkCheck::Fatal(format!("upstream size changed from {s} to {l}")),
+                _ => ChunkCheck::Whole,
+            }
+        }
+        StatusCode::FORBIDDEN | StatusCode::GONE => ChunkCheck::Refused(status),
+        StatusCode::TOO_MANY_REQUESTS => ChunkCheck::Retry(status.to_string()),
+        s if s.is_server_error() => ChunkCheck::Retry(s.to_string()),
+        s => ChunkCheck::Fatal(format!("upstream answered {s}")),
+    }
+}
+
+/// Timeouts and sizes for upstream requests.
+#[derive(Debug, Clone)]
+pub struct UpstreamLimits {
+    /// Bytes asked per upstream request (default 4 MiB; YouTube throttles above ~10 MiB).
+    pub chunk_size: u64,
+    /// From sending a request to its response headers.
+    pub first_byte_timeout: Duration,
+    /// Longest wait for the next body bytes before the read counts as stalled.
+    pub idle_timeout: Duration,
+    /// Resumes (after drops, stalls, 5xx) one stream may make before it gives up.
+    pub max_resumes: u32,
+}
+
+impl Default for UpstreamLimits {
+    fn default() -> Self {
+        UpstreamLimits {
+            chunk_size: 4 * 1024 * 1024,
+            first_byte_timeout: Duration::from_secs(10),
+            idle_timeout: Duration::from_secs(15),
+            max_resumes: 5,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn headers(pairs: &[(&'static str, &str)]) -> HeaderMap {
+        let mut map = HeaderMap::new();
+        for (k, v) in pairs {
+            map.insert(*k, v.parse().unwrap());
+        }
+        map
+    }
+
+    #[test]
+    fn content_range_parses() {
+        assert_eq!(
+            parse_content_range("bytes 0-0/1234"),
+            Some(ContentRange {
+                start: 0,
+                end: 0,
+                total: Some(1234)
+            })
+        );
+        assert_eq!(
+            parse_content_range("bytes 5-9/*"),
+            Some(ContentRange {
+                start: 5,
+                end: 9,
+                total: None
+            })
+        );
+        for bad in [
+            "bytes */100",
+            "bytes 9-5/100",
+            "bytes 0-100/100",
+            "items 0-1/2",
+            "bytes 0-1",
+            "",
+        ] {
+            assert_eq!(parse_content_range(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn a_matching_206_is_a_range() {
+        let h = headers(&[("content-range", "bytes 100-199/1000")]);
+        assert_eq!(
+            check_chunk(StatusCode::PARTIAL_CONTENT, &h, 100, 199, Some(1000), None),
+            ChunkCheck::Range { start: 100, end: 199 }
+        );
+    }
+
+    #[test]
+    fn a_short_206_is_accepted_and_continued() {
+        let h = headers(&[("content-range", "bytes 100-149/1000")]);
+        assert_eq!(
+            check_chunk(StatusCode::PARTIAL_CONTENT, &h, 100, 199, Some(1000), None),
+            ChunkCheck::Range { start: 100, end: 149 }
+        );
+    }
+
+    #[test]
+    fn wrong_start_total_or_etag_is_fatal() {
+        let h = headers(&[("content-range", "bytes 0-99/1000")]);
+        assert!(matches!(
+            check_chunk(StatusCode::PARTIAL_CONTENT, &h, 100, 199, Some(1000), None),
+            ChunkCheck::Fatal(_)
+        ));
+        let h = headers(&[("content-range", "bytes 100-199/2000")]);
+        assert!(matches!(
+            check_chunk(StatusCode::PARTIAL_CONTENT, &h, 100, 199, Some(1000), None),
+            ChunkCheck::Fatal(_)
+        ));
+        let h = headers(&[("content-range", "bytes 100-199/1000"), ("etag", "\"b\"")]);
+        assert!(matches!(
+            check_chunk(StatusCode::PARTIAL_CONTENT, &h, 100, 199, Some(1000), Some("\"a\"")),
+            ChunkCheck::Fatal(_)
+        ));
+        assert!(matches!(
+            check_chunk(StatusCode::PARTIAL_CONTENT, &HeaderMap::new(), 0, 9, Some(10), None),
+            ChunkCheck::Fatal(_)
+        ));
+    }
+
+    #[test]
+    fn statuses() {
+        let none = HeaderMap::new();
+        assert_eq!(
+            check_chunk(StatusCode::OK, &none, 0, 9, Some(10), None),
+            ChunkCheck::Whole
+        );
+        assert_eq!(
+            check_chunk(StatusCode::FORBIDDEN, &none, 0, 9, Some(10), None),
+            ChunkCheck::Refused(StatusCode::FORBIDDEN)
+        );
+        assert_eq!(
+            check_chunk(StatusCode::GONE, &none, 0, 9, Some(10), None),
+            ChunkCheck::Refused(StatusCode::GONE)
+        );
+        assert!(matches!(
+            check_chunk(StatusCode::SERVICE_UNAVAILABLE, &none, 0, 9, Some(10), None),
+            ChunkCheck::Retry(_)
+        ));
+        assert!(matches!(
+            check_chunk(StatusCode::NOT_FOUND, &none, 0, 9, Some(10), None),
+            ChunkCheck::Fatal(_)
+        ));
+        let h = headers(&[("content-length", "5")]);
+        assert!(matches!(
+            check_chunk(StatusCode::OK, &h, 0, 9, Some(10), None),
+            ChunkCheck::Fatal(_)
+        ));
+    }
+
+    fn locator(style: RangeStyle) -> Locator {
+        Locator {
+            url: "http://127.0.0.1:1/media?a=1&range=0-1".parse().unwrap(),
+            headers: vec![(http::header::USER_AGENT, HeaderValue::from_static("yt"))],
+            mime: "audio/webm".into(),
+            size: Some(1000),
+            etag: None,
+            last_modified: None,
+            expires_at: None,
+            range_style: style,
+            supports_ranges: true,
+        }
+    }
+
+    #[test]
+    fn ranges_go_in_a_header_or_the_query() {
+        let (url, h) = range_request(&locator(RangeStyle::Header), 10, 19);
+        assert_eq!(h.get(RANGE).unwrap(), "bytes=10-19");
+        assert_eq!(h.get(http::header::USER_AGENT).unwrap(), "yt");
+        assert_eq!(url.query(), Some("a=1&range=0-1"));
+        let (url, h) = range_request(&locator(RangeStyle::QueryParam("range")), 10, 19);
+        assert!(h.get(RANGE).is_none());
+        assert_eq!(url.query(), Some("a=1&range=10-19"));
+    }
+
+    proptest! {
+        #[test]
+        fn rendered_content_ranges_parse_back(start in 0u64..1_000_000, len in 1u64..1_000_000, extra in 0u64..1000) {
+            let end = start + len - 1;
+            let total = end + 1 + extra;
+            let parsed = parse_content_range(&format!("bytes {start}-{end}/{total}"));
+            prop_assert_eq!(parsed, Some(ContentRange { start, end, total: Some(total) }));
+        }
+    }
+}

@@ -1,0 +1,88 @@
+//! Tags and audio properties, read with lofty from any `Read + Seek` (a library file, or a
+//! remote file read through range requests). Cover art is never read: it is big and unused.
+
+use std::io::{Read, Seek};
+
+use lofty::config::ParseOptions;
+use lofty::file::{AudioFile, FileType, TaggedFile, TaggedFileExt};
+use lofty::prelude::{Accessor, ItemKey};
+use lofty::probe::Probe;
+
+/// What the catalog stores of a file's tags and properties.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct TrackInfo {
+    pub title: Option<String>,
+    pub artist: Option<String>,
+    pub album: Option<String>,
+    pub album_artist: Option<String>,
+    pub track_no: Option<u32>,
+    pub disc_no: Option<u32>,
+    pub year: Option<u32>,
+    pub genre: Option<String>,
+    pub duration_ms: Option<i64>,
+    pub codec: &'static str,
+    pub mime: &'static str,
+    pub bitrate: Option<u32>,
+    pub sample_rate: Option<u32>,
+    pub channels: Option<u8>,
+}
+
+/// Reads `reader`; `hint` is the file type guessed from a name, used if the content does not tell.
+pub fn read<R: Read + Seek>(reader: R, hint: Option<FileType>) -> lofty::error::Result<TrackInfo> {
+    let mut probe = Probe::new(std::io::BufReader::new(reader))
+        .options(ParseOptions::new().read_cover_art(false))
+        .guess_file_type()?;
+    if probe.file_type().is_none() {
+        if let Some(hint) = hint {
+            probe = probe.set_file_type(hint);
+        }
+    }
+    Ok(describe(&probe.read()?))
+}
+
+pub fn read_path(path: &std::path::Path) -> lofty::error::Result<TrackInfo> {
+    read(std::fs::File::open(path)?, FileType::from_path(path))
+}
+
+fn describe(tagged: &TaggedFile) -> TrackInfo {
+    let props = tagged.properties();
+    let tag = tagged.primary_tag().or_else(|| tagged.first_tag());
+    let text = |v: Option<std::borrow::Cow<'_, str>>| v.map(|s| s.trim().to_owned()).filter(|s| !s.is_empty());
+    let (codec, mime) = codec_and_mime(tagged.file_type());
+    let duration = props.duration();
+    TrackInfo {
+        title: tag.and_then(|t| text(t.title())),
+        artist: tag.and_then(|t| text(t.artist())),
+        album: tag.and_then(|t| text(t.album())),
+        album_artist: tag.and_then(|t| text(t.get_string(&ItemKey::AlbumArtist).map(Into::into))),
+        track_no: tag.and_then(|t| t.track()),
+        disc_no: tag.and_then(|t| t.disk()),
+        year: tag.and_then(|t| t.year()),
+        genre: tag.and_then(|t| text(t.genre())),
+        duration_ms: (!duration.is_zero()).then_some(duration.as_millis() as i64),
+        codec,
+        mime,
+        bitrate: props.audio_bitrate().or(props.overall_bitrate()),
+        sample_rate: props.sample_rate(),
+        channels: props.channels(),
+    }
+}
+
+/// Codec family and the Content-Type browsers and ExoPlayer expect for it.
+pub fn codec_and_mime(file_type: FileType) -> (&'static str, &'static str) {
+    match file_type {
+        FileType::Mpeg => ("mp3", "audio/mpeg"),
+        FileType::Flac => ("flac", "audio/flac"),
+        FileType::Opus => ("opus", "audio/ogg"),
+        FileType::Vorbis => ("vorbis", "audio/ogg"),
+        FileType::Speex => ("speex", "audio/ogg"),
+        FileType::Mp4 => ("aac", "audio/mp4"),
+        FileType::Aac => ("aac", "audio/aac"),
+        FileType::Wav => ("pcm", "audio/wav"),
+        FileType::Aiff => ("pcm", "audio/aiff"),
+        FileType::Ape => ("ape", "audio/x-ape"),
+        FileType::WavPack => ("wavpack", "audio/x-wavpack"),
+        FileType::Mpc => ("musepack", "audio/x-musepack"),
+        _ => ("unknown", "application/octet-stream"),
+    }
+}
