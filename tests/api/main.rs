@@ -1,6 +1,9 @@
 mod catalog;
 mod errors;
+mod origin;
 mod playlists;
+mod proxy;
+mod remote_sources;
 mod scan;
 mod search;
 mod shutdown;

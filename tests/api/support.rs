@@ -47,6 +47,11 @@ pub async fn spawn_app() -> TestApp {
 
 /// Scans `library` before serving, so every test starts from a complete catalog.
 pub async fn spawn_app_with(library: TempDir) -> TestApp {
+    spawn_app_configured(library, |_| {}).await
+}
+
+/// As [`spawn_app_with`], with the config adjusted first (chunk size, timeouts, ...).
+pub async fn spawn_app_configured(library: TempDir, adjust: impl FnOnce(&mut Config)) -> TestApp {
     let _ = tracing_subscriber::fmt()
         .with_test_writer()
         .with_env_filter("warn")
@@ -54,6 +59,7 @@ pub async fn spawn_app_with(library: TempDir) -> TestApp {
     let data = TempDir::new().unwrap();
     let mut config = Config::for_tests(vec![library.path().to_owned()], data.path().to_owned());
     config.scan_at_start = false;
+    adjust(&mut config);
     let app = Application::build(config).await.expect("app builds");
     let catalog = app.catalog().clone();
     tokio::task::spawn_blocking(move || catalog.scan_blocking(false))
@@ -161,3 +167,25 @@ pub const CAFE_NOIR: &str = "Zoë Lémieux/Éclat/01 Café Noir.opus";
 pub const DAWN_CHORUS: &str = "Aurora Sines/First Light/01 Dawn Chorus.flac";
 pub const MORNING_DRIFT: &str = "Aurora Sines/First Light/02 Morning Drift.mp3";
 pub const EIGHT_BIT_HEART: &str = "The Square Waves/Retro Circuits/01 Eight Bit Heart.m4a";
+
+impl TestApp {
+    /// Adds a remote source by URL; returns the status and the JSON answer.
+    pub async fn add_http_source(&self, url: &str) -> (StatusCode, Value) {
+        let response = self
+            .client
+            .post(self.url("/api/v1/sources/http"))
+            .json(&serde_json::json!({ "url": url }))
+            .send()
+            .await
+            .unwrap();
+        let status = response.status();
+        (status, response.json().await.unwrap())
+    }
+
+    /// A fresh stream path for the track with this id.
+    pub async fn stream_path_of(&self, id: &str) -> String {
+        let (status, body) = self.get_json(&format!("/api/v1/tracks/{id}/stream_url")).await;
+        assert_eq!(status, 200, "{body}");
+        body["url"].as_str().unwrap().to_owned()
+    }
+}

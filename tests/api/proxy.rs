@@ -1,0 +1,380 @@
+//! The streaming proxy against real origins on loopback, with injected faults. Every body the
+//! client sees is compared byte for byte.
+
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use bytes::Bytes;
+use reqwest::StatusCode;
+
+use crate::origin::{pattern, Content, Faults, Origin};
+use crate::support::{demo_library, spawn_app_configured, TestApp};
+
+const KIB: u64 = 1024;
+
+fn generated(len: u64) -> Vec<u8> {
+    (0..len).map(pattern).collect()
+}
+
+/// An app with small chunks and short timeouts, and one remote track at `path` on `origin`.
+async fn app_with_remote(origin: &Origin, path: &str, content: Content, faults: Faults) -> (TestApp, String) {
+    let app = spawn_app_configured(demo_library(), |c| {
+        c.upstream.chunk_size = 64 * KIB;
+        c.upstream.first_byte_timeout = Duration::from_secs(2);
+        c.upstream.idle_timeout = Duration::from_millis(500);
+    })
+    .await;
+    let url = origin.put(path, content, Faults { ..Default::default() });
+    let (status, body) = app.add_http_source(&url).await;
+    assert_eq!(status, 201, "{body}");
+    let id = body["tracks"][0]["id"].as_str().unwrap().to_owned();
+    origin.set_faults(path, faults);
+    origin.clear_log();
+    (app, id)
+}
+
+async fn get(
+    app: &TestApp,
+    path: &str,
+    range: Option<&str>,
+) -> (StatusCode, reqwest::header::HeaderMap, Result<Bytes, reqwest::Error>) {
+    let mut request = app.client.get(app.url(path));
+    if let Some(r) = range {
+        request = request.header("range", r);
+    }
+    let response = request.send().await.unwrap();
+    let (status, headers) = (response.status(), response.headers().clone());
+    (status, headers, response.bytes().await)
+}
+
+fn ranges_asked(origin: &Origin, path: &str) -> Vec<String> {
+    origin
+        .requests(path)
+        .into_iter()
+        .map(|r| r.range.unwrap_or_default())
+        .collect()
+}
+
+#[tokio::test]
+async fn a_remote_file_streams_whole_in_chunks_asking_only_what_is_needed() {
+    let origin = Origin::start().await;
+    let len = 300 * KIB + 17;
+    let (app, id) = app_with_remote(&origin, "long.mp3", Content::Generated(len), Faults::default()).await;
+    let stream = app.stream_path_of(&id).await;
+    let (status, headers, body) = get(&app, &stream, None).await;
+    assert_eq!(status, 200);
+    assert_eq!(headers["content-length"], len.to_string());
+    assert_eq!(headers["accept-ranges"], "bytes");
+    assert_eq!(headers["etag"], "\"v1\"");
+    assert!(body.unwrap() == generated(len), "body differs");
+    // One probe for the size, then 64 KiB chunks, in order, covering the file exactly once.
+    let asked = ranges_asked(&origin, "long.mp3");
+    assert_eq!(asked[0], "bytes=0-0");
+    let chunks: Vec<(u64, u64)> = asked[1..]
+        .iter()
+        .map(|r| {
+            let (a, b) = r.strip_prefix("bytes=").unwrap().split_once('-').unwrap();
+            (a.parse().unwrap(), b.parse().unwrap())
+        })
+        .collect();
+    assert_eq!(chunks.len(), 5, "{asked:?}");
+    assert_eq!(chunks[0].0, 0);
+    assert_eq!(chunks.last().unwrap().1, len - 1);
+    for pair in chunks.windows(2) {
+        assert_eq!(pair[1].0, pair[0].1 + 1, "{asked:?}");
+    }
+    assert!(chunks.iter().all(|(a, b)| b - a < 64 * KIB), "{asked:?}");
+}
+
+#[tokio::test]
+async fn remote_ranges_are_exact_and_ask_the_origin_for_just_those_bytes() {
+    let origin = Origin::start().await;
+    let len = 200 * KIB;
+    let file = generated(len);
+    let (app, id) = app_with_remote(&origin, "r.mp3", Content::Generated(len), Faults::default()).await;
+    let stream = app.stream_path_of(&id).await;
+    for (range, start, end) in [
+        ("bytes=1000-1999", 1000, 1999),
+        ("bytes=150000-", 150_000, len - 1),
+        ("bytes=-4096", len - 4096, len - 1),
+    ] {
+        origin.clear_log();
+        let (status, headers, body) = get(&app, &stream, Some(range)).await;
+        assert_eq!(status, 206, "{range}");
+        assert_eq!(
+            headers["content-range"],
+            format!("bytes {start}-{end}/{len}"),
+            "{range}"
+        );
+        assert!(body.unwrap() == file[start as usize..=end as usize], "{range}");
+        // (The first play also probes the size with bytes=0-0.)
+        let asked: Vec<String> = ranges_asked(&origin, "r.mp3")
+            .into_iter()
+            .filter(|r| r != "bytes=0-0")
+            .collect();
+        assert_eq!(
+            asked[0],
+            format!("bytes={start}-{}", end.min(start + 64 * KIB - 1)),
+            "{range}: {asked:?}"
+        );
+    }
+    origin.clear_log();
+    let (status, headers, _) = get(&app, &stream, Some(&format!("bytes={len}-"))).await;
+    assert_eq!(status, 416);
+    assert_eq!(headers["content-range"], format!("bytes */{len}"));
+    assert!(origin.requests("r.mp3").is_empty(), "a 416 needs no upstream request");
+}
+
+#[tokio::test]
+async fn head_and_conditional_requests_make_no_upstream_body_request() {
+    let origin = Origin::start().await;
+    let (app, id) = app_with_remote(&origin, "h.mp3", Content::Generated(100 * KIB), Faults::default()).await;
+    let stream = app.stream_path_of(&id).await;
+    let head = app
+        .client
+        .head(app.url(&stream))
+        .header("range", "bytes=-100")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(head.status(), 206);
+    assert_eq!(head.headers()["content-length"], "100");
+    assert_eq!(
+        head.headers()["content-range"],
+        format!("bytes {}-{}/{}", 100 * KIB - 100, 100 * KIB - 1, 100 * KIB)
+    );
+    let not_modified = app
+        .client
+        .get(app.url(&stream))
+        .header("if-none-match", "\"v1\"")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(not_modified.status(), 304);
+    // Only the resolution's one-byte probe reached the origin.
+    assert_eq!(ranges_asked(&origin, "h.mp3"), vec!["bytes=0-0"]);
+}
+
+#[tokio::test]
+async fn a_dropped_upstream_connection_is_resumed_and_the_body_stays_exact() {
+    let origin = Origin::start().await;
+    let len = 200 * KIB;
+    // Request 2 is the first chunk (1 is the probe); 3 is the resume of that chunk; it drops again.
+    let faults = Faults {
+        drop_after: vec![(2, 10_000), (3, 5_000)],
+        ..Default::default()
+    };
+    let (app, id) = app_with_remote(&origin, "d.mp3", Content::Generated(len), faults).await;
+    let stream = app.stream_path_of(&id).await;
+    let (status, _, body) = get(&app, &stream, None).await;
+    assert_eq!(status, 200);
+    assert!(body.unwrap() == generated(len), "body differs after resumes");
+    let asked = ranges_asked(&origin, "d.mp3");
+    assert_eq!(
+        &asked[1..4],
+        &[
+            "bytes=0-65535".to_string(),
+            "bytes=10000-65535".into(),
+            "bytes=15000-65535".into()
+        ],
+        "{asked:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_stalled_upstream_is_resumed() {
+    let origin = Origin::start().await;
+    let len = 100 * KIB;
+    let faults = Faults {
+        stall_after: vec![(2, 30_000)],
+        ..Default::default()
+    };
+    let (app, id) = app_with_remote(&origin, "s.mp3", Content::Generated(len), faults).await;
+    let stream = app.stream_path_of(&id).await;
+    let (status, _, body) = get(&app, &stream, None).await;
+    assert_eq!(status, 200);
+    assert!(body.unwrap() == generated(len));
+    assert!(ranges_asked(&origin, "s.mp3").contains(&"bytes=30000-65535".to_string()));
+}
+
+#[tokio::test]
+async fn an_expired_url_is_resolved_again_once_and_the_stream_goes_on() {
+    let origin = Origin::start().await;
+    let len = 150 * KIB;
+    // Request 2 (first chunk) is refused; 3 is the new probe; 4 the retried chunk.
+    let faults = Faults {
+        forbidden: vec![2],
+        ..Default::default()
+    };
+    let (app, id) = app_with_remote(&origin, "e.mp3", Content::Generated(len), faults).await;
+    let stream = app.stream_path_of(&id).await;
+    let (status, _, body) = get(&app, &stream, None).await;
+    assert_eq!(status, 200);
+    assert!(body.unwrap() == generated(len));
+    let asked = ranges_asked(&origin, "e.mp3");
+    assert_eq!(
+        &asked[..4],
+        &["bytes=0-0", "bytes=0-65535", "bytes=0-0", "bytes=0-65535"],
+        "{asked:?}"
+    );
+    let metrics = app.get("/metrics").await.text().await.unwrap();
+    assert!(metrics.contains("anyaudio_reresolutions_total"), "{metrics}");
+}
+
+#[tokio::test]
+async fn a_refusal_after_re_resolution_is_a_502_before_the_first_byte() {
+    let origin = Origin::start().await;
+    let faults = Faults {
+        forbidden: (2..10).collect(),
+        ..Default::default()
+    };
+    let (app, id) = app_with_remote(&origin, "f.mp3", Content::Generated(10 * KIB), faults).await;
+    let stream = app.stream_path_of(&id).await;
+    let (status, body) = app.get_json(&stream).await;
+    assert_eq!(status, 502);
+    assert_eq!(body["error"]["code"], "upstream_failed");
+}
+
+#[tokio::test]
+async fn an_upstream_that_changes_its_size_mid_stream_ends_the_connection() {
+    let origin = Origin::start().await;
+    let len = 200 * KIB;
+    let faults = Faults {
+        wrong_total_from: Some(3),
+        ..Default::default()
+    };
+    let (app, id) = app_with_remote(&origin, "w.mp3", Content::Generated(len), faults).await;
+    let stream = app.stream_path_of(&id).await;
+    let (status, headers, body) = get(&app, &stream, None).await;
+    assert_eq!(status, 200);
+    assert_eq!(headers["content-length"], len.to_string());
+    assert!(body.is_err(), "a short body must not pass for a complete one");
+}
+
+#[tokio::test]
+async fn an_upstream_that_ignores_ranges_still_gives_exact_ranges() {
+    let origin = Origin::start().await;
+    let len = 120 * KIB;
+    let file = generated(len);
+    let faults = Faults {
+        ignore_range: true,
+        ..Default::default()
+    };
+    let (app, id) = app_with_remote(&origin, "i.mp3", Content::Generated(len), faults).await;
+    // The add happened before the fault; make the next resolution see it.
+    app.client.post(app.url("/api/v1/scan")).send().await.unwrap();
+    let stream = app.stream_path_of(&id).await;
+    for (range, start, end) in [
+        (None, 0, len - 1),
+        (Some("bytes=70000-80000"), 70_000, 80_000),
+        (Some("bytes=-10"), len - 10, len - 1),
+    ] {
+        let (status, _, body) = get(&app, &stream, range).await;
+        assert_eq!(status, if range.is_some() { 206 } else { 200 });
+        assert!(body.unwrap() == file[start as usize..=end as usize], "{range:?}");
+    }
+}
+
+#[tokio::test]
+async fn bytes_are_streamed_as_they_arrive() {
+    let origin = Origin::start().await;
+    let len = 64 * KIB;
+    // 16 KiB every 300 ms: the whole file takes over a second to leave the origin.
+    let faults = Faults {
+        piece_delay: Some(Duration::from_millis(300)),
+        ..Default::default()
+    };
+    let (app, id) = app_with_remote(&origin, "slow.mp3", Content::Generated(len), faults).await;
+    let stream = app.stream_path_of(&id).await;
+    let mut response = app.client.get(app.url(&stream)).send().await.unwrap();
+    let sent_before = origin.state.bytes_sent.load(Ordering::SeqCst);
+    let first = response.chunk().await.unwrap().unwrap();
+    let sent_when_first_arrived = origin.state.bytes_sent.load(Ordering::SeqCst) - sent_before;
+    assert!(!first.is_empty());
+    assert!(
+        sent_when_first_arrived < len,
+        "the proxy waited for the whole file ({sent_when_first_arrived} bytes) before sending"
+    );
+    let mut body = first.to_vec();
+    while let Some(c) = response.chunk().await.unwrap() {
+        body.extend_from_slice(&c);
+    }
+    assert!(body == generated(len));
+}
+
+#[tokio::test]
+async fn a_client_that_goes_away_ends_the_upstream_request() {
+    let origin = Origin::start().await;
+    let (app, id) = app_with_remote(
+        &origin,
+        "big.mp3",
+        Content::Generated(512 * 1024 * KIB),
+        Faults::default(),
+    )
+    .await;
+    let stream = app.stream_path_of(&id).await;
+    let mut response = app.client.get(app.url(&stream)).send().await.unwrap();
+    let _ = response.chunk().await.unwrap();
+    drop(response);
+    // Once the proxy notices (its next write fails), the origin's bodies close and nothing more is read.
+    let mut last = u64::MAX;
+    for _ in 0..30 {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        let sent = origin.state.bytes_sent.load(Ordering::SeqCst);
+        if sent == last && origin.state.open_bodies.load(Ordering::SeqCst) == 0 {
+            assert!(
+                sent < 16 * 1024 * KIB,
+                "the proxy read {sent} bytes for a client that took one chunk"
+            );
+            return;
+        }
+        last = sent;
+    }
+    panic!("the upstream body is still open after the client went away");
+}
+
+#[tokio::test]
+async fn upstream_failures_before_the_first_byte_are_json_errors() {
+    let origin = Origin::start().await;
+    let faults = Faults {
+        server_error: (2..20).collect(),
+        ..Default::default()
+    };
+    let (app, id) = app_with_remote(&origin, "500.mp3", Content::Generated(10 * KIB), faults).await;
+    let (status, body) = app.get_json(&app.stream_path_of(&id).await).await;
+    assert_eq!(status, 502);
+    assert_eq!(body["error"]["code"], "upstream_failed");
+
+    let faults = Faults {
+        hang: true,
+        ..Default::default()
+    };
+    let (app, id) = app_with_remote(&origin, "hang.mp3", Content::Generated(10 * KIB), faults).await;
+    // The resolution is cached from the add; the chunk request hangs.
+    let (status, body) = app.get_json(&app.stream_path_of(&id).await).await;
+    assert_eq!(status, 504, "{body}");
+    assert_eq!(body["error"]["code"], "upstream_timeout");
+}
+
+#[tokio::test]
+async fn client_cookies_and_credentials_never_reach_the_upstream() {
+    let origin = Origin::start().await;
+    let (app, id) = app_with_remote(&origin, "c.mp3", Content::Generated(10 * KIB), Faults::default()).await;
+    let stream = app.stream_path_of(&id).await;
+    let response = app
+        .client
+        .get(app.url(&stream))
+        .header("cookie", "session=secret")
+        .header("authorization", "Bearer secret")
+        .header("x-forwarded-for", "10.0.0.1")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let _ = response.bytes().await.unwrap();
+    for request in origin.requests("c.mp3") {
+        for name in ["cookie", "authorization", "x-forwarded-for"] {
+            assert!(request.headers.get(name).is_none(), "{name} was forwarded");
+        }
+    }
+}
