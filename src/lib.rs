@@ -51,12 +51,15 @@ impl Application {
             catalog.start_scan();
         }
         metrics::handle(); // install the recorder before anything counts
-        let client = upstream_client()?;
-        let http_source = HttpSource::new(client.clone(), config.upstream.first_byte_timeout, HTTP_PROBE_TTL);
-        let upstream = Upstream::new(client, config.upstream.clone(), config.max_upstream_requests);
+        // Two clients: reqwest for the control plane (probes, imports: redirects, whole
+        // documents), hyper with small buffers for the proxy's data plane.
+        let http = control_client()?;
+        let http_source = HttpSource::new(http.clone(), config.upstream.first_byte_timeout, HTTP_PROBE_TTL);
+        let upstream = Upstream::new(config.upstream.clone(), config.max_upstream_requests);
         let state = AppState {
             resolver: Resolver::new(catalog.clone(), http_source),
             upstream,
+            http,
             catalog,
             key,
             config: Arc::new(config),
@@ -78,34 +81,70 @@ impl Application {
 
     /// Serves until SIGINT/SIGTERM, then lets requests in flight finish for the grace period.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.run_until(shutdown_signal()).await
+    }
+
+    /// Serves until `stop` completes, then stops accepting, lets requests in flight finish for
+    /// the grace period, and closes what is left.
+    ///
+    /// hyper directly rather than `axum::serve`, for one setting: the write buffer of each
+    /// connection is capped at [`CONNECTION_BUFFER`], which bounds the memory of a stream.
+    pub async fn run_until(self, stop: impl std::future::Future<Output = ()>) -> std::io::Result<()> {
+        use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+        use hyper_util::server::conn::auto;
+
         let grace = self.state.config.shutdown_grace;
         let app = api::router(self.state);
-        let stop = Arc::new(tokio::sync::Notify::new());
-        let stopping = stop.clone();
-        let server = axum::serve(self.listener, app).with_graceful_shutdown(async move {
-            shutdown_signal().await;
-            tracing::info!(
-                grace_secs = grace.as_secs(),
-                "shutting down; letting streams in flight finish"
-            );
-            stopping.notify_one();
-        });
-        tokio::select! {
-            result = server => result,
-            () = async { stop.notified().await; tokio::time::sleep(grace).await } => {
-                tracing::warn!("grace period over; closing the streams still open");
-                Ok(())
-            }
+        let mut builder = auto::Builder::new(TokioExecutor::new());
+        builder
+            .http1()
+            .max_buf_size(CONNECTION_BUFFER)
+            .timer(TokioTimer::new())
+            .header_read_timeout(std::time::Duration::from_secs(30));
+        let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+        tokio::pin!(stop);
+        loop {
+            let (stream, _) = tokio::select! {
+                accepted = self.listener.accept() => match accepted {
+                    Ok(conn) => conn,
+                    Err(error) => {
+                        // Out of file descriptors and the like: wait instead of spinning.
+                        tracing::warn!(%error, "accept failed");
+                        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                        continue;
+                    }
+                },
+                () = &mut stop => break,
+            };
+            let _ = stream.set_nodelay(true);
+            let service = hyper_util::service::TowerToHyperService::new(app.clone());
+            let connection = builder.serve_connection_with_upgrades(TokioIo::new(stream), service).into_owned();
+            let connection = graceful.watch(connection);
+            tokio::spawn(async move {
+                if let Err(error) = connection.await {
+                    tracing::debug!(error = %error, "connection ended with an error");
+                }
+            });
         }
+        drop(self.listener); // new connections are refused from here on
+        tracing::info!(grace_secs = grace.as_secs(), "shutting down; letting streams in flight finish");
+        tokio::select! {
+            () = graceful.shutdown() => tracing::info!("all connections closed"),
+            () = tokio::time::sleep(grace) => tracing::warn!("grace period over; closing the streams still open"),
+        }
+        Ok(())
     }
 }
+
+/// Per-connection write buffer (hyper's default is ~400 KiB): with the proxy's own small
+/// buffers, what one stream holds in memory.
+const CONNECTION_BUFFER: usize = 64 * 1024;
 
 /// How long a remote file's probe (size, validators) is trusted.
 const HTTP_PROBE_TTL: std::time::Duration = std::time::Duration::from_secs(600);
 
-/// One pooled keep-alive client for every upstream (HTTP/1.1, HTTP/2 by ALPN). No overall
-/// timeout: streams are long; the proxy times each wait itself.
-fn upstream_client() -> anyhow::Result<reqwest::Client> {
+/// The client for probes and imports (follows redirects). Each call site sets its own timeout.
+fn control_client() -> anyhow::Result<reqwest::Client> {
     reqwest::Client::builder()
         .user_agent(concat!("anyaudio/", env!("CARGO_PKG_VERSION")))
         .connect_timeout(std::time::Duration::from_secs(5))

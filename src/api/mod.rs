@@ -32,6 +32,8 @@ pub struct AppState {
     pub catalog: Catalog,
     pub resolver: Resolver,
     pub upstream: Upstream,
+    /// For probes and imports.
+    pub http: reqwest::Client,
     pub key: SigningKey,
 }
 

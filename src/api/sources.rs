@@ -41,7 +41,7 @@ pub async fn add_http(
 ) -> Result<(StatusCode, Json<AddedSource>), Error> {
     let Json(request) = body.map_err(|e| Error::BadRequest(e.body_text()))?;
     let imported = import::import(
-        state.upstream.client(),
+        &state.http,
         &request.url,
         state.upstream.limits().first_byte_timeout,
     )

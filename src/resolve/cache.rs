@@ -58,6 +58,17 @@ impl<K: Eq + Hash + Clone, V: Clone> SingleFlightCache<K, V> {
         result
     }
 
+    /// The value for `key` if one is stored and valid at `now` (never computes).
+    pub fn get<Q>(&self, key: &Q, now: SystemTime) -> Option<V>
+    where
+        K: std::borrow::Borrow<Q>,
+        Q: Eq + Hash + ?Sized,
+    {
+        let slots = self.slots.lock().unwrap_or_else(|p| p.into_inner());
+        let (value, until) = slots.get(key)?.get()?;
+        until.is_none_or(|t| t > now).then(|| value.clone())
+    }
+
     pub fn remove<Q>(&self, key: &Q)
     where
         K: std::borrow::Borrow<Q>,

@@ -48,6 +48,10 @@ impl Resolver {
     }
 
     pub async fn resolve(&self, track_id: &str) -> Result<Playable, Error> {
+        // The hot path of a remote play: a cached resolution needs no catalog read.
+        if let Some(locator) = self.inner.cache.get(track_id, SystemTime::now()) {
+            return Ok(Playable::Remote(locator));
+        }
         let origin = self
             .inner
             .catalog

@@ -21,6 +21,12 @@ use futures_util::future::BoxFuture;
 use tokio::sync::{mpsc, OwnedSemaphorePermit, Semaphore};
 use tokio::task::JoinHandle;
 use tokio_stream::wrappers::ReceiverStream;
+use http_body_util::{BodyExt, Empty};
+use hyper::body::Incoming;
+use hyper_rustls::HttpsConnector;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::client::legacy::Client;
+use hyper_util::rt::{TokioExecutor, TokioTimer};
 
 use super::plan::{self, Representation};
 use super::render_head;
@@ -30,15 +36,24 @@ use crate::metrics as m;
 use crate::sources::Locator;
 
 /// Frames buffered between the upstream reader and the client (each at most one upstream read).
-const CHANNEL_FRAMES: usize = 4;
+const CHANNEL_FRAMES: usize = 1;
 
 /// Re-resolves the track being streamed (after a 403/410 from the upstream).
 pub type ReResolve = Arc<dyn Fn() -> BoxFuture<'static, Result<Arc<Locator>, Error>> + Send + Sync>;
 
-/// The pooled upstream client with its limits; cheap to clone.
+type HyperClient = Client<HttpsConnector<HttpConnector>, Empty<Bytes>>;
+
+/// Bytes one upstream connection reads at a time (hyper's default grows to ~400 KiB): with the
+/// channel and the client connection's buffer, what bounds a stream's memory.
+const UPSTREAM_READ_BUFFER: usize = 64 * 1024;
+
+const USER_AGENT: &str = concat!("anyaudio/", env!("CARGO_PKG_VERSION"));
+
+/// The pooled keep-alive upstream client (HTTP/1.1; HTTP/2 where TLS negotiates it) with its
+/// limits; cheap to clone.
 #[derive(Clone)]
 pub struct Upstream {
-    client: reqwest::Client,
+    client: HyperClient,
     limits: Arc<UpstreamLimits>,
     permits: Arc<Semaphore>,
 }
@@ -46,16 +61,24 @@ pub struct Upstream {
 impl Upstream {
     /// `max_requests` caps upstream requests in flight (each stream holds one at a time, two
     /// while it prefetches).
-    pub fn new(client: reqwest::Client, limits: UpstreamLimits, max_requests: usize) -> Self {
-        Upstream {
-            client,
-            limits: Arc::new(limits),
-            permits: Arc::new(Semaphore::new(max_requests)),
-        }
-    }
-
-    pub fn client(&self) -> &reqwest::Client {
-        &self.client
+    pub fn new(limits: UpstreamLimits, max_requests: usize) -> Self {
+        let mut http = HttpConnector::new();
+        http.set_nodelay(true);
+        http.enforce_http(false);
+        http.set_connect_timeout(Some(std::time::Duration::from_secs(5)));
+        let https = hyper_rustls::HttpsConnectorBuilder::new()
+            .with_webpki_roots()
+            .https_or_http()
+            .enable_http1()
+            .enable_http2()
+            .wrap_connector(http);
+        let client = Client::builder(TokioExecutor::new())
+            .http1_max_buf_size(UPSTREAM_READ_BUFFER)
+            .pool_idle_timeout(std::time::Duration::from_secs(60))
+            .pool_timer(TokioTimer::new())
+            .timer(TokioTimer::new())
+            .build(https);
+        Upstream { client, limits: Arc::new(limits), permits: Arc::new(Semaphore::new(max_requests)) }
     }
 
     pub fn limits(&self) -> &UpstreamLimits {
@@ -69,12 +92,11 @@ impl Upstream {
             .map_err(|_| FetchError::Busy)?
             .expect("the semaphore is never closed");
         let (url, headers) = range_request(locator, start, end);
+        let mut request = http::Request::get(url.as_str()).body(Empty::new()).map_err(|e| FetchError::Fatal(e.to_string()))?;
+        *request.headers_mut() = headers;
+        request.headers_mut().insert(http::header::USER_AGENT, http::HeaderValue::from_static(USER_AGENT));
         let started = Instant::now();
-        let sent = tokio::time::timeout(
-            self.limits.first_byte_timeout,
-            self.client.get(url).headers(headers).send(),
-        )
-        .await;
+        let sent = tokio::time::timeout(self.limits.first_byte_timeout, self.client.request(request)).await;
         let response = match sent {
             Err(_) => return Err(FetchError::Timeout("no response headers in time".into())),
             Ok(Err(e)) => return Err(FetchError::Retry(format!("request failed: {}", error_chain(&e)))),
@@ -124,9 +146,10 @@ fn error_chain(e: &dyn std::error::Error) -> String {
     text
 }
 
+
 /// An upstream response whose headers say it carries bytes `start..=end`.
 struct OpenChunk {
-    response: reqwest::Response,
+    response: http::Response<Incoming>,
     _permit: OwnedSemaphorePermit,
     start: u64,
     end: u64,
@@ -278,10 +301,11 @@ impl Pump {
         loop {
             let read = tokio::select! {
                 () = tx.closed() => return Ok(()), // client gone: dropping `chunk` ends the upstream request
-                read = tokio::time::timeout(self.upstream.limits.idle_timeout, chunk.response.chunk()) => read,
+                read = tokio::time::timeout(self.upstream.limits.idle_timeout, chunk.response.body_mut().frame()) => read,
             };
             let problem = match read {
-                Ok(Ok(Some(bytes))) => {
+                Ok(Some(Ok(frame))) => {
+                    let Ok(bytes) = frame.into_data() else { continue }; // trailers
                     let data_start = cursor;
                     cursor += bytes.len() as u64;
                     let mut data = bytes;
@@ -317,11 +341,11 @@ impl Pump {
                     }
                     continue;
                 }
-                Ok(Ok(None)) => format!(
+                Ok(None) => format!(
                     "upstream body ended at byte {cursor}, before {}",
                     chunk.end.min(self.end)
                 ),
-                Ok(Err(e)) => format!("upstream connection failed at byte {cursor}: {}", error_chain(&e)),
+                Ok(Some(Err(e))) => format!("upstream connection failed at byte {cursor}: {}", error_chain(&e)),
                 Err(_) => format!("upstream stalled at byte {cursor}"),
             };
             // Resume from the byte reached, up to the end of the chunk we were in.

@@ -113,7 +113,9 @@ pub fn check_chunk(
                 _ => ChunkCheck::Whole,
             }
         }
+        // Expired or refused; a redirect means the URL moved: either way, resolve it again.
         StatusCode::FORBIDDEN | StatusCode::GONE => ChunkCheck::Refused(status),
+        s if s.is_redirection() => ChunkCheck::Refused(s),
         StatusCode::TOO_MANY_REQUESTS => ChunkCheck::Retry(status.to_string()),
         s if s.is_server_error() => ChunkCheck::Retry(s.to_string()),
         s => ChunkCheck::Fatal(format!("upstream answered {s}")),

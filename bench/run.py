@@ -1,0 +1,218 @@
+#!/usr/bin/env python3
+"""Streaming benchmark: the direct origin, the seed's Flask design, nginx as a reverse proxy, and
+anyaudio, measured in one run on loopback by examples/loadgen.rs. Prints a markdown table.
+
+Usage: bench/run.py [--size-mib 256] [--seconds 10] [--concurrency 256] [--requests 300]
+Installs what it needs: nginx (Debian), flask/gunicorn/requests (a venv in bench/.venv).
+"""
+import argparse
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+PORTS = {"origin": 18101, "nginx": 18102, "seed": 18103, "anyaudio": 18104}
+
+
+def sh(*cmd, **kw):
+    return subprocess.run(cmd, check=True, **kw)
+
+
+def ensure_tools():
+    if not shutil.which("nginx") and not os.path.exists("/usr/sbin/nginx"):
+        sh("apt-get", "update", "-qq")
+        sh("apt-get", "install", "-y", "-qq", "--no-install-recommends", "nginx-light")
+    venv = os.path.join(ROOT, "bench", ".venv")
+    if not os.path.exists(os.path.join(venv, "bin", "gunicorn")):
+        sh(sys.executable, "-m", "venv", venv)
+        sh(os.path.join(venv, "bin", "pip"), "install", "-q", "flask", "gunicorn", "requests")
+    sh("cargo", "build", "--release", "--quiet", "--bin", "anyaudio", "--example", "loadgen", cwd=ROOT)
+    return venv
+
+
+def nginx_conf(work, name, server_block):
+    conf = os.path.join(work, f"{name}.conf")
+    with open(conf, "w") as f:
+        f.write(f"""
+worker_processes auto;
+pid {work}/{name}.pid;
+error_log {work}/{name}.error.log;
+events {{ worker_connections 4096; }}
+http {{
+    access_log off;
+    types {{ audio/mpeg mp3; }}
+    client_body_temp_path {work}/{name}-body;
+    proxy_temp_path {work}/{name}-proxy;
+    fastcgi_temp_path {work}/{name}-fcgi;
+    uwsgi_temp_path {work}/{name}-uwsgi;
+    scgi_temp_path {work}/{name}-scgi;
+    {server_block}
+}}
+""")
+    return conf
+
+
+def tree_rss_kib(pid):
+    """RSS of a process and its descendants, in KiB."""
+    children = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as f:
+                    ppid = int(f.read().rsplit(")", 1)[1].split()[1])
+                children.setdefault(ppid, []).append(int(entry))
+            except (OSError, IndexError, ValueError):
+                pass
+    total, stack = 0, [pid]
+    while stack:
+        p = stack.pop()
+        try:
+            with open(f"/proc/{p}/status") as f:
+                for line in f:
+                    if line.startswith("VmRSS:"):
+                        total += int(line.split()[1])
+        except OSError:
+            pass
+        stack.extend(children.get(p, []))
+    return total
+
+
+class PeakSampler(threading.Thread):
+    def __init__(self, pid):
+        super().__init__(daemon=True)
+        self.pid, self.peak, self.stop = pid, 0, False
+
+    def run(self):
+        while not self.stop:
+            self.peak = max(self.peak, tree_rss_kib(self.pid))
+            time.sleep(0.05)
+
+
+def wait_http(url, timeout=30):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        try:
+            urllib.request.urlopen(urllib.request.Request(url, headers={"Range": "bytes=0-0"}), timeout=2).read()
+            return
+        except Exception:
+            time.sleep(0.1)
+    raise SystemExit(f"{url} never answered")
+
+
+def loadgen(url, size, mode, args):
+    out = subprocess.run(
+        [os.path.join(ROOT, "target", "release", "examples", "loadgen"), "--url", url, "--size", str(size), "--mode", mode,
+         "--requests", str(args.requests), "--concurrency", str(args.concurrency), "--seconds", str(args.seconds)],
+        check=True, capture_output=True, text=True)
+    return json.loads(out.stdout)
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--size-mib", type=int, default=256)
+    parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--concurrency", type=int, default=256)
+    parser.add_argument("--requests", type=int, default=300)
+    parser.add_argument("--only", help="measure only this target key (origin, seed, nginx, anyaudio), for quick checks")
+    args = parser.parse_args()
+    venv = ensure_tools()
+    work = tempfile.mkdtemp(prefix="anyaudio-bench-")
+    os.chmod(work, 0o755)  # nginx workers run as www-data
+    size = args.size_mib * 1024 * 1024
+    with open(os.path.join(work, "bench.mp3"), "wb") as f:
+        for _ in range(args.size_mib):
+            f.write(os.urandom(1024 * 1024))
+    nginx = shutil.which("nginx") or "/usr/sbin/nginx"
+    procs = {}
+    origin_url = f"http://127.0.0.1:{PORTS['origin']}/bench.mp3"
+    try:
+        conf = nginx_conf(work, "origin", f"server {{ listen 127.0.0.1:{PORTS['origin']}; root {work}; sendfile on; tcp_nopush on; }}")
+        procs["origin"] = subprocess.Popen([nginx, "-c", conf, "-g", "daemon off;"])
+        conf = nginx_conf(work, "proxy", f"""
+    upstream origin {{ server 127.0.0.1:{PORTS['origin']}; keepalive 256; }}
+    server {{ listen 127.0.0.1:{PORTS['nginx']};
+        location / {{ proxy_pass http://origin; proxy_http_version 1.1; proxy_set_header Connection ""; }} }}""")
+        procs["nginx"] = subprocess.Popen([nginx, "-c", conf, "-g", "daemon off;"])
+        env = dict(os.environ, SEED_UPSTREAM=origin_url)
+        procs["seed"] = subprocess.Popen(
+            [os.path.join(venv, "bin", "gunicorn"), "-w", "5", "-b", f"127.0.0.1:{PORTS['seed']}", "--chdir",
+             os.path.join(ROOT, "bench"), "--log-level", "warning", "seed_app:app"], env=env)
+        procs["anyaudio"] = subprocess.Popen(
+            [os.path.join(ROOT, "target", "release", "anyaudio"), "serve", "--listen", f"127.0.0.1:{PORTS['anyaudio']}",
+             "--data-dir", os.path.join(work, "anyaudio-data"), "--no-scan"],
+            env=dict(os.environ, ANYAUDIO_LOG="warn"))
+        wait_http(origin_url)
+        wait_http(f"http://127.0.0.1:{PORTS['nginx']}/bench.mp3")
+        wait_http(f"http://127.0.0.1:{PORTS['seed']}/stream")
+        base = f"http://127.0.0.1:{PORTS['anyaudio']}"
+        for _ in range(100):
+            try:
+                urllib.request.urlopen(f"{base}/healthz", timeout=2)
+                break
+            except Exception:
+                time.sleep(0.1)
+        request = urllib.request.Request(f"{base}/api/v1/sources/http", data=json.dumps({"url": origin_url}).encode(),
+                                         headers={"content-type": "application/json"})
+        track = json.load(urllib.request.urlopen(request))["tracks"][0]
+        stream = json.load(urllib.request.urlopen(f"{base}/api/v1/tracks/{track['id']}/stream_url"))["url"]
+        targets = {
+            "direct origin (nginx static)": ("origin", origin_url),
+            "seed design (Flask + requests, gunicorn)": ("seed", f"http://127.0.0.1:{PORTS['seed']}/stream"),
+            "nginx reverse proxy": ("nginx", f"http://127.0.0.1:{PORTS['nginx']}/bench.mp3"),
+            "anyaudio": ("anyaudio", base + stream),
+        }
+        results = {}
+        for name, (key, url) in targets.items():
+            if args.only and key not in (args.only, "origin", "nginx"):
+                continue
+            r = {}
+            idle = tree_rss_kib(procs[key].pid)
+            r["fresh"] = loadgen(url, size, "fresh", args)
+            r["seek"] = loadgen(url, size, "seek", args)
+            r["throughput"] = max((loadgen(url, size, "throughput", args) for _ in range(3)), key=lambda x: x["mib_per_s"])
+            sampler = PeakSampler(procs[key].pid)
+            sampler.start()
+            r["concurrent"] = loadgen(url, size, "concurrent", args)
+            sampler.stop = True
+            sampler.join()
+            r["idle_kib"], r["peak_kib"] = idle, sampler.peak
+            results[name] = r
+            print(f"{name}: {json.dumps(r)}", file=sys.stderr)
+        print_table(results, args)
+    finally:
+        for p in procs.values():
+            p.send_signal(signal.SIGTERM)
+        for p in procs.values():
+            try:
+                p.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                p.kill()
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def print_table(results, args):
+    direct = results["direct origin (nginx static)"]
+    nginx = results["nginx reverse proxy"]
+    print(f"\n{args.size_mib} MiB file; {args.requests} fresh plays and {args.requests} seeks, each on a new connection; "
+          f"{args.concurrency} concurrent clients for {args.seconds} s asking 1 MiB ranges at random offsets.\n")
+    print("| | TTFB fresh p50 / p99 (ms) | TTFB seek p50 / p99 (ms) | overhead p50 vs direct (ms) | single stream (MiB/s) | "
+          f"{args.concurrency} streams: req/s | p99 (ms) | errors | peak RSS (MiB) | RSS per stream (KiB) |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
+    for name, r in results.items():
+        f, s, t, c = r["fresh"], r["seek"], r["throughput"], r["concurrent"]
+        per_stream = max(0, r["peak_kib"] - r["idle_kib"]) / args.concurrency
+        print(f"| {name} | {f['p50_ms']:.3f} / {f['p99_ms']:.3f} | {s['p50_ms']:.3f} / {s['p99_ms']:.3f} | "
+              f"{f['p50_ms'] - direct['fresh']['p50_ms']:+.3f} | {t['mib_per_s']:.0f} ({t['mib_per_s'] / direct['throughput']['mib_per_s']:.2f}×) | "
+              f"{c['requests_per_s']:.0f} ({c['requests_per_s'] / nginx['concurrent']['requests_per_s']:.2f}× nginx) | {c['p99_ms']:.1f} | "
+              f"{c['errors']} | {r['peak_kib'] / 1024:.1f} | {per_stream:.0f} |")
+
+
+if __name__ == "__main__":
+    main()
