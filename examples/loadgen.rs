@@ -36,7 +36,12 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
 
 async fn first_byte(client: &reqwest::Client, url: &str, offset: u64) -> Result<f64, String> {
     let started = Instant::now();
-    let mut response = client.get(url).header("range", format!("bytes={offset}-")).send().await.map_err(|e| e.to_string())?;
+    let mut response = client
+        .get(url)
+        .header("range", format!("bytes={offset}-"))
+        .send()
+        .await
+        .map_err(|e| e.to_string())?;
     if !response.status().is_success() {
         return Err(format!("status {}", response.status()));
     }
@@ -49,14 +54,26 @@ async fn first_byte(client: &reqwest::Client, url: &str, offset: u64) -> Result<
 #[tokio::main]
 async fn main() {
     let args = Args::parse();
-    let fresh = reqwest::Client::builder().pool_max_idle_per_host(0).timeout(Duration::from_secs(60)).build().unwrap();
-    let pooled = reqwest::Client::builder().pool_max_idle_per_host(1024).timeout(Duration::from_secs(60)).build().unwrap();
+    let fresh = reqwest::Client::builder()
+        .pool_max_idle_per_host(0)
+        .timeout(Duration::from_secs(60))
+        .build()
+        .unwrap();
+    let pooled = reqwest::Client::builder()
+        .pool_max_idle_per_host(1024)
+        .timeout(Duration::from_secs(60))
+        .build()
+        .unwrap();
     let mut rng = rand::thread_rng();
     let result = match args.mode.as_str() {
         "fresh" | "seek" => {
             let (mut times, mut errors) = (Vec::new(), 0);
             for _ in 0..args.requests {
-                let offset = if args.mode == "seek" { rng.gen_range(0..args.size - 1) } else { 0 };
+                let offset = if args.mode == "seek" {
+                    rng.gen_range(0..args.size - 1)
+                } else {
+                    0
+                };
                 match first_byte(&fresh, &args.url, offset).await {
                     Ok(ms) => times.push(ms),
                     Err(_) => errors += 1,
@@ -70,7 +87,12 @@ async fn main() {
             let (mut pos, mut requests) = (0u64, 0);
             while pos < args.size {
                 requests += 1;
-                let mut response = pooled.get(&args.url).header("range", format!("bytes={pos}-")).send().await.unwrap();
+                let mut response = pooled
+                    .get(&args.url)
+                    .header("range", format!("bytes={pos}-"))
+                    .send()
+                    .await
+                    .unwrap();
                 assert!(response.status().is_success(), "status {}", response.status());
                 while let Some(chunk) = response.chunk().await.unwrap() {
                     pos += chunk.len() as u64;
@@ -91,7 +113,12 @@ async fn main() {
                         let end = start + 1_048_575;
                         let began = Instant::now();
                         let outcome = async {
-                            let mut r = client.get(&url).header("range", format!("bytes={start}-{end}")).send().await.map_err(|e| e.to_string())?;
+                            let mut r = client
+                                .get(&url)
+                                .header("range", format!("bytes={start}-{end}"))
+                                .send()
+                                .await
+                                .map_err(|e| e.to_string())?;
                             if r.status() != 206 {
                                 return Err(format!("status {}", r.status()));
                             }
@@ -100,7 +127,11 @@ async fn main() {
                                 n += c.len() as u64;
                             }
                             // The seed answers closed ranges exactly too; anything else is an error.
-                            if n != end - start + 1 { Err(format!("short body {n}")) } else { Ok(n) }
+                            if n != end - start + 1 {
+                                Err(format!("short body {n}"))
+                            } else {
+                                Ok(n)
+                            }
                         }
                         .await;
                         match outcome {

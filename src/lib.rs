@@ -51,8 +51,8 @@ impl Application {
             catalog.start_scan();
         }
         metrics::handle(); // install the recorder before anything counts
-        // Two clients: reqwest for the control plane (probes, imports: redirects, whole
-        // documents), hyper with small buffers for the proxy's data plane.
+                           // Two clients: reqwest for the control plane (probes, imports: redirects, whole
+                           // documents), hyper with small buffers for the proxy's data plane.
         let http = control_client()?;
         let http_source = HttpSource::new(http.clone(), config.upstream.first_byte_timeout, HTTP_PROBE_TTL);
         let upstream = Upstream::new(config.upstream.clone(), config.max_upstream_requests);
@@ -118,7 +118,9 @@ impl Application {
             };
             let _ = stream.set_nodelay(true);
             let service = hyper_util::service::TowerToHyperService::new(app.clone());
-            let connection = builder.serve_connection_with_upgrades(TokioIo::new(stream), service).into_owned();
+            let connection = builder
+                .serve_connection_with_upgrades(TokioIo::new(stream), service)
+                .into_owned();
             let connection = graceful.watch(connection);
             tokio::spawn(async move {
                 if let Err(error) = connection.await {
@@ -127,7 +129,10 @@ impl Application {
             });
         }
         drop(self.listener); // new connections are refused from here on
-        tracing::info!(grace_secs = grace.as_secs(), "shutting down; letting streams in flight finish");
+        tracing::info!(
+            grace_secs = grace.as_secs(),
+            "shutting down; letting streams in flight finish"
+        );
         tokio::select! {
             () = graceful.shutdown() => tracing::info!("all connections closed"),
             () = tokio::time::sleep(grace) => tracing::warn!("grace period over; closing the streams still open"),

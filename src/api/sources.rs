@@ -40,12 +40,7 @@ pub async fn add_http(
     body: Result<Json<AddHttpSource>, JsonRejection>,
 ) -> Result<(StatusCode, Json<AddedSource>), Error> {
     let Json(request) = body.map_err(|e| Error::BadRequest(e.body_text()))?;
-    let imported = import::import(
-        &state.http,
-        &request.url,
-        state.upstream.limits().first_byte_timeout,
-    )
-    .await?;
+    let imported = import::import(&state.http, &request.url, state.upstream.limits().first_byte_timeout).await?;
     let skipped = imported.skipped.clone();
     let (tracks, playlist) = state.catalog.add_remote(imported).await?;
     Ok((

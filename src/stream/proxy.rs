@@ -18,15 +18,15 @@ use axum::http::{HeaderMap, Method};
 use axum::response::Response;
 use bytes::{Buf, Bytes};
 use futures_util::future::BoxFuture;
-use tokio::sync::{mpsc, OwnedSemaphorePermit, Semaphore};
-use tokio::task::JoinHandle;
-use tokio_stream::wrappers::ReceiverStream;
 use http_body_util::{BodyExt, Empty};
 use hyper::body::Incoming;
 use hyper_rustls::HttpsConnector;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::{TokioExecutor, TokioTimer};
+use tokio::sync::{mpsc, OwnedSemaphorePermit, Semaphore};
+use tokio::task::JoinHandle;
+use tokio_stream::wrappers::ReceiverStream;
 
 use super::plan::{self, Representation};
 use super::render_head;
@@ -78,7 +78,11 @@ impl Upstream {
             .pool_timer(TokioTimer::new())
             .timer(TokioTimer::new())
             .build(https);
-        Upstream { client, limits: Arc::new(limits), permits: Arc::new(Semaphore::new(max_requests)) }
+        Upstream {
+            client,
+            limits: Arc::new(limits),
+            permits: Arc::new(Semaphore::new(max_requests)),
+        }
     }
 
     pub fn limits(&self) -> &UpstreamLimits {
@@ -92,9 +96,13 @@ impl Upstream {
             .map_err(|_| FetchError::Busy)?
             .expect("the semaphore is never closed");
         let (url, headers) = range_request(locator, start, end);
-        let mut request = http::Request::get(url.as_str()).body(Empty::new()).map_err(|e| FetchError::Fatal(e.to_string()))?;
+        let mut request = http::Request::get(url.as_str())
+            .body(Empty::new())
+            .map_err(|e| FetchError::Fatal(e.to_string()))?;
         *request.headers_mut() = headers;
-        request.headers_mut().insert(http::header::USER_AGENT, http::HeaderValue::from_static(USER_AGENT));
+        request
+            .headers_mut()
+            .insert(http::header::USER_AGENT, http::HeaderValue::from_static(USER_AGENT));
         let started = Instant::now();
         let sent = tokio::time::timeout(self.limits.first_byte_timeout, self.client.request(request)).await;
         let response = match sent {
@@ -145,7 +153,6 @@ fn error_chain(e: &dyn std::error::Error) -> String {
     }
     text
 }
-
 
 /// An upstream response whose headers say it carries bytes `start..=end`.
 struct OpenChunk {

@@ -378,3 +378,43 @@ async fn client_cookies_and_credentials_never_reach_the_upstream() {
         }
     }
 }
+
+#[tokio::test]
+async fn upstream_requests_are_capped_and_the_excess_is_a_503() {
+    let origin = Origin::start().await;
+    let app = spawn_app_configured(demo_library(), |c| {
+        c.max_upstream_requests = 1;
+        c.upstream.first_byte_timeout = Duration::from_millis(500);
+    })
+    .await;
+    let url = origin.put("cap.mp3", Content::Generated(64 * 1024 * KIB), Faults::default());
+    let (status, body) = app.add_http_source(&url).await;
+    assert_eq!(status, 201, "{body}");
+    let stream = app.stream_path_of(body["tracks"][0]["id"].as_str().unwrap()).await;
+    // The first stream holds the only upstream request (its client does not read on).
+    let mut first = app.client.get(app.url(&stream)).send().await.unwrap();
+    assert_eq!(first.status(), 200);
+    let _ = first.chunk().await.unwrap();
+    let (status, body) = app.get_json(&stream).await;
+    assert_eq!(status, 503, "{body}");
+    assert_eq!(body["error"]["code"], "busy");
+    // Once the first client leaves, streams flow again.
+    drop(first);
+    let mut ok = false;
+    for _ in 0..40 {
+        let response = app
+            .client
+            .get(app.url(&stream))
+            .header("range", "bytes=0-99")
+            .send()
+            .await
+            .unwrap();
+        if response.status() == 206 {
+            assert_eq!(response.bytes().await.unwrap().len(), 100);
+            ok = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(ok, "the upstream request was never released");
+}
