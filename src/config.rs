@@ -8,6 +8,7 @@ use std::time::Duration;
 use anyhow::{bail, Context};
 use clap::{Args, Parser, Subcommand};
 
+use crate::sources::ytdlp::YtDlpConfig;
 use crate::stream::upstream::UpstreamLimits;
 
 #[derive(Debug, Parser)]
@@ -63,6 +64,48 @@ pub struct ServeArgs {
     /// Upstream requests in flight at most (each remote stream holds one, two while prefetching).
     #[arg(long, env = "ANYAUDIO_MAX_UPSTREAM_REQUESTS", default_value_t = 1024)]
     pub max_upstream_requests: usize,
+    /// Enable YouTube (and every site yt-dlp supports) as a source. Needs yt-dlp installed.
+    #[arg(long, env = "ANYAUDIO_YOUTUBE")]
+    pub youtube: bool,
+    /// The yt-dlp program.
+    #[arg(long = "yt-dlp", env = "ANYAUDIO_YT_DLP", default_value = "yt-dlp")]
+    pub yt_dlp: PathBuf,
+    /// An extra option for every yt-dlp run (repeat; e.g. `--yt-dlp-arg=--js-runtimes --yt-dlp-arg=node`).
+    #[arg(
+        long = "yt-dlp-arg",
+        env = "ANYAUDIO_YT_DLP_ARGS",
+        value_delimiter = ' ',
+        allow_hyphen_values = true
+    )]
+    pub yt_dlp_args: Vec<String>,
+    /// yt-dlp processes at once.
+    #[arg(
+        long = "yt-dlp-concurrency",
+        env = "ANYAUDIO_YT_DLP_CONCURRENCY",
+        default_value_t = 2
+    )]
+    pub yt_dlp_concurrency: usize,
+    /// Seconds after which a yt-dlp run is killed.
+    #[arg(long = "yt-dlp-timeout", env = "ANYAUDIO_YT_DLP_TIMEOUT", default_value_t = 30)]
+    pub yt_dlp_timeout: u64,
+    /// YouTube's autocomplete service (empty: local suggestions only).
+    #[arg(
+        long,
+        env = "ANYAUDIO_YOUTUBE_SUGGEST_URL",
+        default_value = "https://suggestqueries-clients6.youtube.com/complete/search"
+    )]
+    pub youtube_suggest_url: String,
+    /// A playlist URL (YouTube or any yt-dlp site) to import at start as a predefined playlist (repeat).
+    #[arg(long = "youtube-playlist", env = "ANYAUDIO_YOUTUBE_PLAYLISTS", value_delimiter = ',')]
+    pub youtube_playlists: Vec<String>,
+}
+
+/// The YouTube source's settings.
+#[derive(Debug, Clone)]
+pub struct YouTubeConfig {
+    pub ytdlp: YtDlpConfig,
+    pub suggest_url: Option<String>,
+    pub playlists: Vec<String>,
 }
 
 /// Which music the server indexes.
@@ -84,6 +127,8 @@ pub struct Config {
     pub scan_at_start: bool,
     pub upstream: UpstreamLimits,
     pub max_upstream_requests: usize,
+    /// None: the YouTube source is off.
+    pub youtube: Option<YouTubeConfig>,
 }
 
 impl Config {
@@ -107,7 +152,21 @@ impl Config {
             idle_timeout: Duration::from_secs(args.upstream_idle_timeout),
             ..UpstreamLimits::default()
         };
+        if args.yt_dlp_concurrency == 0 || args.yt_dlp_timeout == 0 {
+            bail!("--yt-dlp-concurrency and --yt-dlp-timeout must be positive");
+        }
+        let youtube = args.youtube.then(|| YouTubeConfig {
+            ytdlp: YtDlpConfig {
+                program: args.yt_dlp,
+                extra_args: args.yt_dlp_args.into_iter().filter(|a| !a.is_empty()).collect(),
+                concurrency: args.yt_dlp_concurrency,
+                timeout: Duration::from_secs(args.yt_dlp_timeout),
+            },
+            suggest_url: Some(args.youtube_suggest_url).filter(|u| !u.is_empty()),
+            playlists: args.youtube_playlists,
+        });
         Ok(Config {
+            youtube,
             library,
             data_dir,
             listen: args.listen,
@@ -154,6 +213,7 @@ impl Config {
             scan_at_start: true,
             upstream: UpstreamLimits::default(),
             max_upstream_requests: 1024,
+            youtube: None,
         }
     }
 }

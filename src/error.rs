@@ -33,6 +33,10 @@ pub enum Error {
     Upstream(String),
     #[error("upstream timed out: {0}")]
     UpstreamTimeout(String),
+    #[error("{0}")]
+    SourceFailed(String),
+    #[error("source unavailable: {0}")]
+    SourceUnavailable(String),
     #[error("too many streams in flight; try again shortly")]
     Busy,
     #[error("unsupported: {0}")]
@@ -55,6 +59,8 @@ impl Error {
             Error::MediaGone(_) => (StatusCode::NOT_FOUND, "media_gone"),
             Error::Upstream(_) => (StatusCode::BAD_GATEWAY, "upstream_failed"),
             Error::UpstreamTimeout(_) => (StatusCode::GATEWAY_TIMEOUT, "upstream_timeout"),
+            Error::SourceFailed(_) => (StatusCode::BAD_GATEWAY, "source_failed"),
+            Error::SourceUnavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "source_unavailable"),
             Error::Busy => (StatusCode::SERVICE_UNAVAILABLE, "busy"),
             Error::Unsupported(_) => (StatusCode::UNPROCESSABLE_ENTITY, "unsupported_media"),
             Error::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),

@@ -27,6 +27,7 @@ use catalog::Catalog;
 use config::{Config, Library};
 use resolve::Resolver;
 use sources::http::HttpSource;
+use sources::youtube::YouTubeSource;
 use stream::proxy::Upstream;
 use stream::token::SigningKey;
 
@@ -56,8 +57,29 @@ impl Application {
         let http = control_client()?;
         let http_source = HttpSource::new(http.clone(), config.upstream.first_byte_timeout, HTTP_PROBE_TTL);
         let upstream = Upstream::new(config.upstream.clone(), config.max_upstream_requests);
+        let youtube = config.youtube.as_ref().map(|yt| {
+            Arc::new(YouTubeSource::new(
+                yt.ytdlp.clone(),
+                http.clone(),
+                config.upstream.first_byte_timeout,
+                yt.suggest_url.clone(),
+            ))
+        });
+        if let (Some(source), Some(yt)) = (&youtube, &config.youtube) {
+            let (source, catalog, playlists) = (source.clone(), catalog.clone(), yt.playlists.clone());
+            tokio::spawn(async move {
+                if source.check().await.is_ok() {
+                    for url in playlists {
+                        if let Err(error) = api::imports::import_listing(&source, &catalog, &url, true).await {
+                            tracing::warn!(%url, %error, "could not import a predefined playlist");
+                        }
+                    }
+                }
+            });
+        }
         let state = AppState {
-            resolver: Resolver::new(catalog.clone(), http_source),
+            resolver: Resolver::new(catalog.clone(), http_source, youtube.clone()),
+            youtube,
             upstream,
             http,
             catalog,

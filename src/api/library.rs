@@ -17,17 +17,56 @@ pub struct Health {
     pub version: &'static str,
     pub tracks: u64,
     pub scanning: bool,
+    pub sources: SourcesHealth,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct SourcesHealth {
+    pub youtube: SourceHealth,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct SourceHealth {
+    pub enabled: bool,
+    pub available: bool,
+    /// The yt-dlp version, when available.
+    pub version: Option<String>,
+    /// Why the source cannot work, when it cannot.
+    pub reason: Option<String>,
 }
 
 #[utoipa::path(get, path = "/healthz", tag = "library", responses((status = 200, body = Health)))]
 pub async fn healthz(State(state): State<AppState>) -> Result<Json<Health>, Error> {
     let (tracks, _, _) = state.catalog.stats().await?;
     let scanning = state.catalog.scan_status().await?.is_some_and(|r| r.running);
+    let youtube = match &state.youtube {
+        None => SourceHealth {
+            enabled: false,
+            available: false,
+            version: None,
+            reason: Some("not enabled (--youtube)".into()),
+        },
+        Some(source) => match source.availability() {
+            Ok(version) => SourceHealth {
+                enabled: true,
+                available: true,
+                version: Some(version),
+                reason: None,
+            },
+            Err(reason) => SourceHealth {
+                enabled: true,
+                available: false,
+                version: None,
+                reason: Some(reason),
+            },
+        },
+    };
     Ok(Json(Health {
         status: "ok",
         version: env!("CARGO_PKG_VERSION"),
         tracks,
         scanning,
+        sources: SourcesHealth { youtube },
     }))
 }
 

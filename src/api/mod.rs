@@ -3,6 +3,7 @@
 
 mod access_log;
 pub mod extract;
+pub mod imports;
 pub mod library;
 pub mod playlists;
 pub mod search;
@@ -32,6 +33,8 @@ pub struct AppState {
     pub catalog: Catalog,
     pub resolver: Resolver,
     pub upstream: Upstream,
+    /// None when the YouTube source is off.
+    pub youtube: Option<Arc<crate::sources::youtube::YouTubeSource>>,
     /// For probes and imports.
     pub http: reqwest::Client,
     pub key: SigningKey,
@@ -89,6 +92,9 @@ pub fn router(state: AppState) -> Router {
         .route("/playlists/{id}", get(playlists::get))
         .route("/stats", get(library::stats))
         .route("/sources/http", post(sources::add_http))
+        .route("/tracks/import", post(imports::import_tracks))
+        .route("/playlists/import", post(imports::import_playlist))
+        .route("/playlists/{id}/refresh", post(imports::refresh_playlist))
         .route("/scan", get(library::scan_status).post(library::start_scan))
         .route("/openapi.json", get(|| async { Json(ApiDoc::openapi()) }));
     Router::new()

@@ -21,6 +21,9 @@ pub struct SearchParams {
     limit: Option<u32>,
     /// 0 to 10000, default 0.
     offset: Option<u32>,
+    /// `library` (the catalog: local and added remote tracks; the default), `youtube`, or `all`
+    /// (the catalog's page, then YouTube's results).
+    source: Option<String>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -53,13 +56,37 @@ pub async fn search(
     let query = required_query(params.q)?;
     let limit = bounded("limit", params.limit, 20, 1, 100)?;
     let offset = bounded("offset", params.offset, 0, 0, 10_000)?;
-    let page = state.catalog.search(query.clone(), limit, offset).await?;
+    let (library, youtube) = match params.source.as_deref().unwrap_or("library") {
+        "library" => (true, false),
+        "youtube" => (false, true),
+        "all" => (true, true),
+        other => {
+            return Err(Error::BadRequest(format!(
+                "source must be library, youtube or all (got {other})"
+            )))
+        }
+    };
+    let (mut total, mut tracks) = (0, Vec::new());
+    if library {
+        let page = state.catalog.search(query.clone(), limit, offset).await?;
+        (total, tracks) = (page.total, page.tracks);
+    }
+    if youtube {
+        let source = state.youtube.as_ref().ok_or_else(|| {
+            Error::SourceUnavailable("the YouTube source is not enabled (start with --youtube)".into())
+        })?;
+        // YouTube search has no offsets: one list of up to 50 results, paged here.
+        let found = source.search(&query, 50).await?;
+        total += found.len() as u64;
+        let skip = if library { 0 } else { offset as usize };
+        tracks.extend(found.iter().skip(skip).take(limit as usize).cloned());
+    }
     Ok(Json(SearchResults {
         query,
-        total: page.total,
+        total,
         limit,
         offset,
-        tracks: page.tracks,
+        tracks,
     }))
 }
 
@@ -85,6 +112,24 @@ pub async fn suggest(
 ) -> Result<Json<Suggestions>, Error> {
     let query = required_query(params.q)?;
     let limit = bounded("limit", params.limit, 10, 1, 20)?;
-    let suggestions = state.catalog.suggest(query.clone(), limit as usize).await?;
+    let mut suggestions = state.catalog.suggest(query.clone(), limit as usize).await?;
+    // YouTube's completions follow the library's; if the service fails, the library's stand alone.
+    if let Some(youtube) = &state.youtube {
+        match youtube.suggest(&query, limit as usize).await {
+            Ok(more) => {
+                for text in more {
+                    if suggestions.len() < limit as usize
+                        && !suggestions.iter().any(|s| s.text.eq_ignore_ascii_case(&text))
+                    {
+                        suggestions.push(Suggestion {
+                            text,
+                            kind: "youtube".into(),
+                        });
+                    }
+                }
+            }
+            Err(error) => tracing::debug!(%error, "YouTube suggestions unavailable; local ones only"),
+        }
+    }
     Ok(Json(Suggestions { query, suggestions }))
 }

@@ -9,7 +9,7 @@ use axum::response::Response;
 use super::extract::ApiPath;
 use super::AppState;
 use crate::error::{Error, ErrorBody};
-use crate::sources::Playable;
+use crate::sources::{Playable, Variant};
 use crate::stream::token::{self, TokenError};
 use crate::stream::{local, proxy};
 
@@ -34,7 +34,12 @@ pub async fn stream(
         TokenError::Forged => Error::ForgedToken,
         TokenError::Expired => Error::ExpiredToken,
     })?;
-    match state.resolver.resolve(&claims.track_id).await? {
+    let variant = claims
+        .variant
+        .as_deref()
+        .and_then(Variant::parse)
+        .unwrap_or(Variant::Opus);
+    match state.resolver.resolve(&claims.track_id, variant).await? {
         Playable::LocalFile { path, mime } => match local::serve_file(&method, &headers, &path, &mime).await {
             Ok(response) => Ok(response),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(Error::MediaGone(claims.track_id)),
@@ -44,7 +49,7 @@ pub async fn stream(
             let (resolver, track_id) = (state.resolver.clone(), claims.track_id.clone());
             let reresolve: proxy::ReResolve = std::sync::Arc::new(move || {
                 let (resolver, track_id) = (resolver.clone(), track_id.clone());
-                Box::pin(async move { resolver.reresolve(&track_id).await })
+                Box::pin(async move { resolver.reresolve(&track_id, variant).await })
             });
             proxy::serve(&state.upstream, locator, reresolve, &method, &headers).await
         }

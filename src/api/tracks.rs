@@ -3,6 +3,7 @@
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use axum::extract::State;
+use axum::http::{header, HeaderMap};
 use axum::Json;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -11,15 +12,39 @@ use super::extract::{bounded, check_id, ApiPath, ApiQuery};
 use super::AppState;
 use crate::catalog::Track;
 use crate::error::{Error, ErrorBody};
+use crate::sources::{Playable, Variant};
 use crate::stream::token::{self, Claims};
+
+/// A track of the catalog, or a YouTube search result seen recently.
+async fn find_track(state: &AppState, id: &str) -> Result<Track, Error> {
+    check_id("track", id)?;
+    if let Some(track) = state.catalog.track(id.to_owned()).await? {
+        return Ok(track);
+    }
+    state
+        .youtube
+        .as_ref()
+        .and_then(|yt| yt.seen(id))
+        .ok_or_else(|| Error::TrackNotFound(id.to_owned()))
+}
 
 #[utoipa::path(get, path = "/api/v1/tracks/{id}", tag = "tracks",
     params(("id" = String, Path, description = "Track id")),
     responses((status = 200, body = Track), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn get_track(State(state): State<AppState>, ApiPath(id): ApiPath<String>) -> Result<Json<Track>, Error> {
-    check_id("track", &id)?;
-    let track = state.catalog.track(id.clone()).await?.ok_or(Error::TrackNotFound(id))?;
-    Ok(Json(track))
+    Ok(Json(find_track(&state, &id).await?))
+}
+
+#[derive(Deserialize, IntoParams)]
+pub struct StreamUrlParams {
+    /// `opus` (WebM/Opus) or `m4a` (AAC), for sources with several formats. Default: chosen by
+    /// the client's User-Agent (M4A for Safari and ExoPlayer, Opus otherwise).
+    format: Option<String>,
+    /// Ids of the tracks that play next (comma-separated, up to 5): resolved in the background
+    /// so that their stream_url answers at once.
+    prefetch: Option<String>,
+    /// The playlist this track is played from: its next two tracks are resolved in the background.
+    playlist: Option<String>,
 }
 
 /// Where to play a track from.
@@ -33,25 +58,65 @@ pub struct StreamUrl {
     pub mime: String,
 }
 
+/// Resolves the track now (for remote sources: the slow part, done once and cached), then
+/// hands out a signed URL on this server.
 #[utoipa::path(get, path = "/api/v1/tracks/{id}/stream_url", tag = "tracks",
-    params(("id" = String, Path, description = "Track id")),
-    responses((status = 200, body = StreamUrl), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
-pub async fn stream_url(State(state): State<AppState>, ApiPath(id): ApiPath<String>) -> Result<Json<StreamUrl>, Error> {
-    check_id("track", &id)?;
-    let track = state.catalog.track(id.clone()).await?.ok_or(Error::TrackNotFound(id))?;
+    params(("id" = String, Path, description = "Track id"), StreamUrlParams),
+    responses((status = 200, body = StreamUrl), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody),
+              (status = 502, body = ErrorBody, description = "The source failed (yt-dlp, an unreachable URL)"),
+              (status = 503, body = ErrorBody, description = "The track's source is off or unavailable")))]
+pub async fn stream_url(
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<String>,
+    ApiQuery(params): ApiQuery<StreamUrlParams>,
+    headers: HeaderMap,
+) -> Result<Json<StreamUrl>, Error> {
+    let track = find_track(&state, &id).await?;
+    let user_agent = headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok());
+    let variant = Variant::for_client(params.format.as_deref(), user_agent)
+        .ok_or_else(|| Error::BadRequest("format must be opus or m4a".into()))?;
+    let mut next: Vec<String> = match params.prefetch.as_deref() {
+        Some(list) => list
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+            .take(5)
+            .collect(),
+        None => Vec::new(),
+    };
+    for id in &next {
+        check_id("track", id)?;
+    }
+    if let Some(playlist) = params.playlist.as_deref() {
+        check_id("playlist", playlist)?;
+        if let Some(p) = state.catalog.playlist(playlist.to_owned()).await? {
+            let after = p.tracks.iter().skip_while(|t| t.id != track.id).skip(1).take(2);
+            next.extend(after.map(|t| t.id.clone()));
+        }
+    }
+    if !next.is_empty() {
+        state.resolver.prefetch(next, variant);
+    }
+    let mime = match state.resolver.resolve(&track.id, variant).await? {
+        Playable::Remote(locator) => locator.mime.clone(),
+        Playable::LocalFile { mime, .. } => mime,
+    };
     let now = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
     let expires_at = now + state.config.token_ttl.as_secs();
+    let variant = (track.source == "youtube" || track.source == "ytdlp").then(|| variant.as_str().to_owned());
     let token = token::sign(
         &state.key,
         &Claims {
             track_id: track.id,
+            variant,
             expires_at,
         },
     );
     Ok(Json(StreamUrl {
         url: format!("/stream/{token}"),
         expires_at,
-        mime: track.mime,
+        mime,
     }))
 }
 

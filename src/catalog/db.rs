@@ -30,7 +30,8 @@ CREATE TABLE IF NOT EXISTS tracks (
     channels     INTEGER,
     file_size    INTEGER,                -- unknown for remote media until first played
     mtime_ns     INTEGER,
-    added_at     INTEGER NOT NULL
+    added_at     INTEGER NOT NULL,
+    artwork      TEXT                    -- image URL (remote thumbnails)
 );
 CREATE INDEX IF NOT EXISTS tracks_artist ON tracks(artist);
 CREATE INDEX IF NOT EXISTS tracks_album ON tracks(album);
@@ -70,7 +71,7 @@ CREATE TABLE IF NOT EXISTS skipped (
 -- rebuilt at the end of every scan that changed anything.
 CREATE TABLE IF NOT EXISTS playlists (
     id          TEXT PRIMARY KEY,
-    kind        TEXT NOT NULL,     -- album | artist | genre | m3u | remote | feed
+    kind        TEXT NOT NULL,     -- album | artist | genre | m3u | remote | feed | youtube
     name        TEXT NOT NULL,
     subtitle    TEXT,
     key1        TEXT,              -- album / artist / genre value the tracks are selected by
@@ -95,6 +96,13 @@ CREATE TABLE IF NOT EXISTS suggest (
 CREATE INDEX IF NOT EXISTS suggest_norm ON suggest(norm);
 
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+
+-- Remote resolutions (a yt-dlp run is slow), kept until they expire so a restart stays warm.
+CREATE TABLE IF NOT EXISTS resolutions (
+    key         TEXT PRIMARY KEY,
+    locator     TEXT NOT NULL,
+    valid_until INTEGER NOT NULL
+);
 "#;
 
 fn configure(conn: &Connection) -> rusqlite::Result<()> {

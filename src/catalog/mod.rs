@@ -23,6 +23,12 @@ use db::Db;
 pub use model::{Playlist, PlaylistSummary, Suggestion, Track};
 pub use scan::{ScanProgress, ScanReport};
 
+fn unix_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64)
+}
+
 /// A stable, URL-safe id: hex of SHA-256 over the parts, NUL-separated, cut to 20 digits (80 bits).
 pub fn stable_id(parts: &[&str]) -> String {
     let mut hasher = Sha256::new();
@@ -109,6 +115,68 @@ impl Catalog {
         self.read(move |conn| remote::origin(conn, &id)).await
     }
 
+    /// A kept resolution for `key` that is still valid, with its end of validity.
+    pub async fn stored_resolution(
+        &self,
+        key: String,
+    ) -> anyhow::Result<Option<(crate::sources::Locator, std::time::SystemTime)>> {
+        let now = unix_now();
+        self.read(move |conn| {
+            let row: Option<(String, i64)> = conn
+                .prepare_cached("SELECT locator, valid_until FROM resolutions WHERE key = ?1 AND valid_until > ?2")?
+                .query_row(rusqlite::params![key, now], |r| Ok((r.get(0)?, r.get(1)?)))
+                .optional()?;
+            Ok(row.and_then(|(json, until)| {
+                let record: crate::sources::LocatorRecord = serde_json::from_str(&json).ok()?;
+                Some((
+                    record.into_locator()?,
+                    std::time::UNIX_EPOCH + std::time::Duration::from_secs(until as u64),
+                ))
+            }))
+        })
+        .await
+    }
+
+    pub async fn store_resolution(
+        &self,
+        key: String,
+        locator: &crate::sources::Locator,
+        until: std::time::SystemTime,
+    ) -> anyhow::Result<()> {
+        let json = serde_json::to_string(&crate::sources::LocatorRecord::from(locator))?;
+        let until = until
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs() as i64);
+        let now = unix_now();
+        self.write(move |conn| {
+            conn.execute("DELETE FROM resolutions WHERE valid_until <= ?1", [now])?;
+            conn.execute(
+                "INSERT OR REPLACE INTO resolutions(key, locator, valid_until) VALUES (?1, ?2, ?3)",
+                rusqlite::params![key, json, until],
+            )?;
+            Ok(())
+        })
+        .await
+    }
+
+    pub async fn forget_resolution(&self, key: String) -> anyhow::Result<()> {
+        self.write(move |conn| {
+            conn.execute("DELETE FROM resolutions WHERE key = ?1", [key])?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn write<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut rusqlite::Connection) -> anyhow::Result<T> + Send + 'static,
+    ) -> anyhow::Result<T> {
+        let db = self.db.clone();
+        tokio::task::spawn_blocking(move || db.write(f))
+            .await
+            .context("catalog task panicked")?
+    }
+
     /// Adds the tracks (and playlist) of a remote import, all or nothing.
     pub async fn add_remote(
         &self,
@@ -143,6 +211,17 @@ impl Catalog {
 
     pub async fn playlist(&self, id: String) -> anyhow::Result<Option<Playlist>> {
         self.read(move |conn| playlists::get(conn, &id)).await
+    }
+
+    /// An imported playlist's kind and source URL.
+    pub async fn playlist_source(&self, id: String) -> anyhow::Result<Option<(String, Option<String>)>> {
+        self.read(move |conn| {
+            Ok(conn
+                .prepare_cached("SELECT kind, key1 FROM playlists WHERE id = ?1")?
+                .query_row([id], |r| Ok((r.get(0)?, r.get(1)?)))
+                .optional()?)
+        })
+        .await
     }
 
     pub async fn related(&self, id: String, limit: u32) -> anyhow::Result<Option<Vec<Track>>> {

@@ -8,7 +8,8 @@ use utoipa::ToSchema;
 #[derive(Debug, Clone, Serialize, ToSchema, PartialEq)]
 pub struct Track {
     pub id: String,
-    /// Where the media comes from: `local` (the library) or `http` (remote media).
+    /// Where the media comes from: `local` (the library), `http` (remote media), `youtube`, or
+    /// `ytdlp` (another site yt-dlp supports).
     pub source: String,
     pub title: String,
     pub artist: Option<String>,
@@ -30,11 +31,13 @@ pub struct Track {
     pub channels: Option<u8>,
     /// Size in bytes (null for remote media not yet played).
     pub size: Option<u64>,
+    /// An image URL for the track (remote sources' thumbnails).
+    pub artwork: Option<String>,
 }
 
 /// The columns [`Track::from_row`] reads, in order; prefix with a table alias where needed.
 pub const TRACK_COLUMNS: &str = "id, source, title, artist, album, album_artist, track_no, disc_no, year, genre, \
-     duration_ms, codec, mime, bitrate, sample_rate, channels, file_size";
+     duration_ms, codec, mime, bitrate, sample_rate, channels, file_size, artwork";
 
 impl Track {
     pub fn from_row(row: &Row<'_>) -> rusqlite::Result<Self> {
@@ -56,6 +59,7 @@ impl Track {
             sample_rate: row.get(14)?,
             channels: row.get(15)?,
             size: row.get::<_, Option<i64>>(16)?.map(|n| n as u64),
+            artwork: row.get(17)?,
         })
     }
 }
@@ -85,6 +89,6 @@ pub struct Playlist {
 #[derive(Debug, Clone, Serialize, ToSchema, PartialEq)]
 pub struct Suggestion {
     pub text: String,
-    /// `artist`, `album`, `track` or `genre`.
+    /// `artist`, `album`, `track`, `genre`, or `youtube` (a completion from YouTube).
     pub kind: String,
 }

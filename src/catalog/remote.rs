@@ -28,6 +28,7 @@ pub fn origin(conn: &Connection, id: &str) -> anyhow::Result<Option<Origin>> {
                 mime,
             }),
             ("http", _, Some(url)) => Some(Origin::Http { url, mime }),
+            ("youtube" | "ytdlp", _, Some(url)) => Some(Origin::YtDlp { url }),
             _ => None,
         }),
     )
@@ -38,19 +39,20 @@ pub fn add(conn: &mut Connection, import: &Import, now: i64) -> anyhow::Result<(
     let tx = conn.transaction()?;
     let mut ids = Vec::with_capacity(import.tracks.len());
     for t in &import.tracks {
-        let id = stable_id(&["http", &t.url]);
+        let id = t.id.clone().unwrap_or_else(|| stable_id(&["http", &t.url]));
         let i = &t.info;
         tx.prepare_cached(
             "INSERT INTO tracks (id, source, path, url, title, artist, album, album_artist, track_no, disc_no, year, genre,
-                                 duration_ms, codec, mime, bitrate, sample_rate, channels, file_size, mtime_ns, added_at)
-             VALUES (?1, 'http', NULL, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, NULL, ?18)
+                                 duration_ms, codec, mime, bitrate, sample_rate, channels, file_size, mtime_ns, added_at,
+                                 artwork)
+             VALUES (?1, ?19, NULL, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, NULL, ?18, ?20)
              ON CONFLICT(id) DO UPDATE SET
                  title = excluded.title, artist = excluded.artist, album = excluded.album,
                  album_artist = excluded.album_artist, track_no = excluded.track_no, disc_no = excluded.disc_no,
                  year = excluded.year, genre = excluded.genre, duration_ms = excluded.duration_ms,
                  codec = excluded.codec, mime = excluded.mime, bitrate = excluded.bitrate,
                  sample_rate = excluded.sample_rate, channels = excluded.channels,
-                 file_size = coalesce(excluded.file_size, file_size)",
+                 file_size = coalesce(excluded.file_size, file_size), artwork = excluded.artwork",
         )?
         .execute(params![
             id,
@@ -70,7 +72,9 @@ pub fn add(conn: &mut Connection, import: &Import, now: i64) -> anyhow::Result<(
             i.sample_rate,
             i.channels,
             t.size.map(|s| s as i64),
-            now
+            now,
+            t.source,
+            t.artwork
         ])?;
         if !ids.contains(&id) {
             ids.push(id);

@@ -4,12 +4,12 @@
 use std::time::{Duration, SystemTime};
 
 use futures_util::future::BoxFuture;
-use http::header::{CONTENT_LENGTH, CONTENT_RANGE, CONTENT_TYPE, ETAG, LAST_MODIFIED, RANGE};
+use http::header::{CONTENT_LENGTH, CONTENT_RANGE, CONTENT_TYPE, ETAG, LAST_MODIFIED};
 use http::StatusCode;
 
-use super::{Locator, Origin, Playable, RangeStyle, Source};
+use super::{Locator, Origin, Playable, RangeStyle, Source, Variant};
 use crate::error::Error;
-use crate::stream::upstream::parse_content_range;
+use crate::stream::upstream::{parse_content_range, range_request};
 
 pub struct HttpSource {
     client: reqwest::Client,
@@ -25,7 +25,12 @@ impl HttpSource {
 }
 
 impl Source for HttpSource {
-    fn resolve<'a>(&'a self, _track_id: &'a str, origin: &'a Origin) -> BoxFuture<'a, Result<Playable, Error>> {
+    fn resolve<'a>(
+        &'a self,
+        _track_id: &'a str,
+        origin: &'a Origin,
+        _: Variant,
+    ) -> BoxFuture<'a, Result<Playable, Error>> {
         Box::pin(async move {
             let Origin::Http { url, mime } = origin else {
                 return Err(Error::Internal(anyhow::anyhow!(
@@ -35,18 +40,20 @@ impl Source for HttpSource {
             let url: url::Url = url
                 .parse()
                 .map_err(|e| Error::Upstream(format!("bad stored URL: {e}")))?;
-            let probe = probe(&self.client, &url, self.timeout).await?;
-            Ok(Playable::Remote(std::sync::Arc::new(Locator {
-                url: probe.final_url,
+            let locator = Locator {
+                url,
                 headers: Vec::new(),
                 mime: mime.clone(),
-                size: probe.size,
-                etag: probe.etag,
-                last_modified: probe.last_modified,
+                size: None,
+                etag: None,
+                last_modified: None,
                 expires_at: Some(SystemTime::now() + self.ttl),
                 range_style: RangeStyle::Header,
-                supports_ranges: probe.supports_ranges,
-            })))
+                supports_ranges: true,
+            };
+            Ok(Playable::Remote(std::sync::Arc::new(
+                complete(&self.client, locator, self.timeout).await?,
+            )))
         })
     }
 }
@@ -64,8 +71,33 @@ pub struct Probe {
     pub last_modified: Option<SystemTime>,
 }
 
-pub async fn probe(client: &reqwest::Client, url: &url::Url, timeout: Duration) -> Result<Probe, Error> {
-    let request = client.get(url.clone()).header(RANGE, "bytes=0-0").send();
+/// Fills in what a one-byte probe learns (size, validators, range support, the URL after
+/// redirects; the type only if the locator has none). The probe asks for the range the way the
+/// locator says its upstream takes ranges, with the locator's headers.
+pub async fn complete(client: &reqwest::Client, mut locator: Locator, timeout: Duration) -> Result<Locator, Error> {
+    let (url, headers) = range_request(&locator, 0, 0);
+    let probe = probe(client.get(url.clone()).headers(headers), &url, timeout).await?;
+    locator.url = match locator.range_style {
+        RangeStyle::Header => probe.final_url,
+        RangeStyle::QueryParam(_) => locator.url, // the probe's URL carries its own range
+    };
+    locator.size = locator.size.or(probe.size);
+    locator.etag = probe.etag;
+    locator.last_modified = probe.last_modified;
+    locator.supports_ranges = probe.supports_ranges;
+    if locator.mime == "application/octet-stream" {
+        if let Some(t) = probe
+            .content_type
+            .filter(|t| t.starts_with("audio/") || t.starts_with("video/"))
+        {
+            locator.mime = t;
+        }
+    }
+    Ok(locator)
+}
+
+async fn probe(request: reqwest::RequestBuilder, url: &url::Url, timeout: Duration) -> Result<Probe, Error> {
+    let request = request.send();
     let response = match tokio::time::timeout(timeout, request).await {
         Err(_) => {
             return Err(Error::UpstreamTimeout(format!(

@@ -23,16 +23,21 @@ const MAX_ENTRIES: usize = 5000;
 /// A track to add, from a URL.
 #[derive(Debug, Clone, PartialEq)]
 pub struct NewRemoteTrack {
+    /// `http`, `youtube` or `ytdlp`.
+    pub source: &'static str,
+    /// The track id, if the source has its own (`yt-<video id>`); else one is made from the URL.
+    pub id: Option<String>,
     pub url: String,
     pub title: String,
     pub info: TrackInfo,
     pub mime: String,
     pub size: Option<u64>,
+    pub artwork: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct NewPlaylist {
-    /// `remote` (M3U/PLS) or `feed`.
+    /// `remote` (M3U/PLS), `feed` or `youtube` (a yt-dlp playlist).
     pub kind: &'static str,
     pub name: String,
     pub url: String,
@@ -164,6 +169,9 @@ pub async fn import(client: &reqwest::Client, raw_url: &str, timeout: Duration) 
             let title = info.title.clone().unwrap_or_else(|| title_from_url(&url));
             Ok(Import {
                 tracks: vec![NewRemoteTrack {
+                    source: "http",
+                    id: None,
+                    artwork: None,
                     url: url.to_string(),
                     title,
                     info,
@@ -327,6 +335,9 @@ fn from_playlist(file: PlaylistFile, base: &url::Url, original: &url::Url) -> Im
         };
         let mime = media_mime(None, url.path()).unwrap_or_else(|| "application/octet-stream".into());
         import.tracks.push(NewRemoteTrack {
+            source: "http",
+            id: None,
+            artwork: None,
             url: url.to_string(),
             title,
             info,
@@ -399,6 +410,9 @@ fn from_feed(document: &[u8], url: &url::Url) -> Result<Import, Error> {
         let title = title.unwrap_or_else(|| title_from_url(&media_url));
         // The enclosure's length is often 0 or wrong: the size is learnt when the episode is played.
         import.tracks.push(NewRemoteTrack {
+            source: "http",
+            id: None,
+            artwork: None,
             url: media_url.to_string(),
             title,
             info,

@@ -21,7 +21,12 @@ impl LocalSource {
 }
 
 impl Source for LocalSource {
-    fn resolve<'a>(&'a self, track_id: &'a str, origin: &'a Origin) -> BoxFuture<'a, Result<Playable, Error>> {
+    fn resolve<'a>(
+        &'a self,
+        track_id: &'a str,
+        origin: &'a Origin,
+        _: super::Variant,
+    ) -> BoxFuture<'a, Result<Playable, Error>> {
         Box::pin(async move {
             let Origin::LocalFile { path, mime } = origin else {
                 return Err(Error::Internal(anyhow::anyhow!(

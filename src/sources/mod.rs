@@ -4,11 +4,16 @@
 //! - `local`: files of the library, checked to lie inside it at play time.
 //! - `http`: direct media URLs, and the entries of M3U/PLS playlists and podcast feeds
 //!   (`import` reads those), probed with a one-byte range to learn size and validators.
+//! - `youtube`: YouTube and every site yt-dlp supports (`ytdlp` runs the program).
 
 pub mod http;
 pub mod import;
 pub mod local;
 pub mod remote_tags;
+pub mod youtube;
+pub mod ytdlp;
+
+pub use ytdlp::Variant;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -22,8 +27,18 @@ use crate::error::Error;
 /// What the catalog stores about where a track's bytes are.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Origin {
-    LocalFile { path: PathBuf, mime: String },
-    Http { url: String, mime: String },
+    LocalFile {
+        path: PathBuf,
+        mime: String,
+    },
+    Http {
+        url: String,
+        mime: String,
+    },
+    /// A page yt-dlp understands (a YouTube watch URL, a SoundCloud track, ...).
+    YtDlp {
+        url: String,
+    },
 }
 
 /// How an upstream takes a byte range: the standard `Range` header, or a query parameter
@@ -63,5 +78,83 @@ pub enum Playable {
 /// One kind of source. Resolution may be slow (network probes, subprocesses): the resolver
 /// caches what it returns and makes concurrent callers share one call.
 pub trait Source: Send + Sync {
-    fn resolve<'a>(&'a self, track_id: &'a str, origin: &'a Origin) -> BoxFuture<'a, Result<Playable, Error>>;
+    /// `variant` is the client's preferred audio format, for sources that offer several.
+    fn resolve<'a>(
+        &'a self,
+        track_id: &'a str,
+        origin: &'a Origin,
+        variant: Variant,
+    ) -> BoxFuture<'a, Result<Playable, Error>>;
+}
+
+/// A locator as stored in the catalog, so warm resolutions survive a restart.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct LocatorRecord {
+    url: String,
+    headers: Vec<(String, String)>,
+    mime: String,
+    size: Option<u64>,
+    etag: Option<String>,
+    last_modified: Option<u64>,
+    expires_at: Option<u64>,
+    range_param: Option<String>,
+    supports_ranges: bool,
+}
+
+fn unix(t: SystemTime) -> u64 {
+    t.duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs())
+}
+
+impl From<&Locator> for LocatorRecord {
+    fn from(l: &Locator) -> Self {
+        LocatorRecord {
+            url: l.url.to_string(),
+            headers: l
+                .headers
+                .iter()
+                .filter_map(|(k, v)| Some((k.to_string(), v.to_str().ok()?.to_owned())))
+                .collect(),
+            mime: l.mime.clone(),
+            size: l.size,
+            etag: l.etag.clone(),
+            last_modified: l.last_modified.map(unix),
+            expires_at: l.expires_at.map(unix),
+            range_param: match l.range_style {
+                RangeStyle::Header => None,
+                RangeStyle::QueryParam(p) => Some(p.to_owned()),
+            },
+            supports_ranges: l.supports_ranges,
+        }
+    }
+}
+
+impl LocatorRecord {
+    pub fn into_locator(self) -> Option<Locator> {
+        let at = |s: u64| std::time::UNIX_EPOCH + std::time::Duration::from_secs(s);
+        Some(Locator {
+            url: self.url.parse().ok()?,
+            headers: self
+                .headers
+                .into_iter()
+                .filter_map(|(k, v)| {
+                    Some((
+                        HeaderName::from_bytes(k.as_bytes()).ok()?,
+                        HeaderValue::from_str(&v).ok()?,
+                    ))
+                })
+                .collect(),
+            mime: self.mime,
+            size: self.size,
+            etag: self.etag,
+            last_modified: self.last_modified.map(at),
+            expires_at: self.expires_at.map(at),
+            // The only query-parameter style we know is googlevideo's `range`.
+            range_style: if self.range_param.is_some() {
+                RangeStyle::QueryParam("range")
+            } else {
+                RangeStyle::Header
+            },
+            supports_ranges: self.supports_ranges,
+        })
+    }
 }

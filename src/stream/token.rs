@@ -1,7 +1,8 @@
 //! Signed, expiring stream tokens: `/stream/<token>` serves only what the server handed out.
 //!
 //! A token is `base64url(payload) "." base64url(HMAC-SHA256(key, payload))`, with
-//! payload `v1|<expires unix secs>|<track id>`. The key lives in the data dir; rotating it
+//! payload `v1|<expires unix secs>|<track id>|<variant>` (variant: the audio format chosen for
+//! the client, empty when the source has one format). The key lives in the data dir; rotating it
 //! invalidates every token. Checks take the clock as an input so they test without sleeping.
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -36,6 +37,8 @@ impl SigningKey {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Claims {
     pub track_id: String,
+    /// The audio variant (`opus`, `m4a`) for sources that offer several.
+    pub variant: Option<String>,
     /// Unix seconds after which the token is refused.
     pub expires_at: u64,
 }
@@ -53,7 +56,8 @@ pub enum TokenError {
 const VERSION: &str = "v1";
 
 pub fn sign(key: &SigningKey, claims: &Claims) -> String {
-    let payload = format!("{VERSION}|{}|{}", claims.expires_at, claims.track_id);
+    let variant = claims.variant.as_deref().unwrap_or("");
+    let payload = format!("{VERSION}|{}|{}|{variant}", claims.expires_at, claims.track_id);
     let mut mac = key.mac();
     mac.update(payload.as_bytes());
     let tag = mac.finalize().into_bytes();
@@ -70,16 +74,20 @@ pub fn verify(key: &SigningKey, token: &str, now: u64) -> Result<Claims, TokenEr
     // A token that decodes but fails the MAC was made or altered by someone without the key.
     mac.verify_slice(&tag).map_err(|_| TokenError::Forged)?;
     let payload = std::str::from_utf8(&payload).map_err(|_| TokenError::Malformed)?;
-    let mut parts = payload.splitn(3, '|');
-    let (Some(VERSION), Some(expires), Some(track_id)) = (parts.next(), parts.next(), parts.next()) else {
+    let mut parts = payload.splitn(4, '|');
+    let (Some(VERSION), Some(expires), Some(track_id), Some(variant)) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
         return Err(TokenError::Malformed);
     };
+    let variant = (!variant.is_empty()).then(|| variant.to_owned());
     let expires_at: u64 = expires.parse().map_err(|_| TokenError::Malformed)?;
     if now >= expires_at {
         return Err(TokenError::Expired);
     }
     Ok(Claims {
         track_id: track_id.to_owned(),
+        variant,
         expires_at,
     })
 }
@@ -92,6 +100,7 @@ mod tests {
     fn claims() -> Claims {
         Claims {
             track_id: "abc123".into(),
+            variant: None,
             expires_at: 1_000,
         }
     }
@@ -121,7 +130,7 @@ mod tests {
         let key = SigningKey::random();
         let token = sign(&key, &claims());
         let (_, tag) = token.split_once('.').unwrap();
-        let other = URL_SAFE_NO_PAD.encode("v1|99999999999|abc123");
+        let other = URL_SAFE_NO_PAD.encode("v1|99999999999|abc123|opus");
         assert_eq!(verify(&key, &format!("{other}.{tag}"), 0), Err(TokenError::Forged));
     }
 
@@ -139,6 +148,7 @@ mod tests {
             &SigningKey::random(),
             &Claims {
                 track_id: "x/y?z".into(),
+                variant: None,
                 expires_at: u64::MAX,
             },
         );
@@ -147,9 +157,9 @@ mod tests {
 
     proptest! {
         #[test]
-        fn any_claims_round_trip(track_id in "[A-Za-z0-9:_-]{1,64}", expires_at in 1u64.., now in 0u64..) {
+        fn any_claims_round_trip(track_id in "[A-Za-z0-9:_-]{1,64}", variant in proptest::option::of("[a-z0-9]{1,8}"), expires_at in 1u64.., now in 0u64..) {
             let key = SigningKey::random();
-            let c = Claims { track_id, expires_at };
+            let c = Claims { track_id, variant, expires_at };
             let got = verify(&key, &sign(&key, &c), now);
             if now < expires_at { prop_assert_eq!(got, Ok(c)); } else { prop_assert_eq!(got, Err(TokenError::Expired)); }
         }

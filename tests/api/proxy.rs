@@ -350,8 +350,8 @@ async fn upstream_failures_before_the_first_byte_are_json_errors() {
         ..Default::default()
     };
     let (app, id) = app_with_remote(&origin, "hang.mp3", Content::Generated(10 * KIB), faults).await;
-    // The resolution is cached from the add; the chunk request hangs.
-    let (status, body) = app.get_json(&app.stream_path_of(&id).await).await;
+    // stream_url resolves (a one-byte probe), which hangs: the client learns it there.
+    let (status, body) = app.get_json(&format!("/api/v1/tracks/{id}/stream_url")).await;
     assert_eq!(status, 504, "{body}");
     assert_eq!(body["error"]["code"], "upstream_timeout");
 }

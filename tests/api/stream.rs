@@ -231,6 +231,7 @@ async fn forged_expired_and_unknown_tokens_are_refused() {
         &SigningKey::random(),
         &Claims {
             track_id: id.clone(),
+            variant: None,
             expires_at: now + 3600,
         },
     );
@@ -244,6 +245,7 @@ async fn forged_expired_and_unknown_tokens_are_refused() {
         &SigningKey::random(),
         &Claims {
             track_id: "0000".into(),
+            variant: None,
             expires_at: now + 3600,
         },
     );
@@ -262,6 +264,7 @@ async fn forged_expired_and_unknown_tokens_are_refused() {
         &data_dir_key(&app),
         &Claims {
             track_id: id.clone(),
+            variant: None,
             expires_at: now - 1,
         },
     );
@@ -279,6 +282,7 @@ async fn forged_expired_and_unknown_tokens_are_refused() {
         &data_dir_key(&app),
         &Claims {
             track_id: "ffffffffffffffffffff".into(),
+            variant: None,
             expires_at: now + 60,
         },
     );

@@ -1,0 +1,233 @@
+//! YouTube (and every yt-dlp site) as a source: search, listing pages and playlists, lazy
+//! resolution of the best audio format for the client, and YouTube's autocomplete.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::{Duration, Instant, SystemTime};
+
+use futures_util::future::BoxFuture;
+use http::header::{HeaderName, HeaderValue};
+
+use super::import::NewRemoteTrack;
+use super::ytdlp::{Entry, Listing, YtDlp, YtDlpConfig};
+use super::{http as http_source, Locator, Origin, Playable, Source, Variant};
+use crate::catalog::Track;
+use crate::error::Error;
+use crate::tags::TrackInfo;
+
+/// How long search results are reused.
+const SEARCH_TTL: Duration = Duration::from_secs(600);
+/// Tracks seen in search results, kept so `GET /tracks/{id}` can describe them.
+const SEEN_MAX: usize = 10_000;
+
+pub struct YouTubeSource {
+    ytdlp: YtDlp,
+    http: reqwest::Client,
+    timeout: Duration,
+    suggest_url: Option<String>,
+    availability: RwLock<Result<String, String>>,
+    searches: Mutex<HashMap<String, (Instant, Arc<Vec<Track>>)>>,
+    seen: Mutex<HashMap<String, Track>>,
+}
+
+impl YouTubeSource {
+    pub fn new(config: YtDlpConfig, http: reqwest::Client, timeout: Duration, suggest_url: Option<String>) -> Self {
+        YouTubeSource {
+            ytdlp: YtDlp::new(config),
+            http,
+            timeout,
+            suggest_url,
+            availability: RwLock::new(Err("not checked yet".into())),
+            searches: Mutex::default(),
+            seen: Mutex::default(),
+        }
+    }
+
+    /// Runs `yt-dlp --version` and remembers whether the source can work.
+    pub async fn check(&self) -> Result<String, String> {
+        let result = self.ytdlp.version().await;
+        match &result {
+            Ok(version) => tracing::info!(%version, "yt-dlp found: the YouTube source is available"),
+            Err(reason) => tracing::warn!(%reason, "the YouTube source is unavailable"),
+        }
+        *self.availability.write().unwrap_or_else(|p| p.into_inner()) = result.clone();
+        result
+    }
+
+    /// The yt-dlp version, or why the source is unavailable.
+    pub fn availability(&self) -> Result<String, String> {
+        self.availability.read().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    pub async fn search(&self, query: &str, limit: usize) -> Result<Arc<Vec<Track>>, Error> {
+        let key = format!("{limit}:{query}");
+        if let Some((at, tracks)) = self.searches.lock().unwrap_or_else(|p| p.into_inner()).get(&key) {
+            if at.elapsed() < SEARCH_TTL {
+                return Ok(tracks.clone());
+            }
+        }
+        let listing = self.ytdlp.search(query, limit).await?;
+        let tracks: Arc<Vec<Track>> = Arc::new(listing.entries.iter().map(entry_track).collect());
+        {
+            let mut seen = self.seen.lock().unwrap_or_else(|p| p.into_inner());
+            if seen.len() > SEEN_MAX {
+                seen.clear();
+            }
+            seen.extend(tracks.iter().map(|t| (t.id.clone(), t.clone())));
+        }
+        let mut searches = self.searches.lock().unwrap_or_else(|p| p.into_inner());
+        searches.retain(|_, (at, _)| at.elapsed() < SEARCH_TTL);
+        searches.insert(key, (Instant::now(), tracks.clone()));
+        Ok(tracks)
+    }
+
+    /// A track seen in recent search results.
+    pub fn seen(&self, id: &str) -> Option<Track> {
+        self.seen.lock().unwrap_or_else(|p| p.into_inner()).get(id).cloned()
+    }
+
+    /// What `url` holds, as tracks to store (at most `max` entries of a playlist).
+    pub async fn list(&self, url: &str, max: usize) -> Result<(Listing, Vec<NewRemoteTrack>), Error> {
+        let listing = self.ytdlp.list(url, max).await?;
+        let tracks = listing.entries.iter().map(new_track).collect();
+        Ok((listing, tracks))
+    }
+
+    /// Completions from YouTube's suggestion service (Firefox's JSON format:
+    /// `["query", ["completion", ...]]`).
+    pub async fn suggest(&self, prefix: &str, limit: usize) -> Result<Vec<String>, Error> {
+        let Some(base) = &self.suggest_url else {
+            return Err(Error::SourceUnavailable("no suggestion service".into()));
+        };
+        let request = self
+            .http
+            .get(base)
+            .query(&[("client", "firefox"), ("ds", "yt"), ("q", prefix)])
+            .send();
+        let response = tokio::time::timeout(Duration::from_secs(2), request)
+            .await
+            .map_err(|_| Error::UpstreamTimeout("YouTube suggestions".into()))?
+            .map_err(|e| Error::Upstream(format!("YouTube suggestions: {}", e.without_url())))?;
+        let body: serde_json::Value = tokio::time::timeout(Duration::from_secs(2), response.json())
+            .await
+            .map_err(|_| Error::UpstreamTimeout("YouTube suggestions".into()))?
+            .map_err(|e| Error::Upstream(format!("YouTube suggestions: {}", e.without_url())))?;
+        let list = body
+            .get(1)
+            .and_then(|l| l.as_array())
+            .ok_or_else(|| Error::Upstream("unexpected suggestion format".into()))?;
+        Ok(list
+            .iter()
+            .filter_map(|s| s.as_str().map(str::to_owned))
+            .take(limit)
+            .collect())
+    }
+}
+
+impl Source for YouTubeSource {
+    fn resolve<'a>(
+        &'a self,
+        _track_id: &'a str,
+        origin: &'a Origin,
+        variant: Variant,
+    ) -> BoxFuture<'a, Result<Playable, Error>> {
+        Box::pin(async move {
+            let Origin::YtDlp { url } = origin else {
+                return Err(Error::Internal(anyhow::anyhow!(
+                    "yt-dlp source asked to resolve {origin:?}"
+                )));
+            };
+            if let Err(reason) = self.availability() {
+                return Err(Error::SourceUnavailable(format!(
+                    "the YouTube source is unavailable: {reason}"
+                )));
+            }
+            let format = self.ytdlp.resolve(url, variant).await?;
+            let locator = Locator {
+                url: format
+                    .url
+                    .parse()
+                    .map_err(|_| Error::SourceFailed("yt-dlp returned a malformed URL".into()))?,
+                headers: format
+                    .headers
+                    .iter()
+                    .filter_map(|(k, v)| {
+                        Some((
+                            HeaderName::from_bytes(k.as_bytes()).ok()?,
+                            HeaderValue::from_str(v).ok()?,
+                        ))
+                    })
+                    .collect(),
+                mime: format.mime,
+                size: format.size,
+                etag: None,
+                last_modified: None,
+                // Without an expiry in the URL, trust a resolution for an hour.
+                expires_at: Some(
+                    format
+                        .expires_at
+                        .unwrap_or_else(|| SystemTime::now() + Duration::from_secs(3600)),
+                ),
+                range_style: format.range_style,
+                supports_ranges: true,
+            };
+            // The size must be known before the first byte goes out; a one-byte probe learns it
+            // (and the validators) when yt-dlp did not say.
+            let locator = if locator.size.is_some() {
+                locator
+            } else {
+                http_source::complete(&self.http, locator, self.timeout).await?
+            };
+            Ok(Playable::Remote(Arc::new(locator)))
+        })
+    }
+}
+
+fn source_of(entry: &Entry) -> &'static str {
+    if entry.track_id.starts_with("yt-") {
+        "youtube"
+    } else {
+        "ytdlp"
+    }
+}
+
+/// A search result as the API shows tracks.
+fn entry_track(e: &Entry) -> Track {
+    Track {
+        id: e.track_id.clone(),
+        source: source_of(e).into(),
+        title: e.title.clone(),
+        artist: e.artist.clone(),
+        album: None,
+        album_artist: None,
+        track_number: None,
+        disc_number: None,
+        year: None,
+        genre: None,
+        duration: e.duration,
+        codec: None,
+        mime: "audio/webm".into(),
+        bitrate: None,
+        sample_rate: None,
+        channels: None,
+        size: None,
+        artwork: e.thumbnail.clone(),
+    }
+}
+
+fn new_track(e: &Entry) -> NewRemoteTrack {
+    NewRemoteTrack {
+        source: source_of(e),
+        id: Some(e.track_id.clone()),
+        url: e.url.clone(),
+        title: e.title.clone(),
+        info: TrackInfo {
+            artist: e.artist.clone(),
+            duration_ms: e.duration.map(|d| (d * 1000.0) as i64),
+            ..TrackInfo::default()
+        },
+        mime: "audio/webm".into(),
+        size: None,
+        artwork: e.thumbnail.clone(),
+    }
+}

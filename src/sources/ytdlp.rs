@@ -1,0 +1,522 @@
+//! YouTube, and every site yt-dlp supports, through the `yt-dlp` program (a subprocess: no
+//! GPL client linked in, and users update it as sites change).
+//!
+//! Every call is `yt-dlp <fixed options> -- <target>`, without a shell: whatever a user
+//! types lands after `--` as one argument, so `--exec "rm -rf ~"` is a search, never an option.
+//! A semaphore bounds the processes alive at once; a timeout kills a hung one and its children
+//! (it runs in its own process group).
+
+use std::path::PathBuf;
+use std::process::Stdio;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use serde_json::Value;
+use tokio::sync::Semaphore;
+
+use super::RangeStyle;
+use crate::error::Error;
+
+#[derive(Debug, Clone)]
+pub struct YtDlpConfig {
+    /// The program to run (`yt-dlp` on PATH by default).
+    pub program: PathBuf,
+    /// Extra options for every call (e.g. `--js-runtimes node`, `--cookies FILE`).
+    pub extra_args: Vec<String>,
+    /// yt-dlp processes alive at once.
+    pub concurrency: usize,
+    /// A process still running after this is killed.
+    pub timeout: Duration,
+}
+
+impl Default for YtDlpConfig {
+    fn default() -> Self {
+        YtDlpConfig {
+            program: "yt-dlp".into(),
+            extra_args: Vec::new(),
+            concurrency: 2,
+            timeout: Duration::from_secs(30),
+        }
+    }
+}
+
+pub struct YtDlp {
+    config: YtDlpConfig,
+    permits: Semaphore,
+}
+
+/// Options on every call: no user config file (its options could change the output), JSON out.
+const FIXED: &[&str] = &["--ignore-config", "--no-warnings", "--no-progress", "-J"];
+
+impl YtDlp {
+    pub fn new(config: YtDlpConfig) -> Self {
+        let permits = Semaphore::new(config.concurrency.max(1));
+        YtDlp { config, permits }
+    }
+
+    /// `yt-dlp --version`, or why it cannot run.
+    pub async fn version(&self) -> Result<String, String> {
+        let output = tokio::time::timeout(
+            Duration::from_secs(20),
+            tokio::process::Command::new(&self.config.program)
+                .arg("--version")
+                .kill_on_drop(true)
+                .output(),
+        )
+        .await
+        .map_err(|_| "yt-dlp --version did not answer in 20 s".to_owned())?
+        .map_err(|e| format!("cannot run {}: {e}", self.config.program.display()))?;
+        if !output.status.success() {
+            return Err(format!("yt-dlp --version failed: {}", last_error(&output.stderr)));
+        }
+        Ok(String::from_utf8_lossy(&output.stdout).trim().to_owned())
+    }
+
+    /// Runs yt-dlp with `options`, then `--`, then `target`; returns its JSON.
+    async fn run(&self, options: &[&str], target: &str) -> Result<Value, Error> {
+        let _permit = self.permits.acquire().await.expect("never closed");
+        let mut command = tokio::process::Command::new(&self.config.program);
+        command
+            .args(FIXED)
+            .args(&self.config.extra_args)
+            .args(options)
+            .arg("--")
+            .arg(target)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .kill_on_drop(true);
+        #[cfg(unix)]
+        command.process_group(0);
+        let child = command.spawn().map_err(|e| match e.kind() {
+            std::io::ErrorKind::NotFound => Error::SourceFailed(format!(
+                "yt-dlp is not installed (no program {})",
+                self.config.program.display()
+            )),
+            _ => Error::SourceFailed(format!("cannot run yt-dlp: {e}")),
+        })?;
+        let pid = child.id();
+        let output = match tokio::time::timeout(self.config.timeout, child.wait_with_output()).await {
+            Ok(output) => output.map_err(|e| Error::SourceFailed(format!("yt-dlp failed: {e}")))?,
+            Err(_) => {
+                kill_group(pid);
+                return Err(Error::SourceFailed(format!(
+                    "yt-dlp took longer than {:?} and was stopped",
+                    self.config.timeout
+                )));
+            }
+        };
+        kill_group(pid); // anything it left behind (ffmpeg, a JS runtime)
+        if !output.status.success() {
+            return Err(Error::SourceFailed(format!(
+                "yt-dlp failed: {}",
+                last_error(&output.stderr)
+            )));
+        }
+        match serde_json::from_slice::<Value>(&output.stdout) {
+            Ok(value) if value.is_object() => Ok(value),
+            _ => Err(Error::SourceFailed("yt-dlp returned no usable JSON".into())),
+        }
+    }
+
+    /// Up to `n` results for `query` (one flat listing: no per-result resolution).
+    pub async fn search(&self, query: &str, n: usize) -> Result<Listing, Error> {
+        let json = self.run(&["--flat-playlist"], &format!("ytsearch{n}:{query}")).await?;
+        listing(&json)
+    }
+
+    /// What a URL holds, flat: one entry, or a playlist's entries (at most `max`).
+    pub async fn list(&self, url: &str, max: usize) -> Result<Listing, Error> {
+        let items = format!("1:{max}");
+        let json = self.run(&["--flat-playlist", "-I", &items], url).await?;
+        listing(&json)
+    }
+
+    /// The media URL of the best audio format for `variant`.
+    pub async fn resolve(&self, page_url: &str, variant: Variant) -> Result<Format, Error> {
+        let json = self.run(&["--no-playlist", "-f", variant.selector()], page_url).await?;
+        format(&json)
+    }
+}
+
+fn kill_group(pid: Option<u32>) {
+    #[cfg(unix)]
+    if let Some(pid) = pid {
+        // SAFETY: a plain syscall on the process group we created; ESRCH (already gone) is fine.
+        unsafe {
+            libc::kill(-(pid as i32), libc::SIGKILL);
+        }
+    }
+}
+
+/// The last `ERROR:` line yt-dlp printed (or its last line).
+fn last_error(stderr: &[u8]) -> String {
+    let text = String::from_utf8_lossy(stderr);
+    let lines: Vec<&str> = text.lines().map(str::trim).filter(|l| !l.is_empty()).collect();
+    let line = lines
+        .iter()
+        .rev()
+        .find(|l| l.starts_with("ERROR:"))
+        .or(lines.last())
+        .copied()
+        .unwrap_or("no output");
+    line.chars().take(300).collect()
+}
+
+/// Which audio the client can play.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Variant {
+    /// Opus in WebM (Chromium, Firefox, Android).
+    Opus,
+    /// AAC in MP4/M4A (Safari on iOS and macOS, ExoPlayer everywhere).
+    M4a,
+}
+
+impl Variant {
+    pub fn parse(s: &str) -> Option<Variant> {
+        match s {
+            "opus" | "webm" => Some(Variant::Opus),
+            "m4a" | "aac" | "mp4" => Some(Variant::M4a),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Variant::Opus => "opus",
+            Variant::M4a => "m4a",
+        }
+    }
+
+    /// yt-dlp's format selection: the preferred audio-only format, else any audio-only, else
+    /// the best format with audio (sites without separate audio).
+    pub fn selector(self) -> &'static str {
+        match self {
+            Variant::Opus => "ba[acodec=opus]/ba[ext=webm]/ba/b",
+            Variant::M4a => "ba[ext=m4a]/ba[acodec^=mp4a]/ba/b",
+        }
+    }
+
+    /// An explicit `format=` wins; else Safari and ExoPlayer get M4A, everyone else Opus.
+    pub fn for_client(explicit: Option<&str>, user_agent: Option<&str>) -> Option<Variant> {
+        if let Some(f) = explicit {
+            return Variant::parse(f);
+        }
+        let ua = user_agent.unwrap_or("");
+        let apple = ua.contains("iPhone") || ua.contains("iPad") || ua.contains("iPod");
+        let safari =
+            ua.contains("Safari") && !ua.contains("Chrome") && !ua.contains("Chromium") && !ua.contains("Android");
+        let exo = ua.contains("ExoPlayer") || ua.contains("stagefright");
+        Some(if apple || safari || exo {
+            Variant::M4a
+        } else {
+            Variant::Opus
+        })
+    }
+}
+
+/// One flat entry: a video or track that can be resolved later.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Entry {
+    /// Our track id: `yt-<video id>` for YouTube, else `x-<hash of the URL>`.
+    pub track_id: String,
+    /// The page yt-dlp resolves.
+    pub url: String,
+    pub title: String,
+    pub artist: Option<String>,
+    pub duration: Option<f64>,
+    pub thumbnail: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Listing {
+    pub title: Option<String>,
+    pub is_playlist: bool,
+    pub entries: Vec<Entry>,
+}
+
+/// The track id of a YouTube video: stable, and enough to play it without any stored state.
+pub fn youtube_track_id(video_id: &str) -> Option<String> {
+    let valid = video_id.len() == 11
+        && video_id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+    valid.then(|| format!("yt-{video_id}"))
+}
+
+/// The watch URL of a `yt-` track id.
+pub fn youtube_url(track_id: &str) -> Option<String> {
+    let video = track_id.strip_prefix("yt-")?;
+    youtube_track_id(video).map(|_| format!("https://www.youtube.com/watch?v={video}"))
+}
+
+fn str_field<'a>(v: &'a Value, key: &str) -> Option<&'a str> {
+    v.get(key)
+        .and_then(Value::as_str)
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+}
+
+fn is_youtube(v: &Value) -> bool {
+    let extractor = str_field(v, "ie_key")
+        .or(str_field(v, "extractor_key"))
+        .or(str_field(v, "extractor"))
+        .unwrap_or("");
+    extractor.to_ascii_lowercase().starts_with("youtube")
+        || str_field(v, "url").is_some_and(|u| u.contains("youtube.com/") || u.contains("youtu.be/"))
+}
+
+fn entry(v: &Value) -> Option<Entry> {
+    let id = str_field(v, "id");
+    let youtube_id = id.filter(|_| is_youtube(v)).and_then(youtube_track_id);
+    let url = match &youtube_id {
+        Some(track_id) => youtube_url(track_id)?,
+        None => str_field(v, "webpage_url").or(str_field(v, "url"))?.to_owned(),
+    };
+    let track_id = youtube_id.unwrap_or_else(|| format!("x-{}", crate::catalog::stable_id(&["ytdlp", &url])));
+    let thumbnail = str_field(v, "thumbnail").map(str::to_owned).or_else(|| {
+        v.get("thumbnails")?
+            .as_array()?
+            .iter()
+            .rev()
+            .find_map(|t| str_field(t, "url"))
+            .map(str::to_owned)
+    });
+    Some(Entry {
+        track_id,
+        title: str_field(v, "title")
+            .or(str_field(v, "track"))
+            .unwrap_or(&url)
+            .to_owned(),
+        artist: str_field(v, "artist")
+            .or(str_field(v, "creator"))
+            .or(str_field(v, "channel"))
+            .or(str_field(v, "uploader"))
+            .map(str::to_owned),
+        duration: v.get("duration").and_then(Value::as_f64),
+        thumbnail,
+        url,
+    })
+}
+
+/// Maps yt-dlp's `-J --flat-playlist` output (a playlist or a single item).
+pub fn listing(json: &Value) -> Result<Listing, Error> {
+    if json.get("_type").and_then(Value::as_str) == Some("playlist") {
+        let entries = json
+            .get("entries")
+            .and_then(Value::as_array)
+            .map(|e| e.iter().filter_map(entry).collect())
+            .unwrap_or_default();
+        return Ok(Listing {
+            title: str_field(json, "title").map(str::to_owned),
+            is_playlist: true,
+            entries,
+        });
+    }
+    let single = entry(json).ok_or_else(|| Error::SourceFailed("yt-dlp's answer has no URL to play".into()))?;
+    Ok(Listing {
+        title: Some(single.title.clone()),
+        is_playlist: false,
+        entries: vec![single],
+    })
+}
+
+/// A resolved audio format.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Format {
+    pub url: String,
+    pub headers: Vec<(String, String)>,
+    pub mime: String,
+    pub codec: Option<String>,
+    pub bitrate: Option<f64>,
+    /// Exact size, when yt-dlp or the URL (`clen=`) says; never an approximation.
+    pub size: Option<u64>,
+    pub expires_at: Option<SystemTime>,
+    pub range_style: RangeStyle,
+}
+
+/// Maps yt-dlp's `-J -f …` output: the chosen format's fields sit at the top level (or, for
+/// merged formats, in `requested_formats`; we take the audio one).
+pub fn format(json: &Value) -> Result<Format, Error> {
+    let chosen = json
+        .get("requested_formats")
+        .and_then(Value::as_array)
+        .and_then(|f| f.iter().find(|f| str_field(f, "acodec").is_some_and(|a| a != "none")))
+        .unwrap_or(json);
+    let url = str_field(chosen, "url").ok_or_else(|| Error::SourceFailed("yt-dlp found no playable format".into()))?;
+    let parsed: url::Url = url
+        .parse()
+        .map_err(|_| Error::SourceFailed("yt-dlp returned a malformed media URL".into()))?;
+    if !matches!(parsed.scheme(), "http" | "https") {
+        return Err(Error::SourceFailed(format!(
+            "yt-dlp returned a {} URL, which cannot be proxied",
+            parsed.scheme()
+        )));
+    }
+    let protocol = str_field(chosen, "protocol").unwrap_or("https");
+    if protocol.contains("m3u8") || protocol.contains("dash") {
+        return Err(Error::SourceFailed(format!(
+            "yt-dlp chose a {protocol} stream; only plain HTTP files can be proxied"
+        )));
+    }
+    let headers = chosen
+        .get("http_headers")
+        .and_then(Value::as_object)
+        .map(|h| {
+            h.iter()
+                .filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_owned())))
+                .collect()
+        })
+        .unwrap_or_default();
+    let ext = str_field(chosen, "ext").unwrap_or("");
+    let query = |key: &str| {
+        parsed
+            .query_pairs()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.into_owned())
+    };
+    let size = chosen
+        .get("filesize")
+        .and_then(Value::as_u64)
+        .or_else(|| query("clen")?.parse().ok());
+    let googlevideo = parsed.host_str().is_some_and(|h| h.ends_with(".googlevideo.com"));
+    Ok(Format {
+        url: url.to_owned(),
+        headers,
+        mime: mime_for_ext(ext, str_field(chosen, "acodec")).to_owned(),
+        codec: str_field(chosen, "acodec").filter(|a| *a != "none").map(str::to_owned),
+        bitrate: chosen.get("abr").and_then(Value::as_f64),
+        size,
+        expires_at: query("expire")
+            .and_then(|e| e.parse::<u64>().ok())
+            .map(|s| UNIX_EPOCH + Duration::from_secs(s)),
+        range_style: if googlevideo {
+            RangeStyle::QueryParam("range")
+        } else {
+            RangeStyle::Header
+        },
+    })
+}
+
+fn mime_for_ext(ext: &str, acodec: Option<&str>) -> &'static str {
+    match ext {
+        "webm" | "weba" => "audio/webm",
+        "m4a" | "mp4" | "m4b" => "audio/mp4",
+        "mp3" => "audio/mpeg",
+        "ogg" | "opus" | "oga" => "audio/ogg",
+        "flac" => "audio/flac",
+        "wav" => "audio/wav",
+        "aac" => "audio/aac",
+        _ => match acodec {
+            Some(a) if a.starts_with("opus") => "audio/webm",
+            Some(a) if a.starts_with("mp4a") => "audio/mp4",
+            _ => "application/octet-stream",
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fixture(name: &str) -> Value {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/ytdlp")
+            .join(name);
+        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+    }
+
+    #[test]
+    fn generic_single_from_a_real_run() {
+        let json = fixture("generic-single.json");
+        let f = format(&json).unwrap();
+        assert_eq!(f.url, "http://127.0.0.1:18555/drift.mp3");
+        assert_eq!(f.mime, "audio/mpeg");
+        assert_eq!(f.size, None, "the generic extractor gives no size");
+        assert_eq!(f.range_style, RangeStyle::Header);
+        assert!(f.headers.iter().any(|(k, _)| k == "User-Agent"));
+        let l = listing(&json).unwrap();
+        assert!(!l.is_playlist);
+        assert_eq!(l.entries[0].title, "drift");
+        assert!(l.entries[0].track_id.starts_with("x-"));
+    }
+
+    #[test]
+    fn generic_playlist_from_a_real_run() {
+        let l = listing(&fixture("generic-rss-playlist.json")).unwrap();
+        assert!(l.is_playlist);
+        assert_eq!(l.title.as_deref(), Some("Loop Feed"));
+        let titles: Vec<&str> = l.entries.iter().map(|e| e.title.as_str()).collect();
+        assert_eq!(titles, vec!["First", "Second"]);
+        assert_eq!(l.entries[1].url, "http://127.0.0.1:18555/two.mp3");
+    }
+
+    #[test]
+    fn youtube_search_results() {
+        let l = listing(&fixture("youtube-search.json")).unwrap();
+        assert!(l.is_playlist);
+        let e = &l.entries[0];
+        assert_eq!(e.track_id, "yt-dQw4w9WgXcQ");
+        assert_eq!(e.url, "https://www.youtube.com/watch?v=dQw4w9WgXcQ");
+        assert_eq!(e.artist.as_deref(), Some("Rick Astley"));
+        assert_eq!(e.duration, Some(213.0));
+        assert!(e.thumbnail.as_deref().unwrap().starts_with("https://i.ytimg.com/"));
+        assert_eq!(l.entries.len(), 2, "entries without an id or URL are dropped");
+    }
+
+    #[test]
+    fn youtube_format_with_expiry_size_and_query_ranges() {
+        let f = format(&fixture("youtube-format.json")).unwrap();
+        assert_eq!(f.mime, "audio/webm");
+        assert_eq!(f.codec.as_deref(), Some("opus"));
+        assert_eq!(f.size, Some(3_433_514));
+        assert_eq!(f.expires_at, Some(UNIX_EPOCH + Duration::from_secs(1_795_640_000)));
+        assert_eq!(f.range_style, RangeStyle::QueryParam("range"));
+    }
+
+    #[test]
+    fn no_playable_format_is_an_error() {
+        assert!(format(&serde_json::json!({"title": "x"})).is_err());
+        assert!(format(&serde_json::json!({"url": "rtmp://x/y"})).is_err());
+        assert!(format(&serde_json::json!({"url": "https://x/y.m3u8", "protocol": "m3u8_native"})).is_err());
+        assert!(listing(&serde_json::json!({"nothing": 1})).is_err());
+    }
+
+    #[test]
+    fn variants_per_client() {
+        let chrome =
+            "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0 Safari/537.36";
+        let iphone = "Mozilla/5.0 (iPhone; CPU iPhone OS 18_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.0 Mobile/15E148 Safari/604.1";
+        let mac_safari = "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_0) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.0 Safari/605.1.15";
+        assert_eq!(Variant::for_client(None, Some(chrome)), Some(Variant::Opus));
+        assert_eq!(Variant::for_client(None, Some(iphone)), Some(Variant::M4a));
+        assert_eq!(Variant::for_client(None, Some(mac_safari)), Some(Variant::M4a));
+        assert_eq!(
+            Variant::for_client(None, Some("ExoPlayerLib/2.19.1")),
+            Some(Variant::M4a)
+        );
+        assert_eq!(Variant::for_client(Some("m4a"), Some(chrome)), Some(Variant::M4a));
+        assert_eq!(Variant::for_client(Some("flac"), Some(chrome)), None);
+        assert_eq!(Variant::for_client(None, None), Some(Variant::Opus));
+    }
+
+    #[test]
+    fn youtube_ids() {
+        assert_eq!(youtube_track_id("dQw4w9WgXcQ").as_deref(), Some("yt-dQw4w9WgXcQ"));
+        assert_eq!(youtube_track_id("short"), None);
+        assert_eq!(youtube_track_id("--exec_rm-x"), Some("yt---exec_rm-x".into()));
+        assert_eq!(
+            youtube_url("yt-dQw4w9WgXcQ").as_deref(),
+            Some("https://www.youtube.com/watch?v=dQw4w9WgXcQ")
+        );
+        assert_eq!(youtube_url("yt-../../etc"), None);
+    }
+
+    #[test]
+    fn the_last_error_line_is_reported() {
+        assert_eq!(
+            last_error(b"WARNING: x\nERROR: [generic] '--exec rm' is not a valid URL\n"),
+            "ERROR: [generic] '--exec rm' is not a valid URL"
+        );
+        assert_eq!(last_error(b""), "no output");
+    }
+}
