@@ -20,13 +20,16 @@ const SEARCH_TTL: Duration = Duration::from_secs(600);
 /// Tracks seen in search results, kept so `GET /tracks/{id}` can describe them.
 const SEEN_MAX: usize = 10_000;
 
+/// When a search ran, and what it found.
+type CachedSearch = (Instant, Arc<Vec<Track>>);
+
 pub struct YouTubeSource {
     ytdlp: YtDlp,
     http: reqwest::Client,
     timeout: Duration,
     suggest_url: Option<String>,
     availability: RwLock<Result<String, String>>,
-    searches: Mutex<HashMap<String, (Instant, Arc<Vec<Track>>)>>,
+    searches: Mutex<HashMap<String, CachedSearch>>,
     seen: Mutex<HashMap<String, Track>>,
 }
 

@@ -9,3 +9,4 @@ mod search;
 mod shutdown;
 mod stream;
 mod support;
+mod youtube;

@@ -1,0 +1,505 @@
+//! The yt-dlp source, end to end and offline: the real yt-dlp (installed by the test command)
+//! resolves media on a loopback origin through its generic extractor. Fake yt-dlp scripts stand
+//! in only to inject faults: hangs, garbage output, slowness.
+
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyaudio::config::YouTubeConfig;
+use anyaudio::sources::ytdlp::YtDlpConfig;
+use bytes::Bytes;
+use tempfile::TempDir;
+
+use crate::origin::{Content, Faults, Origin};
+use crate::support::{demo_library, spawn_app_configured, TestApp, MORNING_DRIFT};
+
+/// The real yt-dlp: `ANYAUDIO_TEST_YT_DLP` (set by scripts/test.sh), else `yt-dlp` on PATH.
+fn real_yt_dlp() -> PathBuf {
+    let path = std::env::var_os("ANYAUDIO_TEST_YT_DLP")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| "yt-dlp".into());
+    let ok = std::process::Command::new(&path)
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    assert!(
+        ok,
+        "yt-dlp not found at {}: run the tests through scripts/test.sh, which installs it",
+        path.display()
+    );
+    path
+}
+
+/// A wrapper that logs every call's arguments (one line per run) and runs the real yt-dlp.
+fn logging_yt_dlp(dir: &Path) -> (PathBuf, PathBuf) {
+    let log = dir.join("calls.log");
+    let script = format!(
+        "#!/bin/sh\nprintf '%s\\n' \"$*\" >> '{}'\nexec '{}' \"$@\"\n",
+        log.display(),
+        real_yt_dlp().display()
+    );
+    (write_script(dir, "yt-dlp-logged", &script), log)
+}
+
+fn write_script(dir: &Path, name: &str, body: &str) -> PathBuf {
+    let path = dir.join(name);
+    std::fs::write(&path, body).unwrap();
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+    path
+}
+
+fn calls(log: &Path) -> Vec<String> {
+    std::fs::read_to_string(log)
+        .unwrap_or_default()
+        .lines()
+        .map(str::to_owned)
+        .collect()
+}
+
+async fn youtube_app(program: PathBuf, concurrency: usize, timeout: Duration) -> TestApp {
+    youtube_app_in(program, concurrency, timeout, None).await
+}
+
+async fn youtube_app_in(program: PathBuf, concurrency: usize, timeout: Duration, data: Option<&Path>) -> TestApp {
+    let app = spawn_app_configured(demo_library(), |c| {
+        c.youtube = Some(YouTubeConfig {
+            ytdlp: YtDlpConfig {
+                program,
+                extra_args: Vec::new(),
+                concurrency,
+                timeout,
+            },
+            suggest_url: None,
+            playlists: Vec::new(),
+        });
+        if let Some(data) = data {
+            c.data_dir = data.to_owned();
+        }
+    })
+    .await;
+    // The availability check runs in the background at start.
+    for _ in 0..200 {
+        let (_, health) = app.get_json("/healthz").await;
+        if health["sources"]["youtube"]["reason"] != "not checked yet" {
+            return app;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    panic!("the yt-dlp check never finished");
+}
+
+async fn post(app: &TestApp, path: &str, url: &str) -> (reqwest::StatusCode, serde_json::Value) {
+    let response = app
+        .client
+        .post(app.url(path))
+        .json(&serde_json::json!({ "url": url }))
+        .send()
+        .await
+        .unwrap();
+    (response.status(), response.json().await.unwrap())
+}
+
+fn demo_mp3() -> Bytes {
+    std::fs::read(
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("demo/library")
+            .join(MORNING_DRIFT),
+    )
+    .unwrap()
+    .into()
+}
+
+#[tokio::test]
+async fn a_page_resolved_by_real_yt_dlp_streams_byte_exact_with_seeking() {
+    let origin = Origin::start().await;
+    let mp3 = demo_mp3();
+    let url = origin.put("songs/drift.mp3", Content::Bytes(mp3.clone()), Faults::default());
+    let app = youtube_app(real_yt_dlp(), 2, Duration::from_secs(60)).await;
+    let (_, health) = app.get_json("/healthz").await;
+    assert_eq!(health["sources"]["youtube"]["available"], true, "{health}");
+
+    let (status, body) = post(&app, "/api/v1/tracks/import", &url).await;
+    assert_eq!(status, 201, "{body}");
+    let track = &body["tracks"][0];
+    assert_eq!(track["source"], "ytdlp");
+    assert!(track["id"].as_str().unwrap().starts_with("x-"));
+    let (status, answer) = app
+        .get_json(&format!("/api/v1/tracks/{}/stream_url", track["id"].as_str().unwrap()))
+        .await;
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(answer["mime"], "audio/mpeg");
+    let stream = answer["url"].as_str().unwrap();
+    let whole = app.get(stream).await;
+    assert_eq!(whole.status(), 200);
+    assert_eq!(whole.headers()["content-length"], mp3.len().to_string());
+    assert!(whole.bytes().await.unwrap() == mp3);
+    let seek = app
+        .client
+        .get(app.url(stream))
+        .header("range", "bytes=100000-")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(seek.status(), 206);
+    assert_eq!(
+        seek.headers()["content-range"],
+        format!("bytes 100000-{}/{}", mp3.len() - 1, mp3.len())
+    );
+    assert!(seek.bytes().await.unwrap() == mp3[100_000..]);
+    // yt-dlp's own headers went upstream with every request.
+    let asked = origin.requests("songs/drift.mp3");
+    assert!(
+        asked
+            .iter()
+            .filter(|r| r.range.is_some())
+            .all(|r| r.headers.get("sec-fetch-mode").is_some()),
+        "{asked:?}"
+    );
+}
+
+#[tokio::test]
+async fn concurrent_plays_of_one_track_run_one_yt_dlp_and_a_restart_stays_warm() {
+    let origin = Origin::start().await;
+    let url = origin.put("one.mp3", Content::Bytes(demo_mp3()), Faults::default());
+    let scripts = TempDir::new().unwrap();
+    let (program, log) = logging_yt_dlp(scripts.path());
+    let data = TempDir::new().unwrap();
+    let data_path = data.path().to_owned();
+    let app = youtube_app_in(program.clone(), 4, Duration::from_secs(60), Some(&data_path)).await;
+    let (status, body) = post(&app, "/api/v1/tracks/import", &url).await;
+    assert_eq!(status, 201, "{body}");
+    let id = body["tracks"][0]["id"].as_str().unwrap().to_owned();
+    let mut requests = Vec::new();
+    for _ in 0..12 {
+        let (client, endpoint) = (app.client.clone(), app.url(&format!("/api/v1/tracks/{id}/stream_url")));
+        requests.push(tokio::spawn(async move {
+            client.get(endpoint).send().await.unwrap().status()
+        }));
+    }
+    for r in requests {
+        assert_eq!(r.await.unwrap(), 200);
+    }
+    let resolutions = calls(&log).iter().filter(|c| c.contains("--no-playlist")).count();
+    assert_eq!(resolutions, 1, "{:?}", calls(&log));
+
+    // A new server on the same data dir answers from the kept resolution.
+    let mut again = anyaudio::config::Config::for_tests(vec![app.library.path().to_owned()], data_path);
+    again.scan_at_start = false;
+    again.youtube = Some(YouTubeConfig {
+        ytdlp: YtDlpConfig {
+            program,
+            extra_args: Vec::new(),
+            concurrency: 1,
+            timeout: Duration::from_secs(60),
+        },
+        suggest_url: None,
+        playlists: Vec::new(),
+    });
+    let server = anyaudio::Application::build(again).await.unwrap();
+    let base = format!("http://127.0.0.1:{}", server.port());
+    tokio::spawn(server.run_until_stopped());
+    tokio::time::sleep(Duration::from_millis(500)).await; // its --version check
+    let response = reqwest::get(format!("{base}/api/v1/tracks/{id}/stream_url"))
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(
+        calls(&log).iter().filter(|c| c.contains("--no-playlist")).count(),
+        1,
+        "a restart ran yt-dlp again"
+    );
+    drop((app, data));
+}
+
+#[tokio::test]
+async fn the_format_follows_the_client_and_the_next_tracks_are_resolved_ahead() {
+    let origin = Origin::start().await;
+    let a = origin.put("a.mp3", Content::Bytes(demo_mp3()), Faults::default());
+    let b = origin.put("b.mp3", Content::Bytes(demo_mp3()), Faults::default());
+    let scripts = TempDir::new().unwrap();
+    let (program, log) = logging_yt_dlp(scripts.path());
+    let app = youtube_app(program, 2, Duration::from_secs(60)).await;
+    let id_a = post(&app, "/api/v1/tracks/import", &a).await.1["tracks"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let id_b = post(&app, "/api/v1/tracks/import", &b).await.1["tracks"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    let safari = "Mozilla/5.0 (iPhone; CPU iPhone OS 18_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.0 Mobile/15E148 Safari/604.1";
+    let response = app
+        .client
+        .get(app.url(&format!("/api/v1/tracks/{id_a}/stream_url?prefetch={id_b}")))
+        .header("user-agent", safari)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let runs = calls(&log);
+    assert!(
+        runs.iter().any(|c| c.contains("ba[ext=m4a]") && c.ends_with("/a.mp3")),
+        "{runs:?}"
+    );
+    // b was resolved in the background: its stream_url runs no yt-dlp of its own.
+    for _ in 0..100 {
+        if calls(&log)
+            .iter()
+            .any(|c| c.ends_with("/b.mp3") && c.contains("--no-playlist"))
+        {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let before = calls(&log).len();
+    let response = app
+        .client
+        .get(app.url(&format!("/api/v1/tracks/{id_b}/stream_url")))
+        .header("user-agent", safari)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(calls(&log).len(), before, "the prefetched track was resolved again");
+    // An explicit format wins; an unknown one is a 400.
+    let response = app
+        .client
+        .get(app.url(&format!("/api/v1/tracks/{id_a}/stream_url?format=opus")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    assert!(calls(&log)
+        .iter()
+        .any(|c| c.contains("ba[acodec=opus]") && c.ends_with("/a.mp3")));
+    let (status, body) = app
+        .get_json(&format!("/api/v1/tracks/{id_a}/stream_url?format=flac"))
+        .await;
+    assert_eq!(
+        (status.as_u16(), body["error"]["code"].as_str()),
+        (400, Some("bad_request"))
+    );
+}
+
+#[tokio::test]
+async fn a_playlist_is_imported_listed_played_and_refreshed() {
+    let origin = Origin::start().await;
+    origin.put("e1.mp3", Content::Bytes(demo_mp3()), Faults::default());
+    origin.put("e2.mp3", Content::Bytes(demo_mp3()), Faults::default());
+    let feed = format!(
+        r#"<?xml version="1.0"?><rss version="2.0"><channel><title>Loop Feed</title>
+<item><title>First</title><enclosure url="{0}/e1.mp3" type="audio/mpeg" length="1"/><link>{0}/e1.mp3</link></item>
+<item><title>Second</title><enclosure url="{0}/e2.mp3" type="audio/mpeg" length="1"/><link>{0}/e2.mp3</link></item>
+</channel></rss>"#,
+        origin.base
+    );
+    let url = origin.put(
+        "feed.xml",
+        Content::Bytes(feed.into()),
+        Faults {
+            content_type: Some("application/rss+xml"),
+            ..Default::default()
+        },
+    );
+    let app = youtube_app(real_yt_dlp(), 2, Duration::from_secs(60)).await;
+    let (status, body) = post(&app, "/api/v1/playlists/import", &url).await;
+    assert_eq!(status, 201, "{body}");
+    assert_eq!(body["playlist"]["kind"], "youtube");
+    assert_eq!(body["playlist"]["name"], "Loop Feed");
+    let titles: Vec<&str> = body["tracks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["title"].as_str().unwrap())
+        .collect();
+    assert_eq!(titles, vec!["First", "Second"]);
+    let playlist_id = body["playlist"]["id"].as_str().unwrap().to_owned();
+    let (_, listed) = app.get_json("/api/v1/playlists").await;
+    assert!(listed["playlists"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|p| p["id"] == playlist_id.as_str()));
+    let (_, found) = app.get_json("/api/v1/search?q=second").await;
+    assert_eq!(found["tracks"][0]["source"], "ytdlp");
+
+    let second = body["tracks"][1]["id"].as_str().unwrap();
+    let (status, answer) = app
+        .get_json(&format!("/api/v1/tracks/{second}/stream_url?playlist={playlist_id}"))
+        .await;
+    assert_eq!(status, 200, "{answer}");
+    let bytes = app.get(answer["url"].as_str().unwrap()).await.bytes().await.unwrap();
+    assert!(bytes == demo_mp3());
+
+    let response = app
+        .client
+        .post(app.url(&format!("/api/v1/playlists/{playlist_id}/refresh")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let (_, stats) = app.get_json("/api/v1/stats").await;
+    assert_eq!(stats["tracks"], 11, "a refresh updates, it does not duplicate");
+    // A single page is not a playlist.
+    let single = origin.put("single.mp3", Content::Bytes(demo_mp3()), Faults::default());
+    let (status, body) = post(&app, "/api/v1/playlists/import", &single).await;
+    assert_eq!(status, 422, "{body}");
+}
+
+#[tokio::test]
+async fn a_query_or_url_is_never_a_yt_dlp_option() {
+    let scripts = TempDir::new().unwrap();
+    let (program, log) = logging_yt_dlp(scripts.path());
+    let marker = scripts.path().join("pwned");
+    let app = youtube_app(program, 2, Duration::from_secs(60)).await;
+    let evil = format!("--exec \"touch {}\"", marker.display());
+    let (status, body) = app
+        .get_json(&format!(
+            "/api/v1/search?source=youtube&q={}",
+            crate::support::urlencode(&evil)
+        ))
+        .await;
+    // Offline, the search itself fails; what matters is that it was a search.
+    assert_eq!(status, 502, "{body}");
+    assert_eq!(body["error"]["code"], "source_failed");
+    let runs = calls(&log);
+    assert!(
+        runs.iter().any(|c| c.ends_with(&format!("-- ytsearch50:{evil}"))),
+        "{runs:?}"
+    );
+    for start in ["-o /tmp/x", "--exec=id", "-"] {
+        let (status, body) = post(&app, "/api/v1/tracks/import", start).await;
+        assert_eq!(status, 400, "{start}: {body}");
+    }
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert!(!marker.exists(), "a query ran as an option");
+}
+
+#[tokio::test]
+async fn a_hung_yt_dlp_is_killed_and_garbage_is_a_502() {
+    let scripts = TempDir::new().unwrap();
+    let pid_file = scripts.path().join("pid");
+    let hang = write_script(
+        scripts.path(),
+        "yt-dlp-hang",
+        &format!(
+            "#!/bin/sh\nif [ \"$1\" = --version ]; then echo 2099.01.01; exit 0; fi\necho $$ > '{}'\nsleep 60\n",
+            pid_file.display()
+        ),
+    );
+    let app = youtube_app(hang, 2, Duration::from_secs(1)).await;
+    let (status, body) = post(&app, "/api/v1/tracks/import", "http://127.0.0.1:9/x.mp3").await;
+    assert_eq!(status, 502, "{body}");
+    assert!(
+        body["error"]["message"].as_str().unwrap().contains("longer than"),
+        "{body}"
+    );
+    let pid = std::fs::read_to_string(&pid_file).unwrap().trim().to_owned();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let alive = std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|s| !s.contains(") Z "));
+    assert!(!alive, "the hung yt-dlp ({pid}) is still running");
+
+    for (name, output) in [
+        ("yt-dlp-garbage", "echo 'this is not json'"),
+        ("yt-dlp-empty", "true"),
+        ("yt-dlp-no-url", "echo '{\"title\": \"x\"}'"),
+    ] {
+        let fake = write_script(
+            scripts.path(),
+            name,
+            &format!("#!/bin/sh\nif [ \"$1\" = --version ]; then echo 2099.01.01; exit 0; fi\n{output}\n"),
+        );
+        let app = youtube_app(fake, 2, Duration::from_secs(10)).await;
+        let (status, body) = post(&app, "/api/v1/tracks/import", "http://127.0.0.1:9/x.mp3").await;
+        assert_eq!(status, 502, "{name}: {body}");
+        assert_eq!(body["error"]["code"], "source_failed");
+        let (status, _) = app.get_json("/api/v1/tracks/yt-dQw4w9WgXcQ/stream_url").await;
+        assert_eq!(status, 404, "{name}: a search result never seen is unknown");
+        let (_, stats) = app.get_json("/api/v1/stats").await;
+        assert_eq!(stats["tracks"], 9, "{name}: nothing stored");
+    }
+}
+
+#[tokio::test]
+async fn the_pool_bounds_yt_dlp_processes() {
+    let scripts = TempDir::new().unwrap();
+    let spans = scripts.path().join("spans");
+    let slow = write_script(
+        scripts.path(),
+        "yt-dlp-slow",
+        &format!(
+            "#!/bin/sh\nif [ \"$1\" = --version ]; then echo 2099.01.01; exit 0; fi\necho start $(date +%s%N) >> '{0}'\nsleep 0.4\necho end $(date +%s%N) >> '{0}'\necho '{{\"id\": \"x\", \"title\": \"t\", \"url\": \"http://127.0.0.1:9/t.mp3\"}}'\n",
+            spans.display()
+        ),
+    );
+    let app = youtube_app(slow, 1, Duration::from_secs(10)).await;
+    let mut imports = Vec::new();
+    for i in 0..3 {
+        let (client, endpoint) = (app.client.clone(), app.url("/api/v1/tracks/import"));
+        imports.push(tokio::spawn(async move {
+            client
+                .post(endpoint)
+                .json(&serde_json::json!({"url": format!("http://127.0.0.1:9/{i}.mp3")}))
+                .send()
+                .await
+                .unwrap()
+                .status()
+        }));
+    }
+    for i in imports {
+        assert_eq!(i.await.unwrap(), 201);
+    }
+    // With a pool of one, every run ends before the next starts.
+    let lines = std::fs::read_to_string(&spans).unwrap();
+    let kinds: Vec<&str> = lines.lines().map(|l| l.split(' ').next().unwrap()).collect();
+    assert_eq!(kinds, vec!["start", "end", "start", "end", "start", "end"], "{lines}");
+}
+
+#[tokio::test]
+async fn without_yt_dlp_the_server_works_and_says_why_youtube_does_not() {
+    let app = youtube_app("/nonexistent/yt-dlp".into(), 2, Duration::from_secs(5)).await;
+    let (status, health) = app.get_json("/healthz").await;
+    assert_eq!(status, 200);
+    assert_eq!(health["sources"]["youtube"]["enabled"], true);
+    assert_eq!(health["sources"]["youtube"]["available"], false);
+    assert!(
+        health["sources"]["youtube"]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("/nonexistent/yt-dlp"),
+        "{health}"
+    );
+    let (status, body) = post(
+        &app,
+        "/api/v1/tracks/import",
+        "https://www.youtube.com/watch?v=dQw4w9WgXcQ",
+    )
+    .await;
+    assert_eq!(status, 503, "{body}");
+    assert_eq!(body["error"]["code"], "source_unavailable");
+    let (status, body) = app.get_json("/api/v1/tracks/yt-dQw4w9WgXcQ/stream_url").await;
+    assert_eq!(status, 404, "{body}");
+    let (status, body) = app.get_json("/api/v1/search?q=cafe").await;
+    assert_eq!(
+        (status.as_u16(), body["total"].as_u64()),
+        (200, Some(1)),
+        "the library still answers"
+    );
+    let (status, body) = app.get_json("/api/v1/suggest?q=zo").await;
+    assert_eq!(
+        (status.as_u16(), &body["suggestions"][0]["text"]),
+        (200, &serde_json::json!("Zoë Lémieux"))
+    );
+
+    // With the source off entirely, YouTube searches say so.
+    let plain = crate::support::spawn_app().await;
+    let (status, body) = plain.get_json("/api/v1/search?q=x&source=youtube").await;
+    assert_eq!(
+        (status.as_u16(), body["error"]["code"].as_str()),
+        (503, Some("source_unavailable"))
+    );
+    let (status, _) = plain.get_json("/api/v1/search?q=x&source=elsewhere").await;
+    assert_eq!(status, 400);
+}
