@@ -93,16 +93,7 @@ pub async fn import_tracks(
     State(state): State<AppState>,
     request: Result<Json<ImportRequest>, JsonRejection>,
 ) -> Result<(StatusCode, Json<AddedSource>), Error> {
-    let url = page_url(&body(request)?.url, false)?;
-    let (tracks, playlist) = import_listing(youtube(&state)?, &state.catalog, &url, false).await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(AddedSource {
-            tracks,
-            playlist,
-            skipped: Vec::new(),
-        }),
-    ))
+    import(&state, request, false).await
 }
 
 #[utoipa::path(post, path = "/api/v1/playlists/import", tag = "playlists", request_body = ImportRequest,
@@ -112,8 +103,16 @@ pub async fn import_playlist(
     State(state): State<AppState>,
     request: Result<Json<ImportRequest>, JsonRejection>,
 ) -> Result<(StatusCode, Json<AddedSource>), Error> {
-    let url = page_url(&body(request)?.url, true)?;
-    let (tracks, playlist) = import_listing(youtube(&state)?, &state.catalog, &url, true).await?;
+    import(&state, request, true).await
+}
+
+async fn import(
+    state: &AppState,
+    request: Result<Json<ImportRequest>, JsonRejection>,
+    playlist: bool,
+) -> Result<(StatusCode, Json<AddedSource>), Error> {
+    let url = page_url(&body(request)?.url, playlist)?;
+    let (tracks, playlist) = import_listing(youtube(state)?, &state.catalog, &url, playlist).await?;
     Ok((
         StatusCode::CREATED,
         Json(AddedSource {

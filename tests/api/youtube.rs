@@ -510,12 +510,20 @@ async fn youtube_completions_follow_the_librarys_and_fall_back_to_them() {
     let service = origin.put(
         "complete/search",
         Content::Bytes(r#"["zo",["zoe lemieux live","zombie song"]]"#.into()),
-        Faults { content_type: Some("application/json"), ..Default::default() },
+        Faults {
+            content_type: Some("application/json"),
+            ..Default::default()
+        },
     );
     let with_service = |url: Option<String>| {
         move |c: &mut anyaudio::config::Config| {
             c.youtube = Some(YouTubeConfig {
-                ytdlp: YtDlpConfig { program: real_yt_dlp(), extra_args: Vec::new(), concurrency: 1, timeout: Duration::from_secs(30) },
+                ytdlp: YtDlpConfig {
+                    program: real_yt_dlp(),
+                    extra_args: Vec::new(),
+                    concurrency: 1,
+                    timeout: Duration::from_secs(30),
+                },
                 suggest_url: url,
                 playlists: Vec::new(),
             });
@@ -524,9 +532,20 @@ async fn youtube_completions_follow_the_librarys_and_fall_back_to_them() {
     let app = spawn_app_configured(demo_library(), with_service(Some(service))).await;
     let (status, body) = app.get_json("/api/v1/suggest?q=zo").await;
     assert_eq!(status, 200);
-    let got: Vec<(&str, &str)> =
-        body["suggestions"].as_array().unwrap().iter().map(|s| (s["text"].as_str().unwrap(), s["kind"].as_str().unwrap())).collect();
-    assert_eq!(got, vec![("Zoë Lémieux", "artist"), ("zoe lemieux live", "youtube"), ("zombie song", "youtube")]);
+    let got: Vec<(&str, &str)> = body["suggestions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| (s["text"].as_str().unwrap(), s["kind"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            ("Zoë Lémieux", "artist"),
+            ("zoe lemieux live", "youtube"),
+            ("zombie song", "youtube")
+        ]
+    );
     let asked = origin.requests("complete/search");
     assert_eq!(asked.len(), 1);
 
