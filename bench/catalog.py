@@ -139,6 +139,9 @@ class Mpd:
                     f'pid_file "{work}/mpd/pid"\nlog_file "{work}/mpd/log"\nbind_to_address "127.0.0.1"\nport "{MPD_PORT}"\n'
                     f'audio_output {{\n type "null"\n name "null"\n}}\n')
         self.proc = subprocess.Popen(["mpd", "--no-daemon", self.conf])
+        time.sleep(0.5)
+        if self.proc.poll() is not None:
+            raise SystemExit(f"mpd exited at start (is port {MPD_PORT} taken?)")
         for _ in range(100):
             try:
                 self.sock = socket.create_connection(("127.0.0.1", MPD_PORT))
@@ -215,6 +218,14 @@ def main():
     r["anyaudio"]["scan_s"], r["anyaudio"]["scan_rss_kib"], _ = timed(scan, env=env)
     r["anyaudio"]["rescan_s"], _, _ = timed(scan, env=env)
     mpd = Mpd(work, lib)
+    try:
+        measure(args, work, lib, paths, python, bin_, scan, env, r, mpd)
+    finally:
+        mpd.stop()
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def measure(args, work, lib, paths, python, bin_, scan, env, r, mpd):
     r["mpd"]["scan_s"] = mpd.update()
     r["mpd"]["rescan_s"] = mpd.update()
     r["mpd"]["scan_rss_kib"] = mpd.rss_kib()
@@ -251,10 +262,17 @@ def main():
             time.sleep(0.1)
 
     def aa(path):
-        start = time.perf_counter()
-        conn.request("GET", path)
-        body = json.loads(conn.getresponse().read())
-        return time.perf_counter() - start, body
+        nonlocal conn
+        for attempt in range(2):
+            start = time.perf_counter()
+            try:
+                conn.request("GET", path)
+                body = json.loads(conn.getresponse().read())
+                return time.perf_counter() - start, body
+            except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError):
+                # The server closes keep-alive connections idle for 30 s (while mpd was measured).
+                conn = http.client.HTTPConnection("127.0.0.1", AA_PORT)
+        raise SystemExit(f"{path} failed twice")
 
     for name, fn in (("anyaudio", lambda q: aa(f"/api/v1/search?q={urllib.parse.quote(q)}&limit=20")), ("mpd", mpd.search)):
         times = [fn(q)[0] for q in queries]
@@ -267,8 +285,6 @@ def main():
         r[name]["diacritics"] = all(fn(q) > 0 for q in ("beyonce", "motorhead", "bjork", "sigur ros"))
     server.terminate()
     server.wait()
-    mpd.stop()
-    shutil.rmtree(work, ignore_errors=True)
     print(json.dumps(r), file=sys.stderr)
     n = args.tracks
     a, m = r["anyaudio"], r["mpd"]

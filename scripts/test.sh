@@ -29,5 +29,6 @@ echo "== unit, property and integration tests"
 cargo test --locked --all-targets
 
 echo "== browser tests (headless Chromium against the real server)"
-cargo build --locked --quiet
+# `cargo test` has just built target/debug/anyaudio (the integration tests run it).
+[ -x target/debug/anyaudio ] || cargo build --locked --quiet
 (cd e2e && ANYAUDIO_BIN="$PWD/../target/debug/anyaudio" node --test)
