@@ -105,6 +105,38 @@ CREATE TABLE IF NOT EXISTS resolutions (
 );
 "#;
 
+/// The layout `SCHEMA` creates; stored in `PRAGMA user_version`.
+const SCHEMA_VERSION: i64 = 1;
+
+/// Brings a catalog file to [`SCHEMA_VERSION`]. Version 0 with tables is the unversioned layout
+/// of development builds, whose content a scan rebuilds entirely: it is dropped and recreated.
+fn migrate(conn: &Connection) -> anyhow::Result<()> {
+    let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+    if version > SCHEMA_VERSION {
+        anyhow::bail!(
+            "the catalog was written by a newer anyaudio (layout {version}; this one knows {SCHEMA_VERSION})"
+        );
+    }
+    if version == SCHEMA_VERSION {
+        return Ok(());
+    }
+    let tables: i64 = conn.query_row("SELECT count(*) FROM sqlite_master WHERE type = 'table'", [], |r| {
+        r.get(0)
+    })?;
+    if version == 0 && tables > 0 {
+        tracing::warn!("the catalog has an old layout; rebuilding it (the library is rescanned)");
+        conn.execute_batch(
+            "DROP TRIGGER IF EXISTS tracks_ai; DROP TRIGGER IF EXISTS tracks_ad; DROP TRIGGER IF EXISTS tracks_au;
+             DROP TABLE IF EXISTS tracks_fts; DROP TABLE IF EXISTS tracks; DROP TABLE IF EXISTS skipped;
+             DROP TABLE IF EXISTS playlists; DROP TABLE IF EXISTS playlist_tracks; DROP TABLE IF EXISTS suggest;
+             DROP TABLE IF EXISTS meta; DROP TABLE IF EXISTS resolutions;",
+        )?;
+    }
+    conn.execute_batch(SCHEMA)?;
+    conn.pragma_update(None, "user_version", SCHEMA_VERSION)?;
+    Ok(())
+}
+
 fn configure(conn: &Connection) -> rusqlite::Result<()> {
     conn.busy_timeout(std::time::Duration::from_secs(10))?;
     conn.pragma_update(None, "journal_mode", "WAL")?;
@@ -138,7 +170,7 @@ impl Db {
     pub fn open(path: &Path) -> anyhow::Result<Self> {
         let conn = Connection::open(path).with_context(|| format!("opening catalog {}", path.display()))?;
         configure(&conn).context("configuring catalog")?;
-        conn.execute_batch(SCHEMA).context("creating catalog schema")?;
+        migrate(&conn).with_context(|| format!("preparing catalog {}", path.display()))?;
         Ok(Db {
             path: path.to_owned(),
             writer: Arc::new(Mutex::new(conn)),

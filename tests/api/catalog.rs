@@ -87,3 +87,42 @@ async fn search_answers_while_a_scan_runs() {
     let (_, stats) = app.get_json("/api/v1/stats").await;
     assert_eq!(stats["tracks"], 2009);
 }
+
+#[tokio::test]
+async fn a_catalog_from_an_older_build_is_rebuilt_not_a_500() {
+    // The unversioned layout of early builds: no `url` or `artwork` columns.
+    let data = tempfile::TempDir::new().unwrap();
+    let old = rusqlite::Connection::open(data.path().join("catalog.sqlite3")).unwrap();
+    old.execute_batch(
+        "CREATE TABLE tracks (id TEXT PRIMARY KEY, source TEXT NOT NULL, path TEXT UNIQUE, title TEXT NOT NULL,
+                              file_size INTEGER NOT NULL, mtime_ns INTEGER NOT NULL, added_at INTEGER NOT NULL, mime TEXT NOT NULL);
+         INSERT INTO tracks VALUES ('abc', 'local', '/gone.mp3', 'Old', 1, 1, 1, 'audio/mpeg');
+         CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);",
+    )
+    .unwrap();
+    drop(old);
+    let library = demo_library();
+    let mut config = anyaudio::config::Config::for_tests(vec![library.path().to_owned()], data.path().to_owned());
+    config.scan_at_start = false;
+    let app = anyaudio::Application::build(config)
+        .await
+        .expect("an old catalog is rebuilt");
+    let catalog = app.catalog().clone();
+    tokio::task::spawn_blocking(move || catalog.scan_blocking(false))
+        .await
+        .unwrap()
+        .unwrap();
+    let base = format!("http://127.0.0.1:{}", app.port());
+    tokio::spawn(app.run_until_stopped());
+    let response = reqwest::get(format!("{base}/api/v1/search?q=cafe")).await.unwrap();
+    assert_eq!(response.status(), 200);
+    let body: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(body["tracks"][0]["title"], "Café Noir");
+    let stats: serde_json::Value = reqwest::get(format!("{base}/api/v1/stats"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(stats["tracks"], 9);
+}
