@@ -48,6 +48,7 @@ impl Application {
             .await
             .with_context(|| format!("binding {}", config.listen))?;
         let addr = listener.local_addr()?;
+        catalog.load_suggestions().await?;
         if config.scan_at_start {
             catalog.start_scan();
         }

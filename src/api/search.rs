@@ -7,6 +7,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::extract::{bounded, ApiQuery};
 use super::AppState;
+use crate::catalog::search::Scope;
 use crate::catalog::{Suggestion, Track};
 use crate::error::{Error, ErrorBody};
 
@@ -21,8 +22,9 @@ pub struct SearchParams {
     limit: Option<u32>,
     /// 0 to 10000, default 0.
     offset: Option<u32>,
-    /// `library` (the catalog: local and added remote tracks; the default), `youtube`, or `all`
-    /// (the catalog's page, then YouTube's results).
+    /// `library` (the catalog: local and added remote tracks; the default), `local` (library
+    /// files only), `remote` (added remote media only), `youtube`, or `all` (the catalog's page,
+    /// then YouTube's results).
     source: Option<String>,
 }
 
@@ -57,18 +59,20 @@ pub async fn search(
     let limit = bounded("limit", params.limit, 20, 1, 100)?;
     let offset = bounded("offset", params.offset, 0, 0, 10_000)?;
     let (library, youtube) = match params.source.as_deref().unwrap_or("library") {
-        "library" => (true, false),
-        "youtube" => (false, true),
-        "all" => (true, true),
+        "library" => (Some(Scope::All), false),
+        "local" => (Some(Scope::Local), false),
+        "remote" => (Some(Scope::Remote), false),
+        "youtube" => (None, true),
+        "all" => (Some(Scope::All), true),
         other => {
             return Err(Error::BadRequest(format!(
-                "source must be library, youtube or all (got {other})"
+                "source must be library, local, remote, youtube or all (got {other})"
             )))
         }
     };
     let (mut total, mut tracks) = (0, Vec::new());
-    if library {
-        let page = state.catalog.search(query.clone(), limit, offset).await?;
+    if let Some(scope) = library {
+        let page = state.catalog.search(query.clone(), scope, limit, offset).await?;
         (total, tracks) = (page.total, page.tracks);
     }
     if youtube {
@@ -78,7 +82,7 @@ pub async fn search(
         // YouTube search has no offsets: one list of up to 50 results, paged here.
         let found = source.search(&query, 50).await?;
         total += found.len() as u64;
-        let skip = if library { 0 } else { offset as usize };
+        let skip = if library.is_some() { 0 } else { offset as usize };
         tracks.extend(found.iter().skip(skip).take(limit as usize).cloned());
     }
     Ok(Json(SearchResults {
@@ -112,7 +116,7 @@ pub async fn suggest(
 ) -> Result<Json<Suggestions>, Error> {
     let query = required_query(params.q)?;
     let limit = bounded("limit", params.limit, 10, 1, 20)?;
-    let mut suggestions = state.catalog.suggest(query.clone(), limit as usize).await?;
+    let mut suggestions = state.catalog.suggest(&query, limit as usize);
     // YouTube's completions follow the library's; if the service fails, the library's stand alone.
     if let Some(youtube) = &state.youtube {
         match youtube.suggest(&query, limit as usize).await {

@@ -86,15 +86,6 @@ CREATE TABLE IF NOT EXISTS playlist_tracks (
     PRIMARY KEY (playlist_id, position)
 );
 
--- Autocomplete: one row per (word-start suffix of a name, name).
-CREATE TABLE IF NOT EXISTS suggest (
-    norm   TEXT NOT NULL,
-    text   TEXT NOT NULL,
-    kind   TEXT NOT NULL,          -- artist | album | track | genre
-    weight INTEGER NOT NULL
-);
-CREATE INDEX IF NOT EXISTS suggest_norm ON suggest(norm);
-
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 
 -- Remote resolutions (a yt-dlp run is slow), kept until they expire so a restart stays warm.
@@ -106,7 +97,8 @@ CREATE TABLE IF NOT EXISTS resolutions (
 "#;
 
 /// The layout `SCHEMA` creates; stored in `PRAGMA user_version`.
-const SCHEMA_VERSION: i64 = 1;
+/// 2: the autocomplete table is gone (the index lives in memory).
+const SCHEMA_VERSION: i64 = 2;
 
 /// Brings a catalog file to [`SCHEMA_VERSION`]. Version 0 with tables is the unversioned layout
 /// of development builds, whose content a scan rebuilds entirely: it is dropped and recreated.
@@ -132,6 +124,7 @@ fn migrate(conn: &Connection) -> anyhow::Result<()> {
              DROP TABLE IF EXISTS meta; DROP TABLE IF EXISTS resolutions;",
         )?;
     }
+    conn.execute_batch("DROP TABLE IF EXISTS suggest;")?; // layout 1's autocomplete keys
     conn.execute_batch(SCHEMA)?;
     conn.pragma_update(None, "user_version", SCHEMA_VERSION)?;
     Ok(())

@@ -45,6 +45,7 @@ pub struct Catalog {
     db: Db,
     roots: Arc<Vec<PathBuf>>,
     progress: Arc<ScanProgress>,
+    suggestions: suggest::Suggestions,
 }
 
 impl Catalog {
@@ -56,7 +57,15 @@ impl Catalog {
             db,
             roots: Arc::new(roots),
             progress,
+            suggestions: suggest::Suggestions::default(),
         })
+    }
+
+    /// Builds the autocomplete index from what the catalog holds (scans and imports keep it
+    /// current afterwards).
+    pub async fn load_suggestions(&self) -> anyhow::Result<()> {
+        let suggestions = self.suggestions.clone();
+        self.read(move |conn| suggestions.rebuild(conn)).await
     }
 
     pub fn roots(&self) -> &[PathBuf] {
@@ -76,7 +85,7 @@ impl Catalog {
     /// Scans the library on this thread (for the CLI). Errors if a scan is already running.
     pub fn scan_blocking(&self, show_progress: bool) -> anyhow::Result<ScanReport> {
         anyhow::ensure!(self.progress.try_start(), "a scan is already running");
-        scan::scan(&self.db, &self.roots, &self.progress, show_progress)
+        scan::scan(&self.db, &self.roots, &self.progress, &self.suggestions, show_progress)
     }
 
     /// Starts a scan in the background; false if one is already running.
@@ -86,7 +95,7 @@ impl Catalog {
         }
         let catalog = self.clone();
         tokio::task::spawn_blocking(
-            move || match scan::scan(&catalog.db, &catalog.roots, &catalog.progress, false) {
+            move || match scan::scan(&catalog.db, &catalog.roots, &catalog.progress, &catalog.suggestions, false) {
                 Ok(report) => tracing::info!(?report, "scan finished"),
                 Err(error) => tracing::error!(error = ?error, "scan failed"),
             },
@@ -186,17 +195,30 @@ impl Catalog {
         let now = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.as_secs() as i64);
-        tokio::task::spawn_blocking(move || db.write(|conn| remote::add(conn, &import, now)))
+        let suggestions = self.suggestions.clone();
+        tokio::task::spawn_blocking(move || {
+            let added = db.write(|conn| remote::add(conn, &import, now))?;
+            db.read(|conn| suggestions.rebuild(conn))?;
+            Ok(added)
+        })
+        .await
+        .context("catalog task panicked")?
+    }
+
+    pub async fn search(
+        &self,
+        q: String,
+        scope: search::Scope,
+        limit: u32,
+        offset: u32,
+    ) -> anyhow::Result<search::SearchPage> {
+        self.read(move |conn| search::search(conn, &q, scope, limit, offset))
             .await
-            .context("catalog task panicked")?
     }
 
-    pub async fn search(&self, q: String, limit: u32, offset: u32) -> anyhow::Result<search::SearchPage> {
-        self.read(move |conn| search::search(conn, &q, limit, offset)).await
-    }
-
-    pub async fn suggest(&self, q: String, limit: usize) -> anyhow::Result<Vec<Suggestion>> {
-        self.read(move |conn| suggest::suggest(conn, &q, limit)).await
+    /// Autocomplete from memory: no SQLite work, so it never waits.
+    pub fn suggest(&self, q: &str, limit: usize) -> Vec<Suggestion> {
+        self.suggestions.lookup(q, limit)
     }
 
     pub async fn playlists(

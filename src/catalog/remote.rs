@@ -4,7 +4,7 @@
 use rusqlite::{params, Connection, OptionalExtension};
 
 use super::model::{PlaylistSummary, Track, TRACK_COLUMNS};
-use super::{playlists, stable_id, suggest};
+use super::{playlists, stable_id};
 use crate::sources::import::Import;
 use crate::sources::Origin;
 
@@ -99,7 +99,6 @@ pub fn add(conn: &mut Connection, import: &Import, now: i64) -> anyhow::Result<(
         None => None,
     };
     playlists::rebuild_derived(&tx)?;
-    suggest::rebuild(&tx)?;
     tx.commit()?;
 
     let sql = format!("SELECT {TRACK_COLUMNS} FROM tracks WHERE id = ?1");

@@ -4,7 +4,7 @@
 //! following symlinks only while they stay inside it, and sort files into unchanged and to-read;
 //! (3) read tags of the to-read files in parallel (lofty, one thread per core) while this thread
 //! writes them in batched transactions; (4) drop tracks whose files vanished; (5) rebuild M3U
-//! playlists, derived playlists and autocomplete keys if anything changed.
+//! playlists, and derived playlists and the autocomplete index if anything changed.
 //! Unreadable files are logged, remembered with their size and mtime, and skipped.
 
 use std::collections::{HashMap, HashSet};
@@ -22,7 +22,8 @@ use utoipa::ToSchema;
 use walkdir::WalkDir;
 
 use super::db::Db;
-use super::{playlists, stable_id, suggest};
+use super::suggest::Suggestions;
+use super::{playlists, stable_id};
 use crate::tags::{self, TrackInfo};
 
 /// Files per write transaction.
@@ -127,10 +128,16 @@ struct ReadTrack {
 
 /// Scans `roots` into the catalog. The caller must have called `progress.try_start()`.
 /// `show_progress` draws a progress bar on a terminal.
-pub fn scan(db: &Db, roots: &[PathBuf], progress: &ScanProgress, show_progress: bool) -> anyhow::Result<ScanReport> {
+pub fn scan(
+    db: &Db,
+    roots: &[PathBuf],
+    progress: &ScanProgress,
+    suggestions: &Suggestions,
+    show_progress: bool,
+) -> anyhow::Result<ScanReport> {
     let started = Instant::now();
     let started_at = progress.started_at.load(Ordering::Relaxed);
-    let result = run(db, roots, progress, show_progress);
+    let result = run(db, roots, progress, suggestions, show_progress);
     let mut report = ScanReport {
         running: false,
         files_seen: progress.files_seen.load(Ordering::Relaxed),
@@ -166,7 +173,13 @@ pub fn last_report(conn: &Connection) -> anyhow::Result<Option<ScanReport>> {
 }
 
 /// Holds the writer only per transaction, so other writers (API imports) interleave with a long scan.
-fn run(db: &Db, roots: &[PathBuf], progress: &ScanProgress, show_progress: bool) -> anyhow::Result<()> {
+fn run(
+    db: &Db,
+    roots: &[PathBuf],
+    progress: &ScanProgress,
+    suggestions: &Suggestions,
+    show_progress: bool,
+) -> anyhow::Result<()> {
     let known = db.read(|conn| {
         load_known(
             conn,
@@ -209,17 +222,20 @@ fn run(db: &Db, roots: &[PathBuf], progress: &ScanProgress, show_progress: bool)
     let removed = db.write(|conn| remove_vanished(conn, &known, &skipped, &seen))?;
     progress.removed.store(removed, Ordering::Relaxed);
 
+    let changed = changes + removed > 0;
     db.write(|conn| {
         let tx = conn.transaction()?;
         playlists::rebuild_m3u(&tx, &playlist_files)?;
-        let empty: bool = tx.query_row("SELECT NOT EXISTS (SELECT 1 FROM suggest)", [], |r| r.get(0))?;
-        if changes + removed > 0 || empty {
+        if changed {
             playlists::rebuild_derived(&tx)?;
-            suggest::rebuild(&tx)?;
         }
         tx.commit()?;
         Ok(())
-    })
+    })?;
+    if changed {
+        db.read(|conn| suggestions.rebuild(conn))?;
+    }
+    Ok(())
 }
 
 fn load_known(conn: &Connection, sql: &str) -> anyhow::Result<HashMap<String, (u64, i64)>> {

@@ -28,25 +28,63 @@ pub fn fts_query(input: &str) -> Option<String> {
     (!terms.is_empty()).then(|| terms.join(" "))
 }
 
-pub fn search(conn: &Connection, input: &str, limit: u32, offset: u32) -> anyhow::Result<SearchPage> {
+/// Which of the catalog's tracks a search looks at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    /// Everything in the catalog.
+    All,
+    /// Files of the local library.
+    Local,
+    /// Remote media: HTTP, podcasts, imported YouTube and yt-dlp tracks.
+    Remote,
+}
+
+impl Scope {
+    /// The SQL condition on `tracks` for this scope.
+    fn condition(self) -> &'static str {
+        match self {
+            Scope::All => "1",
+            Scope::Local => "tracks.source = 'local'",
+            Scope::Remote => "tracks.source != 'local'",
+        }
+    }
+}
+
+pub fn search(conn: &Connection, input: &str, scope: Scope, limit: u32, offset: u32) -> anyhow::Result<SearchPage> {
     let Some(query) = fts_query(input) else {
         return Ok(SearchPage {
             total: 0,
             tracks: Vec::new(),
         });
     };
-    let total: i64 = conn
-        .prepare_cached("SELECT count(*) FROM tracks_fts WHERE tracks_fts MATCH ?1")?
-        .query_row([&query], |r| r.get(0))?;
-    let sql = format!(
-        "SELECT {cols} FROM tracks JOIN (
-             SELECT rowid AS hit, {RANK} AS score FROM tracks_fts WHERE tracks_fts MATCH ?1
-             ORDER BY score LIMIT ?2 OFFSET ?3
-         ) ON tracks.rowid = hit ORDER BY score",
-        cols = TRACK_COLUMNS
-    );
-    let mut stmt = conn.prepare_cached(&sql)?;
-    let tracks = stmt
+    let (count_sql, page_sql) = if scope == Scope::All {
+        // The common case ranks inside FTS5 alone and joins only the page.
+        (
+            "SELECT count(*) FROM tracks_fts WHERE tracks_fts MATCH ?1".to_owned(),
+            format!(
+                "SELECT {TRACK_COLUMNS} FROM tracks JOIN (
+                     SELECT rowid AS hit, {RANK} AS score FROM tracks_fts WHERE tracks_fts MATCH ?1
+                     ORDER BY score LIMIT ?2 OFFSET ?3
+                 ) ON tracks.rowid = hit ORDER BY score"
+            ),
+        )
+    } else {
+        let condition = scope.condition();
+        (
+            format!(
+                "SELECT count(*) FROM tracks_fts JOIN tracks ON tracks.rowid = tracks_fts.rowid
+                 WHERE tracks_fts MATCH ?1 AND {condition}"
+            ),
+            format!(
+                "SELECT {TRACK_COLUMNS} FROM tracks JOIN (
+                     SELECT rowid AS hit, {RANK} AS score FROM tracks_fts WHERE tracks_fts MATCH ?1
+                 ) ON tracks.rowid = hit WHERE {condition} ORDER BY score LIMIT ?2 OFFSET ?3"
+            ),
+        )
+    };
+    let total: i64 = conn.prepare_cached(&count_sql)?.query_row([&query], |r| r.get(0))?;
+    let tracks = conn
+        .prepare_cached(&page_sql)?
         .query_map(params![query, limit, offset], Track::from_row)?
         .collect::<Result<_, _>>()?;
     Ok(SearchPage {

@@ -1,59 +1,259 @@
-//! Autocomplete: a table of (folded key, name) rows, where the keys of a name are its folded
-//! form and every word-start suffix, so a prefix lookup is one index range scan.
+//! Autocomplete: an in-memory index of the names in the catalog (artists, albums, track titles,
+//! genres). A name is found under its folded form and under every suffix that starts at a word
+//! ("the beatles", "beatles"), so typing the start of any word finds it.
+//!
+//! Steps: (1) [`SuggestIndex::build`] reads the names and their weights (how many tracks carry
+//! them) from the tracks table and ranks them once, best first; (2) keys are sorted, so a prefix
+//! is one binary search and a short contiguous run; (3) the best names of every one- and
+//! two-character prefix, whose runs are long, are kept ready; (4) [`Suggestions`] swaps a new
+//! index in whole after a scan or import changed the catalog, so a lookup never waits on a scan.
 
-use rusqlite::{params, Connection, Transaction};
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+
+use rusqlite::Connection;
 
 use super::model::Suggestion;
-use super::normalize::{fold, suggestion_keys};
+use super::normalize::fold;
 
-/// Rebuilds the table from the tracks. Names weigh as many tracks as carry them.
-pub fn rebuild(tx: &Transaction<'_>) -> anyhow::Result<()> {
-    tx.execute("DELETE FROM suggest", [])?;
-    let sources = [
-        ("artist", "SELECT artist, count(*) FROM tracks WHERE artist IS NOT NULL GROUP BY artist"),
-        ("artist", "SELECT album_artist, count(*) FROM tracks WHERE album_artist IS NOT NULL AND album_artist NOT IN (SELECT artist FROM tracks WHERE artist IS NOT NULL) GROUP BY album_artist"),
-        ("album", "SELECT album, count(*) FROM tracks WHERE album IS NOT NULL GROUP BY album"),
-        ("genre", "SELECT genre, count(*) FROM tracks WHERE genre IS NOT NULL GROUP BY genre"),
-        ("track", "SELECT title, count(*) FROM tracks GROUP BY title"),
-    ];
-    let mut insert = tx.prepare_cached("INSERT INTO suggest(norm, text, kind, weight) VALUES (?1, ?2, ?3, ?4)")?;
-    for (kind, sql) in sources {
-        let mut stmt = tx.prepare(sql)?;
-        let mut rows = stmt.query([])?;
-        while let Some(row) = rows.next()? {
-            let name: String = row.get(0)?;
-            let weight: i64 = row.get(1)?;
-            for key in suggestion_keys(&name) {
-                insert.execute(params![key, name, kind, weight])?;
+/// The most suggestions one lookup returns (the API's upper bound).
+pub const MAX_LIMIT: usize = 20;
+
+/// Prefixes up to this many characters are answered from precomputed lists.
+const SHORT_PREFIX: usize = 2;
+
+/// Where names come from, with the kind they are suggested as.
+const SOURCES: [(&str, &str); 5] = [
+    ("artist", "SELECT artist, count(*) FROM tracks WHERE artist IS NOT NULL GROUP BY artist"),
+    ("artist", "SELECT album_artist, count(*) FROM tracks WHERE album_artist IS NOT NULL AND album_artist NOT IN (SELECT artist FROM tracks WHERE artist IS NOT NULL) GROUP BY album_artist"),
+    ("album", "SELECT album, count(*) FROM tracks WHERE album IS NOT NULL GROUP BY album"),
+    ("genre", "SELECT genre, count(*) FROM tracks WHERE genre IS NOT NULL GROUP BY genre"),
+    ("track", "SELECT title, count(*) FROM tracks GROUP BY title"),
+];
+
+/// One searchable key: `folded[start..end]`, pointing at the name ranked `rank`.
+#[derive(Clone, Copy)]
+struct Key {
+    start: u32,
+    end: u32,
+    rank: u32,
+}
+
+/// An immutable autocomplete index; see the module docs.
+#[derive(Default)]
+pub struct SuggestIndex {
+    /// Names best first: heavier, then shorter, then alphabetical. A name's position is its rank.
+    names: Vec<(Box<str>, &'static str)>,
+    /// Every name's folded form, concatenated; keys are slices of it.
+    folded: String,
+    /// Sorted by key text, then rank.
+    keys: Vec<Key>,
+    /// The best ranks (at most [`MAX_LIMIT`]) for each prefix of up to [`SHORT_PREFIX`] characters.
+    short: HashMap<Box<str>, Vec<u32>>,
+}
+
+impl SuggestIndex {
+    /// Reads every name from the catalog and indexes it.
+    pub fn build(conn: &Connection) -> anyhow::Result<Self> {
+        let mut weighted: Vec<(i64, String, &'static str)> = Vec::new();
+        for (kind, sql) in SOURCES {
+            let mut stmt = conn.prepare_cached(sql)?;
+            let mut rows = stmt.query([])?;
+            while let Some(row) = rows.next()? {
+                weighted.push((row.get(1)?, row.get(0)?, kind));
             }
         }
+        Ok(Self::from_names(weighted))
     }
-    Ok(())
+
+    /// Indexes `(weight, name, kind)` triples.
+    fn from_names(mut weighted: Vec<(i64, String, &'static str)>) -> Self {
+        weighted.sort_by(|a, b| {
+            b.0.cmp(&a.0)
+                .then_with(|| a.1.chars().count().cmp(&b.1.chars().count()))
+                .then_with(|| a.1.cmp(&b.1))
+                .then_with(|| a.2.cmp(b.2))
+        });
+        let mut index = SuggestIndex {
+            names: Vec::with_capacity(weighted.len()),
+            ..Default::default()
+        };
+        for (rank, (_, name, kind)) in weighted.into_iter().enumerate() {
+            let base = index.folded.len();
+            let folded = fold(&name);
+            let word_starts = std::iter::once(0).chain(folded.match_indices(' ').map(|(i, _)| i + 1));
+            for start in word_starts {
+                if start < folded.len() {
+                    index.keys.push(Key {
+                        start: (base + start) as u32,
+                        end: (base + folded.len()) as u32,
+                        rank: rank as u32,
+                    });
+                }
+            }
+            index.folded.push_str(&folded);
+            index.names.push((name.into_boxed_str(), kind));
+        }
+        let folded = &index.folded;
+        let text = |k: &Key| &folded[k.start as usize..k.end as usize];
+        index
+            .keys
+            .sort_unstable_by(|a, b| text(a).cmp(text(b)).then(a.rank.cmp(&b.rank)));
+
+        let mut short: HashMap<Box<str>, Vec<u32>> = HashMap::new();
+        for key in &index.keys {
+            for (i, c) in text(key).char_indices().take(SHORT_PREFIX) {
+                let best = short.entry(text(key)[..i + c.len_utf8()].into()).or_default();
+                insert_best(best, key.rank, MAX_LIMIT);
+            }
+        }
+        index.short = short;
+        index
+    }
+
+    /// Up to `limit` names with a word starting with `prefix` (folded), best first.
+    pub fn lookup(&self, prefix: &str, limit: usize) -> Vec<Suggestion> {
+        let key = fold(prefix);
+        if key.is_empty() {
+            return Vec::new();
+        }
+        let ranks = if key.chars().count() <= SHORT_PREFIX {
+            self.short.get(key.as_str()).cloned().unwrap_or_default()
+        } else {
+            let text = |k: &Key| &self.folded[k.start as usize..k.end as usize];
+            let from = self.keys.partition_point(|k| text(k) < key.as_str());
+            let run = &self.keys[from..];
+            let len = run.partition_point(|k| text(k).starts_with(key.as_str()));
+            let mut best = Vec::with_capacity(limit + 1);
+            for k in &run[..len] {
+                insert_best(&mut best, k.rank, limit);
+            }
+            best
+        };
+        ranks
+            .into_iter()
+            .take(limit)
+            .map(|rank| {
+                let (text, kind) = &self.names[rank as usize];
+                Suggestion {
+                    text: text.to_string(),
+                    kind: (*kind).to_owned(),
+                }
+            })
+            .collect()
+    }
+
+    /// How many names are indexed.
+    pub fn len(&self) -> usize {
+        self.names.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.names.is_empty()
+    }
 }
 
-/// Up to `limit` names with a word starting with `prefix` (folded), heaviest first.
-pub fn suggest(conn: &Connection, prefix: &str, limit: usize) -> anyhow::Result<Vec<Suggestion>> {
-    let key = fold(prefix);
-    if key.is_empty() {
-        return Ok(Vec::new());
+/// Keeps `best` the `limit` smallest distinct ranks seen, ascending.
+fn insert_best(best: &mut Vec<u32>, rank: u32, limit: usize) {
+    if best.len() == limit && best.last().is_some_and(|&worst| rank >= worst) {
+        return;
     }
-    let upper = prefix_upper_bound(&key);
-    let mut stmt = conn.prepare_cached(
-        "SELECT text, kind, max(weight) AS w FROM suggest WHERE norm >= ?1 AND norm < ?2
-         GROUP BY text, kind ORDER BY w DESC, length(text), text LIMIT ?3",
-    )?;
-    let rows = stmt.query_map(params![key, upper, limit as i64], |r| {
-        Ok(Suggestion {
-            text: r.get(0)?,
-            kind: r.get(1)?,
-        })
-    })?;
-    Ok(rows.collect::<Result<_, _>>()?)
+    if let Err(at) = best.binary_search(&rank) {
+        best.insert(at, rank);
+        best.truncate(limit);
+    }
 }
 
-/// The smallest string greater than every string that starts with `prefix`.
-fn prefix_upper_bound(prefix: &str) -> String {
-    let mut s = prefix.to_owned();
-    s.push(char::MAX);
-    s
+/// The current index, shared by every request; replaced whole when the catalog changes.
+#[derive(Clone, Default)]
+pub struct Suggestions {
+    current: Arc<RwLock<Arc<SuggestIndex>>>,
+    /// Serialises rebuilds, so the last change is always the last index swapped in.
+    rebuilding: Arc<std::sync::Mutex<()>>,
+}
+
+impl Suggestions {
+    pub fn lookup(&self, prefix: &str, limit: usize) -> Vec<Suggestion> {
+        let index = self.current.read().unwrap_or_else(|p| p.into_inner()).clone();
+        index.lookup(prefix, limit)
+    }
+
+    /// Rebuilds the index from `conn` (blocking) and swaps it in.
+    pub fn rebuild(&self, conn: &Connection) -> anyhow::Result<()> {
+        let _one_at_a_time = self.rebuilding.lock().unwrap_or_else(|p| p.into_inner());
+        let started = std::time::Instant::now();
+        let index = Arc::new(SuggestIndex::build(conn)?);
+        tracing::debug!(names = index.len(), elapsed = ?started.elapsed(), "autocomplete index built");
+        *self.current.write().unwrap_or_else(|p| p.into_inner()) = index;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn index(names: &[(i64, &str, &'static str)]) -> SuggestIndex {
+        SuggestIndex::from_names(names.iter().map(|(w, n, k)| (*w, n.to_string(), *k)).collect())
+    }
+
+    fn texts(s: Vec<Suggestion>) -> Vec<String> {
+        s.into_iter().map(|s| s.text).collect()
+    }
+
+    #[test]
+    fn any_word_start_finds_a_name_heaviest_first() {
+        let idx = index(&[
+            (1, "The Beatles", "artist"),
+            (5, "Beat It", "track"),
+            (2, "Zoë Lémieux", "artist"),
+        ]);
+        assert_eq!(texts(idx.lookup("beat", 10)), ["Beat It", "The Beatles"]);
+        assert_eq!(texts(idx.lookup("lemi", 10)), ["Zoë Lémieux"]);
+        assert_eq!(texts(idx.lookup("the b", 10)), ["The Beatles"]);
+        assert_eq!(texts(idx.lookup("eatles", 10)), Vec::<String>::new());
+        assert_eq!(texts(idx.lookup("!!", 10)), Vec::<String>::new());
+    }
+
+    #[test]
+    fn a_name_with_two_matching_words_is_suggested_once() {
+        let idx = index(&[(1, "Love Love Love", "track"), (1, "Lovely", "track")]);
+        assert_eq!(texts(idx.lookup("lov", 10)), ["Lovely", "Love Love Love"]);
+        assert_eq!(texts(idx.lookup("lo", 10)), ["Lovely", "Love Love Love"]);
+    }
+
+    #[test]
+    fn the_same_text_of_two_kinds_is_two_suggestions() {
+        let idx = index(&[(3, "Blue", "album"), (3, "Blue", "track")]);
+        let found = idx.lookup("b", 10);
+        assert_eq!(found.len(), 2);
+        assert_ne!(found[0].kind, found[1].kind);
+    }
+
+    proptest! {
+        /// The index answers exactly what a scan over every name would, for short and long prefixes.
+        #[test]
+        fn lookup_matches_a_linear_scan(
+            names in proptest::collection::btree_map("[a-cé ]{1,12}", 1i64..5, 0..40),
+            prefix in "[a-cé]{1,4}",
+            limit in 1usize..8,
+        ) {
+            let triples: Vec<(i64, String, &'static str)> =
+                names.iter().map(|(n, w)| (*w, n.clone(), "track")).collect();
+            let idx = SuggestIndex::from_names(triples.clone());
+            let mut expected: Vec<(i64, usize, String)> = triples
+                .iter()
+                .filter(|(_, n, _)| {
+                    let f = fold(n);
+                    let p = fold(&prefix);
+                    f.starts_with(&p) || f.split(' ').any(|w| w.starts_with(&p))
+                })
+                .map(|(w, n, _)| (-*w, n.chars().count(), n.clone()))
+                .collect();
+            expected.sort();
+            let expected: Vec<String> = expected.into_iter().take(limit).map(|(_, _, n)| n).collect();
+            prop_assert_eq!(texts(idx.lookup(&prefix, limit)), expected);
+        }
+    }
 }

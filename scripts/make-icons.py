@@ -1,0 +1,53 @@
+#!/usr/bin/env python3
+"""Draws the web player's PNG icons (192 and 512 px) as src/web/assets/icon.svg shows them:
+a violet rounded square with four white bars. Pure Python (zlib), so it needs nothing installed.
+Usage: scripts/make-icons.py"""
+import os
+import struct
+import zlib
+
+ASSETS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "src", "web", "assets")
+BARS = [(112, 216, 80), (184, 160, 192), (256, 112, 288), (328, 184, 144)]  # x, y, height on 512; width 40
+
+
+def inside_round_rect(x, y, x0, y0, w, h, r):
+    cx = min(max(x, x0 + r), x0 + w - r)
+    cy = min(max(y, y0 + r), y0 + h - r)
+    return (x - cx) ** 2 + (y - cy) ** 2 <= r * r
+
+
+def pixel(x, y, maskable):
+    """RGBA at (x, y) in 512-unit space; 4x4 supersampled by the caller."""
+    if not maskable and not inside_round_rect(x, y, 0, 0, 512, 512, 112):
+        return (0, 0, 0, 0)
+    for bx, by, bh in BARS:
+        if inside_round_rect(x, y, bx, by, 40, bh, 20):
+            return (255, 255, 255, 255)
+    t = (x + y) / 1024
+    return (int(0x7a + (0x3d - 0x7a) * t), int(0x5c + (0x1f - 0x5c) * t), int(0xff + (0xc2 - 0xff) * t), 255)
+
+
+def png(size, maskable=False):
+    scale = 512 / size
+    rows = []
+    for py in range(size):
+        row = bytearray([0])
+        for px in range(size):
+            acc = [0, 0, 0, 0]
+            for sy in range(2):
+                for sx in range(2):
+                    p = pixel((px + (sx + .5) / 2) * scale, (py + (sy + .5) / 2) * scale, maskable)
+                    for i in range(4):
+                        acc[i] += p[i]
+            row.extend(v // 4 for v in acc)
+        rows.append(bytes(row))
+    chunk = lambda kind, data: struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", size, size, 8, 6, 0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(b"".join(rows), 9)) + chunk(b"IEND", b""))
+
+
+for size in (192, 512):
+    with open(os.path.join(ASSETS, f"icon-{size}.png"), "wb") as f:
+        f.write(png(size))
+with open(os.path.join(ASSETS, "icon-maskable-512.png"), "wb") as f:
+    f.write(png(512, maskable=True))
