@@ -2,7 +2,8 @@
 """Catalog benchmark: anyaudio against mpd on one generated library, in one run.
 
 Generates a deterministic library of N tiny but real audio files (1 s clips made by ffmpeg in
-MP3, FLAC, Ogg/Opus and M4A, copied and tagged with mutagen) in an Artist/Album tree, with
+MP3, FLAC, Ogg/Opus and M4A, copied and tagged with mutagen) in an Artist/Album tree (ten tracks
+an album, four albums an artist), with
 diacritics, compilations, a few corrupt files and an M3U playlist; then measures, for both
 servers: initial scan, unchanged rescan, rescan after retagging 1% and deleting 0.5%, search
 latency over a few hundred queries, autocomplete latency (anyaudio; mpd has none), and whether
@@ -84,14 +85,17 @@ def generate(lib, n, python):
         sh("ffmpeg", "-loglevel", "error", "-y", "-f", "lavfi", "-i", "sine=frequency=440:duration=1:sample_rate=8000",
            "-ac", "1", *args, clips[ext])
     rng = random.Random(42)
-    jobs, paths = [], []
-    per_album = 10
+    jobs, paths, albums = [], [], {}
+    per_album, albums_per_artist = 10, 4
     for i in range(n):
         album_no = i // per_album
         compilation = album_no % 25 == 0
-        artist = f"{ARTISTS[album_no % len(ARTISTS)]} {album_no // len(ARTISTS)}" if album_no >= len(ARTISTS) else ARTISTS[album_no]
+        a = album_no // albums_per_artist
+        artist = f"{ARTISTS[a % len(ARTISTS)]} {a // len(ARTISTS)}" if a >= len(ARTISTS) else ARTISTS[a]
         track_artist = f"{ARTISTS[rng.randrange(len(ARTISTS))]}" if compilation else artist
-        album = f"{rng.choice(WORDS).title()} {rng.choice(WORDS).title()} {album_no}"
+        if album_no not in albums:  # one name per album: ten tracks in one folder
+            albums[album_no] = f"{rng.choice(WORDS).title()} {rng.choice(WORDS).title()} {album_no}"
+        album = albums[album_no]
         title = " ".join(rng.choice(WORDS) for _ in range(rng.randint(1, 4))).title()
         ext = ["mp3", "flac", "opus", "m4a"][i % 4]
         folder = os.path.join(lib, "Various Artists" if compilation else artist.replace("/", "-"), album)

@@ -44,20 +44,7 @@ CREATE VIRTUAL TABLE IF NOT EXISTS tracks_fts USING fts5(
     tokenize = 'unicode61 remove_diacritics 2',
     prefix = '1 2 3'
 );
-CREATE TRIGGER IF NOT EXISTS tracks_ai AFTER INSERT ON tracks BEGIN
-    INSERT INTO tracks_fts(rowid, title, artist, album, album_artist, genre)
-    VALUES (new.rowid, new.title, new.artist, new.album, new.album_artist, new.genre);
-END;
-CREATE TRIGGER IF NOT EXISTS tracks_ad AFTER DELETE ON tracks BEGIN
-    INSERT INTO tracks_fts(tracks_fts, rowid, title, artist, album, album_artist, genre)
-    VALUES ('delete', old.rowid, old.title, old.artist, old.album, old.album_artist, old.genre);
-END;
-CREATE TRIGGER IF NOT EXISTS tracks_au AFTER UPDATE ON tracks BEGIN
-    INSERT INTO tracks_fts(tracks_fts, rowid, title, artist, album, album_artist, genre)
-    VALUES ('delete', old.rowid, old.title, old.artist, old.album, old.album_artist, old.genre);
-    INSERT INTO tracks_fts(rowid, title, artist, album, album_artist, genre)
-    VALUES (new.rowid, new.title, new.artist, new.album, new.album_artist, new.genre);
-END;
+-- Kept in step by catalog::text_index (no triggers: see there why).
 
 -- Files the scanner could not read, remembered so an unchanged rescan does not retry them.
 CREATE TABLE IF NOT EXISTS skipped (
@@ -97,7 +84,8 @@ CREATE TABLE IF NOT EXISTS resolutions (
 "#;
 
 /// The layout `SCHEMA` creates; stored in `PRAGMA user_version`.
-/// 2: the autocomplete table is gone (the index lives in memory).
+/// 2: the autocomplete table is gone (its index lives in memory), and so are the triggers that
+/// kept the full-text index in step (catalog::text_index does).
 const SCHEMA_VERSION: i64 = 2;
 
 /// Brings a catalog file to [`SCHEMA_VERSION`]. Version 0 with tables is the unversioned layout
@@ -124,7 +112,11 @@ fn migrate(conn: &Connection) -> anyhow::Result<()> {
              DROP TABLE IF EXISTS meta; DROP TABLE IF EXISTS resolutions;",
         )?;
     }
-    conn.execute_batch("DROP TABLE IF EXISTS suggest;")?; // layout 1's autocomplete keys
+    // Layout 1's autocomplete keys and triggers; the rest of it is the same.
+    conn.execute_batch(
+        "DROP TABLE IF EXISTS suggest;
+         DROP TRIGGER IF EXISTS tracks_ai; DROP TRIGGER IF EXISTS tracks_ad; DROP TRIGGER IF EXISTS tracks_au;",
+    )?;
     conn.execute_batch(SCHEMA)?;
     conn.pragma_update(None, "user_version", SCHEMA_VERSION)?;
     Ok(())
@@ -135,6 +127,9 @@ fn configure(conn: &Connection) -> rusqlite::Result<()> {
     conn.pragma_update(None, "journal_mode", "WAL")?;
     conn.pragma_update(None, "synchronous", "NORMAL")?;
     conn.pragma_update(None, "cache_size", -8000)?; // 8 MiB per connection
+                                                    // Statement journals (every upsert writes one) stay in memory rather than in temp files:
+                                                    // a 100,000-track scan's writer was a quarter faster so.
+    conn.pragma_update(None, "temp_store", "MEMORY")?;
     conn.set_prepared_statement_cache_capacity(64);
     // `stable_id(parts...)`: the same ids in SQL as in Rust (derived playlist ids).
     conn.create_scalar_function(

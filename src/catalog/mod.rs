@@ -11,6 +11,7 @@ pub mod remote;
 pub mod scan;
 pub mod search;
 pub mod suggest;
+pub mod text_index;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -82,10 +83,12 @@ impl Catalog {
             .context("catalog task panicked")?
     }
 
-    /// Scans the library on this thread (for the CLI). Errors if a scan is already running.
+    /// Scans the library on this thread. Errors if a scan is already running. The autocomplete
+    /// index follows if this catalog serves one (not in the CLI's `scan`).
     pub fn scan_blocking(&self, show_progress: bool) -> anyhow::Result<ScanReport> {
         anyhow::ensure!(self.progress.try_start(), "a scan is already running");
-        scan::scan(&self.db, &self.roots, &self.progress, &self.suggestions, show_progress)
+        let suggestions = self.suggestions.in_use().then_some(&self.suggestions);
+        scan::scan(&self.db, &self.roots, &self.progress, suggestions, show_progress)
     }
 
     /// Starts a scan in the background; false if one is already running.
@@ -94,12 +97,18 @@ impl Catalog {
             return false;
         }
         let catalog = self.clone();
-        tokio::task::spawn_blocking(
-            move || match scan::scan(&catalog.db, &catalog.roots, &catalog.progress, &catalog.suggestions, false) {
+        tokio::task::spawn_blocking(move || {
+            match scan::scan(
+                &catalog.db,
+                &catalog.roots,
+                &catalog.progress,
+                Some(&catalog.suggestions),
+                false,
+            ) {
                 Ok(report) => tracing::info!(?report, "scan finished"),
                 Err(error) => tracing::error!(error = ?error, "scan failed"),
-            },
-        );
+            }
+        });
         true
     }
 

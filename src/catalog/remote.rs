@@ -4,7 +4,7 @@
 use rusqlite::{params, Connection, OptionalExtension};
 
 use super::model::{PlaylistSummary, Track, TRACK_COLUMNS};
-use super::{playlists, stable_id};
+use super::{playlists, stable_id, text_index};
 use crate::sources::import::Import;
 use crate::sources::Origin;
 
@@ -37,11 +37,12 @@ pub fn origin(conn: &Connection, id: &str) -> anyhow::Result<Option<Origin>> {
 /// Adds (or refreshes) the tracks and playlist of an import; returns them as stored.
 pub fn add(conn: &mut Connection, import: &Import, now: i64) -> anyhow::Result<(Vec<Track>, Option<PlaylistSummary>)> {
     let tx = conn.transaction()?;
+    let mut index = text_index::Pending::default();
     let mut ids = Vec::with_capacity(import.tracks.len());
     for t in &import.tracks {
         let id = t.id.clone().unwrap_or_else(|| stable_id(&["http", &t.url]));
         let i = &t.info;
-        tx.prepare_cached(
+        let mut upsert = tx.prepare_cached(
             "INSERT INTO tracks (id, source, path, url, title, artist, album, album_artist, track_no, disc_no, year, genre,
                                  duration_ms, codec, mime, bitrate, sample_rate, channels, file_size, mtime_ns, added_at,
                                  artwork)
@@ -52,9 +53,10 @@ pub fn add(conn: &mut Connection, import: &Import, now: i64) -> anyhow::Result<(
                  year = excluded.year, genre = excluded.genre, duration_ms = excluded.duration_ms,
                  codec = excluded.codec, mime = excluded.mime, bitrate = excluded.bitrate,
                  sample_rate = excluded.sample_rate, channels = excluded.channels,
-                 file_size = coalesce(excluded.file_size, file_size), artwork = excluded.artwork",
-        )?
-        .execute(params![
+                 file_size = coalesce(excluded.file_size, file_size), artwork = excluded.artwork
+             RETURNING rowid",
+        )?;
+        let values = params![
             id,
             t.url,
             t.title,
@@ -75,7 +77,8 @@ pub fn add(conn: &mut Connection, import: &Import, now: i64) -> anyhow::Result<(
             now,
             t.source,
             t.artwork
-        ])?;
+        ];
+        index.write_track(&tx, &id, || upsert.query_row(values, |r| r.get(0)))?;
         if !ids.contains(&id) {
             ids.push(id);
         }
@@ -98,6 +101,7 @@ pub fn add(conn: &mut Connection, import: &Import, now: i64) -> anyhow::Result<(
         }
         None => None,
     };
+    index.apply(&tx)?;
     playlists::rebuild_derived(&tx)?;
     tx.commit()?;
 

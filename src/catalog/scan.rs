@@ -1,13 +1,13 @@
 //! Scanning music folders into the catalog.
 //!
-//! Steps: (1) load what the catalog knows (path -> size, mtime); (2) walk every library folder,
-//! following symlinks only while they stay inside it, and sort files into unchanged and to-read;
-//! (3) read tags of the to-read files in parallel (lofty, one thread per core) while this thread
-//! writes them in batched transactions; (4) drop tracks whose files vanished; (5) rebuild M3U
+//! Steps: (1) load what the catalog knows (path -> size, mtime); (2) walk every library folder
+//! on all cores, following symlinks only while they stay inside it, and pass on the files that
+//! are new or changed; (3) read their tags as the walk finds them, in parallel (lofty), while
+//! this thread writes them in batched transactions; (4) drop tracks whose files vanished; (5) rebuild M3U
 //! playlists, and derived playlists and the autocomplete index if anything changed.
 //! Unreadable files are logged, remembered with their size and mtime, and skipped.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{mpsc, Mutex};
@@ -19,15 +19,14 @@ use rayon::prelude::*;
 use rusqlite::{params, Connection, OptionalExtension};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
-use walkdir::WalkDir;
 
 use super::db::Db;
 use super::suggest::Suggestions;
-use super::{playlists, stable_id};
+use super::{playlists, stable_id, text_index};
 use crate::tags::{self, TrackInfo};
 
 /// Files per write transaction.
-const BATCH: usize = 500;
+const BATCH: usize = 2000;
 
 const AUDIO_EXTENSIONS: &[&str] = &[
     "mp3", "flac", "ogg", "oga", "opus", "m4a", "m4b", "mp4", "aac", "wav", "aif", "aiff", "ape", "wv", "mpc", "spx",
@@ -117,6 +116,10 @@ struct FileEntry {
     path: String,
     size: u64,
     mtime_ns: i64,
+    /// The catalog has a track for this path (else it is new).
+    known: bool,
+    /// The catalog remembers this path as unreadable.
+    skipped: bool,
 }
 
 /// Tags and properties read from one file.
@@ -128,11 +131,12 @@ struct ReadTrack {
 
 /// Scans `roots` into the catalog. The caller must have called `progress.try_start()`.
 /// `show_progress` draws a progress bar on a terminal.
+/// `suggestions`, the serving process's autocomplete index, is rebuilt if anything changed.
 pub fn scan(
     db: &Db,
     roots: &[PathBuf],
     progress: &ScanProgress,
-    suggestions: &Suggestions,
+    suggestions: Option<&Suggestions>,
     show_progress: bool,
 ) -> anyhow::Result<ScanReport> {
     let started = Instant::now();
@@ -177,38 +181,21 @@ fn run(
     db: &Db,
     roots: &[PathBuf],
     progress: &ScanProgress,
-    suggestions: &Suggestions,
+    suggestions: Option<&Suggestions>,
     show_progress: bool,
 ) -> anyhow::Result<()> {
-    let known = db.read(|conn| {
+    let phase = Instant::now();
+    let mut known = db.read(|conn| {
         load_known(
             conn,
             "SELECT path, file_size, mtime_ns FROM tracks WHERE source = 'local'",
         )
     })?;
-    let skipped = db.read(|conn| load_known(conn, "SELECT path, file_size, mtime_ns FROM skipped"))?;
-
-    let mut seen: HashSet<String> = HashSet::with_capacity(known.len());
-    let mut to_read = Vec::new();
-    let mut playlist_files = Vec::new();
-    for root in roots {
-        for entry in walk(root) {
-            if is_playlist(&entry.path) {
-                playlist_files.push(PathBuf::from(&entry.path));
-                continue;
-            }
-            progress.files_seen.fetch_add(1, Ordering::Relaxed);
-            let stamp = (entry.size, entry.mtime_ns);
-            let unchanged = known.get(&entry.path) == Some(&stamp) || skipped.get(&entry.path) == Some(&stamp);
-            seen.insert(entry.path.clone());
-            if !unchanged {
-                to_read.push(entry);
-            }
-        }
-    }
+    let mut skipped = db.read(|conn| load_known(conn, "SELECT path, file_size, mtime_ns FROM skipped"))?;
+    tracing::debug!(elapsed = ?phase.elapsed(), known = known.len(), "scan: catalog loaded");
 
     let bar = if show_progress {
-        ProgressBar::new(to_read.len() as u64)
+        ProgressBar::new(0)
     } else {
         ProgressBar::hidden()
     };
@@ -216,10 +203,33 @@ fn run(
         ProgressStyle::with_template("{spinner} reading tags {bar:40} {pos}/{len} files, {per_sec}, eta {eta}")
             .expect("valid template"),
     );
-    let changes = write_read_tracks(db, to_read, &known, progress, &bar)?;
+    // The walk feeds the tag readers as it goes. Whatever is left of `known` and `skipped`
+    // when it ends was not found: those files vanished.
+    let mut playlist_files = Vec::new();
+    let parallel_walk = !known.is_empty();
+    let to_read = roots
+        .iter()
+        .flat_map(|root| walk(root, parallel_walk))
+        .filter_map(|mut entry| {
+            if is_playlist(&entry.path) {
+                playlist_files.push(PathBuf::from(&entry.path));
+                return None;
+            }
+            progress.files_seen.fetch_add(1, Ordering::Relaxed);
+            let stamp = Some((entry.size, entry.mtime_ns));
+            let (was_known, was_skipped) = (known.remove(&entry.path), skipped.remove(&entry.path));
+            if was_known == stamp || was_skipped == stamp {
+                return None;
+            }
+            (entry.known, entry.skipped) = (was_known.is_some(), was_skipped.is_some());
+            bar.inc_length(1);
+            Some(entry)
+        });
+    let changes = write_read_tracks(db, to_read, progress, &bar)?;
     bar.finish_and_clear();
 
-    let removed = db.write(|conn| remove_vanished(conn, &known, &skipped, &seen))?;
+    tracing::debug!(elapsed = ?phase.elapsed(), changes, "scan: folders walked, tags read and written");
+    let removed = db.write(|conn| remove_vanished(conn, known.keys(), skipped.keys()))?;
     progress.removed.store(removed, Ordering::Relaxed);
 
     let changed = changes + removed > 0;
@@ -232,9 +242,11 @@ fn run(
         tx.commit()?;
         Ok(())
     })?;
-    if changed {
+    tracing::debug!(elapsed = ?phase.elapsed(), removed, "scan: playlists rebuilt");
+    if let Some(suggestions) = suggestions.filter(|_| changed) {
         db.read(|conn| suggestions.rebuild(conn))?;
     }
+    tracing::debug!(elapsed = ?phase.elapsed(), "scan: autocomplete rebuilt");
     Ok(())
 }
 
@@ -249,32 +261,56 @@ fn load_known(conn: &Connection, sql: &str) -> anyhow::Result<HashMap<String, (u
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
-/// Every audio and playlist file under `root`. Symlinks are followed only when their target
-/// stays inside `root`; hidden entries are skipped.
-fn walk(root: &Path) -> impl Iterator<Item = FileEntry> + '_ {
-    WalkDir::new(root)
+/// Every audio and playlist file under `root`, with its size and mtime. Symlinks are followed
+/// only when their target stays inside `root`; hidden entries are skipped.
+///
+/// `parallel`: directories are read, and their files stat'ed, on all cores (jwalk). That makes
+/// a rescan of a large, mostly unchanged library twice as fast (the walk is all of it), but the
+/// walk then runs ahead of a slower consumer and holds what it found: a first scan, which reads
+/// every file's tags anyway, walks on one thread and keeps its memory (measured at 100,000
+/// tracks: 0.5 s against 0.9 s unchanged; 31 against 62 MiB on a first scan).
+fn walk(root: &Path, parallel: bool) -> impl Iterator<Item = FileEntry> + Send {
+    let inside = root.to_path_buf();
+    let parallelism = if parallel {
+        jwalk::Parallelism::RayonNewPool(std::thread::available_parallelism().map_or(2, |n| n.get()))
+    } else {
+        jwalk::Parallelism::Serial
+    };
+    jwalk::WalkDirGeneric::<((), Option<(u64, i64)>)>::new(root)
         .follow_links(true)
-        .into_iter()
-        .filter_entry(move |e| {
-            let hidden = e.depth() > 0 && e.file_name().to_str().is_some_and(|n| n.starts_with('.'));
-            !hidden && (!e.path_is_symlink() || e.path().canonicalize().is_ok_and(|target| target.starts_with(root)))
+        .skip_hidden(true)
+        .parallelism(parallelism)
+        .process_read_dir(move |_, _, _, children| {
+            children.retain(|child| match child {
+                Ok(e) => {
+                    !e.path_is_symlink() || e.path().canonicalize().is_ok_and(|target| target.starts_with(&inside))
+                }
+                Err(_) => true, // reported by the iterator below
+            });
+            for child in children.iter_mut().flatten() {
+                let name = Path::new(&child.file_name);
+                if child.file_type.is_file() && (is_audio(name) || is_playlist(name)) {
+                    child.client_state = child.metadata().ok().map(|m| (m.len(), mtime_ns(m.modified().ok())));
+                }
+            }
         })
-        .filter_map(|e| match e {
-            Ok(e) => Some(e),
+        .into_iter()
+        .filter_map(|entry| match entry {
+            Ok(e) => {
+                let (size, mtime_ns) = e.client_state?;
+                let path = e.path().to_str()?.to_owned(); // non-UTF-8 paths cannot round-trip through the API
+                Some(FileEntry {
+                    path,
+                    size,
+                    mtime_ns,
+                    known: false,
+                    skipped: false,
+                })
+            }
             Err(err) => {
                 tracing::warn!(error = %err, "skipping unreadable library entry");
                 None
             }
-        })
-        .filter(|e| e.file_type().is_file() && (is_audio(e.path()) || is_playlist(e.path())))
-        .filter_map(|e| {
-            let meta = e.metadata().ok()?;
-            let path = e.path().to_str()?.to_owned(); // non-UTF-8 paths cannot round-trip through the API
-            Some(FileEntry {
-                path,
-                size: meta.len(),
-                mtime_ns: mtime_ns(meta.modified().ok()),
-            })
         })
 }
 
@@ -306,37 +342,38 @@ fn unix_now() -> u64 {
 /// Reads tags on a rayon pool while this thread writes batches. Returns how many tracks changed.
 fn write_read_tracks(
     db: &Db,
-    to_read: Vec<FileEntry>,
-    known: &HashMap<String, (u64, i64)>,
+    to_read: impl Iterator<Item = FileEntry> + Send,
     progress: &ScanProgress,
     bar: &ProgressBar,
 ) -> anyhow::Result<u64> {
-    if to_read.is_empty() {
-        return Ok(0);
-    }
     let (tx, rx) = mpsc::sync_channel::<Result<ReadTrack, (FileEntry, String)>>(BATCH);
     let now = unix_now() as i64;
     let mut changes = 0;
     std::thread::scope(|s| -> anyhow::Result<()> {
         s.spawn(move || {
-            to_read.into_par_iter().for_each_with(tx, |tx, entry| {
+            to_read.par_bridge().for_each_with(tx, |tx, entry| {
                 // A send fails only if the writer stopped on an error; nothing left to do then.
                 let _ = tx.send(read_track(entry));
             });
         });
         let mut batch = Vec::with_capacity(BATCH);
         let mut rx = rx.into_iter().peekable();
+        let mut writing = std::time::Duration::ZERO;
         while rx.peek().is_some() {
             batch.extend(rx.by_ref().take(BATCH));
+            let started = Instant::now();
             db.write(|conn| {
                 let txn = conn.transaction()?;
+                let mut index = text_index::Pending::default();
                 for item in batch.drain(..) {
                     bar.inc(1);
                     match item {
                         Ok(track) => {
-                            let is_new = !known.contains_key(&track.entry.path);
-                            upsert_track(&txn, &track, now)?;
-                            txn.execute("DELETE FROM skipped WHERE path = ?1", [&track.entry.path])?;
+                            let is_new = !track.entry.known;
+                            upsert_track(&txn, &mut index, &track, now)?;
+                            if track.entry.skipped {
+                                txn.execute("DELETE FROM skipped WHERE path = ?1", [&track.entry.path])?;
+                            }
                             let counter = if is_new { &progress.added } else { &progress.changed };
                             counter.fetch_add(1, Ordering::Relaxed);
                             changes += 1;
@@ -345,7 +382,7 @@ fn write_read_tracks(
                             tracing::warn!(path = %entry.path, %error, "skipping unreadable audio file");
                             progress.errors.fetch_add(1, Ordering::Relaxed);
                             // A file that became unreadable no longer plays: drop its old track.
-                            changes += txn.execute("DELETE FROM tracks WHERE path = ?1", [&entry.path])? as u64;
+                            changes += index.delete_by_path(&txn, &entry.path)? as u64;
                             txn.execute(
                             "INSERT OR REPLACE INTO skipped(path, file_size, mtime_ns, error) VALUES (?1, ?2, ?3, ?4)",
                             params![entry.path, entry.size as i64, entry.mtime_ns, error],
@@ -353,18 +390,21 @@ fn write_read_tracks(
                         }
                     }
                 }
+                index.apply(&txn)?;
                 txn.commit()?;
                 Ok(())
             })?;
+            writing += started.elapsed();
         }
+        tracing::debug!(?writing, "scan: time the writer was busy");
         Ok(())
     })?;
     Ok(changes)
 }
 
-fn upsert_track(conn: &Connection, t: &ReadTrack, now: i64) -> anyhow::Result<()> {
+fn upsert_track(conn: &Connection, index: &mut text_index::Pending, t: &ReadTrack, now: i64) -> anyhow::Result<()> {
     let id = stable_id(&["local", &t.entry.path]);
-    conn.prepare_cached(
+    let mut upsert = conn.prepare_cached(
         "INSERT INTO tracks (id, source, path, title, artist, album, album_artist, track_no, disc_no, year, genre,
                              duration_ms, codec, mime, bitrate, sample_rate, channels, file_size, mtime_ns, added_at)
          VALUES (?1, 'local', ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)
@@ -374,47 +414,54 @@ fn upsert_track(conn: &Connection, t: &ReadTrack, now: i64) -> anyhow::Result<()
              year = excluded.year, genre = excluded.genre, duration_ms = excluded.duration_ms,
              codec = excluded.codec, mime = excluded.mime, bitrate = excluded.bitrate,
              sample_rate = excluded.sample_rate, channels = excluded.channels,
-             file_size = excluded.file_size, mtime_ns = excluded.mtime_ns",
-    )?
-    .execute(params![
-        id,
-        t.entry.path,
-        t.title,
-        t.info.artist,
-        t.info.album,
-        t.info.album_artist,
-        t.info.track_no,
-        t.info.disc_no,
-        t.info.year,
-        t.info.genre,
-        t.info.duration_ms,
-        t.info.codec,
-        t.info.mime,
-        t.info.bitrate,
-        t.info.sample_rate,
-        t.info.channels,
-        t.entry.size as i64,
-        t.entry.mtime_ns,
-        now
-    ])
-    .with_context(|| format!("saving {}", t.entry.path))?;
+             file_size = excluded.file_size, mtime_ns = excluded.mtime_ns
+         RETURNING rowid",
+    )?;
+    index
+        .write_track(conn, &id, || {
+            upsert.query_row(
+                params![
+                    id,
+                    t.entry.path,
+                    t.title,
+                    t.info.artist,
+                    t.info.album,
+                    t.info.album_artist,
+                    t.info.track_no,
+                    t.info.disc_no,
+                    t.info.year,
+                    t.info.genre,
+                    t.info.duration_ms,
+                    t.info.codec,
+                    t.info.mime,
+                    t.info.bitrate,
+                    t.info.sample_rate,
+                    t.info.channels,
+                    t.entry.size as i64,
+                    t.entry.mtime_ns,
+                    now
+                ],
+                |r| r.get(0),
+            )
+        })
+        .with_context(|| format!("saving {}", t.entry.path))?;
     Ok(())
 }
 
-fn remove_vanished(
+/// Drops the tracks, and the memory of unreadable files, whose files are gone.
+fn remove_vanished<'a>(
     conn: &mut Connection,
-    known: &HashMap<String, (u64, i64)>,
-    skipped: &HashMap<String, (u64, i64)>,
-    seen: &HashSet<String>,
+    tracks: impl Iterator<Item = &'a String>,
+    skipped: impl Iterator<Item = &'a String>,
 ) -> anyhow::Result<u64> {
     let tx = conn.transaction()?;
+    let mut index = text_index::Pending::default();
     let mut removed = 0;
-    for path in known.keys().filter(|p| !seen.contains(*p)) {
-        removed += tx
-            .prepare_cached("DELETE FROM tracks WHERE path = ?1")?
-            .execute([path])? as u64;
+    for path in tracks {
+        removed += index.delete_by_path(&tx, path)? as u64;
     }
-    for path in skipped.keys().filter(|p| !seen.contains(*p)) {
+    index.apply(&tx)?;
+    for path in skipped {
         tx.prepare_cached("DELETE FROM skipped WHERE path = ?1")?
             .execute([path])?;
     }

@@ -168,6 +168,8 @@ fn insert_best(best: &mut Vec<u32>, rank: u32, limit: usize) {
 #[derive(Clone, Default)]
 pub struct Suggestions {
     current: Arc<RwLock<Arc<SuggestIndex>>>,
+    /// Whether an index was ever built: a process that serves none (the CLI scan) builds none.
+    in_use: Arc<std::sync::atomic::AtomicBool>,
     /// Serialises rebuilds, so the last change is always the last index swapped in.
     rebuilding: Arc<std::sync::Mutex<()>>,
 }
@@ -178,8 +180,13 @@ impl Suggestions {
         index.lookup(prefix, limit)
     }
 
+    pub fn in_use(&self) -> bool {
+        self.in_use.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
     /// Rebuilds the index from `conn` (blocking) and swaps it in.
     pub fn rebuild(&self, conn: &Connection) -> anyhow::Result<()> {
+        self.in_use.store(true, std::sync::atomic::Ordering::Relaxed);
         let _one_at_a_time = self.rebuilding.lock().unwrap_or_else(|p| p.into_inner());
         let started = std::time::Instant::now();
         let index = Arc::new(SuggestIndex::build(conn)?);

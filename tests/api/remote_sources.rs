@@ -169,10 +169,19 @@ async fn a_podcast_feed_becomes_episodes_and_a_playlist() {
 
     // The source filter: remote media alone, or library files alone.
     let titles = |body: &serde_json::Value| -> Vec<String> {
-        body["tracks"].as_array().unwrap().iter().map(|t| t["title"].as_str().unwrap().to_owned()).collect()
+        body["tracks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| t["title"].as_str().unwrap().to_owned())
+            .collect()
     };
     let (_, remote) = app.get_json("/api/v1/search?q=episode&source=remote").await;
-    assert_eq!((remote["total"].as_u64(), titles(&remote).len()), (Some(2), 2), "{remote}");
+    assert_eq!(
+        (remote["total"].as_u64(), titles(&remote).len()),
+        (Some(2), 2),
+        "{remote}"
+    );
     let (_, local) = app.get_json("/api/v1/search?q=episode&source=local").await;
     assert_eq!(local["total"], 0, "{local}");
     let (_, local) = app.get_json("/api/v1/search?q=cafe&source=local").await;

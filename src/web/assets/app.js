@@ -115,7 +115,7 @@ function renderPlayerBar(kind) {
     $("fav").setAttribute("aria-label", fav ? "Remove from saved songs" : "Save song");
     const playing = !audio.paused;
     $("play").setAttribute("aria-label", playing ? "Pause" : "Play");
-    $("play").firstElementChild.textContent = playing ? "❚❚" : "▶";
+    $("play").querySelector("use").setAttribute("href", playing ? "#i-pause" : "#i-play");
     $("volume").value = audio.volume;
     document.title = t ? `${t.title} · anyaudio` : "anyaudio";
     for (const row of document.querySelectorAll("[data-track-id]")) {
