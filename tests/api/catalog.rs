@@ -1,4 +1,4 @@
-use crate::support::{demo_library, spawn_app_with, CAFE_NOIR};
+use crate::support::{demo_library, retag, spawn_app, spawn_app_with, CAFE_NOIR};
 
 #[tokio::test]
 async fn a_corrupt_file_is_skipped_and_the_scan_goes_on() {
@@ -125,4 +125,51 @@ async fn a_catalog_from_an_older_build_is_rebuilt_not_a_500() {
         .await
         .unwrap();
     assert_eq!(stats["tracks"], 9);
+}
+
+#[tokio::test]
+async fn a_layout_1_catalog_is_upgraded_in_place_and_its_index_stays_right() {
+    // Layout 1 kept autocomplete keys in a table and the full-text index in step by triggers.
+    let app = spawn_app().await;
+    let catalog = anyaudio::catalog_path(app.data.path());
+    {
+        let conn = rusqlite::Connection::open(&catalog).unwrap();
+        conn.execute_batch(
+            "CREATE TABLE suggest (norm TEXT NOT NULL, text TEXT NOT NULL, kind TEXT NOT NULL, weight INTEGER NOT NULL);
+             CREATE TRIGGER tracks_au AFTER UPDATE ON tracks BEGIN
+                 INSERT INTO tracks_fts(tracks_fts, rowid, title, artist, album, album_artist, genre)
+                 VALUES ('delete', old.rowid, old.title, old.artist, old.album, old.album_artist, old.genre);
+                 INSERT INTO tracks_fts(rowid, title, artist, album, album_artist, genre)
+                 VALUES (new.rowid, new.title, new.artist, new.album, new.album_artist, new.genre);
+             END;
+             PRAGMA user_version = 1;",
+        )
+        .unwrap();
+    }
+    let mut config = anyaudio::config::Config::for_tests(vec![app.library.path().to_owned()], app.data.path().to_owned());
+    config.scan_at_start = false;
+    let upgraded = anyaudio::Application::build(config).await.expect("a layout 1 catalog opens");
+    {
+        let conn = rusqlite::Connection::open(&catalog).unwrap();
+        let left: i64 = conn
+            .query_row("SELECT count(*) FROM sqlite_master WHERE name IN ('suggest', 'tracks_au')", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(left, 0, "layout 1's table and trigger are gone");
+        let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0)).unwrap();
+        assert_eq!(version, 2);
+    }
+    // Tracks were kept (no rescan needed), autocomplete works from them, and a retag reaches the index once.
+    retag(&app.library_file(CAFE_NOIR), "Café Blanc", None);
+    let catalog = upgraded.catalog().clone();
+    let report = tokio::task::spawn_blocking(move || catalog.scan_blocking(false)).await.unwrap().unwrap();
+    assert_eq!((report.added, report.changed), (0, 1));
+    let base = format!("http://127.0.0.1:{}", upgraded.port());
+    tokio::spawn(upgraded.run_until_stopped());
+    let get = |path: String| async move { reqwest::get(path).await.unwrap().json::<serde_json::Value>().await.unwrap() };
+    assert_eq!(get(format!("{base}/api/v1/search?q=blanc")).await["total"], 1);
+    assert_eq!(get(format!("{base}/api/v1/search?q=noir")).await["total"], 0);
+    assert_eq!(get(format!("{base}/api/v1/suggest?q=blan")).await["suggestions"][0]["text"], "Café Blanc");
+    let conn = rusqlite::Connection::open(anyaudio::catalog_path(app.data.path())).unwrap();
+    conn.execute("INSERT INTO tracks_fts(tracks_fts, rank) VALUES ('integrity-check', 1)", [])
+        .expect("the full-text index agrees with the tracks");
 }
