@@ -17,11 +17,13 @@ import http.client
 import json
 import os
 import random
+import re
 import shutil
 import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.parse
 
@@ -122,16 +124,35 @@ def run_tagger(python, jobs):
     subprocess.run([python, "-c", TAGGER], input="".join(json.dumps(j) + "\n" for j in jobs), text=True, check=True)
 
 
+def peak_rss_kib(pid):
+    """VmHWM of a running process (KiB), or 0 once it has gone."""
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            return int(next(l for l in f if l.startswith("VmHWM:")).split()[1])
+    except (OSError, StopIteration):
+        return 0
+
+
 def timed(cmd, **kw):
-    """Wall time, peak RSS (KiB, of this process alone: wait4's rusage) and stdout of a command."""
+    """Wall time, peak RSS (KiB) and stdout of a command. The peak is the process's own VmHWM,
+    sampled until it exits: wait4's ru_maxrss would count the pages of this (large) Python
+    process that the child had between fork and exec."""
     start = time.perf_counter()
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True, **kw)
+    peak = [0]
+
+    def sample():
+        while proc.poll() is None:
+            peak[0] = max(peak[0], peak_rss_kib(proc.pid))
+            time.sleep(0.005)
+    sampler = threading.Thread(target=sample)
+    sampler.start()
     out = proc.stdout.read()
-    _, status, usage = os.wait4(proc.pid, 0)
-    proc.returncode = os.waitstatus_to_exitcode(status)
+    proc.wait()
+    sampler.join()
     if proc.returncode != 0:
         raise SystemExit(f"{cmd} failed with {proc.returncode}")
-    return time.perf_counter() - start, usage.ru_maxrss, out
+    return time.perf_counter() - start, peak[0], out
 
 
 class Mpd:
@@ -184,8 +205,7 @@ class Mpd:
         return time.perf_counter() - start, sum(1 for l in found if l.startswith("file:"))
 
     def rss_kib(self):
-        with open(f"/proc/{self.proc.pid}/status") as f:
-            return int(next(l for l in f if l.startswith("VmHWM:")).split()[1])
+        return peak_rss_kib(self.proc.pid)
 
     def stop(self):
         self.proc.terminate()
@@ -254,8 +274,12 @@ def measure(args, work, lib, paths, python, bin_, scan, env, r, mpd):
         q = {0: tags["artist"].split()[0], 1: tags["album"].split()[0], 2: tags["title"].split()[0],
              3: f'{tags["title"].split()[0]} {tags["album"].split()[0]}', 4: fold(tags["artist"].split()[0])}[kind]
         queries.append(q)
+    # The server builds its in-memory autocomplete index at start; its log says how long that took.
+    server_log = os.path.join(work, "server.log")
     server = subprocess.Popen([bin_, "serve", "--library", lib, "--data-dir", os.path.join(work, "aa"), "--no-scan",
-                               "--listen", f"127.0.0.1:{AA_PORT}"], env=env)
+                               "--listen", f"127.0.0.1:{AA_PORT}"],
+                              env=dict(env, ANYAUDIO_LOG="warn,anyaudio::catalog::suggest=debug"),
+                              stderr=open(server_log, "w"))
     for _ in range(100):
         try:
             conn = http.client.HTTPConnection("127.0.0.1", AA_PORT)
@@ -287,8 +311,12 @@ def measure(args, work, lib, paths, python, bin_, scan, env, r, mpd):
     for name, fn in (("anyaudio", lambda q: aa(f"/api/v1/search?q={urllib.parse.quote(q)}")[1]["total"]),
                      ("mpd", lambda q: mpd.search(q)[1])):
         r[name]["diacritics"] = all(fn(q) > 0 for q in ("beyonce", "motorhead", "bjork", "sigur ros"))
+    r["anyaudio"]["serve_rss_kib"] = peak_rss_kib(server.pid)
     server.terminate()
     server.wait()
+    built = [l for l in open(server_log) if "autocomplete index built" in l]
+    m = re.search(r"elapsed=([\d.]+)(ms|s|µs)", built[0]) if built else None
+    r["anyaudio"]["index_ms"] = float(m.group(1)) * {"ms": 1, "s": 1000, "µs": 0.001}[m.group(2)] if m else float("nan")
     print(json.dumps(r), file=sys.stderr)
     n = args.tracks
     a, m = r["anyaudio"], r["mpd"]
@@ -306,6 +334,8 @@ def measure(args, work, lib, paths, python, bin_, scan, env, r, mpd):
         ratio = f"{x / y:.2f}×" if isinstance(x, (int, float)) and y else ""
         print(f"| {label} | {f.format(x)} | {f.format(y)} | {ratio} |")
     print(f"| autocomplete p50 / p99 (ms) | {a['suggest_p50_ms']:.2f} / {a['suggest_p99_ms']:.2f} | none | |")
+    print(f"| autocomplete index built at server start (ms) | {a['index_ms']:.0f} | none | |")
+    print(f"| server peak RSS after the searches (MiB) | {a['serve_rss_kib'] / 1024:.1f} | {m['scan_rss_kib'] / 1024:.1f} (after its scan) | |")
     print(f"| diacritic-less queries find accented names | {'yes' if a['diacritics'] else 'no'} | {'yes' if m['diacritics'] else 'no'} | |")
 
 

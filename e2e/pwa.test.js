@@ -73,9 +73,9 @@ test("search with autocomplete, play, seek to 70% and play on, served as 206", a
   assert.equal(await page.getAttribute("#q", "aria-activedescendant"), `suggestion-${index}`);
   await page.press("#q", "Enter");
   await page.waitForSelector('main[data-view=search] .track[data-track-id] >> text="Morning Drift"');
-  await shot(page, "search");
   await page.click('main .track:has-text("Morning Drift") .track-main');
   await playingPast(page, 0.3);
+  await shot(page, "search");
   assert.equal(await nowTitle(page), "Morning Drift");
 
   // Seek with the seek bar, as a listener drags it.

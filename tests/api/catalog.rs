@@ -146,13 +146,20 @@ async fn a_layout_1_catalog_is_upgraded_in_place_and_its_index_stays_right() {
         )
         .unwrap();
     }
-    let mut config = anyaudio::config::Config::for_tests(vec![app.library.path().to_owned()], app.data.path().to_owned());
+    let mut config =
+        anyaudio::config::Config::for_tests(vec![app.library.path().to_owned()], app.data.path().to_owned());
     config.scan_at_start = false;
-    let upgraded = anyaudio::Application::build(config).await.expect("a layout 1 catalog opens");
+    let upgraded = anyaudio::Application::build(config)
+        .await
+        .expect("a layout 1 catalog opens");
     {
         let conn = rusqlite::Connection::open(&catalog).unwrap();
         let left: i64 = conn
-            .query_row("SELECT count(*) FROM sqlite_master WHERE name IN ('suggest', 'tracks_au')", [], |r| r.get(0))
+            .query_row(
+                "SELECT count(*) FROM sqlite_master WHERE name IN ('suggest', 'tracks_au')",
+                [],
+                |r| r.get(0),
+            )
             .unwrap();
         assert_eq!(left, 0, "layout 1's table and trigger are gone");
         let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0)).unwrap();
@@ -161,15 +168,31 @@ async fn a_layout_1_catalog_is_upgraded_in_place_and_its_index_stays_right() {
     // Tracks were kept (no rescan needed), autocomplete works from them, and a retag reaches the index once.
     retag(&app.library_file(CAFE_NOIR), "Café Blanc", None);
     let catalog = upgraded.catalog().clone();
-    let report = tokio::task::spawn_blocking(move || catalog.scan_blocking(false)).await.unwrap().unwrap();
+    let report = tokio::task::spawn_blocking(move || catalog.scan_blocking(false))
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!((report.added, report.changed), (0, 1));
     let base = format!("http://127.0.0.1:{}", upgraded.port());
     tokio::spawn(upgraded.run_until_stopped());
-    let get = |path: String| async move { reqwest::get(path).await.unwrap().json::<serde_json::Value>().await.unwrap() };
+    let get = |path: String| async move {
+        reqwest::get(path)
+            .await
+            .unwrap()
+            .json::<serde_json::Value>()
+            .await
+            .unwrap()
+    };
     assert_eq!(get(format!("{base}/api/v1/search?q=blanc")).await["total"], 1);
     assert_eq!(get(format!("{base}/api/v1/search?q=noir")).await["total"], 0);
-    assert_eq!(get(format!("{base}/api/v1/suggest?q=blan")).await["suggestions"][0]["text"], "Café Blanc");
+    assert_eq!(
+        get(format!("{base}/api/v1/suggest?q=blan")).await["suggestions"][0]["text"],
+        "Café Blanc"
+    );
     let conn = rusqlite::Connection::open(anyaudio::catalog_path(app.data.path())).unwrap();
-    conn.execute("INSERT INTO tracks_fts(tracks_fts, rank) VALUES ('integrity-check', 1)", [])
-        .expect("the full-text index agrees with the tracks");
+    conn.execute(
+        "INSERT INTO tracks_fts(tracks_fts, rank) VALUES ('integrity-check', 1)",
+        [],
+    )
+    .expect("the full-text index agrees with the tracks");
 }

@@ -4,7 +4,7 @@
 use bytes::Bytes;
 
 use crate::origin::{Content, Faults, Origin};
-use crate::support::{spawn_app, MORNING_DRIFT};
+use crate::support::{spawn_app, titles, MORNING_DRIFT};
 
 fn demo_file(relative: &str) -> Bytes {
     std::fs::read(
@@ -168,14 +168,6 @@ async fn a_podcast_feed_becomes_episodes_and_a_playlist() {
     assert_eq!(suggested["suggestions"][0]["text"], "Loopback Radio");
 
     // The source filter: remote media alone, or library files alone.
-    let titles = |body: &serde_json::Value| -> Vec<String> {
-        body["tracks"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|t| t["title"].as_str().unwrap().to_owned())
-            .collect()
-    };
     let (_, remote) = app.get_json("/api/v1/search?q=episode&source=remote").await;
     assert_eq!(
         (remote["total"].as_u64(), titles(&remote).len()),

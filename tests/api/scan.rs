@@ -130,9 +130,17 @@ async fn a_renamed_file_is_one_track_under_its_new_path_and_a_moved_folder_too()
         app.library_file("Zoë Lémieux/Éclat/01 Café Noir (renamed).opus"),
     )
     .unwrap();
-    std::fs::rename(app.library_file("Aurora Sines"), app.library_file("Aurora Sines (moved)")).unwrap();
+    std::fs::rename(
+        app.library_file("Aurora Sines"),
+        app.library_file("Aurora Sines (moved)"),
+    )
+    .unwrap();
     let report = app.rescan().await;
-    assert_eq!((report["added"].as_u64(), report["removed"].as_u64()), (Some(3), Some(3)), "{report}");
+    assert_eq!(
+        (report["added"].as_u64(), report["removed"].as_u64()),
+        (Some(3), Some(3)),
+        "{report}"
+    );
 
     let (_, after) = app.get_json("/api/v1/stats").await;
     assert_eq!(after["tracks"], before["tracks"], "exact count after renames");
@@ -140,7 +148,9 @@ async fn a_renamed_file_is_one_track_under_its_new_path_and_a_moved_folder_too()
     assert_eq!(found["total"], 1, "{found}");
     assert_ne!(found["tracks"][0]["id"], old_id, "ids follow paths");
     // The old id is gone, not a dangling 500.
-    let (status, _) = app.get_json(&format!("/api/v1/tracks/{}", old_id.as_str().unwrap())).await;
+    let (status, _) = app
+        .get_json(&format!("/api/v1/tracks/{}", old_id.as_str().unwrap()))
+        .await;
     assert_eq!(status, 404);
     let (_, found) = app.get_json("/api/v1/search?q=dawn%20chorus").await;
     assert_eq!(found["total"], 1, "{found}");

@@ -1,13 +1,4 @@
-use crate::support::{demo_library, retag, spawn_app, spawn_app_with};
-
-fn titles(body: &serde_json::Value) -> Vec<String> {
-    body["tracks"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|t| t["title"].as_str().unwrap().to_owned())
-        .collect()
-}
+use crate::support::{demo_library, retag, spawn_app, spawn_app_with, titles};
 
 #[tokio::test]
 async fn search_finds_a_demo_track_with_its_details() {

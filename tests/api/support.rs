@@ -136,6 +136,16 @@ impl TestApp {
     }
 }
 
+/// The titles of a search answer's tracks, in order.
+pub fn titles(body: &Value) -> Vec<String> {
+    body["tracks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["title"].as_str().unwrap().to_owned())
+        .collect()
+}
+
 pub fn urlencode(s: &str) -> String {
     s.bytes()
         .map(|b| {
