@@ -73,6 +73,11 @@ test("search with autocomplete, play, seek to 70% and play on, served as 206", a
   assert.equal(await page.getAttribute("#q", "aria-activedescendant"), `suggestion-${index}`);
   await page.press("#q", "Enter");
   await page.waitForSelector('main[data-view=search] .track[data-track-id] >> text="Morning Drift"');
+  // The album's cover (cover.png beside the tracks) shows through the artwork endpoint.
+  await page.waitForFunction(() => {
+    const img = document.querySelector('main .track[data-track-id] .art img');
+    return img && img.complete && img.naturalWidth === 240;
+  });
   await page.click('main .track:has-text("Morning Drift") .track-main');
   await playingPast(page, 0.3);
   await shot(page, "search");

@@ -3,8 +3,10 @@
 a violet rounded square with four white bars. Pure Python (zlib), so it needs nothing installed.
 Usage: scripts/make-icons.py"""
 import os
-import struct
-import zlib
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from png import encode  # noqa: E402
 
 ASSETS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "src", "web", "assets")
 BARS = [(112, 216, 80), (184, 160, 192), (256, 112, 288), (328, 184, 144)]  # x, y, height on 512; width 40
@@ -17,7 +19,7 @@ def inside_round_rect(x, y, x0, y0, w, h, r):
 
 
 def pixel(x, y, maskable):
-    """RGBA at (x, y) in 512-unit space; 4x4 supersampled by the caller."""
+    """RGBA at (x, y) in 512-unit space."""
     if not maskable and not inside_round_rect(x, y, 0, 0, 512, 512, 112):
         return (0, 0, 0, 0)
     for bx, by, bh in BARS:
@@ -29,21 +31,7 @@ def pixel(x, y, maskable):
 
 def png(size, maskable=False):
     scale = 512 / size
-    rows = []
-    for py in range(size):
-        row = bytearray([0])
-        for px in range(size):
-            acc = [0, 0, 0, 0]
-            for sy in range(2):
-                for sx in range(2):
-                    p = pixel((px + (sx + .5) / 2) * scale, (py + (sy + .5) / 2) * scale, maskable)
-                    for i in range(4):
-                        acc[i] += p[i]
-            row.extend(v // 4 for v in acc)
-        rows.append(bytes(row))
-    chunk = lambda kind, data: struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", size, size, 8, 6, 0, 0, 0))
-            + chunk(b"IDAT", zlib.compress(b"".join(rows), 9)) + chunk(b"IEND", b""))
+    return encode(size, lambda x, y: pixel(x * scale, y * scale, maskable))
 
 
 for size in (192, 512):

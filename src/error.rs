@@ -17,6 +17,8 @@ pub enum Error {
     TrackNotFound(String),
     #[error("playlist {0} not found")]
     PlaylistNotFound(String),
+    #[error("track {0} has no artwork")]
+    ArtworkNotFound(String),
     #[error("no such route: {0}")]
     RouteNotFound(String),
     #[error("method {0} is not allowed here")]
@@ -50,6 +52,7 @@ impl Error {
         match self {
             Error::BadRequest(_) => (StatusCode::BAD_REQUEST, "bad_request"),
             Error::TrackNotFound(_) => (StatusCode::NOT_FOUND, "track_not_found"),
+            Error::ArtworkNotFound(_) => (StatusCode::NOT_FOUND, "artwork_not_found"),
             Error::PlaylistNotFound(_) => (StatusCode::NOT_FOUND, "playlist_not_found"),
             Error::RouteNotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
             Error::MethodNotAllowed(_) => (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed"),

@@ -1,5 +1,6 @@
 //! Tags and audio properties, read with lofty from any `Read + Seek` (a library file, or a
-//! remote file read through range requests). Cover art is never read: it is big and unused.
+//! remote file read through range requests). Cover art is read only on request ([`cover`]),
+//! never while scanning: it is big.
 
 use std::io::{Read, Seek};
 
@@ -85,4 +86,25 @@ pub fn codec_and_mime(file_type: FileType) -> (&'static str, &'static str) {
         FileType::Mpc => ("musepack", "audio/x-musepack"),
         _ => ("unknown", "application/octet-stream"),
     }
+}
+
+/// Cover images larger than this are not served (a tag can hold anything).
+pub const MAX_COVER: usize = 16 << 20;
+
+/// The cover embedded in a file's tags (the front cover if marked, else the first picture),
+/// with its Content-Type; None if it has none.
+pub fn cover(path: &std::path::Path) -> lofty::error::Result<Option<(Vec<u8>, String)>> {
+    use lofty::picture::PictureType;
+    let tagged = Probe::open(path)?
+        .options(ParseOptions::new().read_properties(false))
+        .read()?;
+    let pictures = tagged.tags().iter().flat_map(|t| t.pictures());
+    let front = pictures.clone().find(|p| p.pic_type() == PictureType::CoverFront);
+    Ok(front
+        .or_else(|| pictures.clone().next())
+        .filter(|p| p.data().len() <= MAX_COVER)
+        .map(|p| {
+            let mime = p.mime_type().map_or("application/octet-stream", |m| m.as_str());
+            (p.data().to_vec(), mime.to_owned())
+        }))
 }

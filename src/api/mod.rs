@@ -52,6 +52,7 @@ pub struct AppState {
         tracks::get_track,
         tracks::stream_url,
         tracks::related,
+        tracks::artwork,
         playlists::list,
         playlists::get,
         library::healthz,
@@ -88,6 +89,7 @@ pub fn router(state: AppState) -> Router {
         .route("/tracks/{id}", get(tracks::get_track))
         .route("/tracks/{id}/stream_url", get(tracks::stream_url))
         .route("/tracks/{id}/related", get(tracks::related))
+        .route("/tracks/{id}/artwork", get(tracks::artwork))
         .route("/playlists", get(playlists::list))
         .route("/playlists/{id}", get(playlists::get))
         .route("/stats", get(library::stats))

@@ -1,18 +1,21 @@
-//! `/api/v1/tracks/{id}`, its `stream_url` and its `related` tracks.
+//! `/api/v1/tracks/{id}`, its `stream_url`, its `related` tracks and its `artwork`.
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use axum::extract::State;
-use axum::http::{header, HeaderMap};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::{Deserialize, Serialize};
+use sha2::Digest;
 use utoipa::{IntoParams, ToSchema};
 
 use super::extract::{bounded, check_id, ApiPath, ApiQuery};
 use super::AppState;
 use crate::catalog::Track;
 use crate::error::{Error, ErrorBody};
-use crate::sources::{Playable, Variant};
+use crate::sources::{Origin, Playable, Variant};
+use crate::stream::plan;
 use crate::stream::token::{self, Claims};
 
 /// A track of the catalog, or a YouTube search result seen recently.
@@ -147,4 +150,45 @@ pub async fn related(
         .await?
         .ok_or(Error::TrackNotFound(id))?;
     Ok(Json(RelatedTracks { tracks }))
+}
+
+/// The track's cover: for a library file the picture in its tags, else a `cover.jpg` (or
+/// `folder.png`, ...) beside it; for a remote track a redirect to its thumbnail.
+#[utoipa::path(get, path = "/api/v1/tracks/{id}/artwork", tag = "tracks",
+    params(("id" = String, Path, description = "Track id")),
+    responses((status = 200, description = "The image (Content-Type image/...)"),
+              (status = 303, description = "A remote track's thumbnail, elsewhere"),
+              (status = 304, description = "Not modified (If-None-Match)"),
+              (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn artwork(
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<String>,
+    headers: HeaderMap,
+) -> Result<Response, Error> {
+    let track = find_track(&state, &id).await?;
+    let Some(Origin::LocalFile { path, .. }) = state.catalog.origin(id.clone()).await? else {
+        return match track.artwork {
+            Some(url) => Ok((StatusCode::SEE_OTHER, [(header::LOCATION, url)]).into_response()),
+            None => Err(Error::ArtworkNotFound(id)),
+        };
+    };
+    let roots = state.catalog.roots().to_vec();
+    let found = tokio::task::spawn_blocking(move || crate::sources::local::artwork(&path, &roots))
+        .await
+        .map_err(|e| Error::Internal(e.into()))??;
+    let (bytes, mime) = match found {
+        None => return Err(Error::MediaGone(id)),
+        Some(None) => return Err(Error::ArtworkNotFound(id)),
+        Some(Some(image)) => image,
+    };
+    let etag = plan::etag_of_digest(&sha2::Sha256::digest(&bytes));
+    let fresh = plan::not_modified(&headers, &etag);
+    let cache = [
+        (header::ETAG, etag),
+        (header::CACHE_CONTROL, "private, max-age=86400".to_owned()),
+    ];
+    if fresh {
+        return Ok((StatusCode::NOT_MODIFIED, cache).into_response());
+    }
+    Ok((cache, [(header::CONTENT_TYPE, mime)], bytes).into_response())
 }

@@ -94,6 +94,22 @@ fn secs(t: SystemTime) -> u64 {
     t.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
 }
 
+/// A strong entity tag for content known by its digest (the first 8 bytes, in hex).
+pub fn etag_of_digest(digest: &[u8]) -> String {
+    format!(
+        "\"{}\"",
+        digest.iter().take(8).map(|b| format!("{b:02x}")).collect::<String>()
+    )
+}
+
+/// Whether the request's If-None-Match names `etag`: the client's copy is current (304).
+pub fn not_modified(headers: &HeaderMap, etag: &str) -> bool {
+    headers
+        .get(IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|list| etag_list_matches(list, Some(etag), false))
+}
+
 /// `*` or a comma-separated list of entity tags. Strong comparison (If-Match, If-Range) never
 /// matches a weak tag; weak comparison (If-None-Match) ignores the `W/` prefix (§8.8.3.2).
 fn etag_list_matches(list: &str, ours: Option<&str>, strong: bool) -> bool {

@@ -9,6 +9,7 @@ use axum::Router;
 use rust_embed::RustEmbed;
 
 use crate::error::Error;
+use crate::stream::plan;
 
 #[derive(RustEmbed)]
 #[folder = "src/web/assets"]
@@ -30,19 +31,8 @@ fn asset(name: &str, headers: &HeaderMap) -> Response {
     let Some(file) = Assets::get(name) else {
         return Error::RouteNotFound(format!("/{name}")).into_response();
     };
-    let etag = format!(
-        "\"{}\"",
-        file.metadata
-            .sha256_hash()
-            .iter()
-            .take(8)
-            .map(|b| format!("{b:02x}"))
-            .collect::<String>()
-    );
-    let fresh = headers
-        .get(header::IF_NONE_MATCH)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.split(',').any(|t| t.trim() == etag));
+    let etag = plan::etag_of_digest(&file.metadata.sha256_hash());
+    let fresh = plan::not_modified(headers, &etag);
     let mime = file.metadata.mimetype().to_owned();
     let cache = [(header::ETAG, etag), (header::CACHE_CONTROL, "no-cache".to_owned())];
     if fresh {

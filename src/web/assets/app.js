@@ -3,7 +3,7 @@
 // browser (store.js); the server is asked for search, playlists, related tracks and streams.
 
 import { store } from "./store.js";
-import { Player } from "./player.js";
+import { Player, artworkUrl } from "./player.js";
 import { suggest as suggestForYou, seeds, profile } from "./habits.js";
 import * as offline from "./offline.js";
 
@@ -76,17 +76,19 @@ async function api(path, options) {
   return body;
 }
 
-/** A cover: the track's artwork, or a colour and initials of its album. */
+/** A cover: the track's artwork over a colour and the initials of its album (shown if it has none). */
 function art(track, size = "") {
   const el = h("div", { class: `art ${size}`, "aria-hidden": "true" });
-  if (track?.artwork) {
-    el.append(h("img", { src: track.artwork, alt: "", loading: "lazy", referrerpolicy: "no-referrer" }));
-  } else {
-    const key = track?.album ?? track?.artist ?? track?.title ?? "";
-    let hash = 0;
-    for (const c of key) hash = (hash * 31 + c.codePointAt(0)) >>> 0;
-    el.style.setProperty("--hue", hash % 360);
-    el.textContent = (key.match(/\p{L}|\p{N}/gu) ?? ["♪"]).slice(0, 2).join("").toUpperCase();
+  const key = track?.album ?? track?.artist ?? track?.title ?? "";
+  let hash = 0;
+  for (const c of key) hash = (hash * 31 + c.codePointAt(0)) >>> 0;
+  el.style.setProperty("--hue", hash % 360);
+  el.textContent = (key.match(/\p{L}|\p{N}/gu) ?? ["♪"]).slice(0, 2).join("").toUpperCase();
+  const src = artworkUrl(track);
+  if (src) {
+    const img = h("img", { src, alt: "", loading: "lazy", referrerpolicy: "no-referrer" });
+    img.addEventListener("error", () => img.remove());
+    el.append(img);
   }
   return el;
 }

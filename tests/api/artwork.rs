@@ -1,0 +1,102 @@
+//! `/api/v1/tracks/{id}/artwork`: the picture in a file's tags, else a cover image beside it;
+//! never a file outside the library.
+
+use lofty::config::WriteOptions;
+use lofty::picture::{MimeType, Picture, PictureType};
+use lofty::prelude::*;
+use lofty::probe::Probe;
+
+use crate::support::{spawn_app, TestApp};
+
+const HALO_TONES: &str = "Various Artists/Demo Sampler/01 Halo Tones.m4a";
+
+async fn artwork(app: &TestApp, title: &str) -> reqwest::Response {
+    let id = app.track_titled(title).await["id"].as_str().unwrap().to_owned();
+    app.get(&format!("/api/v1/tracks/{id}/artwork")).await
+}
+
+fn embed_cover(path: &std::path::Path, bytes: &[u8]) {
+    let mut file = Probe::open(path).unwrap().read().unwrap();
+    let tag = file.primary_tag_mut().expect("the demo file is tagged");
+    tag.push_picture(Picture::new_unchecked(
+        PictureType::CoverFront,
+        Some(MimeType::Jpeg),
+        None,
+        bytes.to_vec(),
+    ));
+    tag.save_to_path(path, WriteOptions::default()).unwrap();
+}
+
+#[tokio::test]
+async fn a_cover_beside_the_tracks_is_served_with_a_validator() {
+    let app = spawn_app().await;
+    let expected = std::fs::read(app.library_file("Aurora Sines/First Light/cover.png")).unwrap();
+    let response = artwork(&app, "Dawn Chorus").await;
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.headers()["content-type"], "image/png");
+    let etag = response.headers()["etag"].to_str().unwrap().to_owned();
+    assert_eq!(response.bytes().await.unwrap().as_ref(), expected.as_slice());
+
+    let id = app.track_titled("Dawn Chorus").await["id"].as_str().unwrap().to_owned();
+    let again = app
+        .client
+        .get(app.url(&format!("/api/v1/tracks/{id}/artwork")))
+        .header("if-none-match", &etag)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(again.status(), 304);
+}
+
+#[tokio::test]
+async fn the_picture_in_the_tags_comes_first_and_no_picture_is_a_clear_404() {
+    let app = spawn_app().await;
+    let response = artwork(&app, "Halo Tones").await;
+    assert_eq!(response.status(), 404);
+    let body: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "artwork_not_found");
+
+    let embedded = b"\xff\xd8\xff\xe0 not really a jpeg, but ours".to_vec();
+    embed_cover(&app.library_file(HALO_TONES), &embedded);
+    std::fs::write(
+        app.library_file("Various Artists/Demo Sampler/Folder.JPG"),
+        b"folder image",
+    )
+    .unwrap();
+    let response = artwork(&app, "Halo Tones").await;
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.headers()["content-type"], "image/jpeg");
+    assert_eq!(response.bytes().await.unwrap().as_ref(), embedded.as_slice());
+
+    // The other track of that album has no picture of its own: the folder's image (any case).
+    let response = artwork(&app, "Åce of Sines").await;
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.bytes().await.unwrap().as_ref(), b"folder image");
+}
+
+#[cfg(unix)]
+#[tokio::test]
+async fn a_cover_linked_from_outside_the_library_is_not_served() {
+    let app = spawn_app().await;
+    let outside = tempfile::TempDir::new().unwrap();
+    std::fs::write(outside.path().join("secret.png"), b"outside the library").unwrap();
+    std::os::unix::fs::symlink(
+        outside.path().join("secret.png"),
+        app.library_file("Various Artists/Demo Sampler/cover.png"),
+    )
+    .unwrap();
+    let response = artwork(&app, "Halo Tones").await;
+    assert_eq!(response.status(), 404);
+}
+
+#[tokio::test]
+async fn unknown_and_malformed_ids_are_404_and_400() {
+    let app = spawn_app().await;
+    let (status, body) = app.get_json("/api/v1/tracks/0123456789abcdef0123/artwork").await;
+    assert_eq!(
+        (status.as_u16(), body["error"]["code"].as_str()),
+        (404, Some("track_not_found"))
+    );
+    let (status, _) = app.get_json("/api/v1/tracks/..%2F..%2Fetc/artwork").await;
+    assert_eq!(status, 400);
+}
