@@ -200,6 +200,16 @@ mod tests {
     }
 
     #[test]
+    fn content_etags_and_not_modified() {
+        let tag = etag_of_digest(&[0xab; 32]);
+        assert_eq!(tag, "\"abababababababab\"");
+        assert!(not_modified(&headers(&[("if-none-match", &tag)]), &tag));
+        assert!(not_modified(&headers(&[("if-none-match", &format!("\"x\", W/{tag}"))]), &tag));
+        assert!(!not_modified(&headers(&[("if-none-match", "\"other\"")]), &tag));
+        assert!(!not_modified(&headers(&[]), &tag));
+    }
+
+    #[test]
     fn if_modified_since() {
         assert_eq!(
             decide(&headers(&[("if-modified-since", &date(0))]), &rep()),
