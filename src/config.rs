@@ -8,6 +8,7 @@ use std::time::Duration;
 use anyhow::{bail, Context};
 use clap::{Args, Parser, Subcommand};
 
+use crate::net::{IpFamily, NetConfig};
 use crate::sources::ytdlp::YtDlpConfig;
 use crate::stream::upstream::UpstreamLimits;
 
@@ -61,6 +62,10 @@ pub struct ServeArgs {
     /// Seconds an upstream body may stall before the proxy resumes it with a new request.
     #[arg(long, env = "ANYAUDIO_UPSTREAM_IDLE_TIMEOUT", default_value_t = 15)]
     pub upstream_idle_timeout: u64,
+    /// Connect to upstreams (and run yt-dlp) over IPv4 only (`4`) or IPv6 only (`6`): a
+    /// googlevideo URL only works from the address family that resolved it.
+    #[arg(long, env = "ANYAUDIO_IP_FAMILY", value_parser = parse_family)]
+    pub ip_family: Option<IpFamily>,
     /// Upstream requests in flight at most (each remote stream holds one, two while prefetching).
     #[arg(long, env = "ANYAUDIO_MAX_UPSTREAM_REQUESTS", default_value_t = 1024)]
     pub max_upstream_requests: usize,
@@ -129,6 +134,8 @@ pub struct Config {
     pub max_upstream_requests: usize,
     /// None: the YouTube source is off.
     pub youtube: Option<YouTubeConfig>,
+    /// Outbound connections: address family, fixed host addresses.
+    pub net: NetConfig,
 }
 
 impl Config {
@@ -175,6 +182,10 @@ impl Config {
             scan_at_start: !args.no_scan,
             upstream,
             max_upstream_requests: args.max_upstream_requests,
+            net: NetConfig {
+                family: args.ip_family,
+                ..NetConfig::default()
+            },
         })
     }
 
@@ -214,8 +225,13 @@ impl Config {
             upstream: UpstreamLimits::default(),
             max_upstream_requests: 1024,
             youtube: None,
+            net: NetConfig::default(),
         }
     }
+}
+
+fn parse_family(s: &str) -> Result<IpFamily, String> {
+    IpFamily::parse(s).ok_or_else(|| format!("{s:?} is not 4 or 6"))
 }
 
 fn validate_library(args: LibraryArgs) -> anyhow::Result<(Library, PathBuf)> {

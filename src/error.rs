@@ -43,6 +43,20 @@ pub enum Error {
     Busy,
     #[error("unsupported: {0}")]
     Unsupported(String),
+    #[error("this is a live stream; only videos that have ended can be played")]
+    LiveStream,
+    #[error("{}", match .0 { Some(at) => format!("not available yet: it starts {} (unix time {at})", httpdate::fmt_http_date(std::time::UNIX_EPOCH + std::time::Duration::from_secs(*at))), None => "not available yet (an upcoming premiere or live event)".to_owned() })]
+    NotYetAvailable(Option<u64>),
+    #[error("this video is age-restricted; yt-dlp needs the cookies of a signed-in account (--yt-dlp-arg=--cookies --yt-dlp-arg=FILE)")]
+    AgeRestricted,
+    #[error("this video is for the channel's members only")]
+    MembersOnly,
+    #[error("this video is unavailable: {0}")]
+    VideoUnavailable(&'static str),
+    #[error("this video is DRM-protected and cannot be played")]
+    DrmProtected,
+    #[error("YouTube asks this server to sign in to confirm it is not a bot; give yt-dlp cookies (see the README)")]
+    SignInRequired,
     #[error("internal error")]
     Internal(#[from] anyhow::Error),
 }
@@ -66,6 +80,13 @@ impl Error {
             Error::SourceUnavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "source_unavailable"),
             Error::Busy => (StatusCode::SERVICE_UNAVAILABLE, "busy"),
             Error::Unsupported(_) => (StatusCode::UNPROCESSABLE_ENTITY, "unsupported_media"),
+            Error::LiveStream => (StatusCode::UNPROCESSABLE_ENTITY, "live_stream"),
+            Error::NotYetAvailable(_) => (StatusCode::UNPROCESSABLE_ENTITY, "not_yet_available"),
+            Error::AgeRestricted => (StatusCode::UNPROCESSABLE_ENTITY, "age_restricted"),
+            Error::MembersOnly => (StatusCode::UNPROCESSABLE_ENTITY, "members_only"),
+            Error::VideoUnavailable(_) => (StatusCode::NOT_FOUND, "video_unavailable"),
+            Error::DrmProtected => (StatusCode::UNPROCESSABLE_ENTITY, "drm_protected"),
+            Error::SignInRequired => (StatusCode::SERVICE_UNAVAILABLE, "sign_in_required"),
             Error::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
         }
     }

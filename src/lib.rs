@@ -8,6 +8,7 @@ pub mod config;
 pub mod demo;
 pub mod error;
 pub mod metrics;
+pub mod net;
 pub mod playlist_formats;
 pub mod resolve;
 pub mod sources;
@@ -53,11 +54,18 @@ impl Application {
             catalog.start_scan();
         }
         metrics::handle(); // install the recorder before anything counts
-                           // Two clients: reqwest for the control plane (probes, imports: redirects, whole
-                           // documents), hyper with small buffers for the proxy's data plane.
-        let http = control_client()?;
+
+        // Two clients: reqwest for the control plane (probes, imports: redirects, whole
+        // documents), hyper with small buffers for the proxy's data plane; one resolver.
+        let resolver = net::Resolver::new(config.net.clone());
+        let http = control_client(resolver.clone(), config.net.family)?;
         let http_source = HttpSource::new(http.clone(), config.upstream.first_byte_timeout, HTTP_PROBE_TTL);
-        let upstream = Upstream::new(config.upstream.clone(), config.max_upstream_requests);
+        let upstream = Upstream::new(
+            config.upstream.clone(),
+            config.max_upstream_requests,
+            resolver,
+            config.net.family,
+        );
         let youtube = config.youtube.as_ref().map(|yt| {
             Arc::new(YouTubeSource::new(
                 yt.ytdlp.clone(),
@@ -172,12 +180,14 @@ const CONNECTION_BUFFER: usize = 64 * 1024;
 const HTTP_PROBE_TTL: std::time::Duration = std::time::Duration::from_secs(600);
 
 /// The client for probes and imports (follows redirects). Each call site sets its own timeout.
-fn control_client() -> anyhow::Result<reqwest::Client> {
+fn control_client(resolver: net::Resolver, family: Option<net::IpFamily>) -> anyhow::Result<reqwest::Client> {
     reqwest::Client::builder()
         .user_agent(concat!("anyaudio/", env!("CARGO_PKG_VERSION")))
         .connect_timeout(std::time::Duration::from_secs(5))
         .pool_idle_timeout(std::time::Duration::from_secs(60))
         .tcp_nodelay(true)
+        .dns_resolver(Arc::new(resolver))
+        .local_address(family.map(net::IpFamily::local_address))
         .build()
         .context("building the upstream HTTP client")
 }

@@ -11,9 +11,9 @@ use utoipa::ToSchema;
 use super::extract::{check_id, ApiPath};
 use super::sources::AddedSource;
 use super::AppState;
-use crate::catalog::{Catalog, PlaylistSummary, Track};
+use crate::catalog::Catalog;
 use crate::error::{Error, ErrorBody};
-use crate::sources::import::{self, Import, NewPlaylist};
+use crate::sources::import::{self, Import, NewPlaylist, SkippedEntry};
 use crate::sources::youtube::YouTubeSource;
 
 /// Entries read from one playlist at most.
@@ -54,14 +54,14 @@ fn page_url(raw: &str, playlist: bool) -> Result<String, Error> {
 }
 
 /// Lists `url` with yt-dlp and stores its entries (and, for a playlist, the playlist), all or
-/// nothing.
+/// nothing; returns them with the entries left out.
 pub async fn import_listing(
     source: &YouTubeSource,
     catalog: &Catalog,
     url: &str,
     require_playlist: bool,
-) -> Result<(Vec<Track>, Option<PlaylistSummary>), Error> {
-    let (listing, tracks) = source.list(url, MAX_ENTRIES).await?;
+) -> Result<AddedSource, Error> {
+    let (listing, tracks) = source.list(url, MAX_ENTRIES, require_playlist).await?;
     if require_playlist && !listing.is_playlist {
         return Err(Error::Unsupported(format!("{url} is not a playlist")));
     }
@@ -73,13 +73,23 @@ pub async fn import_listing(
         name: listing.title.clone().unwrap_or_else(|| url.to_owned()),
         url: url.to_owned(),
     });
-    Ok(catalog
+    let skipped: Vec<SkippedEntry> = listing
+        .skipped
+        .into_iter()
+        .map(|(location, reason)| SkippedEntry { location, reason })
+        .collect();
+    let (tracks, playlist) = catalog
         .add_remote(Import {
             tracks,
             playlist,
             skipped: Vec::new(),
         })
-        .await?)
+        .await?;
+    Ok(AddedSource {
+        tracks,
+        playlist,
+        skipped,
+    })
 }
 
 fn body(body: Result<Json<ImportRequest>, JsonRejection>) -> Result<ImportRequest, Error> {
@@ -112,15 +122,8 @@ async fn import(
     playlist: bool,
 ) -> Result<(StatusCode, Json<AddedSource>), Error> {
     let url = page_url(&body(request)?.url, playlist)?;
-    let (tracks, playlist) = import_listing(youtube(state)?, &state.catalog, &url, playlist).await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(AddedSource {
-            tracks,
-            playlist,
-            skipped: Vec::new(),
-        }),
-    ))
+    let added = import_listing(youtube(state)?, &state.catalog, &url, playlist).await?;
+    Ok((StatusCode::CREATED, Json(added)))
 }
 
 /// Reads an imported playlist (YouTube, M3U/PLS by URL, podcast feed) again from its source.
@@ -142,12 +145,9 @@ pub async fn refresh_playlist(
         return Err(Error::Unsupported(format!("playlist {id} is not imported from a URL")));
     };
     if kind == "youtube" {
-        let (tracks, playlist) = import_listing(youtube(&state)?, &state.catalog, &url, true).await?;
-        return Ok(Json(AddedSource {
-            tracks,
-            playlist,
-            skipped: Vec::new(),
-        }));
+        return Ok(Json(
+            import_listing(youtube(&state)?, &state.catalog, &url, true).await?,
+        ));
     }
     let imported = import::import(&state.http, &url, state.upstream.limits().first_byte_timeout).await?;
     let skipped = imported.skipped.clone();

@@ -10,6 +10,7 @@ use super::AppState;
 use crate::catalog::search::Scope;
 use crate::catalog::{Suggestion, Track};
 use crate::error::{Error, ErrorBody};
+use crate::sources::Variant;
 
 const MAX_QUERY: usize = 200;
 
@@ -54,6 +55,7 @@ fn required_query(q: Option<String>) -> Result<String, Error> {
 pub async fn search(
     State(state): State<AppState>,
     ApiQuery(params): ApiQuery<SearchParams>,
+    headers: axum::http::HeaderMap,
 ) -> Result<Json<SearchResults>, Error> {
     let query = required_query(params.q)?;
     let limit = bounded("limit", params.limit, 20, 1, 100)?;
@@ -83,7 +85,18 @@ pub async fn search(
         let found = source.search(&query, 50).await?;
         total += found.len() as u64;
         let skip = if library.is_some() { 0 } else { offset as usize };
-        tracks.extend(found.iter().skip(skip).take(limit as usize).cloned());
+        // The type this client will be streamed (M4A for Safari and ExoPlayer, as stream_url
+        // decides), so a player can tell before it asks.
+        let user_agent = headers
+            .get(axum::http::header::USER_AGENT)
+            .and_then(|v| v.to_str().ok());
+        let mime = Variant::for_client(None, user_agent)
+            .unwrap_or(Variant::Opus)
+            .youtube_mime();
+        tracks.extend(found.iter().skip(skip).take(limit as usize).map(|t| Track {
+            mime: mime.to_owned(),
+            ..t.clone()
+        }));
     }
     Ok(Json(SearchResults {
         query,

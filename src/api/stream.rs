@@ -47,9 +47,9 @@ pub async fn stream(
         },
         Playable::Remote(locator) => {
             let (resolver, track_id) = (state.resolver.clone(), claims.track_id.clone());
-            let reresolve: proxy::ReResolve = std::sync::Arc::new(move || {
+            let reresolve: proxy::ReResolve = std::sync::Arc::new(move |pin: Option<String>| {
                 let (resolver, track_id) = (resolver.clone(), track_id.clone());
-                Box::pin(async move { resolver.reresolve(&track_id, variant).await })
+                Box::pin(async move { resolver.reresolve(&track_id, variant, pin.as_deref()).await })
             });
             proxy::serve(&state.upstream, locator, reresolve, &method, &headers).await
         }

@@ -14,6 +14,7 @@ use super::extract::{bounded, check_id, ApiPath, ApiQuery};
 use super::AppState;
 use crate::catalog::Track;
 use crate::error::{Error, ErrorBody};
+use crate::sources::ytdlp::youtube_url;
 use crate::sources::{Origin, Playable, Variant};
 use crate::stream::plan;
 use crate::stream::token::{self, Claims};
@@ -74,7 +75,12 @@ pub async fn stream_url(
     ApiQuery(params): ApiQuery<StreamUrlParams>,
     headers: HeaderMap,
 ) -> Result<Json<StreamUrl>, Error> {
-    let track = find_track(&state, &id).await?;
+    // Any YouTube video plays by its id, seen in a search or not (a shared link, an app's list).
+    let source = match find_track(&state, &id).await {
+        Ok(track) => track.source,
+        Err(Error::TrackNotFound(_)) if state.youtube.is_some() && youtube_url(&id).is_some() => "youtube".to_owned(),
+        Err(e) => return Err(e),
+    };
     let user_agent = headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok());
     let variant = Variant::for_client(params.format.as_deref(), user_agent)
         .ok_or_else(|| Error::BadRequest("format must be opus or m4a".into()))?;
@@ -94,24 +100,24 @@ pub async fn stream_url(
     if let Some(playlist) = params.playlist.as_deref() {
         check_id("playlist", playlist)?;
         if let Some(p) = state.catalog.playlist(playlist.to_owned()).await? {
-            let after = p.tracks.iter().skip_while(|t| t.id != track.id).skip(1).take(2);
+            let after = p.tracks.iter().skip_while(|t| t.id != id).skip(1).take(2);
             next.extend(after.map(|t| t.id.clone()));
         }
     }
     if !next.is_empty() {
         state.resolver.prefetch(next, variant);
     }
-    let mime = match state.resolver.resolve(&track.id, variant).await? {
+    let mime = match state.resolver.resolve(&id, variant).await? {
         Playable::Remote(locator) => locator.mime.clone(),
         Playable::LocalFile { mime, .. } => mime,
     };
     let now = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
     let expires_at = now + state.config.token_ttl.as_secs();
-    let variant = (track.source == "youtube" || track.source == "ytdlp").then(|| variant.as_str().to_owned());
+    let variant = (source == "youtube" || source == "ytdlp").then(|| variant.as_str().to_owned());
     let token = token::sign(
         &state.key,
         &Claims {
-            track_id: track.id,
+            track_id: id,
             variant,
             expires_at,
         },

@@ -33,6 +33,11 @@ pub struct Track {
     pub size: Option<u64>,
     /// An image URL for the track (remote sources' thumbnails).
     pub artwork: Option<String>,
+    /// `live` (a live stream: not playable) or `upcoming` (a premiere or scheduled live event);
+    /// null for media that can be played. Set on YouTube search results.
+    pub live: Option<String>,
+    /// For `upcoming`: when it is scheduled to start (unix seconds), if known.
+    pub starts_at: Option<u64>,
 }
 
 /// The columns [`Track::from_row`] reads, in order; prefix with a table alias where needed.
@@ -60,6 +65,8 @@ impl Track {
             channels: row.get(15)?,
             size: row.get::<_, Option<i64>>(16)?.map(|n| n as u64),
             artwork: row.get(17)?,
+            live: None,
+            starts_at: None,
         })
     }
 }

@@ -12,7 +12,7 @@ use super::stable_id;
 /// How many tracks the smart playlists hold.
 const SMART_SIZE: i64 = 50;
 
-pub const KINDS: &[&str] = &["smart", "m3u", "remote", "feed", "genre", "artist", "album"];
+pub const KINDS: &[&str] = &["smart", "m3u", "remote", "feed", "youtube", "genre", "artist", "album"];
 
 /// Reads every M3U file into `playlists` + `playlist_tracks`; entries that are not tracks of
 /// the library (missing files, files outside it, URLs) are left out.

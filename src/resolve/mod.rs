@@ -74,6 +74,12 @@ impl Resolver {
     }
 
     pub async fn resolve(&self, track_id: &str, variant: Variant) -> Result<Playable, Error> {
+        self.resolve_pinned(track_id, variant, None).await
+    }
+
+    /// As [`Resolver::resolve`]; with `pin`, the source's format of that id rather than the
+    /// best one for `variant` (the resolution still replaces the variant's cached one).
+    async fn resolve_pinned(&self, track_id: &str, variant: Variant, pin: Option<&str>) -> Result<Playable, Error> {
         let key = cache_key(track_id, variant);
         // The hot path of a remote play: a cached resolution needs no catalog read.
         if let Some(locator) = self.inner.cache.get(&key, SystemTime::now()) {
@@ -81,7 +87,7 @@ impl Resolver {
         }
         let origin = self.origin(track_id).await?;
         let source: &dyn Source = match &origin {
-            Origin::LocalFile { .. } => return self.inner.local.resolve(track_id, &origin, variant).await,
+            Origin::LocalFile { .. } => return self.inner.local.resolve(track_id, &origin, variant, None).await,
             Origin::Http { .. } => &self.inner.http,
             Origin::YtDlp { .. } => match &self.inner.youtube {
                 Some(youtube) => youtube.as_ref(),
@@ -100,7 +106,7 @@ impl Resolver {
                 if let Some((locator, until)) = catalog.stored_resolution(key.clone()).await? {
                     return Ok((Arc::new(locator), Some(until)));
                 }
-                let Playable::Remote(locator) = source.resolve(track_id, &origin, variant).await? else {
+                let Playable::Remote(locator) = source.resolve(track_id, &origin, variant, pin).await? else {
                     return Err(Error::Internal(anyhow::anyhow!("a remote source resolved to a file")));
                 };
                 let until = locator.expires_at.map(|t| t - EXPIRY_MARGIN);
@@ -116,12 +122,12 @@ impl Resolver {
     }
 
     /// A fresh resolution of a remote track, for the proxy after a 403/410: the cached one
-    /// (memory and catalog) is dropped first.
-    pub async fn reresolve(&self, track_id: &str, variant: Variant) -> Result<Arc<Locator>, Error> {
+    /// (memory and catalog) is dropped first. `pin` keeps the format the stream was playing.
+    pub async fn reresolve(&self, track_id: &str, variant: Variant, pin: Option<&str>) -> Result<Arc<Locator>, Error> {
         let key = cache_key(track_id, variant);
         self.inner.cache.remove(&key);
         self.inner.catalog.forget_resolution(key).await?;
-        match self.resolve(track_id, variant).await? {
+        match self.resolve_pinned(track_id, variant, pin).await? {
             Playable::Remote(locator) => Ok(locator),
             Playable::LocalFile { .. } => Err(Error::Internal(anyhow::anyhow!("track {track_id} became a local file"))),
         }

@@ -30,6 +30,7 @@ impl Source for HttpSource {
         _track_id: &'a str,
         origin: &'a Origin,
         _: Variant,
+        _: Option<&'a str>,
     ) -> BoxFuture<'a, Result<Playable, Error>> {
         Box::pin(async move {
             let Origin::Http { url, mime } = origin else {
@@ -50,6 +51,9 @@ impl Source for HttpSource {
                 expires_at: Some(SystemTime::now() + self.ttl),
                 range_style: RangeStyle::Header,
                 supports_ranges: true,
+                max_chunk: None,
+                format_id: None,
+                available_at: None,
             };
             Ok(Playable::Remote(std::sync::Arc::new(
                 complete(&self.client, locator, self.timeout).await?,
@@ -72,10 +76,20 @@ pub struct Probe {
 }
 
 /// Fills in what a one-byte probe learns (size, validators, range support, the URL after
-/// redirects; the type only if the locator has none). The probe asks for the range the way the
-/// locator says its upstream takes ranges, with the locator's headers.
+/// redirects; the type only if the locator has none), with the locator's headers.
+///
+/// The probe always asks with a `Range` header, whatever the locator's style: googlevideo
+/// answers its `range=` query parameter with a 200 whose Content-Length is the range's (so a
+/// one-byte probe would read a size of 1), and the header with a 206 carrying the total
+/// (piped-proxy `src/main.rs` `handle_range_response_correction`; yt-dlp's own downloader
+/// sends `Range: bytes=a-b`, `downloader/http.py`).
 pub async fn complete(client: &reqwest::Client, mut locator: Locator, timeout: Duration) -> Result<Locator, Error> {
-    let (url, headers) = range_request(&locator, 0, 0);
+    let by_header = Locator {
+        range_style: RangeStyle::Header,
+        supports_ranges: true,
+        ..locator.clone()
+    };
+    let (url, headers) = range_request(&by_header, 0, 0);
     let probe = probe(client.get(url.clone()).headers(headers), &url, timeout).await?;
     locator.url = match locator.range_style {
         RangeStyle::Header => probe.final_url,

@@ -26,6 +26,7 @@ impl Source for LocalSource {
         track_id: &'a str,
         origin: &'a Origin,
         _: super::Variant,
+        _: Option<&'a str>,
     ) -> BoxFuture<'a, Result<Playable, Error>> {
         Box::pin(async move {
             let Origin::LocalFile { path, mime } = origin else {

@@ -66,6 +66,22 @@ pub struct Locator {
     pub range_style: RangeStyle,
     /// False when the upstream answered a range request with a 200 (it ignores ranges).
     pub supports_ranges: bool,
+    /// The most bytes one upstream request may ask for (yt-dlp's `http_chunk_size`: YouTube
+    /// throttles or refuses larger ranges); None: the configured chunk size.
+    pub max_chunk: Option<u64>,
+    /// The source's id of the format these bytes are (yt-dlp's `format_id`): a re-resolution
+    /// mid-stream must pin it, since another format would not continue the same bytes.
+    pub format_id: Option<String>,
+    /// Before this the upstream refuses the media (yt-dlp's `available_at`); the first request
+    /// waits for it.
+    pub available_at: Option<SystemTime>,
+}
+
+impl Locator {
+    /// Whether ranges are asked in the query string (and answered with 200s, googlevideo-style).
+    pub fn ranges_in_query(&self) -> bool {
+        self.supports_ranges && matches!(self.range_style, RangeStyle::QueryParam(_))
+    }
 }
 
 /// What `/stream/<token>` plays.
@@ -78,12 +94,14 @@ pub enum Playable {
 /// One kind of source. Resolution may be slow (network probes, subprocesses): the resolver
 /// caches what it returns and makes concurrent callers share one call.
 pub trait Source: Send + Sync {
-    /// `variant` is the client's preferred audio format, for sources that offer several.
+    /// `variant` is the client's preferred audio format, for sources that offer several;
+    /// `pin` the format id a stream already plays, which a re-resolution must keep.
     fn resolve<'a>(
         &'a self,
         track_id: &'a str,
         origin: &'a Origin,
         variant: Variant,
+        pin: Option<&'a str>,
     ) -> BoxFuture<'a, Result<Playable, Error>>;
 }
 
@@ -99,6 +117,12 @@ pub struct LocatorRecord {
     expires_at: Option<u64>,
     range_param: Option<String>,
     supports_ranges: bool,
+    #[serde(default)]
+    max_chunk: Option<u64>,
+    #[serde(default)]
+    format_id: Option<String>,
+    #[serde(default)]
+    available_at: Option<u64>,
 }
 
 fn unix(t: SystemTime) -> u64 {
@@ -124,6 +148,9 @@ impl From<&Locator> for LocatorRecord {
                 RangeStyle::QueryParam(p) => Some(p.to_owned()),
             },
             supports_ranges: l.supports_ranges,
+            max_chunk: l.max_chunk,
+            format_id: l.format_id.clone(),
+            available_at: l.available_at.map(unix),
         }
     }
 }
@@ -155,6 +182,9 @@ impl LocatorRecord {
                 RangeStyle::Header
             },
             supports_ranges: self.supports_ranges,
+            max_chunk: self.max_chunk,
+            format_id: self.format_id,
+            available_at: self.available_at.map(at),
         })
     }
 }

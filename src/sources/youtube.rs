@@ -90,8 +90,8 @@ impl YouTubeSource {
     }
 
     /// What `url` holds, as tracks to store (at most `max` entries of a playlist).
-    pub async fn list(&self, url: &str, max: usize) -> Result<(Listing, Vec<NewRemoteTrack>), Error> {
-        let listing = self.ytdlp.list(url, max).await?;
+    pub async fn list(&self, url: &str, max: usize, playlist: bool) -> Result<(Listing, Vec<NewRemoteTrack>), Error> {
+        let listing = self.ytdlp.list(url, max, playlist).await?;
         let tracks = listing.entries.iter().map(new_track).collect();
         Ok((listing, tracks))
     }
@@ -130,9 +130,10 @@ impl YouTubeSource {
 impl Source for YouTubeSource {
     fn resolve<'a>(
         &'a self,
-        _track_id: &'a str,
+        track_id: &'a str,
         origin: &'a Origin,
         variant: Variant,
+        pin: Option<&'a str>,
     ) -> BoxFuture<'a, Result<Playable, Error>> {
         Box::pin(async move {
             let Origin::YtDlp { url } = origin else {
@@ -145,7 +146,15 @@ impl Source for YouTubeSource {
                     "the YouTube source is unavailable: {reason}"
                 )));
             }
-            let format = self.ytdlp.resolve(url, variant).await?;
+            // Search results say what is live or upcoming: refused before any extraction.
+            if let Some(seen) = self.seen(track_id) {
+                match seen.live.as_deref() {
+                    Some(LIVE) => return Err(Error::LiveStream),
+                    Some(UPCOMING) => return Err(Error::NotYetAvailable(seen.starts_at)),
+                    _ => {}
+                }
+            }
+            let format = self.ytdlp.resolve(url, variant, pin).await?;
             let locator = Locator {
                 url: format
                     .url
@@ -173,6 +182,9 @@ impl Source for YouTubeSource {
                 ),
                 range_style: format.range_style,
                 supports_ranges: true,
+                max_chunk: format.max_chunk,
+                format_id: format.format_id,
+                available_at: format.available_at,
             };
             // The size must be known before the first byte goes out; a one-byte probe learns it
             // (and the validators) when yt-dlp did not say.
@@ -194,6 +206,19 @@ fn source_of(entry: &Entry) -> &'static str {
     }
 }
 
+/// `Track::live` for a live stream and for a premiere or scheduled stream.
+const LIVE: &str = "live";
+const UPCOMING: &str = "upcoming";
+
+/// yt-dlp's `live_status` as `Track::live` (`was_live`, `post_live`, `not_live`: playable).
+fn live_of(e: &Entry) -> Option<String> {
+    match e.live_status.as_deref() {
+        Some("is_live") => Some(LIVE.into()),
+        Some("is_upcoming") => Some(UPCOMING.into()),
+        _ => None,
+    }
+}
+
 /// A search result as the API shows tracks.
 fn entry_track(e: &Entry) -> Track {
     Track {
@@ -201,7 +226,7 @@ fn entry_track(e: &Entry) -> Track {
         source: source_of(e).into(),
         title: e.title.clone(),
         artist: e.artist.clone(),
-        album: None,
+        album: e.album.clone(),
         album_artist: None,
         track_number: None,
         disc_number: None,
@@ -215,6 +240,10 @@ fn entry_track(e: &Entry) -> Track {
         channels: None,
         size: None,
         artwork: e.thumbnail.clone(),
+        live: live_of(e),
+        starts_at: e
+            .release_timestamp
+            .filter(|_| e.live_status.as_deref() == Some("is_upcoming")),
     }
 }
 
@@ -226,6 +255,7 @@ fn new_track(e: &Entry) -> NewRemoteTrack {
         title: e.title.clone(),
         info: TrackInfo {
             artist: e.artist.clone(),
+            album: e.album.clone(),
             duration_ms: e.duration.map(|d| (d * 1000.0) as i64),
             ..TrackInfo::default()
         },

@@ -45,7 +45,8 @@ pub struct YtDlp {
 }
 
 /// Options on every call: no user config file (its options could change the output), JSON out.
-const FIXED: &[&str] = &["--ignore-config", "--no-warnings", "--no-progress", "-J"];
+/// Warnings are kept: they are logged (a missing JavaScript runtime shows up there first).
+const FIXED: &[&str] = &["--ignore-config", "--no-progress", "-J"];
 
 impl YtDlp {
     pub fn new(config: YtDlpConfig) -> Self {
@@ -106,11 +107,16 @@ impl YtDlp {
             }
         };
         kill_group(pid); // anything it left behind (ffmpeg, a JS runtime)
+        for warning in String::from_utf8_lossy(&output.stderr)
+            .lines()
+            .filter(|l| l.starts_with("WARNING:"))
+        {
+            tracing::warn!(target: "anyaudio::yt_dlp", "{warning}");
+        }
         if !output.status.success() {
-            return Err(Error::SourceFailed(format!(
-                "yt-dlp failed: {}",
-                last_error(&output.stderr)
-            )));
+            let line = last_error(&output.stderr);
+            tracing::warn!(%target, %line, "yt-dlp failed");
+            return Err(classify_failure(&line));
         }
         match serde_json::from_slice::<Value>(&output.stdout) {
             Ok(value) if value.is_object() => Ok(value),
@@ -124,16 +130,27 @@ impl YtDlp {
         listing(&json)
     }
 
-    /// What a URL holds, flat: one entry, or a playlist's entries (at most `max`).
-    pub async fn list(&self, url: &str, max: usize) -> Result<Listing, Error> {
+    /// What a URL holds, flat: one entry, or a playlist's entries (at most `max`). Without
+    /// `playlist`, a URL naming a video and a playlist (`watch?v=X&list=RD…`, a mix) is the video.
+    pub async fn list(&self, url: &str, max: usize, playlist: bool) -> Result<Listing, Error> {
         let items = format!("1:{max}");
-        let json = self.run(&["--flat-playlist", "-I", &items], url).await?;
+        let mut options = vec!["--flat-playlist", "-I", &items];
+        if !playlist {
+            options.push("--no-playlist");
+        }
+        let json = self.run(&options, url).await?;
         listing(&json)
     }
 
-    /// The media URL of the best audio format for `variant`.
-    pub async fn resolve(&self, page_url: &str, variant: Variant) -> Result<Format, Error> {
-        let json = self.run(&["--no-playlist", "-f", variant.selector()], page_url).await?;
+    /// The media URL of the best audio format for `variant`, or of the format `pin` (a
+    /// format id the stream already plays).
+    pub async fn resolve(&self, page_url: &str, variant: Variant, pin: Option<&str>) -> Result<Format, Error> {
+        let selector = match pin {
+            Some(id) if is_format_id(id) => id.to_owned(),
+            Some(id) => return Err(Error::SourceFailed(format!("{id:?} is not a format id"))),
+            None => variant.selector(),
+        };
+        let json = self.run(&["--no-playlist", "-f", &selector], page_url).await?;
         format(&json)
     }
 }
@@ -162,6 +179,42 @@ fn last_error(stderr: &[u8]) -> String {
     line.chars().take(300).collect()
 }
 
+/// The client's answer for yt-dlp's last ERROR line: a code per case a user meets (the texts
+/// are YouTube's reasons as yt-dlp prints them, `_video.py` `raise_no_formats`; recorded lines
+/// in `tests/fixtures/ytdlp/recorded/error-lines.json`), never the line itself.
+pub fn classify_failure(line: &str) -> Error {
+    let l = line.to_lowercase();
+    let has = |words: &[&str]| words.iter().any(|w| l.contains(w));
+    if has(&["not a bot"]) {
+        Error::SignInRequired
+    } else if has(&["confirm your age", "age-restricted", "inappropriate for some users"]) {
+        Error::AgeRestricted
+    } else if has(&["members-only content"]) {
+        Error::MembersOnly
+    } else if has(&["drm protected"]) {
+        Error::DrmProtected
+    } else if has(&["premieres in", "live event will begin", "scheduled to start"]) {
+        Error::NotYetAvailable(None)
+    } else if has(&["private video", "video is private"]) {
+        Error::VideoUnavailable("it is private")
+    } else if has(&[
+        "video unavailable",
+        "has been removed",
+        "no longer available",
+        "does not exist",
+        "content isn’t available",
+        "content isn't available",
+    ]) {
+        Error::VideoUnavailable("it was removed or does not exist")
+    } else if has(&["requested format is not available"]) {
+        Error::SourceFailed("no audio format that can be streamed (live streams and HLS-only media cannot be)".into())
+    } else if has(&["unsupported url", "is not a valid url"]) {
+        Error::SourceFailed("yt-dlp does not know this page".into())
+    } else {
+        Error::SourceFailed("yt-dlp could not read this page (the server log has its message)".into())
+    }
+}
+
 /// Which audio the client can play.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Variant {
@@ -188,11 +241,26 @@ impl Variant {
     }
 
     /// yt-dlp's format selection: the preferred audio-only format, else any audio-only, else
-    /// the best format with audio (sites without separate audio).
-    pub fn selector(self) -> &'static str {
+    /// the best format with audio (sites without separate audio); each only among formats
+    /// with a direct http(s) URL, since HLS, DASH, ISM and F4M manifests cannot be proxied
+    /// as one file (yt-dlp's `protocol` field: `https`, `m3u8_native`, `http_dash_segments`, ...).
+    pub fn selector(self) -> String {
+        let alternatives: &[&str] = match self {
+            Variant::Opus => &["ba[acodec=opus]", "ba[ext=webm]", "ba", "b"],
+            Variant::M4a => &["ba[ext=m4a]", "ba[acodec^=mp4a]", "ba", "b"],
+        };
+        alternatives
+            .iter()
+            .map(|a| format!("{a}[protocol^=http]"))
+            .collect::<Vec<_>>()
+            .join("/")
+    }
+
+    /// The Content-Type a client gets for this variant from YouTube (before resolution).
+    pub fn youtube_mime(self) -> &'static str {
         match self {
-            Variant::Opus => "ba[acodec=opus]/ba[ext=webm]/ba/b",
-            Variant::M4a => "ba[ext=m4a]/ba[acodec^=mp4a]/ba/b",
+            Variant::Opus => "audio/webm",
+            Variant::M4a => "audio/mp4",
         }
     }
 
@@ -223,8 +291,13 @@ pub struct Entry {
     pub url: String,
     pub title: String,
     pub artist: Option<String>,
+    pub album: Option<String>,
     pub duration: Option<f64>,
     pub thumbnail: Option<String>,
+    /// yt-dlp's `live_status` for flat entries: `is_live`, `is_upcoming`, `was_live`, ...
+    pub live_status: Option<String>,
+    /// yt-dlp's `release_timestamp`: the scheduled start of an upcoming one.
+    pub release_timestamp: Option<u64>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -232,6 +305,8 @@ pub struct Listing {
     pub title: Option<String>,
     pub is_playlist: bool,
     pub entries: Vec<Entry>,
+    /// Entries left out, and why: (the entry's URL or id, the reason).
+    pub skipped: Vec<(String, String)>,
 }
 
 /// The track id of a YouTube video: stable, and enough to play it without any stored state.
@@ -281,48 +356,122 @@ fn entry(v: &Value) -> Option<Entry> {
             .find_map(|t| str_field(t, "url"))
             .map(str::to_owned)
     });
+    // YouTube Music's `track`, `artist` and `album` are the song's own words; else the video
+    // title and the channel, whose auto-generated music channels are named "<artist> - Topic".
+    let artist = str_field(v, "artist")
+        .or(str_field(v, "creator"))
+        .map(str::to_owned)
+        .or_else(|| {
+            str_field(v, "channel")
+                .or(str_field(v, "uploader"))
+                .map(|c| c.strip_suffix(" - Topic").unwrap_or(c).to_owned())
+        });
     Some(Entry {
         track_id,
-        title: str_field(v, "title")
-            .or(str_field(v, "track"))
+        title: str_field(v, "track")
+            .or(str_field(v, "title"))
             .unwrap_or(&url)
             .to_owned(),
-        artist: str_field(v, "artist")
-            .or(str_field(v, "creator"))
-            .or(str_field(v, "channel"))
-            .or(str_field(v, "uploader"))
-            .map(str::to_owned),
+        artist,
+        album: str_field(v, "album").map(str::to_owned),
         duration: v.get("duration").and_then(Value::as_f64),
         thumbnail,
         url,
+        live_status: str_field(v, "live_status").map(str::to_owned),
+        release_timestamp: v.get("release_timestamp").and_then(Value::as_u64),
     })
 }
 
 /// Maps yt-dlp's `-J --flat-playlist` output (a playlist or a single item).
+///
+/// A channel's listing nests one playlist per tab ("<channel> - Videos", "- Shorts", ...;
+/// yt-dlp `_tab.py`): those are flattened into their videos. Entries that are not videos (tab
+/// links) or cannot be played ("[Private video]", "[Deleted video]") are skipped and reported.
 pub fn listing(json: &Value) -> Result<Listing, Error> {
     if json.get("_type").and_then(Value::as_str) == Some("playlist") {
-        let entries = json
-            .get("entries")
-            .and_then(Value::as_array)
-            .map(|e| e.iter().filter_map(entry).collect())
-            .unwrap_or_default();
-        return Ok(Listing {
+        let mut listing = Listing {
             title: str_field(json, "title").map(str::to_owned),
             is_playlist: true,
-            entries,
-        });
+            entries: Vec::new(),
+            skipped: Vec::new(),
+        };
+        let mut seen = std::collections::HashSet::new();
+        collect_entries(json, 0, &mut seen, &mut listing);
+        return Ok(listing);
     }
     let single = entry(json).ok_or_else(|| Error::SourceFailed("yt-dlp's answer has no URL to play".into()))?;
     Ok(Listing {
         title: Some(single.title.clone()),
         is_playlist: false,
         entries: vec![single],
+        skipped: Vec::new(),
     })
 }
+
+/// The titles yt-dlp's flat listings give entries YouTube will not play.
+const UNPLAYABLE_TITLES: &[&str] = &["[Private video]", "[Deleted video]", "[Unavailable video]"];
+
+fn collect_entries(
+    playlist: &Value,
+    depth: usize,
+    seen: &mut std::collections::HashSet<String>,
+    listing: &mut Listing,
+) {
+    for v in playlist.get("entries").and_then(Value::as_array).into_iter().flatten() {
+        let location = || {
+            str_field(v, "url")
+                .or(str_field(v, "id"))
+                .unwrap_or("an entry")
+                .to_owned()
+        };
+        if v.get("_type").and_then(Value::as_str) == Some("playlist") {
+            if depth < 2 {
+                collect_entries(v, depth + 1, seen, listing);
+            }
+            continue;
+        }
+        if str_field(v, "ie_key").is_some_and(|k| k == "YoutubeTab") {
+            listing
+                .skipped
+                .push((location(), "a channel tab or playlist, not a video".into()));
+            continue;
+        }
+        if str_field(v, "title").is_some_and(|t| UNPLAYABLE_TITLES.contains(&t)) {
+            let title = str_field(v, "title").unwrap_or_default();
+            listing
+                .skipped
+                .push((location(), format!("{title}: YouTube does not play it")));
+            continue;
+        }
+        match entry(v) {
+            Some(e) if seen.insert(e.track_id.clone()) => listing.entries.push(e),
+            Some(_) => {}
+            None => listing.skipped.push((location(), "no id or URL to play".into())),
+        }
+    }
+}
+
+/// yt-dlp format ids: `251`, `140-drc`, `hls-128`, `http-mp3-128` (never an option).
+fn is_format_id(id: &str) -> bool {
+    !id.is_empty()
+        && id.len() <= 64
+        && !id.starts_with('-')
+        && id.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b))
+}
+
+/// What yt-dlp's YouTube extractor asks its own downloader to use per request for googlevideo
+/// formats, when the JSON does not say (`downloader_options.http_chunk_size`, 10 MiB).
+const GOOGLEVIDEO_CHUNK: u64 = 10 * 1024 * 1024;
 
 /// A resolved audio format.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Format {
+    /// yt-dlp's `format_id` (`251`), to pin the format on a re-resolution.
+    pub format_id: Option<String>,
+    /// The most bytes per upstream request (`downloader_options.http_chunk_size`).
+    pub max_chunk: Option<u64>,
+    /// yt-dlp's `available_at` (unix seconds): googlevideo refuses the media before then.
+    pub available_at: Option<SystemTime>,
     pub url: String,
     pub headers: Vec<(String, String)>,
     pub mime: String,
@@ -379,7 +528,22 @@ pub fn format(json: &Value) -> Result<Format, Error> {
         .and_then(Value::as_u64)
         .or_else(|| query("clen")?.parse().ok());
     let googlevideo = parsed.host_str().is_some_and(|h| h.ends_with(".googlevideo.com"));
+    let max_chunk = chosen
+        .get("downloader_options")
+        .and_then(|o| o.get("http_chunk_size"))
+        .and_then(Value::as_u64)
+        .filter(|&n| n > 0)
+        .or(googlevideo.then_some(GOOGLEVIDEO_CHUNK));
+    let unix = |v: Option<&Value>| {
+        v.and_then(|t| t.as_u64().or_else(|| t.as_f64().map(|f| f as u64)))
+            .map(|s| UNIX_EPOCH + Duration::from_secs(s))
+    };
     Ok(Format {
+        format_id: str_field(chosen, "format_id")
+            .filter(|id| is_format_id(id))
+            .map(str::to_owned),
+        max_chunk,
+        available_at: unix(chosen.get("available_at")),
         url: url.to_owned(),
         headers,
         mime: mime_for_ext(ext, str_field(chosen, "acodec")).to_owned(),
@@ -427,7 +591,7 @@ mod tests {
 
     #[test]
     fn generic_single_from_a_real_run() {
-        let json = fixture("generic-single.json");
+        let json = fixture("recorded/generic-single.json");
         let f = format(&json).unwrap();
         assert_eq!(f.url, "http://127.0.0.1:18555/drift.mp3");
         assert_eq!(f.mime, "audio/mpeg");
@@ -442,7 +606,7 @@ mod tests {
 
     #[test]
     fn generic_playlist_from_a_real_run() {
-        let l = listing(&fixture("generic-rss-playlist.json")).unwrap();
+        let l = listing(&fixture("recorded/generic-rss-playlist.json")).unwrap();
         assert!(l.is_playlist);
         assert_eq!(l.title.as_deref(), Some("Loop Feed"));
         let titles: Vec<&str> = l.entries.iter().map(|e| e.title.as_str()).collect();
@@ -451,26 +615,96 @@ mod tests {
     }
 
     #[test]
-    fn youtube_search_results() {
-        let l = listing(&fixture("youtube-search.json")).unwrap();
+    fn a_recorded_youtube_playlist_and_the_search_derived_from_it() {
+        let l = listing(&fixture("recorded/youtube-playlist-flat.json")).unwrap();
         assert!(l.is_playlist);
+        assert_eq!(l.title.as_deref(), Some("HighAction/Preparing for War"));
         let e = &l.entries[0];
-        assert_eq!(e.track_id, "yt-dQw4w9WgXcQ");
-        assert_eq!(e.url, "https://www.youtube.com/watch?v=dQw4w9WgXcQ");
-        assert_eq!(e.artist.as_deref(), Some("Rick Astley"));
-        assert_eq!(e.duration, Some(213.0));
+        assert_eq!(e.track_id, "yt-Je8iIWgavh4");
+        assert_eq!(e.url, "https://www.youtube.com/watch?v=Je8iIWgavh4");
+        assert_eq!(e.artist.as_deref(), Some("Synapsidae"));
+        assert_eq!(e.duration, Some(115.0));
         assert!(e.thumbnail.as_deref().unwrap().starts_with("https://i.ytimg.com/"));
-        assert_eq!(l.entries.len(), 2, "entries without an id or URL are dropped");
+        assert_eq!(l.entries.len(), 4);
+        let s = listing(&fixture("derived/youtube-search-flat.json")).unwrap();
+        let live: Vec<Option<&str>> = s.entries.iter().map(|e| e.live_status.as_deref()).collect();
+        assert_eq!(live, vec![None, None, Some("is_live"), Some("is_upcoming"), None]);
+        assert_eq!(s.entries[3].release_timestamp, Some(1_893_456_000));
     }
 
     #[test]
-    fn youtube_format_with_expiry_size_and_query_ranges() {
-        let f = format(&fixture("youtube-format.json")).unwrap();
-        assert_eq!(f.mime, "audio/webm");
-        assert_eq!(f.codec.as_deref(), Some("opus"));
-        assert_eq!(f.size, Some(3_433_514));
-        assert_eq!(f.expires_at, Some(UNIX_EPOCH + Duration::from_secs(1_795_640_000)));
+    fn a_channel_is_its_tabs_videos_and_tab_links_or_private_entries_are_skipped() {
+        let l = listing(&fixture("derived/youtube-channel-flat.json")).unwrap();
+        assert_eq!(l.title.as_deref(), Some("Negocios TV"));
+        assert_eq!(l.entries.len(), 4);
+        assert!(l.entries.iter().all(|e| e.track_id.starts_with("yt-")));
+        let json = serde_json::json!({"_type": "playlist", "title": "c", "entries": [
+            {"_type": "url", "ie_key": "YoutubeTab", "id": "UCwd8Byi93KbnsYmCcKLExvQ", "url": "https://www.youtube.com/channel/UCwd8Byi93KbnsYmCcKLExvQ/videos"},
+            {"_type": "url", "ie_key": "Youtube", "id": "Je8iIWgavh4", "url": "https://www.youtube.com/watch?v=Je8iIWgavh4", "title": "[Private video]"},
+            {"_type": "url", "ie_key": "Youtube", "id": "nvQNUxoN8gw", "url": "https://www.youtube.com/watch?v=nvQNUxoN8gw", "title": "Song", "channel": "Aurora Sines - Topic"},
+            {"_type": "url", "ie_key": "Youtube", "id": "nvQNUxoN8gw", "url": "https://www.youtube.com/watch?v=nvQNUxoN8gw", "title": "Song again"}
+        ]});
+        let l = listing(&json).unwrap();
+        assert_eq!(
+            l.entries.len(),
+            1,
+            "tab links, private and repeated entries are left out"
+        );
+        assert_eq!(l.entries[0].artist.as_deref(), Some("Aurora Sines"));
+        assert_eq!(l.skipped.len(), 2);
+    }
+
+    #[test]
+    fn youtube_music_fields_win_when_present() {
+        let e = entry(
+            &serde_json::json!({"id": "Je8iIWgavh4", "ie_key": "Youtube", "title": "Artist - Song (Official Audio)",
+            "track": "Song", "artist": "Artist", "album": "Album", "channel": "Artist - Topic"}),
+        )
+        .unwrap();
+        assert_eq!(
+            (e.title.as_str(), e.artist.as_deref(), e.album.as_deref()),
+            ("Song", Some("Artist"), Some("Album"))
+        );
+    }
+
+    #[test]
+    fn the_recorded_video_and_its_formats() {
+        // Recorded with `-f best`: its top level is format 18. What yt-dlp's own selection
+        // makes of it for us is checked end to end (real yt-dlp, `--load-info-json`).
+        let json = fixture("recorded/youtube-video.json");
+        let f = format(&json).unwrap();
+        assert_eq!(f.format_id.as_deref(), Some("18"));
+        assert_eq!(f.size, Some(12_888_266), "filesize (and clen=)");
         assert_eq!(f.range_style, RangeStyle::QueryParam("range"));
+        assert_eq!(
+            f.max_chunk,
+            Some(10 * 1024 * 1024),
+            "downloader_options.http_chunk_size"
+        );
+        assert_eq!(f.expires_at, Some(UNIX_EPOCH + Duration::from_secs(1_741_625_847)));
+        assert!(f
+            .headers
+            .iter()
+            .any(|(k, v)| k == "User-Agent" && v.contains("Chrome/93")));
+        let formats = json["formats"].as_array().unwrap();
+        let opus = formats.iter().find(|f| f["format_id"] == "251").unwrap();
+        let f = format(opus).unwrap();
+        assert_eq!(
+            (f.mime.as_str(), f.codec.as_deref(), f.size),
+            ("audio/webm", Some("opus"), Some(2_308_321))
+        );
+        let hls = formats.iter().find(|f| f["protocol"] == "m3u8_native").unwrap();
+        assert!(format(hls).is_err(), "an HLS format cannot be proxied");
+    }
+
+    #[test]
+    fn recorded_error_lines_get_their_codes_and_none_of_their_text() {
+        for case in fixture("recorded/error-lines.json").as_array().unwrap() {
+            let error = classify_failure(case["line"].as_str().unwrap());
+            let (_, code) = error.status_and_code();
+            assert_eq!(code, case["case"].as_str().unwrap(), "{case}");
+            assert!(!error.to_string().contains("ERROR"), "{error}");
+        }
     }
 
     #[test]

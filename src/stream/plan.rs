@@ -204,7 +204,10 @@ mod tests {
         let tag = etag_of_digest(&[0xab; 32]);
         assert_eq!(tag, "\"abababababababab\"");
         assert!(not_modified(&headers(&[("if-none-match", &tag)]), &tag));
-        assert!(not_modified(&headers(&[("if-none-match", &format!("\"x\", W/{tag}"))]), &tag));
+        assert!(not_modified(
+            &headers(&[("if-none-match", &format!("\"x\", W/{tag}"))]),
+            &tag
+        ));
         assert!(!not_modified(&headers(&[("if-none-match", "\"other\"")]), &tag));
         assert!(!not_modified(&headers(&[]), &tag));
     }

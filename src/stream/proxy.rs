@@ -11,10 +11,10 @@
 
 use std::io;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use axum::body::Body;
-use axum::http::{HeaderMap, Method};
+use axum::http::{HeaderMap, Method, StatusCode};
 use axum::response::Response;
 use bytes::{Buf, Bytes};
 use futures_util::future::BoxFuture;
@@ -30,18 +30,20 @@ use tokio_stream::wrappers::ReceiverStream;
 
 use super::plan::{self, Representation};
 use super::render_head;
-use super::upstream::{check_chunk, range_request, ChunkCheck, UpstreamLimits};
+use super::upstream::{check_chunk, followable_redirect, range_request_at, ChunkCheck, UpstreamLimits};
 use crate::error::Error;
 use crate::metrics as m;
+use crate::net::{self, IpFamily};
 use crate::sources::Locator;
 
 /// Frames buffered between the upstream reader and the client (each at most one upstream read).
 const CHANNEL_FRAMES: usize = 1;
 
-/// Re-resolves the track being streamed (after a 403/410 from the upstream).
-pub type ReResolve = Arc<dyn Fn() -> BoxFuture<'static, Result<Arc<Locator>, Error>> + Send + Sync>;
+/// Re-resolves the track being streamed (after a 403/410 from the upstream), pinned to the
+/// format id it is playing, if the source has one.
+pub type ReResolve = Arc<dyn Fn(Option<String>) -> BoxFuture<'static, Result<Arc<Locator>, Error>> + Send + Sync>;
 
-type HyperClient = Client<HttpsConnector<HttpConnector>, Empty<Bytes>>;
+type HyperClient = Client<HttpsConnector<HttpConnector<net::Resolver>>, Empty<Bytes>>;
 
 /// Bytes one upstream connection reads at a time (hyper's default grows to ~400 KiB): with the
 /// channel and the client connection's buffer, what bounds a stream's memory.
@@ -61,8 +63,9 @@ pub struct Upstream {
 impl Upstream {
     /// `max_requests` caps upstream requests in flight (each stream holds one at a time, two
     /// while it prefetches).
-    pub fn new(limits: UpstreamLimits, max_requests: usize) -> Self {
-        let mut http = HttpConnector::new();
+    pub fn new(limits: UpstreamLimits, max_requests: usize, resolver: net::Resolver, family: Option<IpFamily>) -> Self {
+        let mut http = HttpConnector::new_with_resolver(resolver);
+        http.set_local_address(family.map(IpFamily::local_address));
         http.set_nodelay(true);
         http.enforce_http(false);
         http.set_connect_timeout(Some(std::time::Duration::from_secs(5)));
@@ -90,57 +93,95 @@ impl Upstream {
     }
 
     /// Opens bytes `start..=end` of `locator`: response headers checked, body not yet read.
+    /// Redirects between googlevideo hosts are followed here (a few hops); others re-resolve.
     async fn open(&self, locator: &Locator, start: u64, end: u64) -> Result<OpenChunk, FetchError> {
         let permit = tokio::time::timeout(self.limits.first_byte_timeout, self.permits.clone().acquire_owned())
             .await
             .map_err(|_| FetchError::Busy)?
             .expect("the semaphore is never closed");
-        let (url, headers) = range_request(locator, start, end);
-        let mut request = http::Request::get(url.as_str())
-            .body(Empty::new())
-            .map_err(|e| FetchError::Fatal(e.to_string()))?;
-        *request.headers_mut() = headers;
-        request
-            .headers_mut()
-            .insert(http::header::USER_AGENT, http::HeaderValue::from_static(USER_AGENT));
+        let mut at = locator.url.clone();
         let started = Instant::now();
-        let sent = tokio::time::timeout(self.limits.first_byte_timeout, self.client.request(request)).await;
-        let response = match sent {
-            Err(_) => return Err(FetchError::Timeout("no response headers in time".into())),
-            Ok(Err(e)) => return Err(FetchError::Retry(format!("request failed: {}", error_chain(&e)))),
-            Ok(Ok(r)) => r,
-        };
-        metrics::histogram!(m::UPSTREAM_TTFB).record(started.elapsed().as_secs_f64());
-        match check_chunk(
-            response.status(),
-            response.headers(),
-            start,
-            end,
-            locator.size,
-            locator.etag.as_deref(),
-        ) {
-            ChunkCheck::Range { start, end } => Ok(OpenChunk {
-                response,
-                _permit: permit,
-                start,
-                end,
-                whole: false,
-            }),
-            ChunkCheck::Whole => {
-                let last = locator.size.map_or(u64::MAX, |s| s.saturating_sub(1));
-                Ok(OpenChunk {
+        for _ in 0..=MAX_REDIRECTS {
+            let (url, headers) = range_request_at(locator, &at, start, end);
+            let mut request = http::Request::get(url.as_str())
+                .body(Empty::new())
+                .map_err(|e| FetchError::Fatal(e.to_string()))?;
+            *request.headers_mut() = headers;
+            // The source's own User-Agent goes as it is (yt-dlp's for YouTube media: a
+            // mismatched one can get a 403); ours only where it gave none.
+            if !request.headers().contains_key(http::header::USER_AGENT) {
+                request
+                    .headers_mut()
+                    .insert(http::header::USER_AGENT, http::HeaderValue::from_static(USER_AGENT));
+            }
+            let sent = tokio::time::timeout(self.limits.first_byte_timeout, self.client.request(request)).await;
+            let response = match sent {
+                Err(_) => return Err(FetchError::Timeout("no response headers in time".into())),
+                Ok(Err(e)) => return Err(FetchError::Retry(format!("request failed: {}", error_chain(&e)))),
+                Ok(Ok(r)) => r,
+            };
+            if response.status().is_redirection() {
+                let next = response
+                    .headers()
+                    .get(http::header::LOCATION)
+                    .and_then(|l| l.to_str().ok())
+                    .and_then(|l| followable_redirect(&at, l));
+                if let Some(next) = next {
+                    tracing::debug!(host = next.host_str(), "following the upstream's redirect");
+                    at = next;
+                    continue;
+                }
+            }
+            metrics::histogram!(m::UPSTREAM_TTFB).record(started.elapsed().as_secs_f64());
+            return match check_chunk(response.status(), response.headers(), locator, start, end) {
+                ChunkCheck::Range { start, end } => Ok(OpenChunk {
                     response,
                     _permit: permit,
-                    start: 0,
-                    end: last,
-                    whole: true,
-                })
-            }
-            ChunkCheck::Refused(status) => Err(FetchError::Refused(status.as_u16())),
-            ChunkCheck::Retry(why) => Err(FetchError::Retry(why)),
-            ChunkCheck::Fatal(why) => Err(FetchError::Fatal(why)),
+                    start,
+                    end,
+                    whole: false,
+                }),
+                ChunkCheck::Whole => {
+                    let last = locator.size.map_or(u64::MAX, |s| s.saturating_sub(1));
+                    Ok(OpenChunk {
+                        response,
+                        _permit: permit,
+                        start: 0,
+                        end: last,
+                        whole: true,
+                    })
+                }
+                ChunkCheck::Refused(status) => Err(FetchError::Refused(status.as_u16())),
+                ChunkCheck::Retry(why) => Err(FetchError::Retry(why)),
+                ChunkCheck::Fatal(why) => Err(FetchError::Fatal(why)),
+            };
         }
+        // Redirected in circles: a fresh resolution may get a URL that answers.
+        Err(FetchError::Refused(StatusCode::FOUND.as_u16()))
     }
+}
+
+/// Redirects followed for one upstream request (googlevideo hosts only).
+const MAX_REDIRECTS: usize = 3;
+
+/// How long the first media request of a stream may wait for the media to become available
+/// (yt-dlp's `available_at`: yt-dlp itself sleeps until then, and googlevideo answers 403
+/// before it, museofficial/muse#1342); later than this is a `not_yet_available` error.
+pub const MAX_AVAILABILITY_WAIT: Duration = Duration::from_secs(30);
+
+/// How long to wait before asking for media that becomes available at `at` (None: no wait),
+/// or the error when that is beyond [`MAX_AVAILABILITY_WAIT`].
+pub fn availability_wait(at: Option<SystemTime>, now: SystemTime) -> Result<Duration, Error> {
+    let Some(wait) = at.and_then(|at| at.duration_since(now).ok()) else {
+        return Ok(Duration::ZERO);
+    };
+    if wait > MAX_AVAILABILITY_WAIT {
+        let unix = at
+            .and_then(|at| at.duration_since(UNIX_EPOCH).ok())
+            .map(|d| d.as_secs());
+        return Err(Error::NotYetAvailable(unix));
+    }
+    Ok(wait)
 }
 
 fn error_chain(e: &dyn std::error::Error) -> String {
@@ -213,6 +254,7 @@ pub async fn serve(
                 pos: range.start,
                 end: range.end,
             };
+            tokio::time::sleep(availability_wait(pump.locator.available_at, SystemTime::now())?).await;
             let first = pump
                 .open_with_recovery(range.start, pump.chunk_end(range.start))
                 .await?;
@@ -257,7 +299,10 @@ type Sender = mpsc::Sender<Result<Bytes, io::Error>>;
 
 impl Pump {
     fn chunk_end(&self, start: u64) -> u64 {
-        start.saturating_add(self.upstream.limits.chunk_size - 1).min(self.end)
+        let chunk = self.locator.max_chunk.map_or(self.upstream.limits.chunk_size, |max| {
+            max.clamp(1, self.upstream.limits.chunk_size)
+        });
+        start.saturating_add(chunk - 1).min(self.end)
     }
 
     /// Opens `start..=end`, re-resolving once on 403/410 and retrying 5xx, timeouts and
@@ -271,7 +316,10 @@ impl Pump {
                     self.reresolved = true;
                     metrics::counter!(m::RERESOLUTIONS).increment(1);
                     tracing::info!(status, "upstream refused the media URL; resolving it again");
-                    let fresh = (self.reresolve)().await.map_err(|e| FetchError::Fatal(e.to_string()))?;
+                    let pin = self.locator.format_id.clone();
+                    let fresh = (self.reresolve)(pin)
+                        .await
+                        .map_err(|e| FetchError::Fatal(e.to_string()))?;
                     if fresh.size != self.locator.size {
                         return Err(FetchError::Fatal("the media changed size on re-resolution".into()));
                     }

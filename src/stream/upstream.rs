@@ -31,11 +31,16 @@ pub fn parse_content_range(value: &str) -> Option<ContentRange> {
 
 /// The URL and headers of a request for bytes `start..=end` of `locator`.
 pub fn range_request(locator: &Locator, start: u64, end: u64) -> (url::Url, HeaderMap) {
+    range_request_at(locator, &locator.url, start, end)
+}
+
+/// As [`range_request`], for `locator`'s media at another URL (after a redirect).
+pub fn range_request_at(locator: &Locator, at: &url::Url, start: u64, end: u64) -> (url::Url, HeaderMap) {
     let mut headers = HeaderMap::new();
     for (name, value) in &locator.headers {
         headers.append(name.clone(), value.clone());
     }
-    let mut url = locator.url.clone();
+    let mut url = at.clone();
     if locator.supports_ranges {
         match locator.range_style {
             RangeStyle::Header => {
@@ -75,16 +80,10 @@ pub enum ChunkCheck {
     Fatal(String),
 }
 
-/// Judges an upstream answer to a request for `start..=end` of a `size`-byte representation
-/// whose ETag was `etag` when resolved.
-pub fn check_chunk(
-    status: StatusCode,
-    headers: &HeaderMap,
-    start: u64,
-    end: u64,
-    size: Option<u64>,
-    etag: Option<&str>,
-) -> ChunkCheck {
+/// Judges an upstream answer to a request for `start..=end` of `locator` (its total size and
+/// ETag as learnt at resolution).
+pub fn check_chunk(status: StatusCode, headers: &HeaderMap, locator: &Locator, start: u64, end: u64) -> ChunkCheck {
+    let (size, etag) = (locator.size, locator.etag.as_deref());
     let header = |name| headers.get(name).and_then(|v: &HeaderValue| v.to_str().ok());
     if let (Some(ours), Some(theirs)) = (etag, header(ETAG)) {
         if ours != theirs && status.is_success() {
@@ -108,18 +107,39 @@ pub fn check_chunk(
         }
         StatusCode::OK => {
             let length = header(CONTENT_LENGTH).and_then(|l| l.parse::<u64>().ok());
+            if locator.ranges_in_query() {
+                // googlevideo answers `range=a-b` with a 200 carrying just those bytes and no
+                // Content-Range (piped-proxy `src/main.rs` `handle_range_response_correction`
+                // rebuilds the 206; invidious-companion `videoPlaybackProxy.ts` builds its
+                // own). Its length is the only check there is: it must be the range's.
+                return match length {
+                    Some(l) if l == end - start + 1 => ChunkCheck::Range { start, end },
+                    Some(l) => ChunkCheck::Fatal(format!("asked for {start}-{end} by query, got a 200 of {l} bytes")),
+                    None => ChunkCheck::Fatal(format!("asked for {start}-{end} by query, got a 200 of unknown length")),
+                };
+            }
             match (length, size) {
                 (Some(l), Some(s)) if l != s => ChunkCheck::Fatal(format!("upstream size changed from {s} to {l}")),
                 _ => ChunkCheck::Whole,
             }
         }
-        // Expired or refused; a redirect means the URL moved: either way, resolve it again.
+        // Expired or refused; a redirect means the URL moved: either way, resolve it again
+        // (redirects the proxy may follow are followed before this judgement).
         StatusCode::FORBIDDEN | StatusCode::GONE => ChunkCheck::Refused(status),
         s if s.is_redirection() => ChunkCheck::Refused(s),
         StatusCode::TOO_MANY_REQUESTS => ChunkCheck::Retry(status.to_string()),
         s if s.is_server_error() => ChunkCheck::Retry(s.to_string()),
         s => ChunkCheck::Fatal(format!("upstream answered {s}")),
     }
+}
+
+/// Where a redirect from `from` may be followed by the proxy itself, keeping the request: only
+/// from one googlevideo cache host to another (YouTube's CDN sends players on to another
+/// node; re-resolving would be slow and get the same answer). Anything else re-resolves.
+pub fn followable_redirect(from: &url::Url, location: &str) -> Option<url::Url> {
+    let to = from.join(location).ok()?;
+    let googlevideo = |u: &url::Url| u.host_str().is_some_and(|h| h.ends_with(".googlevideo.com"));
+    (googlevideo(from) && googlevideo(&to) && matches!(to.scheme(), "http" | "https")).then_some(to)
 }
 
 /// Timeouts and sizes for upstream requests.
@@ -159,6 +179,23 @@ mod tests {
         map
     }
 
+    /// `check_chunk` for a header-style locator of `size` bytes with ETag `etag`.
+    fn check(
+        status: StatusCode,
+        h: &HeaderMap,
+        start: u64,
+        end: u64,
+        size: Option<u64>,
+        etag: Option<&str>,
+    ) -> ChunkCheck {
+        let l = Locator {
+            size,
+            etag: etag.map(str::to_owned),
+            ..locator(RangeStyle::Header)
+        };
+        check_chunk(status, h, &l, start, end)
+    }
+
     #[test]
     fn content_range_parses() {
         assert_eq!(
@@ -193,7 +230,7 @@ mod tests {
     fn a_matching_206_is_a_range() {
         let h = headers(&[("content-range", "bytes 100-199/1000")]);
         assert_eq!(
-            check_chunk(StatusCode::PARTIAL_CONTENT, &h, 100, 199, Some(1000), None),
+            check(StatusCode::PARTIAL_CONTENT, &h, 100, 199, Some(1000), None),
             ChunkCheck::Range { start: 100, end: 199 }
         );
     }
@@ -202,7 +239,7 @@ mod tests {
     fn a_short_206_is_accepted_and_continued() {
         let h = headers(&[("content-range", "bytes 100-149/1000")]);
         assert_eq!(
-            check_chunk(StatusCode::PARTIAL_CONTENT, &h, 100, 199, Some(1000), None),
+            check(StatusCode::PARTIAL_CONTENT, &h, 100, 199, Some(1000), None),
             ChunkCheck::Range { start: 100, end: 149 }
         );
     }
@@ -211,21 +248,21 @@ mod tests {
     fn wrong_start_total_or_etag_is_fatal() {
         let h = headers(&[("content-range", "bytes 0-99/1000")]);
         assert!(matches!(
-            check_chunk(StatusCode::PARTIAL_CONTENT, &h, 100, 199, Some(1000), None),
+            check(StatusCode::PARTIAL_CONTENT, &h, 100, 199, Some(1000), None),
             ChunkCheck::Fatal(_)
         ));
         let h = headers(&[("content-range", "bytes 100-199/2000")]);
         assert!(matches!(
-            check_chunk(StatusCode::PARTIAL_CONTENT, &h, 100, 199, Some(1000), None),
+            check(StatusCode::PARTIAL_CONTENT, &h, 100, 199, Some(1000), None),
             ChunkCheck::Fatal(_)
         ));
         let h = headers(&[("content-range", "bytes 100-199/1000"), ("etag", "\"b\"")]);
         assert!(matches!(
-            check_chunk(StatusCode::PARTIAL_CONTENT, &h, 100, 199, Some(1000), Some("\"a\"")),
+            check(StatusCode::PARTIAL_CONTENT, &h, 100, 199, Some(1000), Some("\"a\"")),
             ChunkCheck::Fatal(_)
         ));
         assert!(matches!(
-            check_chunk(StatusCode::PARTIAL_CONTENT, &HeaderMap::new(), 0, 9, Some(10), None),
+            check(StatusCode::PARTIAL_CONTENT, &HeaderMap::new(), 0, 9, Some(10), None),
             ChunkCheck::Fatal(_)
         ));
     }
@@ -233,29 +270,26 @@ mod tests {
     #[test]
     fn statuses() {
         let none = HeaderMap::new();
+        assert_eq!(check(StatusCode::OK, &none, 0, 9, Some(10), None), ChunkCheck::Whole);
         assert_eq!(
-            check_chunk(StatusCode::OK, &none, 0, 9, Some(10), None),
-            ChunkCheck::Whole
-        );
-        assert_eq!(
-            check_chunk(StatusCode::FORBIDDEN, &none, 0, 9, Some(10), None),
+            check(StatusCode::FORBIDDEN, &none, 0, 9, Some(10), None),
             ChunkCheck::Refused(StatusCode::FORBIDDEN)
         );
         assert_eq!(
-            check_chunk(StatusCode::GONE, &none, 0, 9, Some(10), None),
+            check(StatusCode::GONE, &none, 0, 9, Some(10), None),
             ChunkCheck::Refused(StatusCode::GONE)
         );
         assert!(matches!(
-            check_chunk(StatusCode::SERVICE_UNAVAILABLE, &none, 0, 9, Some(10), None),
+            check(StatusCode::SERVICE_UNAVAILABLE, &none, 0, 9, Some(10), None),
             ChunkCheck::Retry(_)
         ));
         assert!(matches!(
-            check_chunk(StatusCode::NOT_FOUND, &none, 0, 9, Some(10), None),
+            check(StatusCode::NOT_FOUND, &none, 0, 9, Some(10), None),
             ChunkCheck::Fatal(_)
         ));
         let h = headers(&[("content-length", "5")]);
         assert!(matches!(
-            check_chunk(StatusCode::OK, &h, 0, 9, Some(10), None),
+            check(StatusCode::OK, &h, 0, 9, Some(10), None),
             ChunkCheck::Fatal(_)
         ));
     }
@@ -271,7 +305,72 @@ mod tests {
             expires_at: None,
             range_style: style,
             supports_ranges: true,
+            max_chunk: None,
+            format_id: None,
+            available_at: None,
         }
+    }
+
+    #[test]
+    fn a_200_to_a_query_range_is_that_range_when_its_length_matches() {
+        // googlevideo's answer to `range=100-199`: 200, Content-Length 100, no Content-Range.
+        let l = locator(RangeStyle::QueryParam("range"));
+        let h = headers(&[("content-length", "100")]);
+        assert_eq!(
+            check_chunk(StatusCode::OK, &h, &l, 100, 199),
+            ChunkCheck::Range { start: 100, end: 199 }
+        );
+        // A one-byte read is not a size change (the bug of issue 13: "size changed to 1").
+        let h = headers(&[("content-length", "1")]);
+        assert_eq!(
+            check_chunk(StatusCode::OK, &h, &l, 0, 0),
+            ChunkCheck::Range { start: 0, end: 0 }
+        );
+        // Any other length, or none, cannot be placed in the file.
+        for h in [
+            headers(&[("content-length", "1000")]),
+            headers(&[("content-length", "99")]),
+            HeaderMap::new(),
+        ] {
+            assert!(
+                matches!(check_chunk(StatusCode::OK, &h, &l, 100, 199), ChunkCheck::Fatal(_)),
+                "{h:?}"
+            );
+        }
+        // The Range header form of the same upstream still gets 206s judged as usual.
+        let h = headers(&[("content-range", "bytes 100-199/1000")]);
+        assert_eq!(
+            check_chunk(StatusCode::PARTIAL_CONTENT, &h, &l, 100, 199),
+            ChunkCheck::Range { start: 100, end: 199 }
+        );
+    }
+
+    #[test]
+    fn only_redirects_between_googlevideo_hosts_are_followed() {
+        let from: url::Url = "https://rr1---sn-a.googlevideo.com/videoplayback?itag=251"
+            .parse()
+            .unwrap();
+        assert_eq!(
+            followable_redirect(
+                &from,
+                "https://rr5---sn-b.googlevideo.com/videoplayback?itag=251&cms_redirect=yes"
+            )
+            .map(|u| u.host_str().unwrap().to_owned()),
+            Some("rr5---sn-b.googlevideo.com".to_owned())
+        );
+        assert!(
+            followable_redirect(&from, "/videoplayback?x=1").is_some(),
+            "relative, same host"
+        );
+        for elsewhere in [
+            "http://127.0.0.1/secret",
+            "https://evil.example/googlevideo.com",
+            "file:///etc/passwd",
+        ] {
+            assert_eq!(followable_redirect(&from, elsewhere), None, "{elsewhere}");
+        }
+        let plain: url::Url = "https://cdn.example/a.mp3".parse().unwrap();
+        assert_eq!(followable_redirect(&plain, "https://cdn2.example/a.mp3"), None);
     }
 
     #[test]

@@ -1,6 +1,7 @@
 mod artwork;
 mod catalog;
 mod errors;
+mod googlevideo;
 mod origin;
 mod playlists;
 mod proxy;
@@ -11,3 +12,4 @@ mod shutdown;
 mod stream;
 mod support;
 mod youtube;
+mod youtube_googlevideo;

@@ -15,7 +15,7 @@ use crate::origin::{Content, Faults, Origin};
 use crate::support::{demo_library, spawn_app_configured, TestApp, MORNING_DRIFT};
 
 /// The real yt-dlp: `ANYAUDIO_TEST_YT_DLP` (set by scripts/test.sh), else `yt-dlp` on PATH.
-fn real_yt_dlp() -> PathBuf {
+pub fn real_yt_dlp() -> PathBuf {
     let path = std::env::var_os("ANYAUDIO_TEST_YT_DLP")
         .map(PathBuf::from)
         .unwrap_or_else(|| "yt-dlp".into());
@@ -180,7 +180,7 @@ async fn concurrent_plays_of_one_track_run_one_yt_dlp_and_a_restart_stays_warm()
     for r in requests {
         assert_eq!(r.await.unwrap(), 200);
     }
-    let resolutions = calls(&log).iter().filter(|c| c.contains("--no-playlist")).count();
+    let resolutions = calls(&log).iter().filter(|c| c.contains(" -f ")).count();
     assert_eq!(resolutions, 1, "{:?}", calls(&log));
 
     // A new server on the same data dir answers from the kept resolution.
@@ -205,7 +205,7 @@ async fn concurrent_plays_of_one_track_run_one_yt_dlp_and_a_restart_stays_warm()
         .unwrap();
     assert_eq!(response.status(), 200);
     assert_eq!(
-        calls(&log).iter().filter(|c| c.contains("--no-playlist")).count(),
+        calls(&log).iter().filter(|c| c.contains(" -f ")).count(),
         1,
         "a restart ran yt-dlp again"
     );
@@ -245,10 +245,7 @@ async fn the_format_follows_the_client_and_the_next_tracks_are_resolved_ahead() 
     );
     // b was resolved in the background: its stream_url runs no yt-dlp of its own.
     for _ in 0..100 {
-        if calls(&log)
-            .iter()
-            .any(|c| c.ends_with("/b.mp3") && c.contains("--no-playlist"))
-        {
+        if calls(&log).iter().any(|c| c.ends_with("/b.mp3") && c.contains(" -f ")) {
             break;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
@@ -415,8 +412,12 @@ async fn a_hung_yt_dlp_is_killed_and_garbage_is_a_502() {
         let (status, body) = post(&app, "/api/v1/tracks/import", "http://127.0.0.1:9/x.mp3").await;
         assert_eq!(status, 502, "{name}: {body}");
         assert_eq!(body["error"]["code"], "source_failed");
-        let (status, _) = app.get_json("/api/v1/tracks/yt-dQw4w9WgXcQ/stream_url").await;
-        assert_eq!(status, 404, "{name}: a search result never seen is unknown");
+        let (status, body) = app.get_json("/api/v1/tracks/yt-dQw4w9WgXcQ/stream_url").await;
+        assert_eq!(
+            (status.as_u16(), body["error"]["code"].as_str()),
+            (502, Some("source_failed")),
+            "{name}: a video never seen is resolved, and fails"
+        );
         let (_, stats) = app.get_json("/api/v1/stats").await;
         assert_eq!(stats["tracks"], 9, "{name}: nothing stored");
     }
@@ -480,7 +481,11 @@ async fn without_yt_dlp_the_server_works_and_says_why_youtube_does_not() {
     assert_eq!(status, 503, "{body}");
     assert_eq!(body["error"]["code"], "source_unavailable");
     let (status, body) = app.get_json("/api/v1/tracks/yt-dQw4w9WgXcQ/stream_url").await;
-    assert_eq!(status, 404, "{body}");
+    assert_eq!(
+        (status.as_u16(), body["error"]["code"].as_str()),
+        (503, Some("source_unavailable")),
+        "{body}"
+    );
     let (status, body) = app.get_json("/api/v1/search?q=cafe").await;
     assert_eq!(
         (status.as_u16(), body["total"].as_u64()),

@@ -1,0 +1,581 @@
+//! YouTube end to end, offline, against what YouTube really prints and serves: the stand-in
+//! yt-dlp answers from recorded yt-dlp output (`tests/fixtures/ytdlp/`), with the real yt-dlp
+//! doing the format selection over a recorded `-J` (`--load-info-json`); its media URLs point
+//! at the googlevideo stand-in ([`crate::googlevideo`]), which the app reaches through its own
+//! resolver (`NetConfig::hosts`), so the product's googlevideo path (ranges in the query,
+//! answered with 200s) is the one under test.
+
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyaudio::config::YouTubeConfig;
+use anyaudio::sources::ytdlp::YtDlpConfig;
+use serde_json::{json, Value};
+use tempfile::TempDir;
+
+use crate::googlevideo::{media, unix_now, GoogleVideo, HOST, OTHER_HOST};
+use crate::support::{demo_library, spawn_app_configured, TestApp};
+
+fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/ytdlp")
+}
+
+fn read_json(relative: &str) -> Value {
+    serde_json::from_str(&std::fs::read_to_string(fixtures().join(relative)).unwrap()).unwrap()
+}
+
+const WATCH: &str = "https://www.youtube.com/watch?v=*";
+const PLAYLIST: &str = "https://www.youtube.com/playlist?list=PLIF2opf2-1Pr0NEsp3YeRlmYVUCXip-CM";
+const CHANNEL: &str = "https://www.youtube.com/channel/UCwd8Byi93KbnsYmCcKLExvQ";
+/// The recorded video's format 251 (Opus) and 140 (M4A) sizes (`filesize`, and `clen=`).
+const OPUS_SIZE: u64 = 2_308_321;
+const M4A_SIZE: u64 = 2_429_964;
+/// The User-Agent in the recording's `http_headers`.
+const RECORDED_UA: &str =
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/93.0.4577.15 Safari/537.36";
+
+/// A stand-in yt-dlp in a temp dir: a `targets.json` of recorded answers.
+struct FakeYouTube {
+    dir: TempDir,
+    program: PathBuf,
+    port: u16,
+    targets: serde_json::Map<String, Value>,
+}
+
+impl FakeYouTube {
+    fn new(googlevideo: &GoogleVideo) -> FakeYouTube {
+        let dir = TempDir::new().unwrap();
+        let program = dir.path().join("yt-dlp");
+        let script = format!(
+            "#!/bin/sh\nexec python3 '{}' '{}' '{}' \"$@\"\n",
+            fixtures().join("stand-in-yt-dlp.py").display(),
+            dir.path().display(),
+            crate::youtube::real_yt_dlp().display()
+        );
+        std::fs::write(&program, script).unwrap();
+        std::fs::set_permissions(&program, std::fs::Permissions::from_mode(0o755)).unwrap();
+        FakeYouTube {
+            dir,
+            program,
+            port: googlevideo.port,
+            targets: serde_json::Map::new(),
+        }
+    }
+
+    fn save(&self) {
+        std::fs::write(
+            self.dir.path().join("targets.json"),
+            serde_json::to_string(&self.targets).unwrap(),
+        )
+        .unwrap();
+    }
+
+    /// `target` prints the listing at `fixture` as recorded.
+    fn listing(&mut self, target: &str, fixture: &str) {
+        let file = format!("listing-{}.json", self.targets.len());
+        std::fs::copy(fixtures().join(fixture), self.dir.path().join(&file)).unwrap();
+        self.targets.insert(target.into(), json!({ "print": file }));
+        self.save();
+    }
+
+    fn error(&mut self, target: &str, line: &str) {
+        self.targets.insert(target.into(), json!({ "error": line }));
+        self.save();
+    }
+
+    /// `target` resolves from the recorded video, its googlevideo URLs moved to the stand-in
+    /// origin with `expire` at `expire`; `edit` may change more (fields the case differs by).
+    fn video(&mut self, target: &str, expire: u64, edit: impl FnOnce(&mut Value)) {
+        let mut info = read_json("recorded/youtube-video.json");
+        repoint(&mut info, self.port, expire);
+        edit(&mut info);
+        let file = format!("video-{}.json", self.targets.len());
+        std::fs::write(self.dir.path().join(&file), info.to_string()).unwrap();
+        self.targets.insert(target.into(), json!({ "info": file }));
+        self.save();
+    }
+
+    /// The arguments of every yt-dlp run but `--version`.
+    fn calls(&self) -> Vec<Vec<String>> {
+        std::fs::read_to_string(self.dir.path().join("calls.log"))
+            .unwrap_or_default()
+            .lines()
+            .map(|l| serde_json::from_str::<Vec<String>>(l).unwrap())
+            .filter(|c| c.first().map(String::as_str) != Some("--version"))
+            .collect()
+    }
+
+    /// The `-f` selections of the resolutions run so far.
+    fn selections(&self) -> Vec<String> {
+        self.calls()
+            .iter()
+            .filter(|c| c.iter().any(|a| a == "--no-playlist"))
+            .filter_map(|c| c.iter().skip_while(|a| *a != "-f").nth(1).cloned())
+            .collect()
+    }
+}
+
+/// Points every googlevideo media URL in `v` at the stand-in origin (`HOST`, plain HTTP on
+/// `port`), with `expire` set: the only fields the recording changes by.
+fn repoint(v: &mut Value, port: u16, expire: u64) {
+    match v {
+        Value::String(s) if s.contains(".googlevideo.com/videoplayback") => {
+            let mut url: url::Url = s.parse().unwrap();
+            url.set_scheme("http").unwrap();
+            url.set_host(Some(HOST)).unwrap();
+            url.set_port(Some(port)).unwrap();
+            let pairs: Vec<(String, String)> = url
+                .query_pairs()
+                .map(|(k, v)| {
+                    let v = if k == "expire" {
+                        expire.to_string()
+                    } else {
+                        v.into_owned()
+                    };
+                    (k.into_owned(), v)
+                })
+                .collect();
+            url.query_pairs_mut().clear().extend_pairs(pairs);
+            *s = url.to_string();
+        }
+        Value::Array(items) => items.iter_mut().for_each(|i| repoint(i, port, expire)),
+        Value::Object(map) => map.values_mut().for_each(|i| repoint(i, port, expire)),
+        _ => {}
+    }
+}
+
+async fn app_with(fake: &FakeYouTube, chunk_size: u64) -> TestApp {
+    let program = fake.program.clone();
+    let app = spawn_app_configured(demo_library(), move |c| {
+        c.youtube = Some(YouTubeConfig {
+            ytdlp: YtDlpConfig {
+                program,
+                extra_args: Vec::new(),
+                concurrency: 2,
+                timeout: Duration::from_secs(60),
+            },
+            suggest_url: None,
+            playlists: Vec::new(),
+        });
+        c.net.hosts = GoogleVideo::hosts();
+        c.upstream.chunk_size = chunk_size;
+    })
+    .await;
+    for _ in 0..400 {
+        let (_, health) = app.get_json("/healthz").await;
+        if health["sources"]["youtube"]["available"] == true {
+            return app;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    panic!("the stand-in yt-dlp was never found available");
+}
+
+async fn stream_url(app: &TestApp, id: &str, user_agent: Option<&str>) -> (u16, Value) {
+    let mut request = app.client.get(app.url(&format!("/api/v1/tracks/{id}/stream_url")));
+    if let Some(ua) = user_agent {
+        request = request.header("user-agent", ua);
+    }
+    let response = request.send().await.unwrap();
+    (response.status().as_u16(), response.json().await.unwrap())
+}
+
+async fn fetch(app: &TestApp, path: &str, range: Option<&str>) -> reqwest::Response {
+    let mut request = app.client.get(app.url(path));
+    if let Some(r) = range {
+        request = request.header("range", r);
+    }
+    request.send().await.unwrap()
+}
+
+const SAFARI: &str = "Mozilla/5.0 (iPhone; CPU iPhone OS 18_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.0 Mobile/15E148 Safari/604.1";
+
+/// A plain play, a seek past the first chunk, HEAD and a suffix range, each byte for byte,
+/// through googlevideo's 200-for-a-range answers (issue 13: every one of these was a 502).
+#[tokio::test]
+async fn a_youtube_search_result_plays_seeks_and_reads_its_tail_through_googlevideo() {
+    let googlevideo = GoogleVideo::start().await;
+    let mut fake = FakeYouTube::new(&googlevideo);
+    fake.listing("ytsearch*", "derived/youtube-search-flat.json");
+    fake.video(WATCH, unix_now() + 6 * 3600, |_| {});
+    let chunk = 256 * 1024;
+    let app = app_with(&fake, chunk).await;
+
+    let (status, found) = app.get_json("/api/v1/search?q=preparing+for+war&source=youtube").await;
+    assert_eq!(status, 200, "{found}");
+    let first = &found["tracks"][0];
+    assert_eq!(first["id"], "yt-Je8iIWgavh4");
+    assert_eq!(first["title"], "Lost Odyssey OST - Disc1 - Track16 - March to War");
+    assert_eq!(first["artist"], "Synapsidae");
+    assert_eq!(first["duration"], 115.0);
+    assert_eq!(first["mime"], "audio/webm");
+    assert_eq!(first["live"], Value::Null);
+    let live: Vec<(&str, &Value)> = found["tracks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| (t["id"].as_str().unwrap(), &t["live"]))
+        .filter(|(_, l)| !l.is_null())
+        .collect();
+    assert_eq!(
+        live,
+        vec![
+            ("yt-jfKfPfyJRdk", &json!("live")),
+            ("yt-AAAAAAAAAAA", &json!("upcoming"))
+        ]
+    );
+    let response = app
+        .client
+        .get(app.url("/api/v1/search?q=preparing+for+war&source=youtube"))
+        .header("user-agent", SAFARI)
+        .send()
+        .await
+        .unwrap();
+    let for_safari: Value = response.json().await.unwrap();
+    assert_eq!(for_safari["tracks"][0]["mime"], "audio/mp4", "Safari is streamed M4A");
+
+    let (status, answer) = stream_url(&app, "yt-Je8iIWgavh4", None).await;
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(answer["mime"], "audio/webm");
+    let path = answer["url"].as_str().unwrap().to_owned();
+    let expected = media(OPUS_SIZE);
+
+    let whole = fetch(&app, &path, None).await;
+    assert_eq!(whole.status(), 200);
+    assert_eq!(whole.headers()["content-length"], OPUS_SIZE.to_string());
+    assert_eq!(whole.headers()["accept-ranges"], "bytes");
+    assert!(whole.bytes().await.unwrap() == expected[..], "whole play differs");
+
+    let seek = 1_000_000u64;
+    let response = fetch(&app, &path, Some(&format!("bytes={seek}-"))).await;
+    assert_eq!(response.status(), 206);
+    assert_eq!(
+        response.headers()["content-range"],
+        format!("bytes {seek}-{}/{OPUS_SIZE}", OPUS_SIZE - 1)
+    );
+    assert!(
+        response.bytes().await.unwrap() == expected[seek as usize..],
+        "seek differs"
+    );
+
+    let response = fetch(&app, &path, Some("bytes=-5000")).await;
+    assert_eq!(response.status(), 206);
+    assert_eq!(
+        response.headers()["content-range"],
+        format!("bytes {}-{}/{OPUS_SIZE}", OPUS_SIZE - 5000, OPUS_SIZE - 1)
+    );
+    assert!(response.bytes().await.unwrap() == expected[expected.len() - 5000..]);
+
+    let asked_before_head = googlevideo.hits().len();
+    let head = app.client.head(app.url(&path)).send().await.unwrap();
+    assert_eq!(head.status(), 200);
+    assert_eq!(head.headers()["content-length"], OPUS_SIZE.to_string());
+    assert_eq!(
+        googlevideo.hits().len(),
+        asked_before_head,
+        "HEAD needs no upstream request"
+    );
+
+    // Asked as YouTube's player and yt-dlp ask: `range=` in bounded chunks, yt-dlp's headers.
+    let hits = googlevideo.hits();
+    assert!(!hits.is_empty());
+    for hit in &hits {
+        assert_eq!(hit.status, 200, "{hit:?}");
+        assert_eq!(hit.query["itag"], "251");
+        let (a, b) = hit.query["range"].split_once('-').unwrap();
+        let (a, b): (u64, u64) = (a.parse().unwrap(), b.parse().unwrap());
+        assert!(b - a < chunk, "a range of {} bytes", b - a + 1);
+        assert!(hit.range_header.is_none());
+        assert_eq!(hit.headers["user-agent"], RECORDED_UA);
+        assert_eq!(hit.headers["sec-fetch-mode"], "navigate");
+    }
+    assert_eq!(
+        fake.selections(),
+        vec!["ba[acodec=opus][protocol^=http]/ba[ext=webm][protocol^=http]/ba[protocol^=http]/b[protocol^=http]"]
+    );
+
+    // Safari gets the M4A format (140), through the same path.
+    let (status, answer) = stream_url(&app, "yt-Je8iIWgavh4", Some(SAFARI)).await;
+    assert_eq!((status, answer["mime"].as_str()), (200, Some("audio/mp4")), "{answer}");
+    let body = fetch(&app, answer["url"].as_str().unwrap(), None)
+        .await
+        .bytes()
+        .await
+        .unwrap();
+    assert!(body == media(M4A_SIZE)[..]);
+    assert!(googlevideo.hits().iter().any(|h| h.query["itag"] == "140"));
+}
+
+/// An URL that expires mid-stream (googlevideo: 403) is resolved again with the format pinned,
+/// and the stream carries on byte for byte; when the pinned format is gone, the connection
+/// ends before its Content-Length instead of passing another format's bytes off as these.
+#[tokio::test]
+async fn an_expiry_mid_stream_re_resolves_the_same_format_and_carries_on() {
+    let googlevideo = GoogleVideo::start().await;
+    let mut fake = FakeYouTube::new(&googlevideo);
+    fake.video(WATCH, unix_now() + 3600, |_| {});
+    let app = app_with(&fake, 256 * 1024).await;
+    let (status, answer) = stream_url(&app, "yt-uApthBVk7mw", None).await;
+    assert_eq!(status, 200, "{answer}");
+    let path = answer["url"].as_str().unwrap().to_owned();
+    // A fresh resolution would get a URL valid for six hours; the origin's clock passes the
+    // first URL's expiry after three requests.
+    fake.video(WATCH, unix_now() + 6 * 3600, |_| {});
+    googlevideo.jump_clock_after(3, Duration::from_secs(2 * 3600));
+    let body = fetch(&app, &path, None).await.bytes().await.unwrap();
+    assert!(
+        body == media(OPUS_SIZE)[..],
+        "the stream is not byte-exact across re-resolution"
+    );
+    let statuses: Vec<u16> = googlevideo.hits().iter().map(|h| h.status).collect();
+    assert!(statuses.contains(&403), "{statuses:?}");
+    assert_eq!(fake.selections().len(), 2);
+    assert_eq!(fake.selections()[1], "251", "the re-resolution pins the format");
+
+    // The format disappears; the next expiry cannot be continued.
+    fake.video(WATCH, unix_now() + 12 * 3600, |info| {
+        let formats = info["formats"].as_array_mut().unwrap();
+        formats.retain(|f| f["format_id"] != "251");
+    });
+    googlevideo.jump_clock_after(2, Duration::from_secs(5 * 3600));
+    let response = fetch(&app, &path, None).await;
+    assert_eq!(response.status(), 200);
+    let mut received = 0u64;
+    let mut body = response.bytes_stream();
+    let mut failed = false;
+    use futures_util::StreamExt;
+    while let Some(piece) = body.next().await {
+        match piece {
+            Ok(bytes) => received += bytes.len() as u64,
+            Err(_) => {
+                failed = true;
+                break;
+            }
+        }
+    }
+    assert!(failed, "the body ended as if complete after {received} bytes");
+    assert!(received < OPUS_SIZE);
+    assert_eq!(fake.selections().last().map(String::as_str), Some("251"));
+}
+
+/// `available_at`: stream_url answers at once; the first media request waits for it, so
+/// googlevideo never sees a request it would refuse. Far in the future: a clear 422.
+#[tokio::test]
+async fn media_is_asked_for_only_once_it_is_available() {
+    let googlevideo = GoogleVideo::start().await;
+    let mut fake = FakeYouTube::new(&googlevideo);
+    let available = unix_now() + 3;
+    // yt-dlp puts `available_at` on every non-live format (`_video.py`
+    // `_get_available_at_timestamp`, 2025.12.08 on); the recording predates the field.
+    fake.video(WATCH, unix_now() + 6 * 3600, |info| {
+        for f in info["formats"].as_array_mut().unwrap() {
+            f["available_at"] = json!(available);
+        }
+    });
+    googlevideo.refuse_before("251", available);
+    let app = app_with(&fake, 1024 * 1024).await;
+    let (status, answer) = stream_url(&app, "yt-uApthBVk7mw", None).await;
+    assert_eq!(status, 200, "{answer}");
+    assert!(unix_now() < available, "stream_url waited for the media");
+    let body = fetch(&app, answer["url"].as_str().unwrap(), None)
+        .await
+        .bytes()
+        .await
+        .unwrap();
+    assert!(body == media(OPUS_SIZE)[..]);
+    let hits = googlevideo.hits();
+    assert!(hits.iter().all(|h| h.status == 200), "asked too early: {hits:?}");
+    let available_time = std::time::UNIX_EPOCH + Duration::from_secs(available);
+    assert!(hits.iter().all(|h| h.at >= available_time), "asked before available_at");
+
+    let mut fake = FakeYouTube::new(&googlevideo);
+    let later = unix_now() + 3600;
+    fake.video(WATCH, unix_now() + 6 * 3600, |info| {
+        for f in info["formats"].as_array_mut().unwrap() {
+            f["available_at"] = json!(later);
+        }
+    });
+    let app = app_with(&fake, 1024 * 1024).await;
+    let (status, answer) = stream_url(&app, "yt-uApthBVk7mw", None).await;
+    assert_eq!(status, 200, "{answer}");
+    let response = fetch(&app, answer["url"].as_str().unwrap(), None).await;
+    assert_eq!(response.status(), 422);
+    let error: Value = response.json().await.unwrap();
+    assert_eq!(error["error"]["code"], "not_yet_available", "{error}");
+}
+
+#[tokio::test]
+async fn redirects_between_googlevideo_hosts_are_followed_without_resolving_again() {
+    let googlevideo = GoogleVideo::start().await;
+    googlevideo.redirect_from(HOST);
+    let mut fake = FakeYouTube::new(&googlevideo);
+    fake.video(WATCH, unix_now() + 6 * 3600, |_| {});
+    let app = app_with(&fake, 512 * 1024).await;
+    let (_, answer) = stream_url(&app, "yt-uApthBVk7mw", None).await;
+    let path = answer["url"].as_str().unwrap().to_owned();
+    let body = fetch(&app, &path, None).await.bytes().await.unwrap();
+    assert!(body == media(OPUS_SIZE)[..]);
+    let response = fetch(&app, &path, Some("bytes=2000000-2000099")).await;
+    assert_eq!(response.status(), 206);
+    assert!(response.bytes().await.unwrap() == media(OPUS_SIZE)[2_000_000..2_000_100]);
+    let hits = googlevideo.hits();
+    assert!(hits.iter().any(|h| h.host == OTHER_HOST && h.status == 200), "{hits:?}");
+    assert!(hits.iter().filter(|h| h.host == HOST).all(|h| h.status == 302));
+    assert_eq!(fake.selections().len(), 1, "a redirect re-resolved");
+}
+
+#[tokio::test]
+async fn a_youtube_playlist_is_imported_and_its_second_entry_plays() {
+    let googlevideo = GoogleVideo::start().await;
+    let mut fake = FakeYouTube::new(&googlevideo);
+    fake.listing(PLAYLIST, "recorded/youtube-playlist-flat.json");
+    // Every video of the playlist resolves from the one recorded video.
+    fake.video(WATCH, unix_now() + 6 * 3600, |_| {});
+    let app = app_with(&fake, 1024 * 1024).await;
+    let response = app
+        .client
+        .post(app.url("/api/v1/playlists/import"))
+        .json(&json!({ "url": PLAYLIST }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 201);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["playlist"]["name"], "HighAction/Preparing for War");
+    let ids: Vec<&str> = body["tracks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        ids,
+        vec!["yt-Je8iIWgavh4", "yt-nvQNUxoN8gw", "yt-ZxnMdkQ-OXE", "yt-M0_Zvp59TaA"]
+    );
+    let playlist = body["playlist"]["id"].as_str().unwrap();
+    let (_, listed) = app.get_json("/api/v1/playlists?kind=youtube").await;
+    assert!(
+        listed["playlists"]
+            .as_array()
+            .is_some_and(|p| p.iter().any(|p| p["id"] == playlist)),
+        "{listed}"
+    );
+    let (status, answer) = app
+        .get_json(&format!("/api/v1/tracks/{}/stream_url?playlist={playlist}", ids[1]))
+        .await;
+    assert_eq!(status, 200, "{answer}");
+    let body = fetch(&app, answer["url"].as_str().unwrap(), None)
+        .await
+        .bytes()
+        .await
+        .unwrap();
+    assert!(body == media(OPUS_SIZE)[..]);
+    let resolved: Vec<String> = fake
+        .calls()
+        .iter()
+        .filter(|c| c.iter().any(|a| a == "--no-playlist"))
+        .map(|c| c.last().unwrap().clone())
+        .collect();
+    assert!(
+        resolved.contains(&"https://www.youtube.com/watch?v=nvQNUxoN8gw".to_owned()),
+        "{resolved:?}"
+    );
+}
+
+/// Each failure a user meets first, from the ERROR line yt-dlp really prints for it, is its
+/// own code and a short message of ours, never yt-dlp's text.
+#[tokio::test]
+async fn yt_dlp_failures_are_clear_codes() {
+    let googlevideo = GoogleVideo::start().await;
+    let mut fake = FakeYouTube::new(&googlevideo);
+    let lines = read_json("recorded/error-lines.json");
+    for case in lines.as_array().unwrap() {
+        let target = format!("https://www.youtube.com/watch?v={}", case["id"].as_str().unwrap());
+        fake.error(&target, case["line"].as_str().unwrap());
+    }
+    fake.listing("ytsearch*", "derived/youtube-search-flat.json");
+    let app = app_with(&fake, 1024 * 1024).await;
+    for case in lines.as_array().unwrap() {
+        let code = case["case"].as_str().unwrap();
+        let (status, body) = stream_url(&app, &format!("yt-{}", case["id"].as_str().unwrap()), None).await;
+        let expected_status = match code {
+            "video_unavailable" => 404,
+            "sign_in_required" => 503,
+            "source_failed" => 502,
+            _ => 422,
+        };
+        assert_eq!(
+            (status, body["error"]["code"].as_str()),
+            (expected_status, Some(code)),
+            "{case}"
+        );
+        let message = body["error"]["message"].as_str().unwrap();
+        assert!(
+            !message.contains("ERROR") && !message.contains("--cookies-from-browser"),
+            "{message}"
+        );
+    }
+    let (_, health) = app.get_json("/healthz").await;
+    assert_eq!(
+        health["sources"]["youtube"]["available"], true,
+        "failures do not disable the source"
+    );
+
+    // Live and upcoming search results are refused before any extraction.
+    let (status, _) = app.get_json("/api/v1/search?q=war&source=youtube").await;
+    assert_eq!(status, 200);
+    let before = fake.calls().len();
+    let (status, body) = stream_url(&app, "yt-jfKfPfyJRdk", None).await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (422, Some("live_stream")),
+        "{body}"
+    );
+    let (status, body) = stream_url(&app, "yt-AAAAAAAAAAA", None).await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (422, Some("not_yet_available")),
+        "{body}"
+    );
+    assert!(body["error"]["message"].as_str().unwrap().contains("2030"), "{body}");
+    assert_eq!(fake.calls().len(), before, "yt-dlp ran for a live or upcoming result");
+}
+
+#[tokio::test]
+async fn a_channel_imports_its_uploads_not_its_tabs() {
+    let googlevideo = GoogleVideo::start().await;
+    let mut fake = FakeYouTube::new(&googlevideo);
+    fake.listing(CHANNEL, "derived/youtube-channel-flat.json");
+    let app = app_with(&fake, 1024 * 1024).await;
+    let response = app
+        .client
+        .post(app.url("/api/v1/playlists/import"))
+        .json(&json!({ "url": CHANNEL }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 201);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["playlist"]["name"], "Negocios TV");
+    let titles: Vec<&str> = body["tracks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["title"].as_str().unwrap())
+        .collect();
+    assert_eq!(titles.len(), 4, "{titles:?}");
+    assert!(
+        titles
+            .iter()
+            .all(|t| !t.ends_with(" - Videos") && !t.ends_with(" - Shorts")),
+        "{titles:?}"
+    );
+    let ids: Vec<&str> = body["tracks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["id"].as_str().unwrap())
+        .collect();
+    assert!(ids.iter().all(|id| id.starts_with("yt-")), "{ids:?}");
+}
