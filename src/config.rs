@@ -83,6 +83,10 @@ pub struct ServeArgs {
         allow_hyphen_values = true
     )]
     pub yt_dlp_args: Vec<String>,
+    /// A yt-dlp config file of yours to use (cookies, extractor arguments, ...); by default
+    /// yt-dlp reads no config file. The server's own network options still win.
+    #[arg(long = "yt-dlp-config", env = "ANYAUDIO_YT_DLP_CONFIG")]
+    pub yt_dlp_config: Option<PathBuf>,
     /// yt-dlp processes at once.
     #[arg(
         long = "yt-dlp-concurrency",
@@ -162,9 +166,23 @@ impl Config {
         if args.yt_dlp_concurrency == 0 || args.yt_dlp_timeout == 0 {
             bail!("--yt-dlp-concurrency and --yt-dlp-timeout must be positive");
         }
+        if let Some(file) = &args.yt_dlp_config {
+            if !file.is_file() {
+                bail!("--yt-dlp-config {} is not a readable file", file.display());
+            }
+        }
+        // yt-dlp must leave from the address family the media requests use (googlevideo URLs
+        // are bound to the resolving address).
+        let forced_args = args
+            .ip_family
+            .map(|f| f.ytdlp_option().to_owned())
+            .into_iter()
+            .collect();
         let youtube = args.youtube.then(|| YouTubeConfig {
             ytdlp: YtDlpConfig {
                 program: args.yt_dlp,
+                config_file: args.yt_dlp_config,
+                forced_args,
                 extra_args: args.yt_dlp_args.into_iter().filter(|a| !a.is_empty()).collect(),
                 concurrency: args.yt_dlp_concurrency,
                 timeout: Duration::from_secs(args.yt_dlp_timeout),

@@ -33,6 +33,8 @@ pub struct SourceHealth {
     pub version: Option<String>,
     /// Why the source cannot work, when it cannot.
     pub reason: Option<String>,
+    /// What yt-dlp finds for YouTube extraction (null when the source is off or unavailable).
+    pub environment: Option<crate::sources::ytdlp::Environment>,
 }
 
 #[utoipa::path(get, path = "/healthz", tag = "library", responses((status = 200, body = Health)))]
@@ -45,6 +47,7 @@ pub async fn healthz(State(state): State<AppState>) -> Result<Json<Health>, Erro
             available: false,
             version: None,
             reason: Some("not enabled (--youtube)".into()),
+            environment: None,
         },
         Some(source) => match source.availability() {
             Ok(version) => SourceHealth {
@@ -52,12 +55,14 @@ pub async fn healthz(State(state): State<AppState>) -> Result<Json<Health>, Erro
                 available: true,
                 version: Some(version),
                 reason: None,
+                environment: Some(source.environment()),
             },
             Err(reason) => SourceHealth {
                 enabled: true,
                 available: false,
                 version: None,
                 reason: Some(reason),
+                environment: None,
             },
         },
     };

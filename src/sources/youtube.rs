@@ -9,7 +9,7 @@ use futures_util::future::BoxFuture;
 use http::header::{HeaderName, HeaderValue};
 
 use super::import::NewRemoteTrack;
-use super::ytdlp::{Entry, Listing, YtDlp, YtDlpConfig};
+use super::ytdlp::{Entry, Environment, Listing, YtDlp, YtDlpConfig};
 use super::{http as http_source, Locator, Origin, Playable, Source, Variant};
 use crate::catalog::Track;
 use crate::error::Error;
@@ -29,6 +29,7 @@ pub struct YouTubeSource {
     timeout: Duration,
     suggest_url: Option<String>,
     availability: RwLock<Result<String, String>>,
+    environment: RwLock<Environment>,
     searches: Mutex<HashMap<String, CachedSearch>>,
     seen: Mutex<HashMap<String, Track>>,
 }
@@ -41,20 +42,37 @@ impl YouTubeSource {
             timeout,
             suggest_url,
             availability: RwLock::new(Err("not checked yet".into())),
+            environment: RwLock::default(),
             searches: Mutex::default(),
             seen: Mutex::default(),
         }
     }
 
-    /// Runs `yt-dlp --version` and remembers whether the source can work.
+    /// Runs `yt-dlp --version` and remembers whether the source can work, then what yt-dlp
+    /// finds for YouTube (a JavaScript runtime, yt-dlp-ejs), logged and kept for `/healthz`.
     pub async fn check(&self) -> Result<String, String> {
         let result = self.ytdlp.version().await;
         match &result {
-            Ok(version) => tracing::info!(%version, "yt-dlp found: the YouTube source is available"),
+            Ok(version) => {
+                let env = self.ytdlp.environment().await;
+                tracing::info!(%version, js_runtimes = ?env.js_runtimes, yt_dlp_ejs = ?env.yt_dlp_ejs, "yt-dlp found: the YouTube source is available");
+                if !env.js_runtime_usable || env.yt_dlp_ejs.is_none() {
+                    tracing::warn!(
+                        "yt-dlp has no usable JavaScript runtime or no yt-dlp-ejs: YouTube will miss formats or videos \
+                         (install deno, or node 22+ with --yt-dlp-arg=--js-runtimes --yt-dlp-arg=node, and pip install yt-dlp-ejs)"
+                    );
+                }
+                *self.environment.write().unwrap_or_else(|p| p.into_inner()) = env;
+            }
             Err(reason) => tracing::warn!(%reason, "the YouTube source is unavailable"),
         }
         *self.availability.write().unwrap_or_else(|p| p.into_inner()) = result.clone();
         result
+    }
+
+    /// What yt-dlp found for YouTube extraction at the last check.
+    pub fn environment(&self) -> Environment {
+        self.environment.read().unwrap_or_else(|p| p.into_inner()).clone()
     }
 
     /// The yt-dlp version, or why the source is unavailable.

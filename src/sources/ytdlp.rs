@@ -22,6 +22,11 @@ pub struct YtDlpConfig {
     pub program: PathBuf,
     /// Extra options for every call (e.g. `--js-runtimes node`, `--cookies FILE`).
     pub extra_args: Vec<String>,
+    /// A yt-dlp config file of the user's, read instead of none (`--config-locations`).
+    pub config_file: Option<PathBuf>,
+    /// Options that must match the server's own egress (`--force-ipv4`, `--proxy URL`): after
+    /// the user's, so neither a config file nor an extra option can undo them.
+    pub forced_args: Vec<String>,
     /// yt-dlp processes alive at once.
     pub concurrency: usize,
     /// A process still running after this is killed.
@@ -33,6 +38,8 @@ impl Default for YtDlpConfig {
         YtDlpConfig {
             program: "yt-dlp".into(),
             extra_args: Vec::new(),
+            config_file: None,
+            forced_args: Vec::new(),
             concurrency: 2,
             timeout: Duration::from_secs(30),
         }
@@ -44,9 +51,47 @@ pub struct YtDlp {
     permits: Semaphore,
 }
 
-/// Options on every call: no user config file (its options could change the output), JSON out.
-/// Warnings are kept: they are logged (a missing JavaScript runtime shows up there first).
-const FIXED: &[&str] = &["--ignore-config", "--no-progress", "-J"];
+/// Options on every call after the user's: JSON out. Warnings are kept: they are logged (a
+/// missing JavaScript runtime shows up there first).
+const FIXED: &[&str] = &["--no-progress", "-J"];
+
+/// What yt-dlp's verbose header says of what YouTube extraction needs (yt-dlp 2025.11 on):
+/// a JavaScript runtime for YouTube's challenges, and the `yt-dlp-ejs` scripts that use it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+pub struct Environment {
+    /// The `[debug] JS runtimes:` line: `deno-2.5.6`, `node-20.20.2 (unsupported)`, `none`.
+    pub js_runtimes: Option<String>,
+    /// Whether one of them is supported.
+    pub js_runtime_usable: bool,
+    /// The yt-dlp-ejs version, when installed (`yt_dlp_ejs-0.3.0` among optional libraries).
+    pub yt_dlp_ejs: Option<String>,
+}
+
+/// Reads [`Environment`] from yt-dlp's `-v` output (`YoutubeDL.py` `print_debug_header`).
+pub fn parse_environment(stderr: &str) -> Environment {
+    let field = |prefix: &str| {
+        stderr
+            .lines()
+            .find_map(|l| l.trim().strip_prefix(prefix))
+            .map(|v| v.trim().to_owned())
+    };
+    let js_runtimes = field("[debug] JS runtimes:");
+    let js_runtime_usable = js_runtimes.as_deref().is_some_and(|r| {
+        !r.starts_with("none")
+            && r.split(", ")
+                .any(|one| !one.contains("(unsupported)") && !one.contains("(unknown)"))
+    });
+    let yt_dlp_ejs = field("[debug] Optional libraries:").and_then(|libs| {
+        libs.split(", ")
+            .find_map(|l| l.strip_prefix("yt_dlp_ejs-"))
+            .map(str::to_owned)
+    });
+    Environment {
+        js_runtimes,
+        js_runtime_usable,
+        yt_dlp_ejs,
+    }
+}
 
 impl YtDlp {
     pub fn new(config: YtDlpConfig) -> Self {
@@ -72,13 +117,36 @@ impl YtDlp {
         Ok(String::from_utf8_lossy(&output.stdout).trim().to_owned())
     }
 
+    /// The options every run starts with: the user's config file (or none), the user's extra
+    /// options, then the forced ones.
+    fn base_command(&self) -> tokio::process::Command {
+        let mut command = tokio::process::Command::new(&self.config.program);
+        command.arg("--ignore-config");
+        if let Some(file) = &self.config.config_file {
+            command.arg("--config-locations").arg(file);
+        }
+        command.args(&self.config.extra_args).args(&self.config.forced_args);
+        command
+    }
+
+    /// What yt-dlp finds for YouTube extraction (a JavaScript runtime, yt-dlp-ejs), from its
+    /// verbose header: a run that stops at once on an empty URL, without network.
+    pub async fn environment(&self) -> Environment {
+        let _permit = self.permits.acquire().await.expect("never closed");
+        let mut command = self.base_command();
+        command.args(["-v", "--no-progress", "-J", "--", ""]).kill_on_drop(true);
+        match tokio::time::timeout(Duration::from_secs(20), command.output()).await {
+            Ok(Ok(output)) => parse_environment(&String::from_utf8_lossy(&output.stderr)),
+            _ => Environment::default(),
+        }
+    }
+
     /// Runs yt-dlp with `options`, then `--`, then `target`; returns its JSON.
     async fn run(&self, options: &[&str], target: &str) -> Result<Value, Error> {
         let _permit = self.permits.acquire().await.expect("never closed");
-        let mut command = tokio::process::Command::new(&self.config.program);
+        let mut command = self.base_command();
         command
             .args(FIXED)
-            .args(&self.config.extra_args)
             .args(options)
             .arg("--")
             .arg(target)
@@ -743,6 +811,27 @@ mod tests {
             Some("https://www.youtube.com/watch?v=dQw4w9WgXcQ")
         );
         assert_eq!(youtube_url("yt-../../etc"), None);
+    }
+
+    #[test]
+    fn the_environment_from_yt_dlps_verbose_header() {
+        // As yt-dlp 2026.10.26 printed it here (`yt-dlp -v --js-runtimes node -J -- ""`), and as
+        // reported in yt-dlp#14867 (a machine with bun, deno and yt-dlp-ejs).
+        let here = "[debug] Optional libraries: sqlite3-3.40.1\n[debug] JS runtimes: node-20.20.2 (unsupported)\n";
+        assert_eq!(
+            parse_environment(here),
+            Environment {
+                js_runtimes: Some("node-20.20.2 (unsupported)".into()),
+                js_runtime_usable: false,
+                yt_dlp_ejs: None
+            }
+        );
+        let reported = "[debug] Optional libraries: Cryptodome-3.23.0, brotli-1.1.0, certifi-2025.10.05, mutagen-1.47.0, requests-2.32.5, sqlite3-3.49.1, urllib3-2.5.0, websockets-15.0.1, yt_dlp_ejs-0.3.0\n[debug] JS runtimes: bun-1.3.1, deno-2.5.6\n";
+        let env = parse_environment(reported);
+        assert!(env.js_runtime_usable);
+        assert_eq!(env.yt_dlp_ejs.as_deref(), Some("0.3.0"));
+        assert!(!parse_environment("[debug] JS runtimes: none\n").js_runtime_usable);
+        assert_eq!(parse_environment(""), Environment::default());
     }
 
     #[test]

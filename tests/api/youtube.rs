@@ -66,9 +66,9 @@ async fn youtube_app_in(program: PathBuf, concurrency: usize, timeout: Duration,
         c.youtube = Some(YouTubeConfig {
             ytdlp: YtDlpConfig {
                 program,
-                extra_args: Vec::new(),
                 concurrency,
                 timeout,
+                ..YtDlpConfig::default()
             },
             suggest_url: None,
             playlists: Vec::new(),
@@ -189,9 +189,9 @@ async fn concurrent_plays_of_one_track_run_one_yt_dlp_and_a_restart_stays_warm()
     again.youtube = Some(YouTubeConfig {
         ytdlp: YtDlpConfig {
             program,
-            extra_args: Vec::new(),
             concurrency: 1,
             timeout: Duration::from_secs(60),
+            ..YtDlpConfig::default()
         },
         suggest_url: None,
         playlists: Vec::new(),
@@ -382,7 +382,7 @@ async fn a_hung_yt_dlp_is_killed_and_garbage_is_a_502() {
         scripts.path(),
         "yt-dlp-hang",
         &format!(
-            "#!/bin/sh\nif [ \"$1\" = --version ]; then echo 2099.01.01; exit 0; fi\necho $$ > '{}'\nsleep 60\n",
+            "#!/bin/sh\ncase \" $* \" in *\" --version \"*|*\" -v \"*) echo 2099.01.01; exit 0;; esac\necho $$ > '{}'\nsleep 60\n",
             pid_file.display()
         ),
     );
@@ -406,7 +406,9 @@ async fn a_hung_yt_dlp_is_killed_and_garbage_is_a_502() {
         let fake = write_script(
             scripts.path(),
             name,
-            &format!("#!/bin/sh\nif [ \"$1\" = --version ]; then echo 2099.01.01; exit 0; fi\n{output}\n"),
+            &format!(
+                "#!/bin/sh\ncase \" $* \" in *\" --version \"*|*\" -v \"*) echo 2099.01.01; exit 0;; esac\n{output}\n"
+            ),
         );
         let app = youtube_app(fake, 2, Duration::from_secs(10)).await;
         let (status, body) = post(&app, "/api/v1/tracks/import", "http://127.0.0.1:9/x.mp3").await;
@@ -431,7 +433,7 @@ async fn the_pool_bounds_yt_dlp_processes() {
         scripts.path(),
         "yt-dlp-slow",
         &format!(
-            "#!/bin/sh\nif [ \"$1\" = --version ]; then echo 2099.01.01; exit 0; fi\necho start $(date +%s%N) >> '{0}'\nsleep 0.4\necho end $(date +%s%N) >> '{0}'\necho '{{\"id\": \"x\", \"title\": \"t\", \"url\": \"http://127.0.0.1:9/t.mp3\"}}'\n",
+            "#!/bin/sh\ncase \" $* \" in *\" --version \"*|*\" -v \"*) echo 2099.01.01; exit 0;; esac\necho start $(date +%s%N) >> '{0}'\nsleep 0.4\necho end $(date +%s%N) >> '{0}'\necho '{{\"id\": \"x\", \"title\": \"t\", \"url\": \"http://127.0.0.1:9/t.mp3\"}}'\n",
             spans.display()
         ),
     );
@@ -525,9 +527,9 @@ async fn youtube_completions_follow_the_librarys_and_fall_back_to_them() {
             c.youtube = Some(YouTubeConfig {
                 ytdlp: YtDlpConfig {
                     program: real_yt_dlp(),
-                    extra_args: Vec::new(),
                     concurrency: 1,
                     timeout: Duration::from_secs(30),
+                    ..YtDlpConfig::default()
                 },
                 suggest_url: url,
                 playlists: Vec::new(),
@@ -559,4 +561,44 @@ async fn youtube_completions_follow_the_librarys_and_fall_back_to_them() {
     let (status, body) = app.get_json("/api/v1/suggest?q=zo").await;
     assert_eq!(status, 200);
     assert_eq!(body["suggestions"].as_array().unwrap().len(), 1, "{body}");
+}
+
+#[tokio::test]
+async fn health_says_what_yt_dlp_finds_and_a_users_config_is_read_before_our_network_options() {
+    let scripts = TempDir::new().unwrap();
+    let (program, log) = logging_yt_dlp(scripts.path());
+    let config = scripts.path().join("yt-dlp.conf");
+    // The user's config turns JavaScript runtimes off and asks for IPv6; the server's IPv4
+    // comes after it and wins (yt-dlp: the last of two options counts).
+    std::fs::write(&config, "--no-js-runtimes\n--force-ipv6\n").unwrap();
+    let app = spawn_app_configured(demo_library(), |c| {
+        c.youtube = Some(YouTubeConfig {
+            ytdlp: YtDlpConfig {
+                program,
+                config_file: Some(config.clone()),
+                forced_args: vec!["--force-ipv4".into()],
+                ..YtDlpConfig::default()
+            },
+            suggest_url: None,
+            playlists: Vec::new(),
+        });
+    })
+    .await;
+    let mut health = serde_json::Value::Null;
+    for _ in 0..400 {
+        health = app.get_json("/healthz").await.1;
+        if !health["sources"]["youtube"]["environment"].is_null() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    let env = &health["sources"]["youtube"]["environment"];
+    assert_eq!(env["js_runtimes"], "none (disabled)", "{health}");
+    assert_eq!(env["js_runtime_usable"], false);
+    assert_eq!(env["yt_dlp_ejs"], serde_json::Value::Null);
+    let runs = calls(&log);
+    let probe = runs.iter().find(|c| c.contains(" -v ")).expect("the environment run");
+    let config_at = probe.find("--config-locations").unwrap();
+    let ipv4_at = probe.find("--force-ipv4").unwrap();
+    assert!(probe.starts_with("--ignore-config") && config_at < ipv4_at, "{probe}");
 }

@@ -151,9 +151,8 @@ async fn app_with(fake: &FakeYouTube, chunk_size: u64) -> TestApp {
         c.youtube = Some(YouTubeConfig {
             ytdlp: YtDlpConfig {
                 program,
-                extra_args: Vec::new(),
-                concurrency: 2,
                 timeout: Duration::from_secs(60),
+                ..YtDlpConfig::default()
             },
             suggest_url: None,
             playlists: Vec::new(),
