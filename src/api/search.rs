@@ -126,13 +126,18 @@ pub struct Suggestions {
 pub async fn suggest(
     State(state): State<AppState>,
     ApiQuery(params): ApiQuery<SuggestParams>,
+    headers: axum::http::HeaderMap,
 ) -> Result<Json<Suggestions>, Error> {
     let query = required_query(params.q)?;
     let limit = bounded("limit", params.limit, 10, 1, 20)?;
     let mut suggestions = state.catalog.suggest(&query, limit as usize);
     // YouTube's completions follow the library's; if the service fails, the library's stand alone.
     if let Some(youtube) = &state.youtube {
-        match youtube.suggest(&query, limit as usize).await {
+        let language = headers
+            .get(axum::http::header::ACCEPT_LANGUAGE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(first_language);
+        match youtube.suggest(&query, limit as usize, language.as_deref()).await {
             Ok(more) => {
                 for text in more {
                     if suggestions.len() < limit as usize
@@ -149,4 +154,28 @@ pub async fn suggest(
         }
     }
     Ok(Json(Suggestions { query, suggestions }))
+}
+
+/// The listener's first language in an `Accept-Language` header (`fr-CH, fr;q=0.9` -> `fr-CH`),
+/// if it is a plausible language tag (RFC 5646: letters, digits, hyphens).
+fn first_language(header: &str) -> Option<String> {
+    let tag = header.split(',').next()?.split(';').next()?.trim();
+    let plausible = (2..=16).contains(&tag.len())
+        && tag.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+        && tag.bytes().next().is_some_and(|b| b.is_ascii_alphabetic());
+    plausible.then(|| tag.to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::first_language;
+
+    #[test]
+    fn the_first_language_of_accept_language() {
+        assert_eq!(first_language("fr-CH, fr;q=0.9, en;q=0.8").as_deref(), Some("fr-CH"));
+        assert_eq!(first_language("de").as_deref(), Some("de"));
+        for bad in ["*", "", "x", ";q=1", "fr&gl=us", "12"] {
+            assert_eq!(first_language(bad), None, "{bad}");
+        }
+    }
 }

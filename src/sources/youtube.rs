@@ -115,24 +115,37 @@ impl YouTubeSource {
     }
 
     /// Completions from YouTube's suggestion service (Firefox's JSON format:
-    /// `["query", ["completion", ...]]`).
-    pub async fn suggest(&self, prefix: &str, limit: usize) -> Result<Vec<String>, Error> {
+    /// `["query", ["completion", ...]]`), in `language` (`hl=`) when given.
+    ///
+    /// Asked for UTF-8 (`oe=utf-8`), and decoded by the charset the answer names all the same:
+    /// without `oe` the service answers in a legacy charset of the language
+    /// (`text/javascript; charset=ISO-8859-1`, FirefoxLite#884).
+    pub async fn suggest(&self, prefix: &str, limit: usize, language: Option<&str>) -> Result<Vec<String>, Error> {
         let Some(base) = &self.suggest_url else {
             return Err(Error::SourceUnavailable("no suggestion service".into()));
         };
-        let request = self
-            .http
-            .get(base)
-            .query(&[("client", "firefox"), ("ds", "yt"), ("q", prefix)])
-            .send();
-        let response = tokio::time::timeout(Duration::from_secs(2), request)
+        let mut query = vec![("client", "firefox"), ("ds", "yt"), ("oe", "utf-8"), ("q", prefix)];
+        if let Some(hl) = language {
+            query.push(("hl", hl));
+        }
+        let failed = |e: reqwest::Error| Error::Upstream(format!("YouTube suggestions: {}", e.without_url()));
+        let timed_out = |_| Error::UpstreamTimeout("YouTube suggestions".into());
+        let response = tokio::time::timeout(Duration::from_secs(2), self.http.get(base).query(&query).send())
             .await
-            .map_err(|_| Error::UpstreamTimeout("YouTube suggestions".into()))?
-            .map_err(|e| Error::Upstream(format!("YouTube suggestions: {}", e.without_url())))?;
-        let body: serde_json::Value = tokio::time::timeout(Duration::from_secs(2), response.json())
+            .map_err(timed_out)?
+            .map_err(failed)?;
+        let content_type = response
+            .headers()
+            .get(http::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        let bytes = tokio::time::timeout(Duration::from_secs(2), response.bytes())
             .await
-            .map_err(|_| Error::UpstreamTimeout("YouTube suggestions".into()))?
-            .map_err(|e| Error::Upstream(format!("YouTube suggestions: {}", e.without_url())))?;
+            .map_err(timed_out)?
+            .map_err(failed)?;
+        let text = decode_text(&bytes, content_type.as_deref());
+        let body: serde_json::Value =
+            serde_json::from_str(&text).map_err(|_| Error::Upstream("unexpected suggestion format".into()))?;
         let list = body
             .get(1)
             .and_then(|l| l.as_array())
@@ -143,6 +156,21 @@ impl YouTubeSource {
             .take(limit)
             .collect())
     }
+}
+
+/// `bytes` as text in the charset its Content-Type names (UTF-8 when it names none or one
+/// unknown to the Encoding Standard).
+pub fn decode_text(bytes: &[u8], content_type: Option<&str>) -> String {
+    let charset = content_type.and_then(|t| {
+        t.split(';')
+            .filter_map(|p| p.trim().split_once('='))
+            .find(|(k, _)| k.trim().eq_ignore_ascii_case("charset"))
+            .map(|(_, v)| v.trim().trim_matches('"').to_owned())
+    });
+    let encoding = charset
+        .and_then(|c| encoding_rs::Encoding::for_label(c.as_bytes()))
+        .unwrap_or(encoding_rs::UTF_8);
+    encoding.decode(bytes).0.into_owned()
 }
 
 impl Source for YouTubeSource {
@@ -280,5 +308,30 @@ fn new_track(e: &Entry) -> NewRemoteTrack {
         mime: "audio/webm".into(),
         size: None,
         artwork: e.thumbnail.clone(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::decode_text;
+
+    #[test]
+    fn suggestions_are_decoded_by_their_charset() {
+        // "zoë" as ISO-8859-1 (0xEB), as the service answers without oe=utf-8.
+        let latin1 = b"[\"zo\",[\"zo\xeb l\xe9mieux\"]]";
+        assert_eq!(
+            decode_text(latin1, Some("text/javascript; charset=ISO-8859-1")),
+            "[\"zo\",[\"zoë lémieux\"]]"
+        );
+        let utf8 = "[\"zo\",[\"zoë\"]]";
+        assert_eq!(
+            decode_text(utf8.as_bytes(), Some("text/javascript; charset=UTF-8")),
+            utf8
+        );
+        assert_eq!(decode_text(utf8.as_bytes(), None), utf8);
+        assert_eq!(
+            decode_text(utf8.as_bytes(), Some("text/javascript; charset=nonsense")),
+            utf8
+        );
     }
 }

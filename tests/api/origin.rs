@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use axum::body::Body;
-use axum::extract::{Path, State};
+use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use axum::routing::get;
@@ -66,6 +66,7 @@ pub struct Faults {
 #[derive(Debug, Clone)]
 pub struct Logged {
     pub path: String,
+    pub query: Option<String>,
     pub range: Option<String>,
     pub headers: HeaderMap,
 }
@@ -149,10 +150,16 @@ impl Drop for BodyGuard {
     }
 }
 
-async fn serve(State(state): State<Arc<OriginState>>, Path(path): Path<String>, headers: HeaderMap) -> Response {
+async fn serve(
+    State(state): State<Arc<OriginState>>,
+    Path(path): Path<String>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+) -> Response {
     let range = headers.get("range").and_then(|v| v.to_str().ok()).map(str::to_owned);
     state.log.lock().unwrap().push(Logged {
         path: path.clone(),
+        query,
         range: range.clone(),
         headers: headers.clone(),
     });

@@ -514,11 +514,15 @@ async fn without_yt_dlp_the_server_works_and_says_why_youtube_does_not() {
 #[tokio::test]
 async fn youtube_completions_follow_the_librarys_and_fall_back_to_them() {
     let origin = Origin::start().await;
+    // The service's answer in ISO-8859-1, labelled as it labels it (FirefoxLite#884):
+    // "zoë lemieux live" with ë as the one byte 0xEB.
     let service = origin.put(
         "complete/search",
-        Content::Bytes(r#"["zo",["zoe lemieux live","zombie song"]]"#.into()),
+        Content::Bytes(Bytes::from_static(
+            b"[\"zo\",[\"zo\xeb lemieux live\",\"zombie song\"]]",
+        )),
         Faults {
-            content_type: Some("application/json"),
+            content_type: Some("text/javascript; charset=ISO-8859-1"),
             ..Default::default()
         },
     );
@@ -537,8 +541,15 @@ async fn youtube_completions_follow_the_librarys_and_fall_back_to_them() {
         }
     };
     let app = spawn_app_configured(demo_library(), with_service(Some(service))).await;
-    let (status, body) = app.get_json("/api/v1/suggest?q=zo").await;
-    assert_eq!(status, 200);
+    let response = app
+        .client
+        .get(app.url("/api/v1/suggest?q=zo"))
+        .header("accept-language", "fr-CH, fr;q=0.9, en;q=0.8")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let body: serde_json::Value = response.json().await.unwrap();
     let got: Vec<(&str, &str)> = body["suggestions"]
         .as_array()
         .unwrap()
@@ -549,12 +560,19 @@ async fn youtube_completions_follow_the_librarys_and_fall_back_to_them() {
         got,
         vec![
             ("Zoë Lémieux", "artist"),
-            ("zoe lemieux live", "youtube"),
+            ("zoë lemieux live", "youtube"),
             ("zombie song", "youtube")
         ]
     );
     let asked = origin.requests("complete/search");
     assert_eq!(asked.len(), 1);
+    let query: std::collections::HashMap<String, String> =
+        url::form_urlencoded::parse(asked[0].query.as_deref().unwrap_or("").as_bytes())
+            .into_owned()
+            .collect();
+    assert_eq!(query.get("oe").map(String::as_str), Some("utf-8"), "{query:?}");
+    assert_eq!(query.get("hl").map(String::as_str), Some("fr-CH"), "{query:?}");
+    assert_eq!(query.get("q").map(String::as_str), Some("zo"));
 
     // An unreachable service: the library's suggestions alone, still a 200.
     let app = spawn_app_configured(demo_library(), with_service(Some("http://127.0.0.1:9/complete".into()))).await;
