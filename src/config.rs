@@ -22,7 +22,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Scan the library, then serve the API, the streams and the web player.
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// Scan the library into the catalog and exit.
     Scan(LibraryArgs),
 }

@@ -15,7 +15,7 @@ async fn main() -> anyhow::Result<()> {
         .init();
     match Cli::parse().command {
         Command::Serve(args) => {
-            let config = Config::from_serve_args(args)?;
+            let config = Config::from_serve_args(*args)?;
             let app = Application::build(config).await?;
             tracing::info!(url = %format!("http://{}", app.local_addr()), "anyaudio is listening");
             Ok(app.run_until_stopped().await?)

@@ -188,6 +188,29 @@ async fn fetch(app: &TestApp, path: &str, range: Option<&str>) -> reqwest::Respo
     request.send().await.unwrap()
 }
 
+/// `POST /api/v1/playlists/import` of `url`, which must answer 201; its JSON.
+async fn import_playlist(app: &TestApp, url: &str) -> Value {
+    let response = app
+        .client
+        .post(app.url("/api/v1/playlists/import"))
+        .json(&json!({ "url": url }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 201);
+    response.json().await.unwrap()
+}
+
+/// One string field of every track in an answer.
+fn field_of_tracks<'a>(body: &'a Value, field: &str) -> Vec<&'a str> {
+    body["tracks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t[field].as_str().unwrap())
+        .collect()
+}
+
 const SAFARI: &str = "Mozilla/5.0 (iPhone; CPU iPhone OS 18_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.0 Mobile/15E148 Safari/604.1";
 
 /// A plain play, a seek past the first chunk, HEAD and a suffix range, each byte for byte,
@@ -432,22 +455,9 @@ async fn a_youtube_playlist_is_imported_and_its_second_entry_plays() {
     // Every video of the playlist resolves from the one recorded video.
     fake.video(WATCH, unix_now() + 6 * 3600, |_| {});
     let app = app_with(&fake, 1024 * 1024).await;
-    let response = app
-        .client
-        .post(app.url("/api/v1/playlists/import"))
-        .json(&json!({ "url": PLAYLIST }))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 201);
-    let body: Value = response.json().await.unwrap();
+    let body = import_playlist(&app, PLAYLIST).await;
     assert_eq!(body["playlist"]["name"], "HighAction/Preparing for War");
-    let ids: Vec<&str> = body["tracks"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|t| t["id"].as_str().unwrap())
-        .collect();
+    let ids = field_of_tracks(&body, "id");
     assert_eq!(
         ids,
         vec!["yt-Je8iIWgavh4", "yt-nvQNUxoN8gw", "yt-ZxnMdkQ-OXE", "yt-M0_Zvp59TaA"]
@@ -547,22 +557,9 @@ async fn a_channel_imports_its_uploads_not_its_tabs() {
     let mut fake = FakeYouTube::new(&googlevideo);
     fake.listing(CHANNEL, "derived/youtube-channel-flat.json");
     let app = app_with(&fake, 1024 * 1024).await;
-    let response = app
-        .client
-        .post(app.url("/api/v1/playlists/import"))
-        .json(&json!({ "url": CHANNEL }))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 201);
-    let body: Value = response.json().await.unwrap();
+    let body = import_playlist(&app, CHANNEL).await;
     assert_eq!(body["playlist"]["name"], "Negocios TV");
-    let titles: Vec<&str> = body["tracks"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|t| t["title"].as_str().unwrap())
-        .collect();
+    let titles = field_of_tracks(&body, "title");
     assert_eq!(titles.len(), 4, "{titles:?}");
     assert!(
         titles
@@ -570,11 +567,6 @@ async fn a_channel_imports_its_uploads_not_its_tabs() {
             .all(|t| !t.ends_with(" - Videos") && !t.ends_with(" - Shorts")),
         "{titles:?}"
     );
-    let ids: Vec<&str> = body["tracks"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|t| t["id"].as_str().unwrap())
-        .collect();
+    let ids = field_of_tracks(&body, "id");
     assert!(ids.iter().all(|id| id.starts_with("yt-")), "{ids:?}");
 }
