@@ -570,3 +570,31 @@ async fn a_channel_imports_its_uploads_not_its_tabs() {
     let ids = field_of_tracks(&body, "id");
     assert!(ids.iter().all(|id| id.starts_with("yt-")), "{ids:?}");
 }
+
+/// `watch?v=X&list=RD…` (a mix) is one video for `/tracks/import`: yt-dlp is told
+/// `--no-playlist`, so it does not list the mix.
+#[tokio::test]
+async fn a_watch_url_in_a_mix_imports_the_one_video() {
+    let googlevideo = GoogleVideo::start().await;
+    let mut fake = FakeYouTube::new(&googlevideo);
+    fake.video(WATCH, unix_now() + 6 * 3600, |_| {});
+    let app = app_with(&fake, 1024 * 1024).await;
+    let mix = "https://www.youtube.com/watch?v=uApthBVk7mw&list=RDuApthBVk7mw";
+    let response = app
+        .client
+        .post(app.url("/api/v1/tracks/import"))
+        .json(&json!({ "url": mix }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 201);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(field_of_tracks(&body, "id"), vec!["yt-uApthBVk7mw"]);
+    assert_eq!(body["playlist"], Value::Null);
+    let listing = fake
+        .calls()
+        .into_iter()
+        .find(|c| c.iter().any(|a| a == "--flat-playlist"))
+        .unwrap();
+    assert!(listing.iter().any(|a| a == "--no-playlist"), "{listing:?}");
+}
