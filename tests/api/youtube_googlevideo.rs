@@ -188,11 +188,21 @@ async fn fetch(app: &TestApp, path: &str, range: Option<&str>) -> reqwest::Respo
     request.send().await.unwrap()
 }
 
+/// The whole body of a GET of `path`.
+async fn play(app: &TestApp, path: &str) -> bytes::Bytes {
+    fetch(app, path, None).await.bytes().await.unwrap()
+}
+
 /// `POST /api/v1/playlists/import` of `url`, which must answer 201; its JSON.
 async fn import_playlist(app: &TestApp, url: &str) -> Value {
+    import(app, "/api/v1/playlists/import", url).await
+}
+
+/// `POST` of `{"url": url}` to an import endpoint, which must answer 201; its JSON.
+async fn import(app: &TestApp, endpoint: &str, url: &str) -> Value {
     let response = app
         .client
-        .post(app.url("/api/v1/playlists/import"))
+        .post(app.url(endpoint))
         .json(&json!({ "url": url }))
         .send()
         .await
@@ -320,11 +330,7 @@ async fn a_youtube_search_result_plays_seeks_and_reads_its_tail_through_googlevi
     // Safari gets the M4A format (140), through the same path.
     let (status, answer) = stream_url(&app, "yt-Je8iIWgavh4", Some(SAFARI)).await;
     assert_eq!((status, answer["mime"].as_str()), (200, Some("audio/mp4")), "{answer}");
-    let body = fetch(&app, answer["url"].as_str().unwrap(), None)
-        .await
-        .bytes()
-        .await
-        .unwrap();
+    let body = play(&app, answer["url"].as_str().unwrap()).await;
     assert!(body == media(M4A_SIZE)[..]);
     assert!(googlevideo.hits().iter().any(|h| h.query["itag"] == "140"));
 }
@@ -345,7 +351,7 @@ async fn an_expiry_mid_stream_re_resolves_the_same_format_and_carries_on() {
     // first URL's expiry after three requests.
     fake.video(WATCH, unix_now() + 6 * 3600, |_| {});
     googlevideo.jump_clock_after(3, Duration::from_secs(2 * 3600));
-    let body = fetch(&app, &path, None).await.bytes().await.unwrap();
+    let body = play(&app, &path).await;
     assert!(
         body == media(OPUS_SIZE)[..],
         "the stream is not byte-exact across re-resolution"
@@ -400,11 +406,7 @@ async fn media_is_asked_for_only_once_it_is_available() {
     let (status, answer) = stream_url(&app, "yt-uApthBVk7mw", None).await;
     assert_eq!(status, 200, "{answer}");
     assert!(unix_now() < available, "stream_url waited for the media");
-    let body = fetch(&app, answer["url"].as_str().unwrap(), None)
-        .await
-        .bytes()
-        .await
-        .unwrap();
+    let body = play(&app, answer["url"].as_str().unwrap()).await;
     assert!(body == media(OPUS_SIZE)[..]);
     let hits = googlevideo.hits();
     assert!(hits.iter().all(|h| h.status == 200), "asked too early: {hits:?}");
@@ -436,7 +438,7 @@ async fn redirects_between_googlevideo_hosts_are_followed_without_resolving_agai
     let app = app_with(&fake, 512 * 1024).await;
     let (_, answer) = stream_url(&app, "yt-uApthBVk7mw", None).await;
     let path = answer["url"].as_str().unwrap().to_owned();
-    let body = fetch(&app, &path, None).await.bytes().await.unwrap();
+    let body = play(&app, &path).await;
     assert!(body == media(OPUS_SIZE)[..]);
     let response = fetch(&app, &path, Some("bytes=2000000-2000099")).await;
     assert_eq!(response.status(), 206);
@@ -474,11 +476,7 @@ async fn a_youtube_playlist_is_imported_and_its_second_entry_plays() {
         .get_json(&format!("/api/v1/tracks/{}/stream_url?playlist={playlist}", ids[1]))
         .await;
     assert_eq!(status, 200, "{answer}");
-    let body = fetch(&app, answer["url"].as_str().unwrap(), None)
-        .await
-        .bytes()
-        .await
-        .unwrap();
+    let body = play(&app, answer["url"].as_str().unwrap()).await;
     assert!(body == media(OPUS_SIZE)[..]);
     let resolved: Vec<String> = fake
         .calls()
@@ -580,15 +578,7 @@ async fn a_watch_url_in_a_mix_imports_the_one_video() {
     fake.video(WATCH, unix_now() + 6 * 3600, |_| {});
     let app = app_with(&fake, 1024 * 1024).await;
     let mix = "https://www.youtube.com/watch?v=uApthBVk7mw&list=RDuApthBVk7mw";
-    let response = app
-        .client
-        .post(app.url("/api/v1/tracks/import"))
-        .json(&json!({ "url": mix }))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 201);
-    let body: Value = response.json().await.unwrap();
+    let body = import(&app, "/api/v1/tracks/import", mix).await;
     assert_eq!(field_of_tracks(&body, "id"), vec!["yt-uApthBVk7mw"]);
     assert_eq!(body["playlist"], Value::Null);
     let listing = fake
