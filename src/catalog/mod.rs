@@ -21,7 +21,7 @@ use rusqlite::OptionalExtension;
 use sha2::{Digest, Sha256};
 
 use db::Db;
-pub use model::{Playlist, PlaylistSummary, Suggestion, Track};
+pub use model::{Live, Playlist, PlaylistSummary, Suggestion, Track};
 pub use scan::{ScanProgress, ScanReport};
 
 fn unix_now() -> i64 {

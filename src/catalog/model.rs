@@ -35,9 +35,19 @@ pub struct Track {
     pub artwork: Option<String>,
     /// `live` (a live stream: not playable) or `upcoming` (a premiere or scheduled live event);
     /// null for media that can be played. Set on YouTube search results.
-    pub live: Option<String>,
+    pub live: Option<Live>,
     /// For `upcoming`: when it is scheduled to start (unix seconds), if known.
     pub starts_at: Option<u64>,
+}
+
+/// Why a track cannot be played yet or at all, though it exists.
+#[derive(Debug, Clone, Copy, Serialize, ToSchema, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum Live {
+    /// Being streamed live now.
+    Live,
+    /// A premiere or a scheduled live stream.
+    Upcoming,
 }
 
 /// The columns [`Track::from_row`] reads, in order; prefix with a table alias where needed.

@@ -11,7 +11,7 @@ use http::header::{HeaderName, HeaderValue};
 use super::import::NewRemoteTrack;
 use super::ytdlp::{Entry, Environment, Listing, YtDlp, YtDlpConfig};
 use super::{http as http_source, Locator, Origin, Playable, Source, Variant};
-use crate::catalog::Track;
+use crate::catalog::{Live, Track};
 use crate::error::Error;
 use crate::tags::TrackInfo;
 
@@ -194,10 +194,10 @@ impl Source for YouTubeSource {
             }
             // Search results say what is live or upcoming: refused before any extraction.
             if let Some(seen) = self.seen(track_id) {
-                match seen.live.as_deref() {
-                    Some(LIVE) => return Err(Error::LiveStream),
-                    Some(UPCOMING) => return Err(Error::NotYetAvailable(seen.starts_at)),
-                    _ => {}
+                match seen.live {
+                    Some(Live::Live) => return Err(Error::LiveStream),
+                    Some(Live::Upcoming) => return Err(Error::NotYetAvailable(seen.starts_at)),
+                    None => {}
                 }
             }
             let format = self.ytdlp.resolve(url, variant, pin).await?;
@@ -252,15 +252,11 @@ fn source_of(entry: &Entry) -> &'static str {
     }
 }
 
-/// `Track::live` for a live stream and for a premiere or scheduled stream.
-const LIVE: &str = "live";
-const UPCOMING: &str = "upcoming";
-
 /// yt-dlp's `live_status` as `Track::live` (`was_live`, `post_live`, `not_live`: playable).
-fn live_of(e: &Entry) -> Option<String> {
+fn live_of(e: &Entry) -> Option<Live> {
     match e.live_status.as_deref() {
-        Some("is_live") => Some(LIVE.into()),
-        Some("is_upcoming") => Some(UPCOMING.into()),
+        Some("is_live") => Some(Live::Live),
+        Some("is_upcoming") => Some(Live::Upcoming),
         _ => None,
     }
 }
@@ -287,9 +283,7 @@ fn entry_track(e: &Entry) -> Track {
         size: None,
         artwork: e.thumbnail.clone(),
         live: live_of(e),
-        starts_at: e
-            .release_timestamp
-            .filter(|_| e.live_status.as_deref() == Some("is_upcoming")),
+        starts_at: e.release_timestamp.filter(|_| live_of(e) == Some(Live::Upcoming)),
     }
 }
 
