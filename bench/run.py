@@ -2,8 +2,13 @@
 """Streaming benchmark: the direct origin, the seed's Flask design, nginx as a reverse proxy, and
 anyaudio, measured in one run on loopback by examples/loadgen.rs. Prints a markdown table.
 
+anyaudio is measured twice: in front of the plain origin (an HTTP source), and playing a
+YouTube-style track: the tests' googlevideo stand-in (examples/googlevideo.rs, `range=` answered
+with 200s) serving the same file, resolved by the tests' stand-in yt-dlp over the recorded video
+(real yt-dlp's format selection, its format 251 repointed at the stand-in with the file's size).
+
 Usage: bench/run.py [--size-mib 256] [--seconds 10] [--concurrency 256] [--requests 300]
-Installs what it needs: nginx (Debian), flask/gunicorn/requests (a venv in bench/.venv).
+Installs what it needs: nginx (Debian), flask/gunicorn/requests and yt-dlp (a venv in bench/.venv).
 """
 import argparse
 import json
@@ -18,7 +23,9 @@ import time
 import urllib.request
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-PORTS = {"origin": 18101, "nginx": 18102, "seed": 18103, "anyaudio": 18104}
+PORTS = {"origin": 18101, "nginx": 18102, "seed": 18103, "anyaudio": 18104, "googlevideo": 18105}
+GOOGLEVIDEO_HOST = "rr1---sn-bench.googlevideo.com"
+FIXTURES = os.path.join(ROOT, "tests", "fixtures", "ytdlp")
 
 
 def sh(*cmd, **kw):
@@ -30,11 +37,47 @@ def ensure_tools():
         sh("apt-get", "update", "-qq")
         sh("apt-get", "install", "-y", "-qq", "--no-install-recommends", "nginx-light")
     venv = os.path.join(ROOT, "bench", ".venv")
-    if not os.path.exists(os.path.join(venv, "bin", "gunicorn")):
+    if not os.path.exists(os.path.join(venv, "bin", "yt-dlp")):
         sh(sys.executable, "-m", "venv", venv)
-        sh(os.path.join(venv, "bin", "pip"), "install", "-q", "flask", "gunicorn", "requests")
-    sh("cargo", "build", "--release", "--quiet", "--bin", "anyaudio", "--example", "loadgen", cwd=ROOT)
+        sh(os.path.join(venv, "bin", "pip"), "install", "-q", "flask", "gunicorn", "requests",
+           "-r", os.path.join(ROOT, "scripts", "test-requirements.txt"))
+    sh("cargo", "build", "--release", "--quiet", "--bin", "anyaudio", "--example", "loadgen", "--example", "googlevideo",
+       cwd=ROOT)
     return venv
+
+
+def youtube_stand_in(work, venv, size):
+    """The tests' stand-in yt-dlp, answering every watch URL from the recorded video with its
+    googlevideo URLs pointed at the stand-in origin; format 251 is given the bench file's size."""
+    import urllib.parse
+    with open(os.path.join(FIXTURES, "recorded", "youtube-video.json")) as f:
+        info = json.load(f)
+    expire = str(int(time.time()) + 6 * 3600)
+
+    def repoint(url, clen=None):
+        parts = urllib.parse.urlsplit(url)
+        query = urllib.parse.parse_qsl(parts.query, keep_blank_values=True)
+        query = [(k, expire if k == "expire" else (str(clen) if k == "clen" and clen else v)) for k, v in query]
+        return urllib.parse.urlunsplit(("http", f"{GOOGLEVIDEO_HOST}:{PORTS['googlevideo']}", parts.path,
+                                        urllib.parse.urlencode(query), ""))
+
+    for fmt in info["formats"]:
+        if ".googlevideo.com/videoplayback" in fmt.get("url", ""):
+            opus = fmt["format_id"] == "251"
+            fmt["url"] = repoint(fmt["url"], size if opus else None)
+            if opus:
+                fmt["filesize"] = size
+    directory = os.path.join(work, "yt-dlp")
+    os.makedirs(directory)
+    with open(os.path.join(directory, "video.json"), "w") as f:
+        json.dump(info, f)
+    with open(os.path.join(directory, "targets.json"), "w") as f:
+        json.dump({"https://www.youtube.com/watch?v=*": {"info": "video.json"}}, f)
+    program = os.path.join(directory, "yt-dlp")
+    with open(program, "w") as f:
+        f.write(f"#!/bin/sh\nexec python3 '{FIXTURES}/stand-in-yt-dlp.py' '{directory}' '{venv}/bin/yt-dlp' \"$@\"\n")
+    os.chmod(program, 0o755)
+    return program
 
 
 def nginx_conf(work, name, server_block):
@@ -121,6 +164,7 @@ def main():
     parser.add_argument("--concurrency", type=int, default=256)
     parser.add_argument("--requests", type=int, default=300)
     parser.add_argument("--only", help="measure only this target key (origin, seed, nginx, anyaudio), for quick checks")
+    parser.add_argument("--skip", action="append", default=[], help="leave out this target key (repeat)")
     args = parser.parse_args()
     venv = ensure_tools()
     work = tempfile.mkdtemp(prefix="anyaudio-bench-")
@@ -144,9 +188,14 @@ def main():
         procs["seed"] = subprocess.Popen(
             [os.path.join(venv, "bin", "gunicorn"), "-w", "5", "-b", f"127.0.0.1:{PORTS['seed']}", "--chdir",
              os.path.join(ROOT, "bench"), "--log-level", "warning", "seed_app:app"], env=env)
+        procs["googlevideo"] = subprocess.Popen(
+            [os.path.join(ROOT, "target", "release", "examples", "googlevideo"), "--listen",
+             f"127.0.0.1:{PORTS['googlevideo']}", "--file", os.path.join(work, "bench.mp3")])
         procs["anyaudio"] = subprocess.Popen(
             [os.path.join(ROOT, "target", "release", "anyaudio"), "serve", "--listen", f"127.0.0.1:{PORTS['anyaudio']}",
-             "--data-dir", os.path.join(work, "anyaudio-data"), "--no-scan"],
+             "--data-dir", os.path.join(work, "anyaudio-data"), "--no-scan",
+             "--youtube", "--yt-dlp", youtube_stand_in(work, venv, size), "--youtube-suggest-url", "",
+             "--resolve", f"{GOOGLEVIDEO_HOST}=127.0.0.1"],
             env=dict(os.environ, ANYAUDIO_LOG="warn"))
         wait_http(origin_url)
         wait_http(f"http://127.0.0.1:{PORTS['nginx']}/bench.mp3")
@@ -162,15 +211,21 @@ def main():
                                          headers={"content-type": "application/json"})
         track = json.load(urllib.request.urlopen(request))["tracks"][0]
         stream = json.load(urllib.request.urlopen(f"{base}/api/v1/tracks/{track['id']}/stream_url"))["url"]
+        for _ in range(100):  # the YouTube source is available once its yt-dlp check ran
+            if json.load(urllib.request.urlopen(f"{base}/healthz"))["sources"]["youtube"]["available"]:
+                break
+            time.sleep(0.1)
+        youtube = json.load(urllib.request.urlopen(f"{base}/api/v1/tracks/yt-uApthBVk7mw/stream_url?format=opus"))["url"]
         targets = {
             "direct origin (nginx static)": ("origin", origin_url),
             "seed design (Flask + requests, gunicorn)": ("seed", f"http://127.0.0.1:{PORTS['seed']}/stream"),
             "nginx reverse proxy": ("nginx", f"http://127.0.0.1:{PORTS['nginx']}/bench.mp3"),
             "anyaudio": ("anyaudio", base + stream),
+            "anyaudio, YouTube-style track (googlevideo stand-in)": ("anyaudio", base + youtube),
         }
         results = {}
         for name, (key, url) in targets.items():
-            if args.only and key not in (args.only, "origin", "nginx"):
+            if (args.only and key not in (args.only, "origin", "nginx")) or key in args.skip:
                 continue
             r = {}
             idle = tree_rss_kib(procs[key].pid)

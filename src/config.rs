@@ -66,6 +66,10 @@ pub struct ServeArgs {
     /// googlevideo URL only works from the address family that resolved it.
     #[arg(long, env = "ANYAUDIO_IP_FAMILY", value_parser = parse_family)]
     pub ip_family: Option<IpFamily>,
+    /// Answer this host with this address instead of asking DNS, as curl's `--resolve`
+    /// (`HOST=IP`, repeat; the URL's port is kept): to pin a CDN node, or a test origin.
+    #[arg(long = "resolve", env = "ANYAUDIO_RESOLVE", value_delimiter = ',', value_parser = parse_host_address)]
+    pub resolve: Vec<(String, std::net::IpAddr)>,
     /// Upstream requests in flight at most (each remote stream holds one, two while prefetching).
     #[arg(long, env = "ANYAUDIO_MAX_UPSTREAM_REQUESTS", default_value_t = 1024)]
     pub max_upstream_requests: usize,
@@ -202,7 +206,13 @@ impl Config {
             max_upstream_requests: args.max_upstream_requests,
             net: NetConfig {
                 family: args.ip_family,
-                ..NetConfig::default()
+                hosts: args
+                    .resolve
+                    .into_iter()
+                    .fold(Default::default(), |mut hosts, (host, ip)| {
+                        hosts.entry(host).or_insert_with(Vec::new).push(ip);
+                        hosts
+                    }),
             },
         })
     }
@@ -248,6 +258,16 @@ impl Config {
     }
 }
 
+fn parse_host_address(s: &str) -> Result<(String, std::net::IpAddr), String> {
+    let (host, ip) = s.split_once('=').ok_or_else(|| format!("{s:?} is not HOST=IP"))?;
+    let ip = ip.trim().parse().map_err(|_| format!("{ip:?} is not an IP address"))?;
+    let host = host.trim().to_ascii_lowercase();
+    if host.is_empty() || !host.bytes().all(|b| b.is_ascii_alphanumeric() || b"-.".contains(&b)) {
+        return Err(format!("{host:?} is not a host name"));
+    }
+    Ok((host, ip))
+}
+
 fn parse_family(s: &str) -> Result<IpFamily, String> {
     IpFamily::parse(s).ok_or_else(|| format!("{s:?} is not 4 or 6"))
 }
@@ -284,4 +304,24 @@ fn validate_library(args: LibraryArgs) -> anyhow::Result<(Library, PathBuf)> {
             .context("no platform data dir; pass --data-dir")?,
     };
     Ok((library, data_dir))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_host_address;
+
+    #[test]
+    fn resolve_overrides_parse() {
+        assert_eq!(
+            parse_host_address("RR1---sn-x.googlevideo.com=127.0.0.1"),
+            Ok(("rr1---sn-x.googlevideo.com".to_owned(), "127.0.0.1".parse().unwrap()))
+        );
+        assert_eq!(
+            parse_host_address("cdn.example=::1").map(|(_, ip)| ip),
+            Ok("::1".parse().unwrap())
+        );
+        for bad in ["cdn.example", "cdn.example=localhost", "=127.0.0.1", "a/b=127.0.0.1"] {
+            assert!(parse_host_address(bad).is_err(), "{bad}");
+        }
+    }
 }

@@ -254,7 +254,11 @@ pub async fn serve(
                 pos: range.start,
                 end: range.end,
             };
-            tokio::time::sleep(availability_wait(pump.locator.available_at, SystemTime::now())?).await;
+            let wait = availability_wait(pump.locator.available_at, SystemTime::now())?;
+            if !wait.is_zero() {
+                // Not `sleep(ZERO)` on every play: tokio rounds a sleep up to its next 1 ms tick.
+                tokio::time::sleep(wait).await;
+            }
             let first = pump
                 .open_with_recovery(range.start, pump.chunk_end(range.start))
                 .await?;
