@@ -8,7 +8,7 @@ use std::time::Duration;
 use anyhow::{bail, Context};
 use clap::{Args, Parser, Subcommand};
 
-use crate::net::{IpFamily, NetConfig};
+use crate::net::{IpFamily, NetConfig, UpstreamProxy};
 use crate::sources::ytdlp::YtDlpConfig;
 use crate::stream::upstream::UpstreamLimits;
 
@@ -66,6 +66,11 @@ pub struct ServeArgs {
     /// googlevideo URL only works from the address family that resolved it.
     #[arg(long, env = "ANYAUDIO_IP_FAMILY", value_parser = parse_family)]
     pub ip_family: Option<IpFamily>,
+    /// Send every upstream request, and yt-dlp's (`--proxy`), through this proxy:
+    /// `http://[user:pass@]host:port` or `socks5://` / `socks5h://`. googlevideo URLs only work
+    /// from the address that resolved them, so both must leave the same way.
+    #[arg(long, env = "ANYAUDIO_UPSTREAM_PROXY", value_parser = UpstreamProxy::parse)]
+    pub upstream_proxy: Option<UpstreamProxy>,
     /// Answer this host with this address instead of asking DNS, as curl's `--resolve`
     /// (`HOST=IP`, repeat; the URL's port is kept): to pin a CDN node, or a test origin.
     #[arg(long = "resolve", env = "ANYAUDIO_RESOLVE", value_delimiter = ',', value_parser = parse_host_address)]
@@ -177,11 +182,14 @@ impl Config {
         }
         // yt-dlp must leave from the address family the media requests use (googlevideo URLs
         // are bound to the resolving address).
-        let forced_args = args
+        let mut forced_args: Vec<String> = args
             .ip_family
             .map(|f| f.ytdlp_option().to_owned())
             .into_iter()
             .collect();
+        if let Some(proxy) = &args.upstream_proxy {
+            forced_args.extend(["--proxy".to_owned(), proxy.as_str().to_owned()]);
+        }
         let youtube = args.youtube.then(|| YouTubeConfig {
             ytdlp: YtDlpConfig {
                 program: args.yt_dlp,
@@ -206,6 +214,7 @@ impl Config {
             max_upstream_requests: args.max_upstream_requests,
             net: NetConfig {
                 family: args.ip_family,
+                proxy: args.upstream_proxy,
                 hosts: args
                     .resolve
                     .into_iter()
@@ -308,7 +317,46 @@ fn validate_library(args: LibraryArgs) -> anyhow::Result<(Library, PathBuf)> {
 
 #[cfg(test)]
 mod tests {
-    use super::parse_host_address;
+    use super::*;
+
+    #[test]
+    fn the_upstream_proxy_and_family_reach_both_clients_and_yt_dlp_after_the_users_options() {
+        let cli = Cli::parse_from([
+            "anyaudio",
+            "serve",
+            "--data-dir",
+            "/tmp/anyaudio-config-test",
+            "--youtube",
+            "--yt-dlp-arg=--proxy",
+            "--yt-dlp-arg=http://elsewhere:1",
+            "--upstream-proxy",
+            "socks5h://127.0.0.1:1080",
+            "--ip-family",
+            "4",
+            "--resolve",
+            "cdn.example=127.0.0.1",
+        ]);
+        let Command::Serve(args) = cli.command else {
+            panic!("serve")
+        };
+        let config = Config::from_serve_args(*args).unwrap();
+        assert_eq!(
+            config.net.proxy.as_ref().map(|p| p.as_str()),
+            Some("socks5h://127.0.0.1:1080")
+        );
+        assert_eq!(config.net.family, Some(IpFamily::V4));
+        assert_eq!(
+            config.net.hosts["cdn.example"],
+            vec!["127.0.0.1".parse::<std::net::IpAddr>().unwrap()]
+        );
+        let ytdlp = config.youtube.unwrap().ytdlp;
+        assert_eq!(ytdlp.extra_args, vec!["--proxy", "http://elsewhere:1"]);
+        // yt-dlp takes the last of repeated options; ours come after the user's.
+        assert_eq!(
+            ytdlp.forced_args,
+            vec!["--force-ipv4", "--proxy", "socks5h://127.0.0.1:1080"]
+        );
+    }
 
     #[test]
     fn resolve_overrides_parse() {

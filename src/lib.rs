@@ -58,13 +58,12 @@ impl Application {
         // Two clients: reqwest for the control plane (probes, imports: redirects, whole
         // documents), hyper with small buffers for the proxy's data plane; one resolver.
         let resolver = net::Resolver::new(config.net.clone());
-        let http = control_client(resolver.clone(), config.net.family)?;
+        let http = control_client(resolver.clone(), &config.net)?;
         let http_source = HttpSource::new(http.clone(), config.upstream.first_byte_timeout, HTTP_PROBE_TTL);
         let upstream = Upstream::new(
             config.upstream.clone(),
             config.max_upstream_requests,
-            resolver,
-            config.net.family,
+            net::Connector::new(&config.net, resolver),
         );
         let youtube = config.youtube.as_ref().map(|yt| {
             Arc::new(YouTubeSource::new(
@@ -180,16 +179,20 @@ const CONNECTION_BUFFER: usize = 64 * 1024;
 const HTTP_PROBE_TTL: std::time::Duration = std::time::Duration::from_secs(600);
 
 /// The client for probes and imports (follows redirects). Each call site sets its own timeout.
-fn control_client(resolver: net::Resolver, family: Option<net::IpFamily>) -> anyhow::Result<reqwest::Client> {
-    reqwest::Client::builder()
+fn control_client(resolver: net::Resolver, net: &net::NetConfig) -> anyhow::Result<reqwest::Client> {
+    let mut builder = reqwest::Client::builder()
         .user_agent(concat!("anyaudio/", env!("CARGO_PKG_VERSION")))
         .connect_timeout(std::time::Duration::from_secs(5))
         .pool_idle_timeout(std::time::Duration::from_secs(60))
         .tcp_nodelay(true)
         .dns_resolver(Arc::new(resolver))
-        .local_address(family.map(net::IpFamily::local_address))
-        .build()
-        .context("building the upstream HTTP client")
+        .local_address(net.family.map(net::IpFamily::local_address));
+    builder = match &net.proxy {
+        Some(proxy) => builder.proxy(reqwest::Proxy::all(proxy.as_str()).context("the upstream proxy")?),
+        // Not the environment's HTTP_PROXY either: the media requests would not follow it.
+        None => builder.no_proxy(),
+    };
+    builder.build().context("building the upstream HTTP client")
 }
 
 /// Opens the catalog for the configured library, unpacking the demo library if that is the one.

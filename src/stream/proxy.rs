@@ -21,7 +21,6 @@ use futures_util::future::BoxFuture;
 use http_body_util::{BodyExt, Empty};
 use hyper::body::Incoming;
 use hyper_rustls::HttpsConnector;
-use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::{TokioExecutor, TokioTimer};
 use tokio::sync::{mpsc, OwnedSemaphorePermit, Semaphore};
@@ -33,7 +32,7 @@ use super::render_head;
 use super::upstream::{check_chunk, followable_redirect, range_request_at, ChunkCheck, UpstreamLimits};
 use crate::error::Error;
 use crate::metrics as m;
-use crate::net::{self, IpFamily};
+use crate::net;
 use crate::sources::Locator;
 
 /// Frames buffered between the upstream reader and the client (each at most one upstream read).
@@ -43,7 +42,7 @@ const CHANNEL_FRAMES: usize = 1;
 /// format id it is playing, if the source has one.
 pub type ReResolve = Arc<dyn Fn(Option<String>) -> BoxFuture<'static, Result<Arc<Locator>, Error>> + Send + Sync>;
 
-type HyperClient = Client<HttpsConnector<HttpConnector<net::Resolver>>, Empty<Bytes>>;
+type HyperClient = Client<HttpsConnector<net::Connector>, Empty<Bytes>>;
 
 /// Bytes one upstream connection reads at a time (hyper's default grows to ~400 KiB): with the
 /// channel and the client connection's buffer, what bounds a stream's memory.
@@ -63,18 +62,13 @@ pub struct Upstream {
 impl Upstream {
     /// `max_requests` caps upstream requests in flight (each stream holds one at a time, two
     /// while it prefetches).
-    pub fn new(limits: UpstreamLimits, max_requests: usize, resolver: net::Resolver, family: Option<IpFamily>) -> Self {
-        let mut http = HttpConnector::new_with_resolver(resolver);
-        http.set_local_address(family.map(IpFamily::local_address));
-        http.set_nodelay(true);
-        http.enforce_http(false);
-        http.set_connect_timeout(Some(std::time::Duration::from_secs(5)));
+    pub fn new(limits: UpstreamLimits, max_requests: usize, connector: net::Connector) -> Self {
         let https = hyper_rustls::HttpsConnectorBuilder::new()
             .with_webpki_roots()
             .https_or_http()
             .enable_http1()
             .enable_http2()
-            .wrap_connector(http);
+            .wrap_connector(connector);
         let client = Client::builder(TokioExecutor::new())
             .http1_max_buf_size(UPSTREAM_READ_BUFFER)
             .pool_idle_timeout(std::time::Duration::from_secs(60))

@@ -1,5 +1,6 @@
 mod artwork;
 mod catalog;
+mod connect_proxy;
 mod errors;
 mod googlevideo;
 mod origin;

@@ -588,3 +588,70 @@ async fn a_watch_url_in_a_mix_imports_the_one_video() {
         .unwrap();
     assert!(listing.iter().any(|a| a == "--no-playlist"), "{listing:?}");
 }
+
+/// `--upstream-proxy`: the media requests tunnel through the proxy (which resolves the
+/// googlevideo host itself: the app's own resolver is not asked), and yt-dlp is given the same
+/// proxy, so the address that resolves is the address that fetches.
+#[tokio::test]
+async fn media_and_yt_dlp_go_through_the_upstream_proxy() {
+    let googlevideo = GoogleVideo::start().await;
+    let proxy = crate::connect_proxy::ConnectProxy::start(GoogleVideo::hosts()).await;
+    let mut fake = FakeYouTube::new(&googlevideo);
+    fake.video(WATCH, unix_now() + 6 * 3600, |_| {});
+    let program = fake.program.clone();
+    let proxy_url = proxy.url.clone();
+    let app = spawn_app_configured(demo_library(), move |c| {
+        c.youtube = Some(YouTubeConfig {
+            ytdlp: YtDlpConfig {
+                program,
+                forced_args: vec!["--proxy".into(), proxy_url.clone()],
+                ..YtDlpConfig::default()
+            },
+            suggest_url: None,
+            playlists: Vec::new(),
+        });
+        c.net.proxy = Some(anyaudio::net::UpstreamProxy::parse(&proxy_url).unwrap());
+        c.upstream.chunk_size = 1024 * 1024;
+    })
+    .await;
+    let mut available = false;
+    for _ in 0..400 {
+        if app.get_json("/healthz").await.1["sources"]["youtube"]["available"] == true {
+            available = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    assert!(available);
+    let (status, answer) = stream_url(&app, "yt-uApthBVk7mw", None).await;
+    assert_eq!(status, 200, "{answer}");
+    let body = play(&app, answer["url"].as_str().unwrap()).await;
+    assert!(body == media(OPUS_SIZE)[..]);
+    let tunnels = proxy.requests();
+    let expected = format!("CONNECT {HOST}:{}", googlevideo.port);
+    assert!(
+        !tunnels.is_empty() && tunnels.iter().all(|r| *r == expected),
+        "{tunnels:?}"
+    );
+    let resolution = fake.calls().into_iter().find(|c| c.iter().any(|a| a == "-f")).unwrap();
+    let at = resolution
+        .iter()
+        .position(|a| a == "--proxy")
+        .expect("yt-dlp got the proxy");
+    assert_eq!(resolution[at + 1], proxy.url);
+
+    // The control plane too: a remote source is probed through the proxy.
+    let origin = crate::origin::Origin::start().await;
+    let mp3 = origin.put(
+        "p.mp3",
+        crate::origin::Content::Generated(100_000),
+        crate::origin::Faults::default(),
+    );
+    let (status, body) = app.add_http_source(&mp3).await;
+    assert_eq!(status, 201, "{body}");
+    assert!(
+        proxy.requests().iter().any(|r| r.starts_with("GET http://127.0.0.1:")),
+        "{:?}",
+        proxy.requests()
+    );
+}
