@@ -311,17 +311,17 @@ impl Variant {
     /// yt-dlp's format selection: the preferred audio-only format, else any audio-only, else
     /// the best format with audio (sites without separate audio); each only among formats
     /// with a direct http(s) URL, since HLS, DASH, ISM and F4M manifests cannot be proxied
-    /// as one file (yt-dlp's `protocol` field: `https`, `m3u8_native`, `http_dash_segments`, ...).
+    /// as one file (yt-dlp's `protocol` field: `https`, `m3u8_native`, `http_dash_segments`, ...);
+    /// [`format`] refuses what the last, unfiltered choice finds.
     pub fn selector(self) -> String {
         let alternatives: &[&str] = match self {
             Variant::Opus => &["ba[acodec=opus]", "ba[ext=webm]", "ba", "b"],
             Variant::M4a => &["ba[ext=m4a]", "ba[acodec^=mp4a]", "ba", "b"],
         };
-        alternatives
-            .iter()
-            .map(|a| format!("{a}[protocol^=http]"))
-            .collect::<Vec<_>>()
-            .join("/")
+        // The unfiltered `ba/b` last: a video with no direct format (an HLS-only live stream)
+        // still answers with its JSON, whose `live_status` and `protocol` tell why it can't play.
+        let direct: Vec<String> = alternatives.iter().map(|a| format!("{a}[protocol^=http]")).collect();
+        format!("{}/ba/b", direct.join("/"))
     }
 
     /// The Content-Type a client gets for this variant from YouTube (before resolution).
@@ -554,6 +554,17 @@ pub struct Format {
 /// Maps yt-dlp's `-J -f …` output: the chosen format's fields sit at the top level (or, for
 /// merged formats, in `requested_formats`; we take the audio one).
 pub fn format(json: &Value) -> Result<Format, Error> {
+    // A live stream's formats grow as it plays (yt-dlp marks its https ones "(incomplete)",
+    // `_video.py` `adjust_incomplete_format`): never a file to proxy, whatever was selected.
+    match str_field(json, "live_status") {
+        Some("is_live") => return Err(Error::LiveStream),
+        Some("is_upcoming") => {
+            return Err(Error::NotYetAvailable(
+                json.get("release_timestamp").and_then(Value::as_u64),
+            ))
+        }
+        _ => {}
+    }
     let chosen = json
         .get("requested_formats")
         .and_then(Value::as_array)
@@ -781,6 +792,13 @@ mod tests {
         assert!(format(&serde_json::json!({"url": "rtmp://x/y"})).is_err());
         assert!(format(&serde_json::json!({"url": "https://x/y.m3u8", "protocol": "m3u8_native"})).is_err());
         assert!(listing(&serde_json::json!({"nothing": 1})).is_err());
+        let live = serde_json::json!({"live_status": "is_live", "url": "https://x/y", "protocol": "https"});
+        assert!(matches!(format(&live), Err(Error::LiveStream)));
+        let soon = serde_json::json!({"live_status": "is_upcoming", "release_timestamp": 1_893_456_000u64});
+        assert!(matches!(
+            format(&soon),
+            Err(Error::NotYetAvailable(Some(1_893_456_000)))
+        ));
     }
 
     #[test]

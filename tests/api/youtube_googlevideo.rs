@@ -324,7 +324,7 @@ async fn a_youtube_search_result_plays_seeks_and_reads_its_tail_through_googlevi
     }
     assert_eq!(
         fake.selections(),
-        vec!["ba[acodec=opus][protocol^=http]/ba[ext=webm][protocol^=http]/ba[protocol^=http]/b[protocol^=http]"]
+        vec!["ba[acodec=opus][protocol^=http]/ba[ext=webm][protocol^=http]/ba[protocol^=http]/b[protocol^=http]/ba/b"]
     );
 
     // Safari gets the M4A format (140), through the same path.
@@ -547,6 +547,26 @@ async fn yt_dlp_failures_are_clear_codes() {
     );
     assert!(body["error"]["message"].as_str().unwrap().contains("2030"), "{body}");
     assert_eq!(fake.calls().len(), before, "yt-dlp ran for a live or upcoming result");
+
+    // A live video reached by its id alone: yt-dlp's JSON says so. Derived from the recorded
+    // video by the fields a live one differs by (`_video.py` 3870-3875 `live_status`, its HLS
+    // formats only: DASH is skipped while live, 3624-3628).
+    fake.video(
+        "https://www.youtube.com/watch?v=5qap5aO4i9A",
+        unix_now() + 6 * 3600,
+        |info| {
+            info["live_status"] = json!("is_live");
+            info["is_live"] = json!(true);
+            let formats = info["formats"].as_array_mut().unwrap();
+            formats.retain(|f| f["protocol"] == "m3u8_native");
+        },
+    );
+    let (status, body) = stream_url(&app, "yt-5qap5aO4i9A", None).await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (422, Some("live_stream")),
+        "{body}"
+    );
 }
 
 #[tokio::test]
