@@ -28,6 +28,12 @@ async function open(base = server.base, options = {}) {
   const errors = [];
   page.on("pageerror", (e) => errors.push(e.message));
   page.errors = errors;
+  // Every request the page makes is for something that exists: no cover asked for in vain.
+  const notFound = [];
+  page.on("response", (r) => {
+    if (r.status() === 404) notFound.push(r.url());
+  });
+  page.notFound = notFound;
   await page.goto(`${base}/`);
   await page.waitForSelector("html[data-ready=true]");
   return { context, page };
@@ -73,7 +79,8 @@ test("search with autocomplete, play, seek to 70% and play on, served as 206", a
   assert.equal(await page.getAttribute("#q", "aria-activedescendant"), `suggestion-${index}`);
   await page.press("#q", "Enter");
   await page.waitForSelector('main[data-view=search] .track[data-track-id] >> text="Morning Drift"');
-  // The album's cover (cover.png beside the tracks) shows through the artwork endpoint.
+  // The album's cover (cover.png beside the tracks) shows: the API's `artwork` of the track names
+  // the artwork endpoint.
   await page.waitForFunction(() => {
     const img = document.querySelector('main .track[data-track-id] .art img');
     return img && img.complete && img.naturalWidth === 240;
@@ -106,6 +113,7 @@ test("search with autocomplete, play, seek to 70% and play on, served as 206", a
     await playingPast(page, 0.2);
   }
   assert.deepEqual(page.errors, []);
+  assert.deepEqual(page.notFound, [], "no request answered 404");
   await context.close();
 });
 
@@ -145,6 +153,7 @@ test("a playlist plays in order; next, previous, the queue reordered and cleared
   await page.click("#queue-clear");
   assert.deepEqual(await queued(), ["Dawn Chorus"]);
   assert.deepEqual(page.errors, []);
+  assert.deepEqual(page.notFound, [], "no request answered 404");
   await context.close();
 });
 
@@ -184,6 +193,7 @@ test("favourites, history and the queue survive a reload; suggestions appear aft
   assert.ok(!suggested.includes(first) && !suggested.includes(second), `just-heard tracks are not suggested: ${suggested}`);
   await shot(page, "home");
   assert.deepEqual(page.errors, []);
+  assert.deepEqual(page.notFound, [], "no request answered 404");
   await context.close();
 });
 
@@ -214,6 +224,7 @@ test("keyboard shortcuts and the Media Session follow the player", async () => {
   assert.equal(await page.getAttribute("html", "data-theme"), "dark");
   await shot(page, "dark");
   assert.deepEqual(page.errors, []);
+  assert.deepEqual(page.notFound, [], "no request answered 404");
   await context.close();
 });
 

@@ -5,12 +5,6 @@
 import { store } from "./store.js";
 import * as offline from "./offline.js";
 
-/** Where a track's cover is: a remote thumbnail, or the server's artwork of a library file. */
-export function artworkUrl(track) {
-  if (track?.artwork) return track.artwork;
-  return track?.source === "local" && track.id ? `/api/v1/tracks/${encodeURIComponent(track.id)}/artwork` : null;
-}
-
 /** A stream URL is asked for again this long before it expires (seconds). */
 const URL_MARGIN = 60;
 
@@ -281,8 +275,10 @@ export class Player extends EventTarget {
       title: t.title,
       artist: t.artist ?? "",
       album: t.album ?? "",
+      // The API's `artwork`: the cover's URL (a remote thumbnail or the server's artwork of a
+      // library file), null when the track has none.
       artwork: [
-        ...(artworkUrl(t) ? [{ src: artworkUrl(t) }] : []),
+        ...(t.artwork ? [{ src: t.artwork }] : []),
         { src: "/icon-512.png", sizes: "512x512", type: "image/png" },
       ],
     });
