@@ -14,13 +14,18 @@ if [ ${#need_apt[@]} -gt 0 ]; then
   apt-get install -y -qq --no-install-recommends "${need_apt[@]}"
 fi
 
-echo "== yt-dlp for the YouTube source's tests (a venv in .venv-test)"
-if [ ! -x .venv-test/bin/yt-dlp ]; then
+echo "== yt-dlp and the OpenAPI validator for the tests (a venv in .venv-test)"
+if [ ! -x .venv-test/bin/pip ]; then
   python3 -m venv .venv-test || { apt-get update -qq && apt-get install -y -qq python3-venv && python3 -m venv .venv-test; }
-  .venv-test/bin/pip install --quiet --disable-pip-version-check -r scripts/test-requirements.txt
 fi
+.venv-test/bin/pip install --quiet --disable-pip-version-check -r scripts/test-requirements.txt
 export ANYAUDIO_TEST_YT_DLP="$PWD/.venv-test/bin/yt-dlp"
+export ANYAUDIO_TEST_OPENAPI_VALIDATOR="$PWD/.venv-test/bin/openapi-spec-validator"
 "$ANYAUDIO_TEST_YT_DLP" --version
+
+echo "== formatting and lints"
+cargo fmt --check
+cargo clippy --locked --all-targets -- -D warnings
 
 echo "== browser test dependencies (playwright-core, no browser download)"
 (cd e2e && npm ci --no-audit --no-fund --silent)

@@ -8,9 +8,9 @@ use std::time::Duration;
 use anyhow::{bail, Context};
 use clap::{Args, Parser, Subcommand};
 
-use crate::net::{IpFamily, NetConfig, UpstreamProxy};
 use crate::sources::ytdlp::YtDlpConfig;
-use crate::stream::upstream::UpstreamLimits;
+use crate::upstream::net::{IpFamily, NetConfig, UpstreamProxy};
+use crate::upstream::UpstreamLimits;
 
 #[derive(Debug, Parser)]
 #[command(name = "anyaudio", version, about = "Self-hosted audio streaming server")]

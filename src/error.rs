@@ -1,13 +1,24 @@
 //! The one error type of the HTTP API and its JSON shape:
 //! `{"error": {"code": "<stable snake_case code>", "message": "<human text>"}}`.
 //!
-//! `Display` is what a client reads; the `#[source]` chain is what the log gets.
+//! `Display` is what a client reads: our words, never an upstream's error text, a
+//! subprocess's output or an error chain. Those are kept as the `#[source]` ([`Cause`]) and go
+//! to the log only.
 
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::Serialize;
 use utoipa::ToSchema;
+
+/// Why an upstream or a source failed, for the log.
+pub type Cause = Box<dyn std::error::Error + Send + Sync + 'static>;
+
+/// A detail worth logging that is not an error value of its own (a subprocess's last line, a
+/// check that failed).
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct Detail(pub String);
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
@@ -31,12 +42,22 @@ pub enum Error {
     ExpiredToken,
     #[error("the media file for track {0} is gone; a rescan will drop it")]
     MediaGone(String),
-    #[error("upstream failed: {0}")]
-    Upstream(String),
+    /// The media's origin failed: `message` says how in our words.
+    #[error("upstream failed: {message}")]
+    Upstream {
+        message: String,
+        #[source]
+        cause: Option<Cause>,
+    },
     #[error("upstream timed out: {0}")]
     UpstreamTimeout(String),
-    #[error("{0}")]
-    SourceFailed(String),
+    /// A source (yt-dlp, a probe) could not give what was asked: `message` says why.
+    #[error("{message}")]
+    SourceFailed {
+        message: String,
+        #[source]
+        cause: Option<Cause>,
+    },
     #[error("source unavailable: {0}")]
     SourceUnavailable(String),
     #[error("too many streams in flight; try again shortly")]
@@ -62,6 +83,48 @@ pub enum Error {
 }
 
 impl Error {
+    pub fn upstream(message: impl Into<String>) -> Error {
+        Error::Upstream {
+            message: message.into(),
+            cause: None,
+        }
+    }
+
+    pub fn upstream_because(message: impl Into<String>, cause: impl Into<Cause>) -> Error {
+        Error::Upstream {
+            message: message.into(),
+            cause: Some(cause.into()),
+        }
+    }
+
+    pub fn source_failed(message: impl Into<String>) -> Error {
+        Error::SourceFailed {
+            message: message.into(),
+            cause: None,
+        }
+    }
+
+    pub fn source_failed_because(message: impl Into<String>, cause: impl Into<Cause>) -> Error {
+        Error::SourceFailed {
+            message: message.into(),
+            cause: Some(cause.into()),
+        }
+    }
+
+    /// A YouTube or yt-dlp track, search or import while the source is off.
+    pub fn youtube_off() -> Error {
+        Error::SourceUnavailable("the YouTube source is not enabled (start with --youtube)".into())
+    }
+
+    /// This error with `cause` for the log, where it has room for one.
+    pub fn because(self, cause: impl Into<Cause>) -> Error {
+        match self {
+            Error::Upstream { message, .. } => Error::upstream_because(message, cause),
+            Error::SourceFailed { message, .. } => Error::source_failed_because(message, cause),
+            other => other,
+        }
+    }
+
     pub fn status_and_code(&self) -> (StatusCode, &'static str) {
         match self {
             Error::BadRequest(_) => (StatusCode::BAD_REQUEST, "bad_request"),
@@ -74,9 +137,9 @@ impl Error {
             Error::ForgedToken => (StatusCode::FORBIDDEN, "forged_token"),
             Error::ExpiredToken => (StatusCode::FORBIDDEN, "expired_token"),
             Error::MediaGone(_) => (StatusCode::NOT_FOUND, "media_gone"),
-            Error::Upstream(_) => (StatusCode::BAD_GATEWAY, "upstream_failed"),
+            Error::Upstream { .. } => (StatusCode::BAD_GATEWAY, "upstream_failed"),
             Error::UpstreamTimeout(_) => (StatusCode::GATEWAY_TIMEOUT, "upstream_timeout"),
-            Error::SourceFailed(_) => (StatusCode::BAD_GATEWAY, "source_failed"),
+            Error::SourceFailed { .. } => (StatusCode::BAD_GATEWAY, "source_failed"),
             Error::SourceUnavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "source_unavailable"),
             Error::Busy => (StatusCode::SERVICE_UNAVAILABLE, "busy"),
             Error::Unsupported(_) => (StatusCode::UNPROCESSABLE_ENTITY, "unsupported_media"),
@@ -110,7 +173,7 @@ impl IntoResponse for Error {
     fn into_response(self) -> Response {
         let (status, code) = self.status_and_code();
         if status.is_server_error() {
-            tracing::error!(error = ?self, "request failed");
+            tracing::error!(error = %self, causes = %Causes(&self), "request failed");
         }
         let body = ErrorBody {
             error: ErrorDetail {
@@ -119,6 +182,25 @@ impl IntoResponse for Error {
             },
         };
         (status, Json(body)).into_response()
+    }
+}
+
+/// An error's `#[source]` chain, for the log: `cause: its cause: ...`.
+pub struct Causes<'a>(pub &'a (dyn std::error::Error + 'static));
+
+impl std::fmt::Display for Causes<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut next = self.0.source();
+        let mut first = true;
+        while let Some(cause) = next {
+            if !first {
+                f.write_str(": ")?;
+            }
+            write!(f, "{cause}")?;
+            first = false;
+            next = cause.source();
+        }
+        Ok(())
     }
 }
 

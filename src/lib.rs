@@ -1,19 +1,30 @@
 //! anyaudio: a self-hosted audio streaming server.
 //!
-//! Data flows one way: `api` -> `resolve` -> `stream`; `api` and `resolve` read the `catalog`.
+//! The modules are layers, and every arrow points down (`docs/architecture.md` draws them):
+//!
+//! - `api` (and `web`, the player's assets): HTTP handlers; they parse, call one layer below,
+//!   render.
+//! - `resolve` (a track id to something playable, cached), `importer` (URLs into the catalog),
+//!   `stream` (range-correct answers from a file or through the proxy).
+//! - `sources`: where bytes come from (library files, remote URLs, yt-dlp).
+//! - `catalog`: the SQLite index; it knows `model` and `formats` only.
+//! - `upstream` (other hosts: clients, locators, the range protocol), `formats` (tag and
+//!   playlist readers), `model` (ids, tracks, kinds), `error`.
+#![forbid(unsafe_code)]
 
 pub mod api;
 pub mod catalog;
 pub mod config;
 pub mod demo;
 pub mod error;
-pub mod metrics;
-pub mod net;
-pub mod playlist_formats;
+pub mod formats;
+pub mod importer;
+pub mod model;
 pub mod resolve;
 pub mod sources;
 pub mod stream;
-pub mod tags;
+pub mod telemetry;
+pub mod upstream;
 pub mod web;
 
 use std::io::Write;
@@ -26,11 +37,13 @@ use tokio::net::TcpListener;
 use api::AppState;
 use catalog::Catalog;
 use config::{Config, Library};
+use importer::Importer;
 use resolve::Resolver;
-use sources::http::HttpSource;
+use sources::remote::RemoteSource;
 use sources::youtube::YouTubeSource;
 use stream::proxy::Upstream;
 use stream::token::SigningKey;
+use upstream::Clients;
 
 /// A built server: bound to its port, catalog open, ready to run.
 pub struct Application {
@@ -53,32 +66,27 @@ impl Application {
         if config.scan_at_start {
             catalog.start_scan();
         }
-        metrics::handle(); // install the recorder before anything counts
+        telemetry::handle(); // install the recorder before anything counts
 
-        // Two clients: reqwest for the control plane (probes, imports: redirects, whole
-        // documents), hyper with small buffers for the proxy's data plane; one resolver.
-        let resolver = net::Resolver::new(config.net.clone());
-        let http = control_client(resolver.clone(), &config.net)?;
-        let http_source = HttpSource::new(http.clone(), config.upstream.first_byte_timeout, HTTP_PROBE_TTL);
-        let upstream = Upstream::new(
-            config.upstream.clone(),
-            config.max_upstream_requests,
-            net::Connector::new(&config.net, resolver),
-        );
+        let clients = Clients::build(&config.net)?;
+        let timeout = config.upstream.first_byte_timeout;
+        let remote = RemoteSource::new(clients.control.clone(), timeout, HTTP_PROBE_TTL);
+        let upstream = Upstream::new(clients.media, config.upstream.clone(), config.max_upstream_requests);
         let youtube = config.youtube.as_ref().map(|yt| {
             Arc::new(YouTubeSource::new(
                 yt.ytdlp.clone(),
-                http.clone(),
-                config.upstream.first_byte_timeout,
+                clients.control.clone(),
+                timeout,
                 yt.suggest_url.clone(),
             ))
         });
+        let importer = Importer::new(catalog.clone(), clients.control, timeout, youtube.clone());
         if let (Some(source), Some(yt)) = (&youtube, &config.youtube) {
-            let (source, catalog, playlists) = (source.clone(), catalog.clone(), yt.playlists.clone());
+            let (source, importer, playlists) = (source.clone(), importer.clone(), yt.playlists.clone());
             tokio::spawn(async move {
                 if source.check().await.is_ok() {
                     for url in playlists {
-                        if let Err(error) = api::imports::import_listing(&source, &catalog, &url, true).await {
+                        if let Err(error) = importer.add_ytdlp(&url, true).await {
                             tracing::warn!(%url, %error, "could not import a predefined playlist");
                         }
                     }
@@ -86,10 +94,10 @@ impl Application {
             });
         }
         let state = AppState {
-            resolver: Resolver::new(catalog.clone(), http_source, youtube.clone()),
+            resolver: Resolver::new(catalog.clone(), remote, youtube.clone()),
             youtube,
             upstream,
-            http,
+            importer,
             catalog,
             key,
             config: Arc::new(config),
@@ -177,23 +185,6 @@ const CONNECTION_BUFFER: usize = 64 * 1024;
 
 /// How long a remote file's probe (size, validators) is trusted.
 const HTTP_PROBE_TTL: std::time::Duration = std::time::Duration::from_secs(600);
-
-/// The client for probes and imports (follows redirects). Each call site sets its own timeout.
-fn control_client(resolver: net::Resolver, net: &net::NetConfig) -> anyhow::Result<reqwest::Client> {
-    let mut builder = reqwest::Client::builder()
-        .user_agent(concat!("anyaudio/", env!("CARGO_PKG_VERSION")))
-        .connect_timeout(std::time::Duration::from_secs(5))
-        .pool_idle_timeout(std::time::Duration::from_secs(60))
-        .tcp_nodelay(true)
-        .dns_resolver(Arc::new(resolver))
-        .local_address(net.family.map(net::IpFamily::local_address));
-    builder = match &net.proxy {
-        Some(proxy) => builder.proxy(reqwest::Proxy::all(proxy.as_str()).context("the upstream proxy")?),
-        // Not the environment's HTTP_PROXY either: the media requests would not follow it.
-        None => builder.no_proxy(),
-    };
-    builder.build().context("building the upstream HTTP client")
-}
 
 /// Opens the catalog for the configured library, unpacking the demo library if that is the one.
 pub fn open_catalog(config: &Config) -> anyhow::Result<Catalog> {

@@ -89,7 +89,7 @@ async fn a_1_gib_stream_read_slowly_keeps_memory_flat_and_exact() {
     // chunks (the one being sent and the prefetched one). Without backpressure it would be
     // most of the gigabyte.
     let kernel = tcp_buffer_max("tcp_rmem") + tcp_buffer_max("tcp_wmem");
-    let chunks = 2 * anyaudio::stream::upstream::UpstreamLimits::default().chunk_size;
+    let chunks = 2 * anyaudio::upstream::UpstreamLimits::default().chunk_size;
     let bound = kernel + chunks + 4 * MIB;
     assert!(
         max_ahead < bound,

@@ -12,7 +12,7 @@ use axum::response::Response;
 use bytes::Bytes;
 use http_body::{Frame, SizeHint};
 
-use crate::metrics as m;
+use crate::telemetry as m;
 
 pub async fn log_requests(request: Request, next: Next) -> Response {
     let started = Instant::now();

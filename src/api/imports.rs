@@ -1,5 +1,7 @@
-//! Importing from yt-dlp sites: `POST /api/v1/tracks/import` (a video, a track, or a playlist's
-//! entries), `POST /api/v1/playlists/import` (a playlist), and refreshing imported playlists.
+//! Adding remote media: `POST /api/v1/sources/http` (a media URL, an M3U/PLS playlist, a
+//! podcast feed), `POST /api/v1/tracks/import` (a yt-dlp page: a video, a track, or a
+//! playlist's entries), `POST /api/v1/playlists/import` (a yt-dlp playlist), and refreshing
+//! imported playlists. The work is the importer's; these parse and render.
 
 use axum::extract::rejection::JsonRejection;
 use axum::extract::State;
@@ -8,33 +10,17 @@ use axum::Json;
 use serde::Deserialize;
 use utoipa::ToSchema;
 
-use super::extract::{check_id, ApiPath};
-use super::sources::AddedSource;
+use super::extract::ApiPath;
 use super::AppState;
-use crate::catalog::Catalog;
 use crate::error::{Error, ErrorBody};
-use crate::sources::import::{self, Import, NewPlaylist, SkippedEntry};
-use crate::sources::youtube::YouTubeSource;
-
-/// Entries read from one playlist at most.
-const MAX_ENTRIES: usize = 500;
+use crate::importer::AddedSource;
+use crate::model::PlaylistId;
 
 #[derive(Deserialize, ToSchema)]
 pub struct ImportRequest {
     /// A page yt-dlp understands (a YouTube video or playlist, a SoundCloud or Bandcamp page, a
     /// direct media link), or for playlists a bare YouTube playlist id (`PL…`).
     pub url: String,
-}
-
-fn youtube(state: &AppState) -> Result<&YouTubeSource, Error> {
-    let source = state
-        .youtube
-        .as_deref()
-        .ok_or_else(|| Error::SourceUnavailable("the YouTube source is not enabled (start with --youtube)".into()))?;
-    source
-        .availability()
-        .map_err(|reason| Error::SourceUnavailable(format!("the YouTube source is unavailable: {reason}")))?;
-    Ok(source)
 }
 
 fn page_url(raw: &str, playlist: bool) -> Result<String, Error> {
@@ -51,45 +37,6 @@ fn page_url(raw: &str, playlist: bool) -> Result<String, Error> {
         return Err(Error::BadRequest("url must be an http or https URL".into()));
     }
     Ok(url.to_string())
-}
-
-/// Lists `url` with yt-dlp and stores its entries (and, for a playlist, the playlist), all or
-/// nothing; returns them with the entries left out.
-pub async fn import_listing(
-    source: &YouTubeSource,
-    catalog: &Catalog,
-    url: &str,
-    require_playlist: bool,
-) -> Result<AddedSource, Error> {
-    let (listing, tracks) = source.list(url, MAX_ENTRIES, require_playlist).await?;
-    if require_playlist && !listing.is_playlist {
-        return Err(Error::Unsupported(format!("{url} is not a playlist")));
-    }
-    if tracks.is_empty() {
-        return Err(Error::Unsupported(format!("{url} lists nothing to play")));
-    }
-    let playlist = listing.is_playlist.then(|| NewPlaylist {
-        kind: "youtube",
-        name: listing.title.clone().unwrap_or_else(|| url.to_owned()),
-        url: url.to_owned(),
-    });
-    let skipped: Vec<SkippedEntry> = listing
-        .skipped
-        .into_iter()
-        .map(|(location, reason)| SkippedEntry { location, reason })
-        .collect();
-    let (tracks, playlist) = catalog
-        .add_remote(Import {
-            tracks,
-            playlist,
-            skipped: Vec::new(),
-        })
-        .await?;
-    Ok(AddedSource {
-        tracks,
-        playlist,
-        skipped,
-    })
 }
 
 fn body(body: Result<Json<ImportRequest>, JsonRejection>) -> Result<ImportRequest, Error> {
@@ -122,7 +69,7 @@ async fn import(
     playlist: bool,
 ) -> Result<(StatusCode, Json<AddedSource>), Error> {
     let url = page_url(&body(request)?.url, playlist)?;
-    let added = import_listing(youtube(state)?, &state.catalog, &url, playlist).await?;
+    let added = state.importer.add_ytdlp(&url, playlist).await?;
     Ok((StatusCode::CREATED, Json(added)))
 }
 
@@ -133,28 +80,28 @@ async fn import(
               (status = 502, body = ErrorBody)))]
 pub async fn refresh_playlist(
     State(state): State<AppState>,
-    ApiPath(id): ApiPath<String>,
+    ApiPath(id): ApiPath<PlaylistId>,
 ) -> Result<Json<AddedSource>, Error> {
-    check_id("playlist", &id)?;
-    let (kind, url) = state
-        .catalog
-        .playlist_source(id.clone())
-        .await?
-        .ok_or(Error::PlaylistNotFound(id.clone()))?;
-    let Some(url) = url.filter(|_| matches!(kind.as_str(), "youtube" | "remote" | "feed")) else {
-        return Err(Error::Unsupported(format!("playlist {id} is not imported from a URL")));
-    };
-    if kind == "youtube" {
-        return Ok(Json(
-            import_listing(youtube(&state)?, &state.catalog, &url, true).await?,
-        ));
-    }
-    let imported = import::import(&state.http, &url, state.upstream.limits().first_byte_timeout).await?;
-    let skipped = imported.skipped.clone();
-    let (tracks, playlist) = state.catalog.add_remote(imported).await?;
-    Ok(Json(AddedSource {
-        tracks,
-        playlist,
-        skipped,
-    }))
+    Ok(Json(state.importer.refresh(&id).await?))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct AddHttpSource {
+    /// A direct media URL, an M3U/M3U8/PLS playlist, or a podcast RSS/Atom feed (http or https).
+    pub url: String,
+}
+
+#[utoipa::path(post, path = "/api/v1/sources/http", tag = "sources", request_body = AddHttpSource,
+    responses(
+        (status = 201, body = AddedSource),
+        (status = 400, body = ErrorBody, description = "Not an http(s) URL, or a malformed body"),
+        (status = 422, body = ErrorBody, description = "Not audio, a playlist or a feed"),
+        (status = 502, body = ErrorBody, description = "The URL could not be fetched"),
+        (status = 504, body = ErrorBody, description = "The URL did not answer in time")))]
+pub async fn add_http(
+    State(state): State<AppState>,
+    body: Result<Json<AddHttpSource>, JsonRejection>,
+) -> Result<(StatusCode, Json<AddedSource>), Error> {
+    let Json(request) = body.map_err(|e| Error::BadRequest(e.body_text()))?;
+    Ok((StatusCode::CREATED, Json(state.importer.add_url(&request.url).await?)))
 }

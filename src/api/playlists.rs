@@ -5,15 +5,17 @@ use axum::Json;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::extract::{bounded, check_id, ApiPath, ApiQuery};
+use super::extract::{bounded, ApiPath, ApiQuery};
 use super::AppState;
-use crate::catalog::playlists::KINDS;
-use crate::catalog::{Playlist, PlaylistSummary};
+use crate::catalog::PlaylistFilter;
 use crate::error::{Error, ErrorBody};
+use crate::model::{Playlist, PlaylistId, PlaylistSummary};
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ListParams {
-    /// Only this kind: `smart` (recently added, random mix), `m3u`, `genre`, `artist` or `album`.
+    /// Only this kind: `smart` (recently added and random mix), or one kind of playlist
+    /// (`recent`, `mix`, `album`, `artist`, `genre`, `m3u`, `remote`, `feed`, `youtube`).
     kind: Option<String>,
     /// 1 to 500, default 100.
     limit: Option<u32>,
@@ -35,14 +37,16 @@ pub async fn list(
     State(state): State<AppState>,
     ApiQuery(params): ApiQuery<ListParams>,
 ) -> Result<Json<PlaylistList>, Error> {
-    if let Some(kind) = params.kind.as_deref() {
-        if !KINDS.contains(&kind) {
-            return Err(Error::BadRequest(format!("kind must be one of {}", KINDS.join(", "))));
-        }
-    }
+    let filter = match params.kind.as_deref() {
+        None => None,
+        Some(kind) => Some(
+            PlaylistFilter::parse(kind)
+                .ok_or_else(|| Error::BadRequest(format!("kind must be one of {}", PlaylistFilter::names())))?,
+        ),
+    };
     let limit = bounded("limit", params.limit, 100, 1, 500)?;
     let offset = bounded("offset", params.offset, 0, 0, u32::MAX)?;
-    let (total, playlists) = state.catalog.playlists(params.kind, limit, offset).await?;
+    let (total, playlists) = state.catalog.playlists(filter, limit, offset).await?;
     Ok(Json(PlaylistList {
         total,
         limit,
@@ -54,12 +58,11 @@ pub async fn list(
 #[utoipa::path(get, path = "/api/v1/playlists/{id}", tag = "playlists",
     params(("id" = String, Path, description = "Playlist id, e.g. `recent`, `mix`, `album-…`")),
     responses((status = 200, body = Playlist), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
-pub async fn get(State(state): State<AppState>, ApiPath(id): ApiPath<String>) -> Result<Json<Playlist>, Error> {
-    check_id("playlist", &id)?;
+pub async fn get(State(state): State<AppState>, ApiPath(id): ApiPath<PlaylistId>) -> Result<Json<Playlist>, Error> {
     let playlist = state
         .catalog
         .playlist(id.clone())
         .await?
-        .ok_or(Error::PlaylistNotFound(id))?;
+        .ok_or_else(|| Error::PlaylistNotFound(id.to_string()))?;
     Ok(Json(playlist))
 }

@@ -8,13 +8,14 @@ use utoipa::{IntoParams, ToSchema};
 use super::extract::{bounded, ApiQuery};
 use super::AppState;
 use crate::catalog::search::Scope;
-use crate::catalog::{Suggestion, Track};
 use crate::error::{Error, ErrorBody};
-use crate::sources::Variant;
+use crate::model::{Suggestion, SuggestionKind, Track, Variant};
+use crate::sources::youtube::youtube_mime;
 
 const MAX_QUERY: usize = 200;
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct SearchParams {
     /// What to look for: words matched as prefixes against title, artist, album and genre,
     /// case- and diacritic-insensitively.
@@ -78,9 +79,7 @@ pub async fn search(
         (total, tracks) = (page.total, page.tracks);
     }
     if youtube {
-        let source = state.youtube.as_ref().ok_or_else(|| {
-            Error::SourceUnavailable("the YouTube source is not enabled (start with --youtube)".into())
-        })?;
+        let source = state.youtube.as_ref().ok_or_else(Error::youtube_off)?;
         // YouTube search has no offsets: one list of up to 50 results, paged here.
         let found = source.search(&query, 50).await?;
         total += found.len() as u64;
@@ -90,9 +89,7 @@ pub async fn search(
         let user_agent = headers
             .get(axum::http::header::USER_AGENT)
             .and_then(|v| v.to_str().ok());
-        let mime = Variant::for_client(None, user_agent)
-            .unwrap_or(Variant::Opus)
-            .youtube_mime();
+        let mime = youtube_mime(Variant::for_client(None, user_agent).unwrap_or(Variant::Opus));
         tracks.extend(found.iter().skip(skip).take(limit as usize).map(|t| Track {
             mime: mime.to_owned(),
             ..t.clone()
@@ -108,6 +105,7 @@ pub async fn search(
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct SuggestParams {
     /// The prefix typed so far.
     q: Option<String>,
@@ -145,7 +143,7 @@ pub async fn suggest(
                     {
                         suggestions.push(Suggestion {
                             text,
-                            kind: "youtube".into(),
+                            kind: SuggestionKind::YouTube,
                         });
                     }
                 }

@@ -1,7 +1,5 @@
 //! `/stream/<token>`: verify the token, resolve the track, serve its bytes.
 
-use std::time::{SystemTime, UNIX_EPOCH};
-
 use axum::extract::State;
 use axum::http::{HeaderMap, Method};
 use axum::response::Response;
@@ -9,7 +7,8 @@ use axum::response::Response;
 use super::extract::ApiPath;
 use super::AppState;
 use crate::error::{Error, ErrorBody};
-use crate::sources::{Playable, Variant};
+use crate::model::{unix_now, Variant};
+use crate::resolve::Playable;
 use crate::stream::token::{self, TokenError};
 use crate::stream::{local, proxy};
 
@@ -28,21 +27,16 @@ pub async fn stream(
     headers: HeaderMap,
     ApiPath(raw): ApiPath<String>,
 ) -> Result<Response, Error> {
-    let now = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
-    let claims = token::verify(&state.key, &raw, now).map_err(|e| match e {
+    let claims = token::verify(&state.key, &raw, unix_now()).map_err(|e| match e {
         TokenError::Malformed => Error::UnknownToken,
         TokenError::Forged => Error::ForgedToken,
         TokenError::Expired => Error::ExpiredToken,
     })?;
-    let variant = claims
-        .variant
-        .as_deref()
-        .and_then(Variant::parse)
-        .unwrap_or(Variant::Opus);
+    let variant = claims.variant.unwrap_or(Variant::Opus);
     match state.resolver.resolve(&claims.track_id, variant).await? {
         Playable::LocalFile { path, mime } => match local::serve_file(&method, &headers, &path, &mime).await {
             Ok(response) => Ok(response),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(Error::MediaGone(claims.track_id)),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(Error::MediaGone(claims.track_id.to_string())),
             Err(e) => Err(Error::Internal(anyhow::Error::new(e).context("serving a library file"))),
         },
         Playable::Remote(locator) => {

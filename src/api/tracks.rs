@@ -1,7 +1,5 @@
 //! `/api/v1/tracks/{id}`, its `stream_url`, its `related` tracks and its `artwork`.
 
-use std::time::{SystemTime, UNIX_EPOCH};
-
 use axum::extract::State;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -10,36 +8,36 @@ use serde::{Deserialize, Serialize};
 use sha2::Digest;
 use utoipa::{IntoParams, ToSchema};
 
-use super::extract::{bounded, check_id, ApiPath, ApiQuery};
+use super::extract::{bounded, ApiPath, ApiQuery};
 use super::AppState;
-use crate::catalog::Track;
 use crate::error::{Error, ErrorBody};
-use crate::sources::ytdlp::youtube_url;
-use crate::sources::{Origin, Playable, Variant};
+use crate::model::{unix_now, Origin, PlaylistId, SourceKind, Track, TrackId, Variant};
+use crate::resolve::Playable;
+use crate::sources::local::{self, Artwork};
 use crate::stream::plan;
 use crate::stream::token::{self, Claims};
 
 /// A track of the catalog, or a YouTube search result seen recently.
-async fn find_track(state: &AppState, id: &str) -> Result<Track, Error> {
-    check_id("track", id)?;
-    if let Some(track) = state.catalog.track(id.to_owned()).await? {
+async fn find_track(state: &AppState, id: &TrackId) -> Result<Track, Error> {
+    if let Some(track) = state.catalog.track(id.clone()).await? {
         return Ok(track);
     }
     state
         .youtube
         .as_ref()
         .and_then(|yt| yt.seen(id))
-        .ok_or_else(|| Error::TrackNotFound(id.to_owned()))
+        .ok_or_else(|| Error::TrackNotFound(id.to_string()))
 }
 
 #[utoipa::path(get, path = "/api/v1/tracks/{id}", tag = "tracks",
     params(("id" = String, Path, description = "Track id")),
     responses((status = 200, body = Track), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
-pub async fn get_track(State(state): State<AppState>, ApiPath(id): ApiPath<String>) -> Result<Json<Track>, Error> {
+pub async fn get_track(State(state): State<AppState>, ApiPath(id): ApiPath<TrackId>) -> Result<Json<Track>, Error> {
     Ok(Json(find_track(&state, &id).await?))
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct StreamUrlParams {
     /// `opus` (WebM/Opus) or `m4a` (AAC), for sources with several formats. Default: chosen by
     /// the client's User-Agent (M4A for Safari and ExoPlayer, Opus otherwise).
@@ -48,7 +46,7 @@ pub struct StreamUrlParams {
     /// so that their stream_url answers at once.
     prefetch: Option<String>,
     /// The playlist this track is played from: its next two tracks are resolved in the background.
-    playlist: Option<String>,
+    playlist: Option<PlaylistId>,
 }
 
 /// Where to play a track from.
@@ -71,35 +69,32 @@ pub struct StreamUrl {
               (status = 503, body = ErrorBody, description = "The track's source is off or unavailable")))]
 pub async fn stream_url(
     State(state): State<AppState>,
-    ApiPath(id): ApiPath<String>,
+    ApiPath(id): ApiPath<TrackId>,
     ApiQuery(params): ApiQuery<StreamUrlParams>,
     headers: HeaderMap,
 ) -> Result<Json<StreamUrl>, Error> {
     // Any YouTube video plays by its id, seen in a search or not (a shared link, an app's list).
     let source = match find_track(&state, &id).await {
         Ok(track) => track.source,
-        Err(Error::TrackNotFound(_)) if state.youtube.is_some() && youtube_url(&id).is_some() => "youtube".to_owned(),
+        Err(Error::TrackNotFound(_)) if state.youtube.is_some() && id.youtube_video().is_some() => SourceKind::YouTube,
         Err(e) => return Err(e),
     };
     let user_agent = headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok());
     let variant = Variant::for_client(params.format.as_deref(), user_agent)
         .ok_or_else(|| Error::BadRequest("format must be opus or m4a".into()))?;
-    let mut next: Vec<String> = match params.prefetch.as_deref() {
+    let mut next: Vec<TrackId> = match params.prefetch.as_deref() {
         Some(list) => list
             .split(',')
             .map(str::trim)
             .filter(|s| !s.is_empty())
-            .map(str::to_owned)
             .take(5)
-            .collect(),
+            .map(TrackId::parse)
+            .collect::<Result<_, _>>()
+            .map_err(|e| Error::BadRequest(e.to_string()))?,
         None => Vec::new(),
     };
-    for id in &next {
-        check_id("track", id)?;
-    }
-    if let Some(playlist) = params.playlist.as_deref() {
-        check_id("playlist", playlist)?;
-        if let Some(p) = state.catalog.playlist(playlist.to_owned()).await? {
+    if let Some(playlist) = params.playlist {
+        if let Some(p) = state.catalog.playlist(playlist).await? {
             let after = p.tracks.iter().skip_while(|t| t.id != id).skip(1).take(2);
             next.extend(after.map(|t| t.id.clone()));
         }
@@ -111,9 +106,8 @@ pub async fn stream_url(
         Playable::Remote(locator) => locator.mime.clone(),
         Playable::LocalFile { mime, .. } => mime,
     };
-    let now = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
-    let expires_at = now + state.config.token_ttl.as_secs();
-    let variant = (source == "youtube" || source == "ytdlp").then(|| variant.as_str().to_owned());
+    let expires_at = unix_now() + state.config.token_ttl.as_secs();
+    let variant = source.has_formats().then_some(variant);
     let token = token::sign(
         &state.key,
         &Claims {
@@ -130,6 +124,7 @@ pub async fn stream_url(
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct RelatedParams {
     /// 1 to 100, default 20.
     limit: Option<u32>,
@@ -145,16 +140,15 @@ pub struct RelatedTracks {
     responses((status = 200, body = RelatedTracks), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn related(
     State(state): State<AppState>,
-    ApiPath(id): ApiPath<String>,
+    ApiPath(id): ApiPath<TrackId>,
     ApiQuery(params): ApiQuery<RelatedParams>,
 ) -> Result<Json<RelatedTracks>, Error> {
-    check_id("track", &id)?;
     let limit = bounded("limit", params.limit, 20, 1, 100)?;
     let tracks = state
         .catalog
         .related(id.clone(), limit)
         .await?
-        .ok_or(Error::TrackNotFound(id))?;
+        .ok_or_else(|| Error::TrackNotFound(id.to_string()))?;
     Ok(Json(RelatedTracks { tracks }))
 }
 
@@ -168,24 +162,24 @@ pub async fn related(
               (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn artwork(
     State(state): State<AppState>,
-    ApiPath(id): ApiPath<String>,
+    ApiPath(id): ApiPath<TrackId>,
     headers: HeaderMap,
 ) -> Result<Response, Error> {
     let track = find_track(&state, &id).await?;
     let Some(Origin::LocalFile { path, .. }) = state.catalog.origin(id.clone()).await? else {
         return match track.artwork {
             Some(url) => Ok((StatusCode::SEE_OTHER, [(header::LOCATION, url)]).into_response()),
-            None => Err(Error::ArtworkNotFound(id)),
+            None => Err(Error::ArtworkNotFound(id.to_string())),
         };
     };
     let roots = state.catalog.roots().to_vec();
-    let found = tokio::task::spawn_blocking(move || crate::sources::local::artwork(&path, &roots))
+    let found = tokio::task::spawn_blocking(move || local::artwork(&path, &roots))
         .await
         .map_err(|e| Error::Internal(e.into()))??;
     let (bytes, mime) = match found {
-        None => return Err(Error::MediaGone(id)),
-        Some(None) => return Err(Error::ArtworkNotFound(id)),
-        Some(Some(image)) => image,
+        Artwork::FileGone => return Err(Error::MediaGone(id.to_string())),
+        Artwork::None => return Err(Error::ArtworkNotFound(id.to_string())),
+        Artwork::Image { bytes, mime } => (bytes, mime),
     };
     let etag = plan::etag_of_digest(&sha2::Sha256::digest(&bytes));
     let fresh = plan::not_modified(&headers, &etag);

@@ -11,7 +11,7 @@ use rusqlite::Connection;
 const SCHEMA: &str = r#"
 CREATE TABLE IF NOT EXISTS tracks (
     id           TEXT PRIMARY KEY,
-    source       TEXT NOT NULL,          -- 'local' | 'http'
+    source       TEXT NOT NULL,          -- model::SourceKind: local | http | youtube | ytdlp
     path         TEXT UNIQUE,            -- local files: absolute path
     url          TEXT,                   -- remote media: where the bytes are
     title        TEXT NOT NULL,
@@ -31,7 +31,9 @@ CREATE TABLE IF NOT EXISTS tracks (
     file_size    INTEGER,                -- unknown for remote media until first played
     mtime_ns     INTEGER,
     added_at     INTEGER NOT NULL,
-    artwork      TEXT                    -- image URL (remote thumbnails)
+    artwork      TEXT,                   -- image URL (remote thumbnails)
+    picture      INTEGER NOT NULL DEFAULT 0, -- library files: the tags hold a picture
+    folder_cover INTEGER NOT NULL DEFAULT 0  -- library files: a cover image lies beside
 );
 CREATE INDEX IF NOT EXISTS tracks_artist ON tracks(artist);
 CREATE INDEX IF NOT EXISTS tracks_album ON tracks(album);
@@ -86,7 +88,9 @@ CREATE TABLE IF NOT EXISTS resolutions (
 /// The layout `SCHEMA` creates; stored in `PRAGMA user_version`.
 /// 2: the autocomplete table is gone (its index lives in memory), and so are the triggers that
 /// kept the full-text index in step (catalog::text_index does).
-const SCHEMA_VERSION: i64 = 2;
+/// 3: `tracks.picture` and `tracks.folder_cover`; library files are read again by the next
+/// scan to learn them.
+const SCHEMA_VERSION: i64 = 3;
 
 /// Brings a catalog file to [`SCHEMA_VERSION`]. Version 0 with tables is the unversioned layout
 /// of development builds, whose content a scan rebuilds entirely: it is dropped and recreated.
@@ -118,6 +122,18 @@ fn migrate(conn: &Connection) -> anyhow::Result<()> {
          DROP TRIGGER IF EXISTS tracks_ai; DROP TRIGGER IF EXISTS tracks_ad; DROP TRIGGER IF EXISTS tracks_au;",
     )?;
     conn.execute_batch(SCHEMA)?;
+    let has_column = |name: &str| -> rusqlite::Result<bool> {
+        conn.prepare("SELECT 1 FROM pragma_table_info('tracks') WHERE name = ?1")?
+            .exists([name])
+    };
+    if !has_column("picture")? {
+        // A negative mtime matches no file: the next scan reads every library file again.
+        conn.execute_batch(
+            "ALTER TABLE tracks ADD COLUMN picture INTEGER NOT NULL DEFAULT 0;
+             ALTER TABLE tracks ADD COLUMN folder_cover INTEGER NOT NULL DEFAULT 0;
+             UPDATE tracks SET mtime_ns = -1 WHERE source = 'local';",
+        )?;
+    }
     conn.pragma_update(None, "user_version", SCHEMA_VERSION)?;
     Ok(())
 }
@@ -140,7 +156,9 @@ fn configure(conn: &Connection) -> rusqlite::Result<()> {
             let parts = (0..ctx.len())
                 .map(|i| ctx.get::<Option<String>>(i).map(Option::unwrap_or_default))
                 .collect::<rusqlite::Result<Vec<String>>>()?;
-            Ok(super::stable_id(&parts.iter().map(String::as_str).collect::<Vec<_>>()))
+            Ok(crate::model::stable_id(
+                &parts.iter().map(String::as_str).collect::<Vec<_>>(),
+            ))
         },
     )?;
     Ok(())

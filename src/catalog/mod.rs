@@ -1,45 +1,34 @@
 //! The catalog: an embedded SQLite index of the library (tracks, playlists, autocomplete keys).
 //!
-//! [`Catalog`] is the async face the API uses: every query runs on a blocking thread on a
-//! pooled read connection; scans hold the one writer connection and never block readers.
+//! [`Catalog`] is the async face the layers above use: every query runs on a blocking thread on
+//! a pooled read connection; scans hold the one writer connection and never block readers.
+//!
+//! It depends on `model` (what it stores) and `formats` (what a scan reads) only. Remote
+//! resolutions are kept as opaque text that `upstream` writes and reads.
 
 pub mod db;
-pub mod model;
 pub mod normalize;
 pub mod playlists;
 pub mod remote;
+mod rows;
 pub mod scan;
 pub mod search;
 pub mod suggest;
 pub mod text_index;
+mod tracks;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use anyhow::Context;
 use rusqlite::OptionalExtension;
-use sha2::{Digest, Sha256};
 
+use crate::model::{
+    unix, unix_now, Import, Origin, Playlist, PlaylistId, PlaylistKind, PlaylistSummary, Suggestion, Track, TrackId,
+};
 use db::Db;
-pub use model::{Live, Playlist, PlaylistSummary, Suggestion, Track};
+pub use playlists::PlaylistFilter;
 pub use scan::{ScanProgress, ScanReport};
-
-fn unix_now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs() as i64)
-}
-
-/// A stable, URL-safe id: hex of SHA-256 over the parts, NUL-separated, cut to 20 digits (80 bits).
-pub fn stable_id(parts: &[&str]) -> String {
-    let mut hasher = Sha256::new();
-    for part in parts {
-        hasher.update(part.as_bytes());
-        hasher.update([0]);
-    }
-    let digest = hasher.finalize();
-    digest.iter().take(10).map(|b| format!("{b:02x}")).collect()
-}
 
 #[derive(Clone)]
 pub struct Catalog {
@@ -120,57 +109,50 @@ impl Catalog {
         self.read(scan::last_report).await
     }
 
-    pub async fn track(&self, id: String) -> anyhow::Result<Option<Track>> {
+    pub async fn track(&self, id: TrackId) -> anyhow::Result<Option<Track>> {
         self.read(move |conn| {
-            let sql = format!("SELECT {} FROM tracks WHERE id = ?1", model::TRACK_COLUMNS);
-            Ok(conn.prepare_cached(&sql)?.query_row([id], Track::from_row).optional()?)
+            let sql = format!("SELECT {} FROM tracks WHERE id = ?1", rows::TRACK_COLUMNS);
+            Ok(conn
+                .prepare_cached(&sql)?
+                .query_row([id.as_str()], rows::track)
+                .optional()?)
         })
         .await
     }
 
     /// Where a track's bytes are (None: no such track).
-    pub async fn origin(&self, id: String) -> anyhow::Result<Option<crate::sources::Origin>> {
+    pub async fn origin(&self, id: TrackId) -> anyhow::Result<Option<Origin>> {
         self.read(move |conn| remote::origin(conn, &id)).await
     }
 
-    /// A kept resolution for `key` that is still valid, with its end of validity.
-    pub async fn stored_resolution(
-        &self,
-        key: String,
-    ) -> anyhow::Result<Option<(crate::sources::Locator, std::time::SystemTime)>> {
-        let now = unix_now();
+    /// A kept resolution for `key` that is still valid (the record as it was stored), with its
+    /// end of validity.
+    pub async fn stored_resolution(&self, key: String) -> anyhow::Result<Option<(String, std::time::SystemTime)>> {
+        let now = unix_now() as i64;
         self.read(move |conn| {
             let row: Option<(String, i64)> = conn
                 .prepare_cached("SELECT locator, valid_until FROM resolutions WHERE key = ?1 AND valid_until > ?2")?
                 .query_row(rusqlite::params![key, now], |r| Ok((r.get(0)?, r.get(1)?)))
                 .optional()?;
-            Ok(row.and_then(|(json, until)| {
-                let record: crate::sources::LocatorRecord = serde_json::from_str(&json).ok()?;
-                Some((
-                    record.into_locator()?,
-                    std::time::UNIX_EPOCH + std::time::Duration::from_secs(until as u64),
-                ))
-            }))
+            Ok(row.map(|(record, until)| (record, crate::model::from_unix(until as u64))))
         })
         .await
     }
 
+    /// Keeps `record` (a resolution in its stored form) for `key` until `until`.
     pub async fn store_resolution(
         &self,
         key: String,
-        locator: &crate::sources::Locator,
+        record: String,
         until: std::time::SystemTime,
     ) -> anyhow::Result<()> {
-        let json = serde_json::to_string(&crate::sources::LocatorRecord::from(locator))?;
-        let until = until
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_secs() as i64);
-        let now = unix_now();
+        let until = unix(until) as i64;
+        let now = unix_now() as i64;
         self.write(move |conn| {
             conn.execute("DELETE FROM resolutions WHERE valid_until <= ?1", [now])?;
             conn.execute(
                 "INSERT OR REPLACE INTO resolutions(key, locator, valid_until) VALUES (?1, ?2, ?3)",
-                rusqlite::params![key, json, until],
+                rusqlite::params![key, record, until],
             )?;
             Ok(())
         })
@@ -196,14 +178,9 @@ impl Catalog {
     }
 
     /// Adds the tracks (and playlist) of a remote import, all or nothing.
-    pub async fn add_remote(
-        &self,
-        import: crate::sources::import::Import,
-    ) -> anyhow::Result<(Vec<Track>, Option<PlaylistSummary>)> {
+    pub async fn add_remote(&self, import: Import) -> anyhow::Result<(Vec<Track>, Option<PlaylistSummary>)> {
         let db = self.db.clone();
-        let now = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_secs() as i64);
+        let now = unix_now() as i64;
         let suggestions = self.suggestions.clone();
         tokio::task::spawn_blocking(move || {
             let added = db.write(|conn| remote::add(conn, &import, now))?;
@@ -232,30 +209,34 @@ impl Catalog {
 
     pub async fn playlists(
         &self,
-        kind: Option<String>,
+        filter: Option<PlaylistFilter>,
         limit: u32,
         offset: u32,
     ) -> anyhow::Result<(u64, Vec<PlaylistSummary>)> {
-        self.read(move |conn| playlists::list(conn, kind.as_deref(), limit, offset))
+        self.read(move |conn| playlists::list(conn, filter, limit, offset))
             .await
     }
 
-    pub async fn playlist(&self, id: String) -> anyhow::Result<Option<Playlist>> {
+    pub async fn playlist(&self, id: PlaylistId) -> anyhow::Result<Option<Playlist>> {
         self.read(move |conn| playlists::get(conn, &id)).await
     }
 
-    /// An imported playlist's kind and source URL.
-    pub async fn playlist_source(&self, id: String) -> anyhow::Result<Option<(String, Option<String>)>> {
+    /// A playlist's kind and, for one imported from a URL, that URL.
+    pub async fn playlist_source(&self, id: PlaylistId) -> anyhow::Result<Option<(PlaylistKind, Option<String>)>> {
         self.read(move |conn| {
-            Ok(conn
+            let row: Option<(String, Option<String>)> = conn
                 .prepare_cached("SELECT kind, key1 FROM playlists WHERE id = ?1")?
-                .query_row([id], |r| Ok((r.get(0)?, r.get(1)?)))
-                .optional()?)
+                .query_row([id.as_str()], |r| Ok((r.get(0)?, r.get(1)?)))
+                .optional()?;
+            Ok(row.and_then(|(kind, url)| {
+                let kind = PlaylistKind::parse(&kind)?;
+                Some((kind, url.filter(|_| kind.is_imported())))
+            }))
         })
         .await
     }
 
-    pub async fn related(&self, id: String, limit: u32) -> anyhow::Result<Option<Vec<Track>>> {
+    pub async fn related(&self, id: TrackId, limit: u32) -> anyhow::Result<Option<Vec<Track>>> {
         self.read(move |conn| playlists::related(conn, &id, limit)).await
     }
 

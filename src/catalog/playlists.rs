@@ -6,13 +6,39 @@ use std::path::{Path, PathBuf};
 
 use rusqlite::{params, Connection, OptionalExtension, Transaction};
 
-use super::model::{Playlist, PlaylistSummary, Track, TRACK_COLUMNS};
-use super::stable_id;
+use super::rows::{self, PLAYLIST_COLUMNS, TRACK_COLUMNS};
+use crate::model::{Playlist, PlaylistId, PlaylistKind, PlaylistSummary, Track, TrackId};
 
 /// How many tracks the smart playlists hold.
 const SMART_SIZE: i64 = 50;
 
-pub const KINDS: &[&str] = &["smart", "m3u", "remote", "feed", "youtube", "genre", "artist", "album"];
+/// Which playlists a listing shows: the smart ones, or those of one kind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PlaylistFilter {
+    Smart,
+    Kind(PlaylistKind),
+}
+
+impl PlaylistFilter {
+    pub fn parse(s: &str) -> Option<PlaylistFilter> {
+        match s {
+            "smart" => Some(PlaylistFilter::Smart),
+            kind => PlaylistKind::parse(kind).map(PlaylistFilter::Kind),
+        }
+    }
+
+    /// Every name a filter can have, for error messages.
+    pub fn names() -> String {
+        format!("smart, {}", PlaylistKind::names())
+    }
+
+    fn shows_smart(filter: Option<Self>) -> bool {
+        match filter {
+            None | Some(PlaylistFilter::Smart) => true,
+            Some(PlaylistFilter::Kind(kind)) => kind.is_smart(),
+        }
+    }
+}
 
 /// Reads every M3U file into `playlists` + `playlist_tracks`; entries that are not tracks of
 /// the library (missing files, files outside it, URLs) are left out.
@@ -27,7 +53,7 @@ pub fn rebuild_m3u(tx: &Transaction<'_>, files: &[PathBuf]) -> anyhow::Result<()
             tracing::warn!(path = %file.display(), "skipping unreadable playlist");
             continue;
         };
-        let parsed = crate::playlist_formats::parse_m3u(&String::from_utf8_lossy(&bytes));
+        let parsed = crate::formats::playlist::parse_m3u(&String::from_utf8_lossy(&bytes));
         let (name, entries) = (parsed.name, parsed.entries.into_iter().map(|e| e.location));
         let name = name.unwrap_or_else(|| {
             file.file_stem()
@@ -35,7 +61,7 @@ pub fn rebuild_m3u(tx: &Transaction<'_>, files: &[PathBuf]) -> anyhow::Result<()
                 .unwrap_or("Playlist")
                 .to_owned()
         });
-        let id = format!("m3u-{}", &stable_id(&["m3u", &file.to_string_lossy()])[..12]);
+        let id = PlaylistId::imported(PlaylistKind::M3u, &file.to_string_lossy());
         let dir = file.parent().unwrap_or(Path::new("/"));
         let mut position = 0;
         for entry in entries {
@@ -49,14 +75,14 @@ pub fn rebuild_m3u(tx: &Transaction<'_>, files: &[PathBuf]) -> anyhow::Result<()
             if let Some(track_id) = track {
                 tx.execute(
                     "INSERT INTO playlist_tracks(playlist_id, position, track_id) VALUES (?1, ?2, ?3)",
-                    params![id, position, track_id],
+                    params![id.as_str(), position, track_id],
                 )?;
                 position += 1;
             }
         }
         tx.execute(
             "INSERT OR REPLACE INTO playlists(id, kind, name, subtitle, key1, key2, track_count) VALUES (?1, 'm3u', ?2, NULL, NULL, NULL, ?3)",
-            params![id, name, position],
+            params![id.as_str(), name, position],
         )?;
     }
     Ok(())
@@ -94,15 +120,15 @@ fn smart_summaries(conn: &Connection) -> anyhow::Result<Vec<PlaylistSummary>> {
     let count: i64 = conn.query_row("SELECT min(count(*), ?1) FROM tracks", [SMART_SIZE], |r| r.get(0))?;
     Ok(vec![
         PlaylistSummary {
-            id: "recent".into(),
-            kind: "recent".into(),
+            id: PlaylistId::from_trusted("recent".into()),
+            kind: PlaylistKind::Recent,
             name: "Recently added".into(),
             subtitle: None,
             track_count: count as u64,
         },
         PlaylistSummary {
-            id: "mix".into(),
-            kind: "mix".into(),
+            id: PlaylistId::from_trusted("mix".into()),
+            kind: PlaylistKind::Mix,
             name: "Random mix".into(),
             subtitle: None,
             track_count: count as u64,
@@ -110,26 +136,30 @@ fn smart_summaries(conn: &Connection) -> anyhow::Result<Vec<PlaylistSummary>> {
     ])
 }
 
-/// One page of playlists, optionally of one kind (see [`KINDS`]); smart ones first, then by kind and name.
+/// One page of playlists, all or those `filter` keeps; smart ones first, then by kind and name.
 pub fn list(
     conn: &Connection,
-    kind: Option<&str>,
+    filter: Option<PlaylistFilter>,
     limit: u32,
     offset: u32,
 ) -> anyhow::Result<(u64, Vec<PlaylistSummary>)> {
-    let smart = if matches!(kind, None | Some("smart")) {
-        smart_summaries(conn)?
+    let smart: Vec<PlaylistSummary> = if PlaylistFilter::shows_smart(filter) {
+        let wanted = |s: &PlaylistSummary| !matches!(filter, Some(PlaylistFilter::Kind(k)) if k != s.kind);
+        smart_summaries(conn)?.into_iter().filter(wanted).collect()
     } else {
         Vec::new()
     };
-    let stored_kind = kind.filter(|k| *k != "smart");
-    if kind == Some("smart") {
-        let total = smart.len() as u64;
-        return Ok((
-            total,
-            smart.into_iter().skip(offset as usize).take(limit as usize).collect(),
-        ));
-    }
+    let stored_kind = match filter {
+        None => None,
+        Some(PlaylistFilter::Kind(kind)) if !kind.is_smart() => Some(kind.as_str()),
+        Some(_) => {
+            let total = smart.len() as u64;
+            return Ok((
+                total,
+                smart.into_iter().skip(offset as usize).take(limit as usize).collect(),
+            ));
+        }
+    };
     let order = "CASE kind WHEN 'm3u' THEN 0 WHEN 'remote' THEN 1 WHEN 'feed' THEN 2 WHEN 'genre' THEN 3 WHEN 'artist' THEN 4 ELSE 5 END, name COLLATE NOCASE, subtitle";
     let stored_total: i64 = conn
         .prepare_cached("SELECT count(*) FROM playlists WHERE ?1 IS NULL OR kind = ?1")?
@@ -139,45 +169,35 @@ pub fn list(
     let remaining = limit as usize - page.len();
     let stored_offset = offset as usize - skip_smart;
     let mut stmt = conn.prepare_cached(&format!(
-        "SELECT id, kind, name, subtitle, track_count FROM playlists WHERE ?1 IS NULL OR kind = ?1 ORDER BY {order} LIMIT ?2 OFFSET ?3"
+        "SELECT {PLAYLIST_COLUMNS} FROM playlists WHERE ?1 IS NULL OR kind = ?1 ORDER BY {order} LIMIT ?2 OFFSET ?3"
     ))?;
-    let rows = stmt.query_map(
+    let found = stmt.query_map(
         params![stored_kind, remaining as i64, stored_offset as i64],
-        summary_from_row,
+        rows::playlist_summary,
     )?;
-    for row in rows {
+    for row in found {
         page.push(row?);
     }
     Ok((smart.len() as u64 + stored_total as u64, page))
 }
 
-pub fn summary(conn: &Connection, id: &str) -> anyhow::Result<Option<PlaylistSummary>> {
+pub fn summary(conn: &Connection, id: &PlaylistId) -> anyhow::Result<Option<PlaylistSummary>> {
     Ok(conn
-        .prepare_cached("SELECT id, kind, name, subtitle, track_count FROM playlists WHERE id = ?1")?
-        .query_row([id], summary_from_row)
+        .prepare_cached(&format!("SELECT {PLAYLIST_COLUMNS} FROM playlists WHERE id = ?1"))?
+        .query_row([id.as_str()], rows::playlist_summary)
         .optional()?)
 }
 
-fn summary_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<PlaylistSummary> {
-    Ok(PlaylistSummary {
-        id: r.get(0)?,
-        kind: r.get(1)?,
-        name: r.get(2)?,
-        subtitle: r.get(3)?,
-        track_count: r.get::<_, i64>(4)? as u64,
-    })
-}
-
 /// A playlist with its tracks, or None if there is no such playlist.
-pub fn get(conn: &Connection, id: &str) -> anyhow::Result<Option<Playlist>> {
+pub fn get(conn: &Connection, id: &PlaylistId) -> anyhow::Result<Option<Playlist>> {
     let cols = TRACK_COLUMNS;
     let tracks_of = |sql: &str, p: &[&dyn rusqlite::ToSql]| -> anyhow::Result<Vec<Track>> {
         let mut stmt = conn.prepare_cached(sql)?;
-        let rows = stmt.query_map(p, Track::from_row)?;
-        Ok(rows.collect::<Result<_, _>>()?)
+        let found = stmt.query_map(p, rows::track)?;
+        Ok(found.collect::<Result<_, _>>()?)
     };
-    if let Some(summary) = smart_summaries(conn)?.into_iter().find(|s| s.id == id) {
-        let order = if id == "recent" {
+    if let Some(summary) = smart_summaries(conn)?.into_iter().find(|s| s.id == *id) {
+        let order = if summary.kind == PlaylistKind::Recent {
             "added_at DESC, title"
         } else {
             "random()"
@@ -189,10 +209,12 @@ pub fn get(conn: &Connection, id: &str) -> anyhow::Result<Option<Playlist>> {
         return Ok(Some(Playlist { summary, tracks }));
     }
     let row = conn
-        .prepare_cached("SELECT id, kind, name, subtitle, track_count, key1, key2 FROM playlists WHERE id = ?1")?
-        .query_row([id], |r| {
+        .prepare_cached(&format!(
+            "SELECT {PLAYLIST_COLUMNS}, key1, key2 FROM playlists WHERE id = ?1"
+        ))?
+        .query_row([id.as_str()], |r| {
             Ok((
-                summary_from_row(r)?,
+                rows::playlist_summary(r)?,
                 r.get::<_, Option<String>>(5)?,
                 r.get::<_, Option<String>>(6)?,
             ))
@@ -201,16 +223,16 @@ pub fn get(conn: &Connection, id: &str) -> anyhow::Result<Option<Playlist>> {
     let Some((summary, key1, key2)) = row else {
         return Ok(None);
     };
-    let tracks = match summary.kind.as_str() {
-        "album" => tracks_of(
+    let tracks = match summary.kind {
+        PlaylistKind::Album => tracks_of(
             &format!("SELECT {cols} FROM tracks WHERE album = ?1 AND coalesce(album_artist, artist, '') = ?2 ORDER BY disc_no, track_no, title"),
             &[&key1, &key2],
         )?,
-        "artist" => tracks_of(&format!("SELECT {cols} FROM tracks WHERE artist = ?1 ORDER BY album, disc_no, track_no, title"), &[&key1])?,
-        "genre" => tracks_of(&format!("SELECT {cols} FROM tracks WHERE genre = ?1 ORDER BY artist, album, disc_no, track_no"), &[&key1])?,
+        PlaylistKind::Artist => tracks_of(&format!("SELECT {cols} FROM tracks WHERE artist = ?1 ORDER BY album, disc_no, track_no, title"), &[&key1])?,
+        PlaylistKind::Genre => tracks_of(&format!("SELECT {cols} FROM tracks WHERE genre = ?1 ORDER BY artist, album, disc_no, track_no"), &[&key1])?,
         _ => tracks_of(
             &format!("SELECT {} FROM playlist_tracks p JOIN tracks t ON t.id = p.track_id WHERE p.playlist_id = ?1 ORDER BY p.position", prefixed_columns("t")),
-            &[&id],
+            &[&id.as_str()],
         )?,
     };
     Ok(Some(Playlist { summary, tracks }))
@@ -226,10 +248,10 @@ fn prefixed_columns(alias: &str) -> String {
 
 /// Tracks related to `track`: the rest of its album in order, then its artist, then its genre,
 /// then anything, up to `limit`.
-pub fn related(conn: &Connection, track_id: &str, limit: u32) -> anyhow::Result<Option<Vec<Track>>> {
+pub fn related(conn: &Connection, track_id: &TrackId, limit: u32) -> anyhow::Result<Option<Vec<Track>>> {
     let seed = conn
         .prepare_cached("SELECT album, coalesce(album_artist, artist, ''), artist, genre FROM tracks WHERE id = ?1")?
-        .query_row([track_id], |r| {
+        .query_row([track_id.as_str()], |r| {
             Ok((
                 r.get::<_, Option<String>>(0)?,
                 r.get::<_, String>(1)?,
@@ -255,8 +277,8 @@ pub fn related(conn: &Connection, track_id: &str, limit: u32) -> anyhow::Result<
     let mut tracks: Vec<Track> = conn
         .prepare_cached(&sql)?
         .query_map(
-            params![track_id, album, album_key, artist, genre, limit],
-            Track::from_row,
+            params![track_id.as_str(), album, album_key, artist, genre, limit],
+            rows::track,
         )?
         .collect::<Result<_, _>>()?;
     if (tracks.len() as u32) < limit {
@@ -264,7 +286,7 @@ pub fn related(conn: &Connection, track_id: &str, limit: u32) -> anyhow::Result<
         let mut stmt = conn.prepare_cached(&format!(
             "SELECT {TRACK_COLUMNS} FROM tracks WHERE id != ?1 ORDER BY random() LIMIT ?2"
         ))?;
-        let fill = stmt.query_map(params![track_id, (more + tracks.len()) as i64], Track::from_row)?;
+        let fill = stmt.query_map(params![track_id.as_str(), (more + tracks.len()) as i64], rows::track)?;
         for t in fill {
             let t = t?;
             if tracks.len() < limit as usize && !tracks.iter().any(|x| x.id == t.id) {

@@ -22,8 +22,10 @@ use utoipa::ToSchema;
 
 use super::db::Db;
 use super::suggest::Suggestions;
-use super::{playlists, stable_id, text_index};
-use crate::tags::{self, TrackInfo};
+use super::tracks::{self, NewTrack};
+use super::{playlists, text_index};
+use crate::formats::{covers, tags};
+use crate::model::{unix_now, SourceKind, TrackId, TrackInfo};
 
 /// Files per write transaction.
 const BATCH: usize = 2000;
@@ -120,6 +122,8 @@ struct FileEntry {
     known: bool,
     /// The catalog remembers this path as unreadable.
     skipped: bool,
+    /// An album cover image lies beside it (`cover.jpg`, ...).
+    folder_cover: bool,
 }
 
 /// Tags and properties read from one file.
@@ -188,10 +192,10 @@ fn run(
     let mut known = db.read(|conn| {
         load_known(
             conn,
-            "SELECT path, file_size, mtime_ns FROM tracks WHERE source = 'local'",
+            "SELECT path, file_size, mtime_ns, folder_cover FROM tracks WHERE source = 'local'",
         )
     })?;
-    let mut skipped = db.read(|conn| load_known(conn, "SELECT path, file_size, mtime_ns FROM skipped"))?;
+    let mut skipped = db.read(|conn| load_known(conn, "SELECT path, file_size, mtime_ns, 0 FROM skipped"))?;
     tracing::debug!(elapsed = ?phase.elapsed(), known = known.len(), "scan: catalog loaded");
 
     let bar = if show_progress {
@@ -206,6 +210,8 @@ fn run(
     // The walk feeds the tag readers as it goes. Whatever is left of `known` and `skipped`
     // when it ends was not found: those files vanished.
     let mut playlist_files = Vec::new();
+    // Unchanged files whose folder gained or lost its cover image.
+    let mut cover_changes = Vec::new();
     let parallel_walk = !known.is_empty();
     let to_read = roots
         .iter()
@@ -218,7 +224,13 @@ fn run(
             progress.files_seen.fetch_add(1, Ordering::Relaxed);
             let stamp = Some((entry.size, entry.mtime_ns));
             let (was_known, was_skipped) = (known.remove(&entry.path), skipped.remove(&entry.path));
-            if was_known == stamp || was_skipped == stamp {
+            if was_known.map(|k| (k.0, k.1)) == stamp {
+                if was_known.is_some_and(|k| k.2 != entry.folder_cover) {
+                    cover_changes.push((entry.path, entry.folder_cover));
+                }
+                return None;
+            }
+            if was_skipped.map(|k| (k.0, k.1)) == stamp {
                 return None;
             }
             (entry.known, entry.skipped) = (was_known.is_some(), was_skipped.is_some());
@@ -231,6 +243,17 @@ fn run(
     tracing::debug!(elapsed = ?phase.elapsed(), changes, "scan: folders walked, tags read and written");
     let removed = db.write(|conn| remove_vanished(conn, known.keys(), skipped.keys()))?;
     progress.removed.store(removed, Ordering::Relaxed);
+    if !cover_changes.is_empty() {
+        db.write(|conn| {
+            let tx = conn.transaction()?;
+            for (path, folder_cover) in &cover_changes {
+                tx.prepare_cached("UPDATE tracks SET folder_cover = ?2 WHERE path = ?1")?
+                    .execute(params![path, folder_cover])?;
+            }
+            tx.commit()?;
+            Ok(())
+        })?;
+    }
 
     let changed = changes + removed > 0;
     db.write(|conn| {
@@ -250,12 +273,13 @@ fn run(
     Ok(())
 }
 
-fn load_known(conn: &Connection, sql: &str) -> anyhow::Result<HashMap<String, (u64, i64)>> {
+/// Path -> (size, mtime, folder cover) of what the catalog knows.
+fn load_known(conn: &Connection, sql: &str) -> anyhow::Result<HashMap<String, (u64, i64, bool)>> {
     let mut stmt = conn.prepare(sql)?;
     let rows = stmt.query_map([], |r| {
         Ok((
             r.get::<_, String>(0)?,
-            (r.get::<_, i64>(1)? as u64, r.get::<_, i64>(2)?),
+            (r.get::<_, i64>(1)? as u64, r.get::<_, i64>(2)?, r.get::<_, bool>(3)?),
         ))
     })?;
     Ok(rows.collect::<Result<_, _>>()?)
@@ -276,7 +300,7 @@ fn walk(root: &Path, parallel: bool) -> impl Iterator<Item = FileEntry> + Send {
     } else {
         jwalk::Parallelism::Serial
     };
-    jwalk::WalkDirGeneric::<((), Option<(u64, i64)>)>::new(root)
+    jwalk::WalkDirGeneric::<((), Option<(u64, i64, bool)>)>::new(root)
         .follow_links(true)
         .skip_hidden(true)
         .parallelism(parallelism)
@@ -287,17 +311,24 @@ fn walk(root: &Path, parallel: bool) -> impl Iterator<Item = FileEntry> + Send {
                 }
                 Err(_) => true, // reported by the iterator below
             });
+            let folder_cover = children
+                .iter()
+                .flatten()
+                .any(|c| !c.file_type.is_dir() && covers::folder_cover(&c.file_name.to_string_lossy()).is_some());
             for child in children.iter_mut().flatten() {
                 let name = Path::new(&child.file_name);
                 if child.file_type.is_file() && (is_audio(name) || is_playlist(name)) {
-                    child.client_state = child.metadata().ok().map(|m| (m.len(), mtime_ns(m.modified().ok())));
+                    child.client_state = child
+                        .metadata()
+                        .ok()
+                        .map(|m| (m.len(), mtime_ns(m.modified().ok()), folder_cover));
                 }
             }
         })
         .into_iter()
         .filter_map(|entry| match entry {
             Ok(e) => {
-                let (size, mtime_ns) = e.client_state?;
+                let (size, mtime_ns, folder_cover) = e.client_state?;
                 let path = e.path().to_str()?.to_owned(); // non-UTF-8 paths cannot round-trip through the API
                 Some(FileEntry {
                     path,
@@ -305,6 +336,7 @@ fn walk(root: &Path, parallel: bool) -> impl Iterator<Item = FileEntry> + Send {
                     mtime_ns,
                     known: false,
                     skipped: false,
+                    folder_cover,
                 })
             }
             Err(err) => {
@@ -333,10 +365,6 @@ pub fn mtime_ns(modified: Option<SystemTime>) -> i64 {
     modified
         .and_then(|m| m.duration_since(UNIX_EPOCH).ok())
         .map_or(0, |d| d.as_nanos() as i64)
-}
-
-fn unix_now() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
 }
 
 /// Reads tags on a rayon pool while this thread writes batches. Returns how many tracks changed.
@@ -403,49 +431,21 @@ fn write_read_tracks(
 }
 
 fn upsert_track(conn: &Connection, index: &mut text_index::Pending, t: &ReadTrack, now: i64) -> anyhow::Result<()> {
-    let id = stable_id(&["local", &t.entry.path]);
-    let mut upsert = conn.prepare_cached(
-        "INSERT INTO tracks (id, source, path, title, artist, album, album_artist, track_no, disc_no, year, genre,
-                             duration_ms, codec, mime, bitrate, sample_rate, channels, file_size, mtime_ns, added_at)
-         VALUES (?1, 'local', ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)
-         ON CONFLICT(id) DO UPDATE SET
-             title = excluded.title, artist = excluded.artist, album = excluded.album,
-             album_artist = excluded.album_artist, track_no = excluded.track_no, disc_no = excluded.disc_no,
-             year = excluded.year, genre = excluded.genre, duration_ms = excluded.duration_ms,
-             codec = excluded.codec, mime = excluded.mime, bitrate = excluded.bitrate,
-             sample_rate = excluded.sample_rate, channels = excluded.channels,
-             file_size = excluded.file_size, mtime_ns = excluded.mtime_ns
-         RETURNING rowid",
-    )?;
-    index
-        .write_track(conn, &id, || {
-            upsert.query_row(
-                params![
-                    id,
-                    t.entry.path,
-                    t.title,
-                    t.info.artist,
-                    t.info.album,
-                    t.info.album_artist,
-                    t.info.track_no,
-                    t.info.disc_no,
-                    t.info.year,
-                    t.info.genre,
-                    t.info.duration_ms,
-                    t.info.codec,
-                    t.info.mime,
-                    t.info.bitrate,
-                    t.info.sample_rate,
-                    t.info.channels,
-                    t.entry.size as i64,
-                    t.entry.mtime_ns,
-                    now
-                ],
-                |r| r.get(0),
-            )
-        })
-        .with_context(|| format!("saving {}", t.entry.path))?;
-    Ok(())
+    let id = TrackId::stable(SourceKind::Local, &t.entry.path);
+    let track = NewTrack {
+        id: &id,
+        source: SourceKind::Local,
+        path: Some(&t.entry.path),
+        url: None,
+        title: &t.title,
+        info: &t.info,
+        mime: t.info.mime,
+        size: Some(t.entry.size),
+        mtime_ns: Some(t.entry.mtime_ns),
+        artwork: None,
+        folder_cover: t.entry.folder_cover,
+    };
+    tracks::upsert(conn, index, &track, now).with_context(|| format!("saving {}", t.entry.path))
 }
 
 /// Drops the tracks, and the memory of unreadable files, whose files are gone.

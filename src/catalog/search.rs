@@ -4,8 +4,9 @@
 
 use rusqlite::{params, Connection};
 
-use super::model::{Track, TRACK_COLUMNS};
 use super::normalize::fold;
+use super::rows::{self, TRACK_COLUMNS};
+use crate::model::Track;
 
 /// A page of results.
 pub struct SearchPage {
@@ -113,7 +114,7 @@ pub fn search(conn: &Connection, input: &str, scope: Scope, limit: u32, offset: 
     let mut by_rowid = conn.prepare_cached(&format!("SELECT {TRACK_COLUMNS} FROM tracks WHERE rowid = ?1"))?;
     let tracks = rowids
         .iter()
-        .map(|rowid| by_rowid.query_row([rowid], Track::from_row))
+        .map(|rowid| by_rowid.query_row([rowid], rows::track))
         .collect::<Result<_, _>>()?;
     Ok(SearchPage {
         total: total as u64,

@@ -13,8 +13,8 @@ use std::sync::{Arc, RwLock};
 
 use rusqlite::Connection;
 
-use super::model::Suggestion;
 use super::normalize::fold;
+use crate::model::{Suggestion, SuggestionKind};
 
 /// The most suggestions one lookup returns (the API's upper bound).
 pub const MAX_LIMIT: usize = 20;
@@ -23,12 +23,12 @@ pub const MAX_LIMIT: usize = 20;
 const SHORT_PREFIX: usize = 2;
 
 /// Where names come from, with the kind they are suggested as.
-const SOURCES: [(&str, &str); 5] = [
-    ("artist", "SELECT artist, count(*) FROM tracks WHERE artist IS NOT NULL GROUP BY artist"),
-    ("artist", "SELECT album_artist, count(*) FROM tracks WHERE album_artist IS NOT NULL AND album_artist NOT IN (SELECT artist FROM tracks WHERE artist IS NOT NULL) GROUP BY album_artist"),
-    ("album", "SELECT album, count(*) FROM tracks WHERE album IS NOT NULL GROUP BY album"),
-    ("genre", "SELECT genre, count(*) FROM tracks WHERE genre IS NOT NULL GROUP BY genre"),
-    ("track", "SELECT title, count(*) FROM tracks GROUP BY title"),
+const SOURCES: [(SuggestionKind, &str); 5] = [
+    (SuggestionKind::Artist, "SELECT artist, count(*) FROM tracks WHERE artist IS NOT NULL GROUP BY artist"),
+    (SuggestionKind::Artist, "SELECT album_artist, count(*) FROM tracks WHERE album_artist IS NOT NULL AND album_artist NOT IN (SELECT artist FROM tracks WHERE artist IS NOT NULL) GROUP BY album_artist"),
+    (SuggestionKind::Album, "SELECT album, count(*) FROM tracks WHERE album IS NOT NULL GROUP BY album"),
+    (SuggestionKind::Genre, "SELECT genre, count(*) FROM tracks WHERE genre IS NOT NULL GROUP BY genre"),
+    (SuggestionKind::Track, "SELECT title, count(*) FROM tracks GROUP BY title"),
 ];
 
 /// One searchable key: `folded[start..end]`, pointing at the name ranked `rank`.
@@ -43,7 +43,7 @@ struct Key {
 #[derive(Default)]
 pub struct SuggestIndex {
     /// Names best first: heavier, then shorter, then alphabetical. A name's position is its rank.
-    names: Vec<(Box<str>, &'static str)>,
+    names: Vec<(Box<str>, SuggestionKind)>,
     /// Every name's folded form, concatenated; keys are slices of it.
     folded: String,
     /// Sorted by key text, then rank.
@@ -55,7 +55,7 @@ pub struct SuggestIndex {
 impl SuggestIndex {
     /// Reads every name from the catalog and indexes it.
     pub fn build(conn: &Connection) -> anyhow::Result<Self> {
-        let mut weighted: Vec<(i64, String, &'static str)> = Vec::new();
+        let mut weighted: Vec<(i64, String, SuggestionKind)> = Vec::new();
         for (kind, sql) in SOURCES {
             let mut stmt = conn.prepare_cached(sql)?;
             let mut rows = stmt.query([])?;
@@ -67,12 +67,12 @@ impl SuggestIndex {
     }
 
     /// Indexes `(weight, name, kind)` triples.
-    fn from_names(mut weighted: Vec<(i64, String, &'static str)>) -> Self {
+    fn from_names(mut weighted: Vec<(i64, String, SuggestionKind)>) -> Self {
         weighted.sort_by(|a, b| {
             b.0.cmp(&a.0)
                 .then_with(|| a.1.chars().count().cmp(&b.1.chars().count()))
                 .then_with(|| a.1.cmp(&b.1))
-                .then_with(|| a.2.cmp(b.2))
+                .then_with(|| a.2.as_str().cmp(b.2.as_str()))
         });
         let mut index = SuggestIndex {
             names: Vec::with_capacity(weighted.len()),
@@ -137,7 +137,7 @@ impl SuggestIndex {
                 let (text, kind) = &self.names[rank as usize];
                 Suggestion {
                     text: text.to_string(),
-                    kind: (*kind).to_owned(),
+                    kind: *kind,
                 }
             })
             .collect()
@@ -201,7 +201,7 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
 
-    fn index(names: &[(i64, &str, &'static str)]) -> SuggestIndex {
+    fn index(names: &[(i64, &str, SuggestionKind)]) -> SuggestIndex {
         SuggestIndex::from_names(names.iter().map(|(w, n, k)| (*w, n.to_string(), *k)).collect())
     }
 
@@ -212,9 +212,9 @@ mod tests {
     #[test]
     fn any_word_start_finds_a_name_heaviest_first() {
         let idx = index(&[
-            (1, "The Beatles", "artist"),
-            (5, "Beat It", "track"),
-            (2, "Zoë Lémieux", "artist"),
+            (1, "The Beatles", SuggestionKind::Artist),
+            (5, "Beat It", SuggestionKind::Track),
+            (2, "Zoë Lémieux", SuggestionKind::Artist),
         ]);
         assert_eq!(texts(idx.lookup("beat", 10)), ["Beat It", "The Beatles"]);
         assert_eq!(texts(idx.lookup("lemi", 10)), ["Zoë Lémieux"]);
@@ -225,14 +225,17 @@ mod tests {
 
     #[test]
     fn a_name_with_two_matching_words_is_suggested_once() {
-        let idx = index(&[(1, "Love Love Love", "track"), (1, "Lovely", "track")]);
+        let idx = index(&[
+            (1, "Love Love Love", SuggestionKind::Track),
+            (1, "Lovely", SuggestionKind::Track),
+        ]);
         assert_eq!(texts(idx.lookup("lov", 10)), ["Lovely", "Love Love Love"]);
         assert_eq!(texts(idx.lookup("lo", 10)), ["Lovely", "Love Love Love"]);
     }
 
     #[test]
     fn the_same_text_of_two_kinds_is_two_suggestions() {
-        let idx = index(&[(3, "Blue", "album"), (3, "Blue", "track")]);
+        let idx = index(&[(3, "Blue", SuggestionKind::Album), (3, "Blue", SuggestionKind::Track)]);
         let found = idx.lookup("b", 10);
         assert_eq!(found.len(), 2);
         assert_ne!(found[0].kind, found[1].kind);
@@ -246,8 +249,8 @@ mod tests {
             prefix in "[a-cé]{1,4}",
             limit in 1usize..8,
         ) {
-            let triples: Vec<(i64, String, &'static str)> =
-                names.iter().map(|(n, w)| (*w, n.clone(), "track")).collect();
+            let triples: Vec<(i64, String, SuggestionKind)> =
+                names.iter().map(|(n, w)| (*w, n.clone(), SuggestionKind::Track)).collect();
             let idx = SuggestIndex::from_names(triples.clone());
             let mut expected: Vec<(i64, usize, String)> = triples
                 .iter()

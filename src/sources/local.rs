@@ -5,11 +5,13 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use anyhow::Context;
-use futures_util::future::BoxFuture;
 
-use super::{Origin, Playable, Source};
 use crate::error::Error;
+use crate::formats::covers;
+use crate::model::TrackId;
 
+/// The library's files; cheap to clone.
+#[derive(Clone)]
 pub struct LocalSource {
     roots: Arc<Vec<PathBuf>>,
 }
@@ -18,34 +20,14 @@ impl LocalSource {
     pub fn new(roots: Arc<Vec<PathBuf>>) -> Self {
         LocalSource { roots }
     }
-}
 
-impl Source for LocalSource {
-    fn resolve<'a>(
-        &'a self,
-        track_id: &'a str,
-        origin: &'a Origin,
-        _: super::Variant,
-        _: Option<&'a str>,
-    ) -> BoxFuture<'a, Result<Playable, Error>> {
-        Box::pin(async move {
-            let Origin::LocalFile { path, mime } = origin else {
-                return Err(Error::Internal(anyhow::anyhow!(
-                    "local source asked to resolve {origin:?}"
-                )));
-            };
-            let (path, roots) = (path.clone(), self.roots.clone());
-            let checked = tokio::task::spawn_blocking(move || inside_library(&path, &roots))
-                .await
-                .context("resolve task panicked")??;
-            match checked {
-                Some(path) => Ok(Playable::LocalFile {
-                    path,
-                    mime: mime.clone(),
-                }),
-                None => Err(Error::MediaGone(track_id.to_owned())),
-            }
-        })
+    /// The canonical path of track `track_id`'s file `path`, if it still lies in the library.
+    pub async fn resolve(&self, track_id: &TrackId, path: &Path) -> Result<PathBuf, Error> {
+        let (path, roots) = (path.to_owned(), self.roots.clone());
+        let checked = tokio::task::spawn_blocking(move || inside_library(&path, &roots))
+            .await
+            .context("resolve task panicked")??;
+        checked.ok_or_else(|| Error::MediaGone(track_id.to_string()))
     }
 }
 
@@ -63,58 +45,57 @@ pub fn inside_library(path: &Path, roots: &[PathBuf]) -> anyhow::Result<Option<P
         .then_some(canonical))
 }
 
-/// Image files beside a track that are its album's cover, best first (any case; .jpg, .jpeg,
-/// .png or .webp).
-const FOLDER_COVERS: &[&str] = &["cover", "folder", "front", "album"];
-const IMAGE_TYPES: &[(&str, &str)] = &[
-    ("jpg", "image/jpeg"),
-    ("jpeg", "image/jpeg"),
-    ("png", "image/png"),
-    ("webp", "image/webp"),
-];
+/// What a library file's cover is.
+#[derive(Debug)]
+pub enum Artwork {
+    /// The file is gone or outside the library.
+    FileGone,
+    /// It has no cover.
+    None,
+    Image {
+        bytes: Vec<u8>,
+        mime: String,
+    },
+}
 
 /// The cover of the library file `path`: the picture embedded in its tags, else a cover image
-/// beside it (`cover.jpg`, `folder.png`, ...). `Ok(None)` if the file is gone or outside the
-/// library; `Ok(Some(None))` if it has no cover.
-pub fn artwork(path: &Path, roots: &[PathBuf]) -> anyhow::Result<Option<Option<(Vec<u8>, String)>>> {
+/// beside it (`cover.jpg`, `folder.png`, ...).
+pub fn artwork(path: &Path, roots: &[PathBuf]) -> anyhow::Result<Artwork> {
     let Some(path) = inside_library(path, roots)? else {
-        return Ok(None);
+        return Ok(Artwork::FileGone);
     };
-    match crate::tags::cover(&path) {
-        Ok(Some(cover)) => return Ok(Some(Some(cover))),
+    match covers::embedded(&path) {
+        Ok(Some((bytes, mime))) => return Ok(Artwork::Image { bytes, mime }),
         Ok(None) => {}
         Err(error) => tracing::debug!(path = %path.display(), %error, "no embedded cover"),
     }
     let Some(dir) = path.parent() else {
-        return Ok(Some(None));
+        return Ok(Artwork::None);
     };
     let mut best: Option<(usize, PathBuf, &str)> = None;
     for entry in std::fs::read_dir(dir)
         .with_context(|| format!("listing {}", dir.display()))?
         .flatten()
     {
-        let name = entry.file_name().to_string_lossy().to_lowercase();
-        let Some((stem, ext)) = name.rsplit_once('.') else {
-            continue;
-        };
-        let rank = FOLDER_COVERS.iter().position(|c| *c == stem);
-        let mime = IMAGE_TYPES.iter().find(|(e, _)| *e == ext).map(|(_, m)| *m);
-        if let (Some(rank), Some(mime)) = (rank, mime) {
+        if let Some((rank, mime)) = covers::folder_cover(&entry.file_name().to_string_lossy()) {
             if best.as_ref().is_none_or(|(r, ..)| rank < *r) {
                 best = Some((rank, entry.path(), mime));
             }
         }
     }
     let Some((_, file, mime)) = best else {
-        return Ok(Some(None));
+        return Ok(Artwork::None);
     };
     // The image, too, must lie inside the library (it could be a link out of it), and be small.
     let Some(file) = inside_library(&file, roots)? else {
-        return Ok(Some(None));
+        return Ok(Artwork::None);
     };
-    if file.metadata()?.len() > crate::tags::MAX_COVER as u64 {
-        return Ok(Some(None));
+    if file.metadata()?.len() > covers::MAX_COVER as u64 {
+        return Ok(Artwork::None);
     }
     let bytes = std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
-    Ok(Some(Some((bytes, mime.to_owned()))))
+    Ok(Artwork::Image {
+        bytes,
+        mime: mime.to_owned(),
+    })
 }

@@ -1,190 +1,20 @@
-//! Where bytes come from. Every source turns what the catalog knows of a track (its [`Origin`])
-//! into something playable: a library file, or a [`Locator`] for the streaming proxy.
+//! Where bytes come from: each source turns where a track is (its [`Origin`](crate::model::Origin))
+//! into something the stream layer can serve, a checked library path or a
+//! [`Locator`](crate::upstream::Locator), and reads what a URL holds for imports.
 //!
-//! - `local`: files of the library, checked to lie inside it at play time.
-//! - `http`: direct media URLs, and the entries of M3U/PLS playlists and podcast feeds
-//!   (`import` reads those), probed with a one-byte range to learn size and validators.
+//! - `local`: files of the library, checked to lie inside it at play time; their covers.
+//! - `remote`: direct media URLs (and the entries of M3U/PLS playlists and podcast feeds),
+//!   probed with a one-byte range to learn size and validators.
+//! - `listing`: what a URL holds (media, M3U/PLS, a feed), read for an import;
+//!   `remote_tags` reads a remote file's tags through range requests.
 //! - `youtube`: YouTube and every site yt-dlp supports (`ytdlp` runs the program).
+//!
+//! Sources reach other hosts only through `upstream`; they know nothing of the catalog, the
+//! resolver's cache or HTTP handlers.
 
-pub mod http;
-pub mod import;
+pub mod listing;
 pub mod local;
+pub mod remote;
 pub mod remote_tags;
 pub mod youtube;
 pub mod ytdlp;
-
-pub use ytdlp::Variant;
-
-use std::path::PathBuf;
-use std::sync::Arc;
-use std::time::SystemTime;
-
-use ::http::header::{HeaderName, HeaderValue};
-use futures_util::future::BoxFuture;
-
-use crate::error::Error;
-
-/// What the catalog stores about where a track's bytes are.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Origin {
-    LocalFile {
-        path: PathBuf,
-        mime: String,
-    },
-    Http {
-        url: String,
-        mime: String,
-    },
-    /// A page yt-dlp understands (a YouTube watch URL, a SoundCloud track, ...).
-    YtDlp {
-        url: String,
-    },
-}
-
-/// How an upstream takes a byte range: the standard `Range` header, or a query parameter
-/// (`range=a-b`, as YouTube's own player asks googlevideo).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum RangeStyle {
-    Header,
-    QueryParam(&'static str),
-}
-
-/// A resolved remote media location: everything the proxy needs to fetch any byte range.
-#[derive(Debug, Clone)]
-pub struct Locator {
-    pub url: url::Url,
-    /// Headers the upstream needs on every request (yt-dlp's `http_headers`); never the client's.
-    pub headers: Vec<(HeaderName, HeaderValue)>,
-    pub mime: String,
-    /// Total size, learnt before the first byte goes out (None: the upstream would not say).
-    pub size: Option<u64>,
-    /// A strong validator of the upstream representation, to detect a change mid-stream.
-    pub etag: Option<String>,
-    pub last_modified: Option<SystemTime>,
-    /// When the URL stops working (signed URLs); the resolver re-resolves before then.
-    pub expires_at: Option<SystemTime>,
-    pub range_style: RangeStyle,
-    /// False when the upstream answered a range request with a 200 (it ignores ranges).
-    pub supports_ranges: bool,
-    /// The most bytes one upstream request may ask for (yt-dlp's `http_chunk_size`: YouTube
-    /// throttles or refuses larger ranges); None: the configured chunk size.
-    pub max_chunk: Option<u64>,
-    /// The source's id of the format these bytes are (yt-dlp's `format_id`): a re-resolution
-    /// mid-stream must pin it, since another format would not continue the same bytes.
-    pub format_id: Option<String>,
-    /// Before this the upstream refuses the media (yt-dlp's `available_at`); the first request
-    /// waits for it.
-    pub available_at: Option<SystemTime>,
-}
-
-impl Locator {
-    /// Whether ranges are asked in the query string (and answered with 200s, googlevideo-style).
-    pub fn ranges_in_query(&self) -> bool {
-        self.supports_ranges && matches!(self.range_style, RangeStyle::QueryParam(_))
-    }
-}
-
-/// What `/stream/<token>` plays.
-#[derive(Debug, Clone)]
-pub enum Playable {
-    LocalFile { path: PathBuf, mime: String },
-    Remote(Arc<Locator>),
-}
-
-/// One kind of source. Resolution may be slow (network probes, subprocesses): the resolver
-/// caches what it returns and makes concurrent callers share one call.
-pub trait Source: Send + Sync {
-    /// `variant` is the client's preferred audio format, for sources that offer several;
-    /// `pin` the format id a stream already plays, which a re-resolution must keep.
-    fn resolve<'a>(
-        &'a self,
-        track_id: &'a str,
-        origin: &'a Origin,
-        variant: Variant,
-        pin: Option<&'a str>,
-    ) -> BoxFuture<'a, Result<Playable, Error>>;
-}
-
-/// A locator as stored in the catalog, so warm resolutions survive a restart.
-#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
-pub struct LocatorRecord {
-    url: String,
-    headers: Vec<(String, String)>,
-    mime: String,
-    size: Option<u64>,
-    etag: Option<String>,
-    last_modified: Option<u64>,
-    expires_at: Option<u64>,
-    range_param: Option<String>,
-    supports_ranges: bool,
-    #[serde(default)]
-    max_chunk: Option<u64>,
-    #[serde(default)]
-    format_id: Option<String>,
-    #[serde(default)]
-    available_at: Option<u64>,
-}
-
-fn unix(t: SystemTime) -> u64 {
-    t.duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs())
-}
-
-impl From<&Locator> for LocatorRecord {
-    fn from(l: &Locator) -> Self {
-        LocatorRecord {
-            url: l.url.to_string(),
-            headers: l
-                .headers
-                .iter()
-                .filter_map(|(k, v)| Some((k.to_string(), v.to_str().ok()?.to_owned())))
-                .collect(),
-            mime: l.mime.clone(),
-            size: l.size,
-            etag: l.etag.clone(),
-            last_modified: l.last_modified.map(unix),
-            expires_at: l.expires_at.map(unix),
-            range_param: match l.range_style {
-                RangeStyle::Header => None,
-                RangeStyle::QueryParam(p) => Some(p.to_owned()),
-            },
-            supports_ranges: l.supports_ranges,
-            max_chunk: l.max_chunk,
-            format_id: l.format_id.clone(),
-            available_at: l.available_at.map(unix),
-        }
-    }
-}
-
-impl LocatorRecord {
-    pub fn into_locator(self) -> Option<Locator> {
-        let at = |s: u64| std::time::UNIX_EPOCH + std::time::Duration::from_secs(s);
-        Some(Locator {
-            url: self.url.parse().ok()?,
-            headers: self
-                .headers
-                .into_iter()
-                .filter_map(|(k, v)| {
-                    Some((
-                        HeaderName::from_bytes(k.as_bytes()).ok()?,
-                        HeaderValue::from_str(&v).ok()?,
-                    ))
-                })
-                .collect(),
-            mime: self.mime,
-            size: self.size,
-            etag: self.etag,
-            last_modified: self.last_modified.map(at),
-            expires_at: self.expires_at.map(at),
-            // The only query-parameter style we know is googlevideo's `range`.
-            range_style: if self.range_param.is_some() {
-                RangeStyle::QueryParam("range")
-            } else {
-                RangeStyle::Header
-            },
-            supports_ranges: self.supports_ranges,
-            max_chunk: self.max_chunk,
-            format_id: self.format_id,
-            available_at: self.available_at.map(at),
-        })
-    }
-}

@@ -12,7 +12,7 @@ use http::header::RANGE;
 use lofty::file::FileType;
 use tokio::runtime::Handle;
 
-use crate::tags::{self, TrackInfo};
+use crate::formats::tags::{self, TrackInfo};
 
 const BLOCK: u64 = 64 * 1024;
 /// At most this many blocks (1 MiB) per file.

@@ -5,15 +5,13 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant, SystemTime};
 
-use futures_util::future::BoxFuture;
 use http::header::{HeaderName, HeaderValue};
 
-use super::import::NewRemoteTrack;
+use super::remote;
 use super::ytdlp::{Entry, Environment, Listing, YtDlp, YtDlpConfig};
-use super::{http as http_source, Locator, Origin, Playable, Source, Variant};
-use crate::catalog::{Live, Track};
 use crate::error::Error;
-use crate::tags::TrackInfo;
+use crate::model::{Live, NewRemoteTrack, SourceKind, Track, TrackId, TrackInfo, Variant};
+use crate::upstream::Locator;
 
 /// How long search results are reused.
 const SEARCH_TTL: Duration = Duration::from_secs(600);
@@ -31,7 +29,7 @@ pub struct YouTubeSource {
     availability: RwLock<Result<String, String>>,
     environment: RwLock<Environment>,
     searches: Mutex<HashMap<String, CachedSearch>>,
-    seen: Mutex<HashMap<String, Track>>,
+    seen: Mutex<HashMap<TrackId, Track>>,
 }
 
 impl YouTubeSource {
@@ -80,6 +78,15 @@ impl YouTubeSource {
         self.availability.read().unwrap_or_else(|p| p.into_inner()).clone()
     }
 
+    /// The source, if it is on (`--youtube`) and yt-dlp works; else why not, as a 503.
+    pub fn usable(source: Option<&YouTubeSource>) -> Result<&YouTubeSource, Error> {
+        let source = source.ok_or_else(Error::youtube_off)?;
+        source
+            .availability()
+            .map_err(|reason| Error::SourceUnavailable(format!("the YouTube source is unavailable: {reason}")))?;
+        Ok(source)
+    }
+
     pub async fn search(&self, query: &str, limit: usize) -> Result<Arc<Vec<Track>>, Error> {
         let key = format!("{limit}:{query}");
         if let Some((at, tracks)) = self.searches.lock().unwrap_or_else(|p| p.into_inner()).get(&key) {
@@ -103,7 +110,7 @@ impl YouTubeSource {
     }
 
     /// A track seen in recent search results.
-    pub fn seen(&self, id: &str) -> Option<Track> {
+    pub fn seen(&self, id: &TrackId) -> Option<Track> {
         self.seen.lock().unwrap_or_else(|p| p.into_inner()).get(id).cloned()
     }
 
@@ -128,7 +135,7 @@ impl YouTubeSource {
         if let Some(hl) = language {
             query.push(("hl", hl));
         }
-        let failed = |e: reqwest::Error| Error::Upstream(format!("YouTube suggestions: {}", e.without_url()));
+        let failed = |e: reqwest::Error| Error::upstream_because("YouTube suggestions failed", e.without_url());
         let timed_out = |_| Error::UpstreamTimeout("YouTube suggestions".into());
         let response = tokio::time::timeout(Duration::from_secs(2), self.http.get(base).query(&query).send())
             .await
@@ -145,16 +152,24 @@ impl YouTubeSource {
             .map_err(failed)?;
         let text = decode_text(&bytes, content_type.as_deref());
         let body: serde_json::Value =
-            serde_json::from_str(&text).map_err(|_| Error::Upstream("unexpected suggestion format".into()))?;
+            serde_json::from_str(&text).map_err(|e| Error::upstream_because("unexpected suggestion format", e))?;
         let list = body
             .get(1)
             .and_then(|l| l.as_array())
-            .ok_or_else(|| Error::Upstream("unexpected suggestion format".into()))?;
+            .ok_or_else(|| Error::upstream("unexpected suggestion format"))?;
         Ok(list
             .iter()
             .filter_map(|s| s.as_str().map(str::to_owned))
             .take(limit)
             .collect())
+    }
+}
+
+/// The Content-Type a client gets for `variant` from YouTube (before resolution).
+pub fn youtube_mime(variant: Variant) -> &'static str {
+    match variant {
+        Variant::Opus => "audio/webm",
+        Variant::M4a => "audio/mp4",
     }
 }
 
@@ -173,25 +188,17 @@ pub fn decode_text(bytes: &[u8], content_type: Option<&str>) -> String {
     encoding.decode(bytes).0.into_owned()
 }
 
-impl Source for YouTubeSource {
-    fn resolve<'a>(
-        &'a self,
-        track_id: &'a str,
-        origin: &'a Origin,
+impl YouTubeSource {
+    /// The media of the page `url` (track `track_id`) in the best format for `variant`, or in
+    /// the format `pin` (a re-resolution mid-stream must keep the bytes it plays).
+    pub async fn resolve(
+        &self,
+        track_id: &TrackId,
+        url: &str,
         variant: Variant,
-        pin: Option<&'a str>,
-    ) -> BoxFuture<'a, Result<Playable, Error>> {
-        Box::pin(async move {
-            let Origin::YtDlp { url } = origin else {
-                return Err(Error::Internal(anyhow::anyhow!(
-                    "yt-dlp source asked to resolve {origin:?}"
-                )));
-            };
-            if let Err(reason) = self.availability() {
-                return Err(Error::SourceUnavailable(format!(
-                    "the YouTube source is unavailable: {reason}"
-                )));
-            }
+        pin: Option<&str>,
+    ) -> Result<Locator, Error> {
+        {
             // Search results say what is live or upcoming: refused before any extraction.
             if let Some(seen) = self.seen(track_id) {
                 match seen.live {
@@ -205,7 +212,7 @@ impl Source for YouTubeSource {
                 url: format
                     .url
                     .parse()
-                    .map_err(|_| Error::SourceFailed("yt-dlp returned a malformed URL".into()))?,
+                    .map_err(|_| Error::source_failed("yt-dlp returned a malformed URL"))?,
                 headers: format
                     .headers
                     .iter()
@@ -237,19 +244,15 @@ impl Source for YouTubeSource {
             let locator = if locator.size.is_some() {
                 locator
             } else {
-                http_source::complete(&self.http, locator, self.timeout).await?
+                remote::complete(&self.http, locator, self.timeout).await?
             };
-            Ok(Playable::Remote(Arc::new(locator)))
-        })
+            Ok(locator)
+        }
     }
 }
 
-fn source_of(entry: &Entry) -> &'static str {
-    if entry.track_id.starts_with("yt-") {
-        "youtube"
-    } else {
-        "ytdlp"
-    }
+fn source_of(entry: &Entry) -> SourceKind {
+    entry.track_id.scheme_source().unwrap_or(SourceKind::YtDlp)
 }
 
 /// yt-dlp's `live_status` as `Track::live` (`was_live`, `post_live`, `not_live`: playable).
@@ -265,7 +268,7 @@ fn live_of(e: &Entry) -> Option<Live> {
 fn entry_track(e: &Entry) -> Track {
     Track {
         id: e.track_id.clone(),
-        source: source_of(e).into(),
+        source: source_of(e),
         title: e.title.clone(),
         artist: e.artist.clone(),
         album: e.album.clone(),

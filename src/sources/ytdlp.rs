@@ -13,8 +13,9 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use serde_json::Value;
 use tokio::sync::Semaphore;
 
-use super::RangeStyle;
-use crate::error::Error;
+use crate::error::{Detail, Error};
+use crate::model::{TrackId, Variant};
+use crate::upstream::RangeStyle;
 
 #[derive(Debug, Clone)]
 pub struct YtDlpConfig {
@@ -157,18 +158,15 @@ impl YtDlp {
         #[cfg(unix)]
         command.process_group(0);
         let child = command.spawn().map_err(|e| match e.kind() {
-            std::io::ErrorKind::NotFound => Error::SourceFailed(format!(
-                "yt-dlp is not installed (no program {})",
-                self.config.program.display()
-            )),
-            _ => Error::SourceFailed(format!("cannot run yt-dlp: {e}")),
+            std::io::ErrorKind::NotFound => Error::source_failed_because("yt-dlp is not installed", e),
+            _ => Error::source_failed_because("cannot run yt-dlp", e),
         })?;
         let pid = child.id();
         let output = match tokio::time::timeout(self.config.timeout, child.wait_with_output()).await {
-            Ok(output) => output.map_err(|e| Error::SourceFailed(format!("yt-dlp failed: {e}")))?,
+            Ok(output) => output.map_err(|e| Error::source_failed_because("yt-dlp failed", e))?,
             Err(_) => {
                 kill_group(pid);
-                return Err(Error::SourceFailed(format!(
+                return Err(Error::source_failed(format!(
                     "yt-dlp took longer than {:?} and was stopped",
                     self.config.timeout
                 )));
@@ -184,11 +182,11 @@ impl YtDlp {
         if !output.status.success() {
             let line = last_error(&output.stderr);
             tracing::warn!(%target, %line, "yt-dlp failed");
-            return Err(classify_failure(&line));
+            return Err(classify_failure(&line).because(Detail(line)));
         }
         match serde_json::from_slice::<Value>(&output.stdout) {
             Ok(value) if value.is_object() => Ok(value),
-            _ => Err(Error::SourceFailed("yt-dlp returned no usable JSON".into())),
+            _ => Err(Error::source_failed("yt-dlp returned no usable JSON")),
         }
     }
 
@@ -215,8 +213,8 @@ impl YtDlp {
     pub async fn resolve(&self, page_url: &str, variant: Variant, pin: Option<&str>) -> Result<Format, Error> {
         let selector = match pin {
             Some(id) if is_format_id(id) => id.to_owned(),
-            Some(id) => return Err(Error::SourceFailed(format!("{id:?} is not a format id"))),
-            None => variant.selector(),
+            Some(id) => return Err(Error::source_failed(format!("{id:?} is not a format id"))),
+            None => selector(variant),
         };
         let json = self.run(&["--no-playlist", "-f", &selector], page_url).await?;
         format(&json)
@@ -225,11 +223,9 @@ impl YtDlp {
 
 fn kill_group(pid: Option<u32>) {
     #[cfg(unix)]
-    if let Some(pid) = pid {
-        // SAFETY: a plain syscall on the process group we created; ESRCH (already gone) is fine.
-        unsafe {
-            libc::kill(-(pid as i32), libc::SIGKILL);
-        }
+    if let Some(pid) = pid.and_then(|p| rustix::process::Pid::from_raw(p as i32)) {
+        // The group we created; ESRCH (already gone) is fine.
+        let _ = rustix::process::kill_process_group(pid, rustix::process::Signal::KILL);
     }
 }
 
@@ -275,86 +271,35 @@ pub fn classify_failure(line: &str) -> Error {
     ]) {
         Error::VideoUnavailable("it was removed or does not exist")
     } else if has(&["requested format is not available"]) {
-        Error::SourceFailed("no audio format that can be streamed (live streams and HLS-only media cannot be)".into())
+        Error::source_failed("no audio format that can be streamed (live streams and HLS-only media cannot be)")
     } else if has(&["unsupported url", "is not a valid url"]) {
-        Error::SourceFailed("yt-dlp does not know this page".into())
+        Error::source_failed("yt-dlp does not know this page")
     } else {
-        Error::SourceFailed("yt-dlp could not read this page (the server log has its message)".into())
+        Error::source_failed("yt-dlp could not read this page (the server log has its message)")
     }
 }
 
-/// Which audio the client can play.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Variant {
-    /// Opus in WebM (Chromium, Firefox, Android).
-    Opus,
-    /// AAC in MP4/M4A (Safari on iOS and macOS, ExoPlayer everywhere).
-    M4a,
-}
-
-impl Variant {
-    pub fn parse(s: &str) -> Option<Variant> {
-        match s {
-            "opus" | "webm" => Some(Variant::Opus),
-            "m4a" | "aac" | "mp4" => Some(Variant::M4a),
-            _ => None,
-        }
-    }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Variant::Opus => "opus",
-            Variant::M4a => "m4a",
-        }
-    }
-
-    /// yt-dlp's format selection: the preferred audio-only format, else any audio-only, else
-    /// the best format with audio (sites without separate audio); each only among formats
-    /// with a direct http(s) URL, since HLS, DASH, ISM and F4M manifests cannot be proxied
-    /// as one file (yt-dlp's `protocol` field: `https`, `m3u8_native`, `http_dash_segments`, ...);
-    /// [`format`] refuses what the last, unfiltered choice finds.
-    pub fn selector(self) -> String {
-        let alternatives: &[&str] = match self {
-            Variant::Opus => &["ba[acodec=opus]", "ba[ext=webm]", "ba", "b"],
-            Variant::M4a => &["ba[ext=m4a]", "ba[acodec^=mp4a]", "ba", "b"],
-        };
-        // The unfiltered `ba/b` last: a video with no direct format (an HLS-only live stream)
-        // still answers with its JSON, whose `live_status` and `protocol` tell why it can't play.
-        let direct: Vec<String> = alternatives.iter().map(|a| format!("{a}[protocol^=http]")).collect();
-        format!("{}/ba/b", direct.join("/"))
-    }
-
-    /// The Content-Type a client gets for this variant from YouTube (before resolution).
-    pub fn youtube_mime(self) -> &'static str {
-        match self {
-            Variant::Opus => "audio/webm",
-            Variant::M4a => "audio/mp4",
-        }
-    }
-
-    /// An explicit `format=` wins; else Safari and ExoPlayer get M4A, everyone else Opus.
-    pub fn for_client(explicit: Option<&str>, user_agent: Option<&str>) -> Option<Variant> {
-        if let Some(f) = explicit {
-            return Variant::parse(f);
-        }
-        let ua = user_agent.unwrap_or("");
-        let apple = ua.contains("iPhone") || ua.contains("iPad") || ua.contains("iPod");
-        let safari =
-            ua.contains("Safari") && !ua.contains("Chrome") && !ua.contains("Chromium") && !ua.contains("Android");
-        let exo = ua.contains("ExoPlayer") || ua.contains("stagefright");
-        Some(if apple || safari || exo {
-            Variant::M4a
-        } else {
-            Variant::Opus
-        })
-    }
+/// yt-dlp's format selection for `variant`: the preferred audio-only format, else any
+/// audio-only, else the best format with audio (sites without separate audio); each only among
+/// formats with a direct http(s) URL, since HLS, DASH, ISM and F4M manifests cannot be proxied
+/// as one file (yt-dlp's `protocol` field: `https`, `m3u8_native`, `http_dash_segments`, ...);
+/// [`format`] refuses what the last, unfiltered choice finds.
+pub fn selector(variant: Variant) -> String {
+    let alternatives: &[&str] = match variant {
+        Variant::Opus => &["ba[acodec=opus]", "ba[ext=webm]", "ba", "b"],
+        Variant::M4a => &["ba[ext=m4a]", "ba[acodec^=mp4a]", "ba", "b"],
+    };
+    // The unfiltered `ba/b` last: a video with no direct format (an HLS-only live stream)
+    // still answers with its JSON, whose `live_status` and `protocol` tell why it can't play.
+    let direct: Vec<String> = alternatives.iter().map(|a| format!("{a}[protocol^=http]")).collect();
+    format!("{}/ba/b", direct.join("/"))
 }
 
 /// One flat entry: a video or track that can be resolved later.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Entry {
     /// Our track id: `yt-<video id>` for YouTube, else `x-<hash of the URL>`.
-    pub track_id: String,
+    pub track_id: TrackId,
     /// The page yt-dlp resolves.
     pub url: String,
     pub title: String,
@@ -377,21 +322,6 @@ pub struct Listing {
     pub skipped: Vec<(String, String)>,
 }
 
-/// The track id of a YouTube video: stable, and enough to play it without any stored state.
-pub fn youtube_track_id(video_id: &str) -> Option<String> {
-    let valid = video_id.len() == 11
-        && video_id
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
-    valid.then(|| format!("yt-{video_id}"))
-}
-
-/// The watch URL of a `yt-` track id.
-pub fn youtube_url(track_id: &str) -> Option<String> {
-    let video = track_id.strip_prefix("yt-")?;
-    youtube_track_id(video).map(|_| format!("https://www.youtube.com/watch?v={video}"))
-}
-
 fn str_field<'a>(v: &'a Value, key: &str) -> Option<&'a str> {
     v.get(key)
         .and_then(Value::as_str)
@@ -410,12 +340,12 @@ fn is_youtube(v: &Value) -> bool {
 
 fn entry(v: &Value) -> Option<Entry> {
     let id = str_field(v, "id");
-    let youtube_id = id.filter(|_| is_youtube(v)).and_then(youtube_track_id);
+    let youtube_id = id.filter(|_| is_youtube(v)).and_then(TrackId::youtube);
     let url = match &youtube_id {
-        Some(track_id) => youtube_url(track_id)?,
+        Some(track_id) => track_id.youtube_url()?,
         None => str_field(v, "webpage_url").or(str_field(v, "url"))?.to_owned(),
     };
-    let track_id = youtube_id.unwrap_or_else(|| format!("x-{}", crate::catalog::stable_id(&["ytdlp", &url])));
+    let track_id = youtube_id.unwrap_or_else(|| TrackId::ytdlp_page(&url));
     let thumbnail = str_field(v, "thumbnail").map(str::to_owned).or_else(|| {
         v.get("thumbnails")?
             .as_array()?
@@ -467,7 +397,7 @@ pub fn listing(json: &Value) -> Result<Listing, Error> {
         collect_entries(json, 0, &mut seen, &mut listing);
         return Ok(listing);
     }
-    let single = entry(json).ok_or_else(|| Error::SourceFailed("yt-dlp's answer has no URL to play".into()))?;
+    let single = entry(json).ok_or_else(|| Error::source_failed("yt-dlp's answer has no URL to play"))?;
     Ok(Listing {
         title: Some(single.title.clone()),
         is_playlist: false,
@@ -482,7 +412,7 @@ const UNPLAYABLE_TITLES: &[&str] = &["[Private video]", "[Deleted video]", "[Una
 fn collect_entries(
     playlist: &Value,
     depth: usize,
-    seen: &mut std::collections::HashSet<String>,
+    seen: &mut std::collections::HashSet<TrackId>,
     listing: &mut Listing,
 ) {
     for v in playlist.get("entries").and_then(Value::as_array).into_iter().flatten() {
@@ -570,19 +500,19 @@ pub fn format(json: &Value) -> Result<Format, Error> {
         .and_then(Value::as_array)
         .and_then(|f| f.iter().find(|f| str_field(f, "acodec").is_some_and(|a| a != "none")))
         .unwrap_or(json);
-    let url = str_field(chosen, "url").ok_or_else(|| Error::SourceFailed("yt-dlp found no playable format".into()))?;
+    let url = str_field(chosen, "url").ok_or_else(|| Error::source_failed("yt-dlp found no playable format"))?;
     let parsed: url::Url = url
         .parse()
-        .map_err(|_| Error::SourceFailed("yt-dlp returned a malformed media URL".into()))?;
+        .map_err(|_| Error::source_failed("yt-dlp returned a malformed media URL"))?;
     if !matches!(parsed.scheme(), "http" | "https") {
-        return Err(Error::SourceFailed(format!(
+        return Err(Error::source_failed(format!(
             "yt-dlp returned a {} URL, which cannot be proxied",
             parsed.scheme()
         )));
     }
     let protocol = str_field(chosen, "protocol").unwrap_or("https");
     if protocol.contains("m3u8") || protocol.contains("dash") {
-        return Err(Error::SourceFailed(format!(
+        return Err(Error::source_failed(format!(
             "yt-dlp chose a {protocol} stream; only plain HTTP files can be proxied"
         )));
     }
@@ -680,7 +610,7 @@ mod tests {
         let l = listing(&json).unwrap();
         assert!(!l.is_playlist);
         assert_eq!(l.entries[0].title, "drift");
-        assert!(l.entries[0].track_id.starts_with("x-"));
+        assert!(l.entries[0].track_id.as_str().starts_with("x-"));
     }
 
     #[test]
@@ -716,7 +646,7 @@ mod tests {
         let l = listing(&fixture("derived/youtube-channel-flat.json")).unwrap();
         assert_eq!(l.title.as_deref(), Some("Negocios TV"));
         assert_eq!(l.entries.len(), 4);
-        assert!(l.entries.iter().all(|e| e.track_id.starts_with("yt-")));
+        assert!(l.entries.iter().all(|e| e.track_id.as_str().starts_with("yt-")));
         let json = serde_json::json!({"_type": "playlist", "title": "c", "entries": [
             {"_type": "url", "ie_key": "YoutubeTab", "id": "UCwd8Byi93KbnsYmCcKLExvQ", "url": "https://www.youtube.com/channel/UCwd8Byi93KbnsYmCcKLExvQ/videos"},
             {"_type": "url", "ie_key": "Youtube", "id": "Je8iIWgavh4", "url": "https://www.youtube.com/watch?v=Je8iIWgavh4", "title": "[Private video]"},
@@ -802,33 +732,13 @@ mod tests {
     }
 
     #[test]
-    fn variants_per_client() {
-        let chrome =
-            "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0 Safari/537.36";
-        let iphone = "Mozilla/5.0 (iPhone; CPU iPhone OS 18_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.0 Mobile/15E148 Safari/604.1";
-        let mac_safari = "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_0) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.0 Safari/605.1.15";
-        assert_eq!(Variant::for_client(None, Some(chrome)), Some(Variant::Opus));
-        assert_eq!(Variant::for_client(None, Some(iphone)), Some(Variant::M4a));
-        assert_eq!(Variant::for_client(None, Some(mac_safari)), Some(Variant::M4a));
+    fn youtube_ids_from_yt_dlp_are_data() {
+        // A video id that looks like an option is still only an id (it goes after `--`).
+        assert_eq!(TrackId::youtube("--exec_rm-x").unwrap().as_str(), "yt---exec_rm-x");
         assert_eq!(
-            Variant::for_client(None, Some("ExoPlayerLib/2.19.1")),
-            Some(Variant::M4a)
+            TrackId::parse("yt-../../etc").unwrap_err(),
+            crate::model::IdError("track")
         );
-        assert_eq!(Variant::for_client(Some("m4a"), Some(chrome)), Some(Variant::M4a));
-        assert_eq!(Variant::for_client(Some("flac"), Some(chrome)), None);
-        assert_eq!(Variant::for_client(None, None), Some(Variant::Opus));
-    }
-
-    #[test]
-    fn youtube_ids() {
-        assert_eq!(youtube_track_id("dQw4w9WgXcQ").as_deref(), Some("yt-dQw4w9WgXcQ"));
-        assert_eq!(youtube_track_id("short"), None);
-        assert_eq!(youtube_track_id("--exec_rm-x"), Some("yt---exec_rm-x".into()));
-        assert_eq!(
-            youtube_url("yt-dQw4w9WgXcQ").as_deref(),
-            Some("https://www.youtube.com/watch?v=dQw4w9WgXcQ")
-        );
-        assert_eq!(youtube_url("yt-../../etc"), None);
     }
 
     #[test]

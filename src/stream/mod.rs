@@ -7,7 +7,6 @@ pub mod plan;
 pub mod proxy;
 pub mod range;
 pub mod token;
-pub mod upstream;
 
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 

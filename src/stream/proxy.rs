@@ -20,20 +20,16 @@ use bytes::{Buf, Bytes};
 use futures_util::future::BoxFuture;
 use http_body_util::{BodyExt, Empty};
 use hyper::body::Incoming;
-use hyper_rustls::HttpsConnector;
-use hyper_util::client::legacy::Client;
-use hyper_util::rt::{TokioExecutor, TokioTimer};
 use tokio::sync::{mpsc, OwnedSemaphorePermit, Semaphore};
 use tokio::task::JoinHandle;
 use tokio_stream::wrappers::ReceiverStream;
 
 use super::plan::{self, Representation};
 use super::render_head;
-use super::upstream::{check_chunk, followable_redirect, range_request_at, ChunkCheck, UpstreamLimits};
-use crate::error::Error;
-use crate::metrics as m;
-use crate::net;
-use crate::sources::Locator;
+use crate::error::{Detail, Error};
+use crate::telemetry as m;
+use crate::upstream::range::{check_chunk, followable_redirect, range_request_at, ChunkCheck};
+use crate::upstream::{Locator, MediaClient, UpstreamLimits, USER_AGENT};
 
 /// Frames buffered between the upstream reader and the client (each at most one upstream read).
 const CHANNEL_FRAMES: usize = 1;
@@ -42,19 +38,10 @@ const CHANNEL_FRAMES: usize = 1;
 /// format id it is playing, if the source has one.
 pub type ReResolve = Arc<dyn Fn(Option<String>) -> BoxFuture<'static, Result<Arc<Locator>, Error>> + Send + Sync>;
 
-type HyperClient = Client<HttpsConnector<net::Connector>, Empty<Bytes>>;
-
-/// Bytes one upstream connection reads at a time (hyper's default grows to ~400 KiB): with the
-/// channel and the client connection's buffer, what bounds a stream's memory.
-const UPSTREAM_READ_BUFFER: usize = 64 * 1024;
-
-const USER_AGENT: &str = concat!("anyaudio/", env!("CARGO_PKG_VERSION"));
-
-/// The pooled keep-alive upstream client (HTTP/1.1; HTTP/2 where TLS negotiates it) with its
-/// limits; cheap to clone.
+/// The pooled keep-alive upstream client with its limits; cheap to clone.
 #[derive(Clone)]
 pub struct Upstream {
-    client: HyperClient,
+    client: MediaClient,
     limits: Arc<UpstreamLimits>,
     permits: Arc<Semaphore>,
 }
@@ -62,19 +49,7 @@ pub struct Upstream {
 impl Upstream {
     /// `max_requests` caps upstream requests in flight (each stream holds one at a time, two
     /// while it prefetches).
-    pub fn new(limits: UpstreamLimits, max_requests: usize, connector: net::Connector) -> Self {
-        let https = hyper_rustls::HttpsConnectorBuilder::new()
-            .with_webpki_roots()
-            .https_or_http()
-            .enable_http1()
-            .enable_http2()
-            .wrap_connector(connector);
-        let client = Client::builder(TokioExecutor::new())
-            .http1_max_buf_size(UPSTREAM_READ_BUFFER)
-            .pool_idle_timeout(std::time::Duration::from_secs(60))
-            .pool_timer(TokioTimer::new())
-            .timer(TokioTimer::new())
-            .build(https);
+    pub fn new(client: MediaClient, limits: UpstreamLimits, max_requests: usize) -> Self {
         Upstream {
             client,
             limits: Arc::new(limits),
@@ -213,8 +188,10 @@ impl From<FetchError> for Error {
         match e {
             FetchError::Busy => Error::Busy,
             FetchError::Timeout(why) => Error::UpstreamTimeout(why),
-            FetchError::Refused(status) => Error::Upstream(format!("upstream refused the media URL ({status})")),
-            FetchError::Retry(why) | FetchError::Fatal(why) => Error::Upstream(why),
+            FetchError::Refused(status) => Error::upstream(format!("the origin refused the media URL ({status})")),
+            FetchError::Retry(why) | FetchError::Fatal(why) => {
+                Error::upstream_because("the origin's answer could not be used", Detail(why))
+            }
         }
     }
 }
@@ -228,7 +205,7 @@ pub async fn serve(
     headers: &HeaderMap,
 ) -> Result<Response, Error> {
     let Some(size) = locator.size else {
-        return Err(Error::Upstream("the upstream does not tell the media's size".into()));
+        return Err(Error::upstream("the origin does not tell the media's size"));
     };
     let rep = Representation {
         len: size,

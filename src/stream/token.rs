@@ -10,6 +10,8 @@ use base64::Engine;
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
+use crate::model::{TrackId, Variant};
+
 type HmacSha256 = Hmac<Sha256>;
 
 /// The secret that signs tokens: 32 random bytes.
@@ -36,9 +38,9 @@ impl SigningKey {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Claims {
-    pub track_id: String,
-    /// The audio variant (`opus`, `m4a`) for sources that offer several.
-    pub variant: Option<String>,
+    pub track_id: TrackId,
+    /// The audio variant for sources that offer several.
+    pub variant: Option<Variant>,
     /// Unix seconds after which the token is refused.
     pub expires_at: u64,
 }
@@ -56,7 +58,7 @@ pub enum TokenError {
 const VERSION: &str = "v1";
 
 pub fn sign(key: &SigningKey, claims: &Claims) -> String {
-    let variant = claims.variant.as_deref().unwrap_or("");
+    let variant = claims.variant.map_or("", Variant::as_str);
     let payload = format!("{VERSION}|{}|{}|{variant}", claims.expires_at, claims.track_id);
     let mut mac = key.mac();
     mac.update(payload.as_bytes());
@@ -80,13 +82,19 @@ pub fn verify(key: &SigningKey, token: &str, now: u64) -> Result<Claims, TokenEr
     else {
         return Err(TokenError::Malformed);
     };
-    let variant = (!variant.is_empty()).then(|| variant.to_owned());
+    // A token signed by this key names a well-formed id and variant; one from a build that
+    // named them otherwise is malformed.
+    let variant = match variant {
+        "" => None,
+        v => Some(Variant::parse(v).ok_or(TokenError::Malformed)?),
+    };
+    let track_id = TrackId::parse(track_id).map_err(|_| TokenError::Malformed)?;
     let expires_at: u64 = expires.parse().map_err(|_| TokenError::Malformed)?;
     if now >= expires_at {
         return Err(TokenError::Expired);
     }
     Ok(Claims {
-        track_id: track_id.to_owned(),
+        track_id,
         variant,
         expires_at,
     })
@@ -99,7 +107,7 @@ mod tests {
 
     fn claims() -> Claims {
         Claims {
-            track_id: "abc123".into(),
+            track_id: TrackId::parse("abc123").unwrap(),
             variant: None,
             expires_at: 1_000,
         }
@@ -147,8 +155,8 @@ mod tests {
         let token = sign(
             &SigningKey::random(),
             &Claims {
-                track_id: "x/y?z".into(),
-                variant: None,
+                track_id: TrackId::parse("yt-x_y-z").unwrap(),
+                variant: Some(Variant::M4a),
                 expires_at: u64::MAX,
             },
         );
@@ -157,9 +165,9 @@ mod tests {
 
     proptest! {
         #[test]
-        fn any_claims_round_trip(track_id in "[A-Za-z0-9:_-]{1,64}", variant in proptest::option::of("[a-z0-9]{1,8}"), expires_at in 1u64.., now in 0u64..) {
+        fn any_claims_round_trip(track_id in "[A-Za-z0-9_-]{1,64}", variant in proptest::option::of(proptest::sample::select(Variant::ALL)), expires_at in 1u64.., now in 0u64..) {
             let key = SigningKey::random();
-            let c = Claims { track_id, variant, expires_at };
+            let c = Claims { track_id: TrackId::parse(&track_id).unwrap(), variant, expires_at };
             let got = verify(&key, &sign(&key, &c), now);
             if now < expires_at { prop_assert_eq!(got, Ok(c)); } else { prop_assert_eq!(got, Err(TokenError::Expired)); }
         }

@@ -163,7 +163,7 @@ async fn a_layout_1_catalog_is_upgraded_in_place_and_its_index_stays_right() {
             .unwrap();
         assert_eq!(left, 0, "layout 1's table and trigger are gone");
         let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0)).unwrap();
-        assert_eq!(version, 2);
+        assert_eq!(version, 3);
     }
     // Tracks were kept (no rescan needed), autocomplete works from them, and a retag reaches the index once.
     retag(&app.library_file(CAFE_NOIR), "Café Blanc", None);

@@ -230,7 +230,7 @@ async fn forged_expired_and_unknown_tokens_are_refused() {
     let forged = token::sign(
         &SigningKey::random(),
         &Claims {
-            track_id: id.clone(),
+            track_id: anyaudio::model::TrackId::parse(&id).unwrap(),
             variant: None,
             expires_at: now + 3600,
         },
@@ -244,7 +244,7 @@ async fn forged_expired_and_unknown_tokens_are_refused() {
     let other = token::sign(
         &SigningKey::random(),
         &Claims {
-            track_id: "0000".into(),
+            track_id: anyaudio::model::TrackId::parse("0000").unwrap(),
             variant: None,
             expires_at: now + 3600,
         },
@@ -263,7 +263,7 @@ async fn forged_expired_and_unknown_tokens_are_refused() {
     let expired = token::sign(
         &data_dir_key(&app),
         &Claims {
-            track_id: id.clone(),
+            track_id: anyaudio::model::TrackId::parse(&id).unwrap(),
             variant: None,
             expires_at: now - 1,
         },
@@ -281,7 +281,7 @@ async fn forged_expired_and_unknown_tokens_are_refused() {
     let gone = token::sign(
         &data_dir_key(&app),
         &Claims {
-            track_id: "ffffffffffffffffffff".into(),
+            track_id: anyaudio::model::TrackId::parse("ffffffffffffffffffff").unwrap(),
             variant: None,
             expires_at: now + 60,
         },

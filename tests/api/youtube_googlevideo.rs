@@ -630,7 +630,7 @@ async fn media_and_yt_dlp_go_through_the_upstream_proxy() {
             suggest_url: None,
             playlists: Vec::new(),
         });
-        c.net.proxy = Some(anyaudio::net::UpstreamProxy::parse(&proxy_url).unwrap());
+        c.net.proxy = Some(anyaudio::upstream::net::UpstreamProxy::parse(&proxy_url).unwrap());
         c.upstream.chunk_size = 1024 * 1024;
     })
     .await;

@@ -2,12 +2,10 @@
 //! whether what came back is the range we asked for (the checks nginx's slice module makes:
 //! a 206, the expected start, the same total size, the same ETag).
 
-use std::time::Duration;
-
 use http::header::{CONTENT_LENGTH, CONTENT_RANGE, ETAG, RANGE};
 use http::{HeaderMap, HeaderValue, StatusCode};
 
-use crate::sources::{Locator, RangeStyle};
+use super::{Locator, RangeStyle};
 
 /// `Content-Range: bytes a-b/total` (total may be `*`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -140,30 +138,6 @@ pub fn followable_redirect(from: &url::Url, location: &str) -> Option<url::Url> 
     let to = from.join(location).ok()?;
     let googlevideo = |u: &url::Url| u.host_str().is_some_and(|h| h.ends_with(".googlevideo.com"));
     (googlevideo(from) && googlevideo(&to) && matches!(to.scheme(), "http" | "https")).then_some(to)
-}
-
-/// Timeouts and sizes for upstream requests.
-#[derive(Debug, Clone)]
-pub struct UpstreamLimits {
-    /// Bytes asked per upstream request (default 4 MiB; YouTube throttles above ~10 MiB).
-    pub chunk_size: u64,
-    /// From sending a request to its response headers.
-    pub first_byte_timeout: Duration,
-    /// Longest wait for the next body bytes before the read counts as stalled.
-    pub idle_timeout: Duration,
-    /// Resumes (after drops, stalls, 5xx) one stream may make before it gives up.
-    pub max_resumes: u32,
-}
-
-impl Default for UpstreamLimits {
-    fn default() -> Self {
-        UpstreamLimits {
-            chunk_size: 4 * 1024 * 1024,
-            first_byte_timeout: Duration::from_secs(10),
-            idle_timeout: Duration::from_secs(15),
-            max_resumes: 5,
-        }
-    }
 }
 
 #[cfg(test)]

@@ -6,56 +6,17 @@ use std::time::Duration;
 
 use http::header::{CONTENT_LENGTH, CONTENT_RANGE, CONTENT_TYPE, RANGE};
 use http::StatusCode;
-use serde::Serialize;
-use utoipa::ToSchema;
 
-use super::http::redact;
+use super::remote::redact;
 use super::remote_tags;
 use crate::error::Error;
-use crate::playlist_formats::{self, PlaylistFile};
-use crate::stream::upstream::parse_content_range;
-use crate::tags::TrackInfo;
+use crate::formats::playlist::{self as playlist_formats, PlaylistFile};
+use crate::model::{Import, NewPlaylist, NewRemoteTrack, PlaylistKind, SkippedEntry, SourceKind, TrackInfo};
+use crate::upstream::range::parse_content_range;
 
 const SNIFF_BYTES: u64 = 64 * 1024;
 const MAX_DOCUMENT: usize = 4 * 1024 * 1024;
 const MAX_ENTRIES: usize = 5000;
-
-/// A track to add, from a URL.
-#[derive(Debug, Clone, PartialEq)]
-pub struct NewRemoteTrack {
-    /// `http`, `youtube` or `ytdlp`.
-    pub source: &'static str,
-    /// The track id, if the source has its own (`yt-<video id>`); else one is made from the URL.
-    pub id: Option<String>,
-    pub url: String,
-    pub title: String,
-    pub info: TrackInfo,
-    pub mime: String,
-    pub size: Option<u64>,
-    pub artwork: Option<String>,
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub struct NewPlaylist {
-    /// `remote` (M3U/PLS), `feed` or `youtube` (a yt-dlp playlist).
-    pub kind: &'static str,
-    pub name: String,
-    pub url: String,
-}
-
-/// An entry that could not be added, and why.
-#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
-pub struct SkippedEntry {
-    pub location: String,
-    pub reason: String,
-}
-
-#[derive(Debug, Clone, Default)]
-pub struct Import {
-    pub tracks: Vec<NewRemoteTrack>,
-    pub playlist: Option<NewPlaylist>,
-    pub skipped: Vec<SkippedEntry>,
-}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
@@ -127,7 +88,7 @@ pub fn media_mime(content_type: Option<&str>, path: &str) -> Option<String> {
 }
 
 /// Fetches and reads `url`.
-pub async fn import(client: &reqwest::Client, raw_url: &str, timeout: Duration) -> Result<Import, Error> {
+pub async fn read(client: &reqwest::Client, raw_url: &str, timeout: Duration) -> Result<Import, Error> {
     let url = parse_http_url(raw_url)?;
     let response = send(
         client
@@ -139,7 +100,7 @@ pub async fn import(client: &reqwest::Client, raw_url: &str, timeout: Duration) 
     .await?;
     let status = response.status();
     if !status.is_success() {
-        return Err(Error::Upstream(format!("{} answered {status}", redact(&url))));
+        return Err(Error::upstream(format!("{} answered {status}", redact(&url))));
     }
     let final_url = response.url().clone();
     let header = |name| {
@@ -169,7 +130,7 @@ pub async fn import(client: &reqwest::Client, raw_url: &str, timeout: Duration) 
             let title = info.title.clone().unwrap_or_else(|| title_from_url(&url));
             Ok(Import {
                 tracks: vec![NewRemoteTrack {
-                    source: "http",
+                    source: SourceKind::Http,
                     id: None,
                     artwork: None,
                     url: url.to_string(),
@@ -233,7 +194,10 @@ async fn send(request: reqwest::RequestBuilder, url: &url::Url, timeout: Duratio
             "{} did not answer in {timeout:?}",
             redact(url)
         ))),
-        Ok(Err(e)) => Err(Error::Upstream(format!("{}: {}", redact(url), e.without_url()))),
+        Ok(Err(e)) => Err(Error::upstream_because(
+            format!("could not reach {}", redact(url)),
+            e.without_url(),
+        )),
         Ok(Ok(r)) => Ok(r),
     }
 }
@@ -246,7 +210,7 @@ async fn read_at_most(mut response: reqwest::Response, limit: usize, timeout: Du
             Ok(Ok(Some(chunk))) => body.extend_from_slice(&chunk[..chunk.len().min(limit - body.len())]),
             Ok(Ok(None)) => break,
             Ok(Err(e)) => {
-                return Err(Error::Upstream(format!(
+                return Err(Error::upstream(format!(
                     "reading {}: {}",
                     redact(response.url()),
                     e.without_url()
@@ -261,7 +225,7 @@ async fn read_at_most(mut response: reqwest::Response, limit: usize, timeout: Du
 async fn fetch_document(client: &reqwest::Client, url: &url::Url, timeout: Duration) -> Result<Vec<u8>, Error> {
     let response = send(client.get(url.clone()), url, timeout).await?;
     if !response.status().is_success() {
-        return Err(Error::Upstream(format!(
+        return Err(Error::upstream(format!(
             "{} answered {}",
             redact(url),
             response.status()
@@ -286,10 +250,10 @@ async fn fetch_document(client: &reqwest::Client, url: &url::Url, timeout: Durat
 /// The last path segment, decoded, without extension: a title of last resort.
 pub fn title_from_url(url: &url::Url) -> String {
     let segment = url.path_segments().and_then(|mut s| s.next_back()).unwrap_or("");
-    let decoded = percent_decode(segment);
+    let decoded = percent_encoding::percent_decode_str(segment).decode_utf8_lossy();
     let stem = decoded
         .rsplit_once('.')
-        .map_or(decoded.as_str(), |(s, _)| s)
+        .map_or(decoded.as_ref(), |(s, _)| s)
         .trim()
         .to_owned();
     if stem.is_empty() {
@@ -297,13 +261,6 @@ pub fn title_from_url(url: &url::Url) -> String {
     } else {
         stem
     }
-}
-
-fn percent_decode(s: &str) -> String {
-    url::form_urlencoded::parse(format!("x={}", s.replace('+', "%2B")).as_bytes())
-        .next()
-        .map(|(_, v)| v.into_owned())
-        .unwrap_or_default()
 }
 
 fn from_playlist(file: PlaylistFile, base: &url::Url, original: &url::Url) -> Import {
@@ -335,7 +292,7 @@ fn from_playlist(file: PlaylistFile, base: &url::Url, original: &url::Url) -> Im
         };
         let mime = media_mime(None, url.path()).unwrap_or_else(|| "application/octet-stream".into());
         import.tracks.push(NewRemoteTrack {
-            source: "http",
+            source: SourceKind::Http,
             id: None,
             artwork: None,
             url: url.to_string(),
@@ -347,7 +304,7 @@ fn from_playlist(file: PlaylistFile, base: &url::Url, original: &url::Url) -> Im
     }
     let name = file.name.unwrap_or_else(|| title_from_url(original));
     import.playlist = Some(NewPlaylist {
-        kind: "remote",
+        kind: PlaylistKind::Remote,
         name,
         url: original.to_string(),
     });
@@ -410,7 +367,7 @@ fn from_feed(document: &[u8], url: &url::Url) -> Result<Import, Error> {
         let title = title.unwrap_or_else(|| title_from_url(&media_url));
         // The enclosure's length is often 0 or wrong: the size is learnt when the episode is played.
         import.tracks.push(NewRemoteTrack {
-            source: "http",
+            source: SourceKind::Http,
             id: None,
             artwork: None,
             url: media_url.to_string(),
@@ -421,7 +378,7 @@ fn from_feed(document: &[u8], url: &url::Url) -> Result<Import, Error> {
         });
     }
     import.playlist = Some(NewPlaylist {
-        kind: "feed",
+        kind: PlaylistKind::Feed,
         name: feed_title,
         url: url.to_string(),
     });
@@ -515,6 +472,6 @@ mod tests {
         assert_eq!(ep.info.year, Some(2026));
         assert_eq!(ep.info.duration_ms, Some(65_000));
         assert_eq!(import.skipped.len(), 1);
-        assert_eq!(import.playlist.unwrap().kind, "feed");
+        assert_eq!(import.playlist.unwrap().kind, PlaylistKind::Feed);
     }
 }

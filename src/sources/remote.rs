@@ -3,62 +3,47 @@
 
 use std::time::{Duration, SystemTime};
 
-use futures_util::future::BoxFuture;
 use http::header::{CONTENT_LENGTH, CONTENT_RANGE, CONTENT_TYPE, ETAG, LAST_MODIFIED};
 use http::StatusCode;
 
-use super::{Locator, Origin, Playable, RangeStyle, Source, Variant};
 use crate::error::Error;
-use crate::stream::upstream::{parse_content_range, range_request};
+use crate::upstream::range::{parse_content_range, range_request};
+use crate::upstream::{Locator, RangeStyle};
 
-pub struct HttpSource {
+/// Remote media by URL; cheap to clone.
+#[derive(Clone)]
+pub struct RemoteSource {
     client: reqwest::Client,
     timeout: Duration,
     /// How long a probe's answer is trusted before the next play probes again.
     ttl: Duration,
 }
 
-impl HttpSource {
+impl RemoteSource {
     pub fn new(client: reqwest::Client, timeout: Duration, ttl: Duration) -> Self {
-        HttpSource { client, timeout, ttl }
+        RemoteSource { client, timeout, ttl }
     }
-}
 
-impl Source for HttpSource {
-    fn resolve<'a>(
-        &'a self,
-        _track_id: &'a str,
-        origin: &'a Origin,
-        _: Variant,
-        _: Option<&'a str>,
-    ) -> BoxFuture<'a, Result<Playable, Error>> {
-        Box::pin(async move {
-            let Origin::Http { url, mime } = origin else {
-                return Err(Error::Internal(anyhow::anyhow!(
-                    "http source asked to resolve {origin:?}"
-                )));
-            };
-            let url: url::Url = url
-                .parse()
-                .map_err(|e| Error::Upstream(format!("bad stored URL: {e}")))?;
-            let locator = Locator {
-                url,
-                headers: Vec::new(),
-                mime: mime.clone(),
-                size: None,
-                etag: None,
-                last_modified: None,
-                expires_at: Some(SystemTime::now() + self.ttl),
-                range_style: RangeStyle::Header,
-                supports_ranges: true,
-                max_chunk: None,
-                format_id: None,
-                available_at: None,
-            };
-            Ok(Playable::Remote(std::sync::Arc::new(
-                complete(&self.client, locator, self.timeout).await?,
-            )))
-        })
+    /// A locator for the media at `url`, served as `mime`, probed for its size and validators.
+    pub async fn resolve(&self, url: &str, mime: &str) -> Result<Locator, Error> {
+        let url: url::Url = url
+            .parse()
+            .map_err(|e: url::ParseError| Error::source_failed_because("the track's stored URL is not valid", e))?;
+        let locator = Locator {
+            url,
+            headers: Vec::new(),
+            mime: mime.to_owned(),
+            size: None,
+            etag: None,
+            last_modified: None,
+            expires_at: Some(SystemTime::now() + self.ttl),
+            range_style: RangeStyle::Header,
+            supports_ranges: true,
+            max_chunk: None,
+            format_id: None,
+            available_at: None,
+        };
+        complete(&self.client, locator, self.timeout).await
     }
 }
 
@@ -119,7 +104,12 @@ async fn probe(request: reqwest::RequestBuilder, url: &url::Url, timeout: Durati
                 redact(url)
             )))
         }
-        Ok(Err(e)) => return Err(Error::Upstream(format!("{}: {}", redact(url), e.without_url()))),
+        Ok(Err(e)) => {
+            return Err(Error::upstream_because(
+                format!("could not reach {}", redact(url)),
+                e.without_url(),
+            ))
+        }
         Ok(Ok(r)) => r,
     };
     let status = response.status();
@@ -138,7 +128,7 @@ async fn probe(request: reqwest::RequestBuilder, url: &url::Url, timeout: Durati
         ),
         StatusCode::OK => (header(CONTENT_LENGTH).and_then(|l| l.parse().ok()), false),
         StatusCode::RANGE_NOT_SATISFIABLE => (Some(0), true),
-        s => return Err(Error::Upstream(format!("{} answered {s}", redact(url)))),
+        s => return Err(Error::upstream(format!("{} answered {s}", redact(url)))),
     };
     Ok(Probe {
         final_url: response.url().clone(),

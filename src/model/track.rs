@@ -1,16 +1,19 @@
-//! The catalog's records as the API shows them.
+//! Tracks, playlists and suggestions as the API shows them, and where a track's bytes are.
 
-use rusqlite::Row;
+use std::path::PathBuf;
+
 use serde::Serialize;
 use utoipa::ToSchema;
+
+use super::{PlaylistId, PlaylistKind, SourceKind, SuggestionKind, TrackId};
 
 /// A playable track. File paths are never shown to clients.
 #[derive(Debug, Clone, Serialize, ToSchema, PartialEq)]
 pub struct Track {
-    pub id: String,
+    pub id: TrackId,
     /// Where the media comes from: `local` (the library), `http` (remote media), `youtube`, or
     /// `ytdlp` (another site yt-dlp supports).
-    pub source: String,
+    pub source: SourceKind,
     pub title: String,
     pub artist: Option<String>,
     pub album: Option<String>,
@@ -31,13 +34,22 @@ pub struct Track {
     pub channels: Option<u8>,
     /// Size in bytes (null for remote media not yet played).
     pub size: Option<u64>,
-    /// An image URL for the track (remote sources' thumbnails).
+    /// The track's cover, when it has one: `/api/v1/tracks/{id}/artwork` for a library file
+    /// (its embedded picture or a cover image beside it), a remote source's thumbnail URL
+    /// otherwise; null when there is none.
     pub artwork: Option<String>,
     /// `live` (a live stream: not playable) or `upcoming` (a premiere or scheduled live event);
     /// null for media that can be played. Set on YouTube search results.
     pub live: Option<Live>,
     /// For `upcoming`: when it is scheduled to start (unix seconds), if known.
     pub starts_at: Option<u64>,
+}
+
+impl Track {
+    /// Where the API serves a library track's cover.
+    pub fn artwork_route(id: &TrackId) -> String {
+        format!("/api/v1/tracks/{id}/artwork")
+    }
 }
 
 /// Why a track cannot be played yet or at all, though it exists.
@@ -50,44 +62,51 @@ pub enum Live {
     Upcoming,
 }
 
-/// The columns [`Track::from_row`] reads, in order; prefix with a table alias where needed.
-pub const TRACK_COLUMNS: &str = "id, source, title, artist, album, album_artist, track_no, disc_no, year, genre, \
-     duration_ms, codec, mime, bitrate, sample_rate, channels, file_size, artwork";
+/// What the catalog stores of a file's tags and properties (read by `formats::tags`).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct TrackInfo {
+    pub title: Option<String>,
+    pub artist: Option<String>,
+    pub album: Option<String>,
+    pub album_artist: Option<String>,
+    pub track_no: Option<u32>,
+    pub disc_no: Option<u32>,
+    pub year: Option<u32>,
+    pub genre: Option<String>,
+    pub duration_ms: Option<i64>,
+    pub codec: &'static str,
+    pub mime: &'static str,
+    pub bitrate: Option<u32>,
+    pub sample_rate: Option<u32>,
+    pub channels: Option<u8>,
+    /// The file's tags hold a picture.
+    pub has_picture: bool,
+}
 
-impl Track {
-    pub fn from_row(row: &Row<'_>) -> rusqlite::Result<Self> {
-        Ok(Track {
-            id: row.get(0)?,
-            source: row.get(1)?,
-            title: row.get(2)?,
-            artist: row.get(3)?,
-            album: row.get(4)?,
-            album_artist: row.get(5)?,
-            track_number: row.get(6)?,
-            disc_number: row.get(7)?,
-            year: row.get(8)?,
-            genre: row.get(9)?,
-            duration: row.get::<_, Option<i64>>(10)?.map(|ms| ms as f64 / 1000.0),
-            codec: row.get(11)?,
-            mime: row.get(12)?,
-            bitrate: row.get(13)?,
-            sample_rate: row.get(14)?,
-            channels: row.get(15)?,
-            size: row.get::<_, Option<i64>>(16)?.map(|n| n as u64),
-            artwork: row.get(17)?,
-            live: None,
-            starts_at: None,
-        })
-    }
+/// Where a track's bytes are: what the catalog keeps for the sources.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Origin {
+    LocalFile {
+        path: PathBuf,
+        mime: String,
+    },
+    Http {
+        url: String,
+        mime: String,
+    },
+    /// A page yt-dlp understands (a YouTube watch URL, a SoundCloud track, ...).
+    YtDlp {
+        url: String,
+    },
 }
 
 /// A playlist as listed (without its tracks).
 #[derive(Debug, Clone, Serialize, ToSchema, PartialEq)]
 pub struct PlaylistSummary {
-    pub id: String,
+    pub id: PlaylistId,
     /// `recent`, `mix`, `album`, `artist`, `genre`, `m3u` (a file in the library), `remote` (an
-    /// M3U/PLS playlist added by URL) or `feed` (a podcast).
-    pub kind: String,
+    /// M3U/PLS playlist added by URL), `feed` (a podcast) or `youtube` (read by yt-dlp).
+    pub kind: PlaylistKind,
     pub name: String,
     /// For albums, the album artist.
     pub subtitle: Option<String>,
@@ -107,5 +126,5 @@ pub struct Playlist {
 pub struct Suggestion {
     pub text: String,
     /// `artist`, `album`, `track`, `genre`, or `youtube` (a completion from YouTube).
-    pub kind: String,
+    pub kind: SuggestionKind,
 }

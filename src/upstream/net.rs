@@ -104,12 +104,7 @@ impl UpstreamProxy {
     }
 
     fn credentials(&self) -> Option<(String, String)> {
-        let decode = |s: &str| {
-            url::form_urlencoded::parse(format!("x={s}").as_bytes())
-                .next()
-                .map(|(_, v)| v.into_owned())
-                .unwrap_or_default()
-        };
+        let decode = |s: &str| percent_encoding::percent_decode_str(s).decode_utf8_lossy().into_owned();
         (!self.url.username().is_empty())
             .then(|| (decode(self.url.username()), decode(self.url.password().unwrap_or(""))))
     }
@@ -127,14 +122,13 @@ pub enum Connector {
 }
 
 impl Connector {
-    /// Connections to upstreams: the resolver, the address family, the proxy, no Nagle,
-    /// a 5 s connect timeout.
-    pub fn new(config: &NetConfig, resolver: Resolver) -> Connector {
+    /// Connections to upstreams: the resolver, the address family, the proxy, no Nagle.
+    pub fn new(config: &NetConfig, resolver: Resolver, connect_timeout: std::time::Duration) -> Connector {
         let mut base = HttpConnector::new_with_resolver(resolver);
         base.set_local_address(config.family.map(IpFamily::local_address));
         base.set_nodelay(true);
         base.enforce_http(false);
-        base.set_connect_timeout(Some(std::time::Duration::from_secs(5)));
+        base.set_connect_timeout(Some(connect_timeout));
         let Some(proxy) = &config.proxy else {
             return Connector::Direct(base);
         };
@@ -163,7 +157,7 @@ impl Connector {
 
 type Connecting = Pin<Box<dyn Future<Output = Result<Stream, Box<dyn std::error::Error + Send + Sync>>> + Send>>;
 
-impl tower::Service<http::Uri> for Connector {
+impl tower_service::Service<http::Uri> for Connector {
     type Response = Stream;
     type Error = Box<dyn std::error::Error + Send + Sync>;
     type Future = Connecting;
@@ -258,7 +252,7 @@ impl Resolver {
 type Lookup = Pin<Box<dyn Future<Output = io::Result<std::vec::IntoIter<SocketAddr>>> + Send>>;
 
 /// For hyper-util's `HttpConnector::new_with_resolver`.
-impl tower::Service<hyper_util::client::legacy::connect::dns::Name> for Resolver {
+impl tower_service::Service<hyper_util::client::legacy::connect::dns::Name> for Resolver {
     type Response = std::vec::IntoIter<SocketAddr>;
     type Error = io::Error;
     type Future = Lookup;

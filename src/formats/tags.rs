@@ -1,6 +1,6 @@
 //! Tags and audio properties, read with lofty from any `Read + Seek` (a library file, or a
-//! remote file read through range requests). Cover art is read only on request ([`cover`]),
-//! never while scanning: it is big.
+//! remote file read through range requests). While scanning, pictures are only counted (a
+//! track has a cover or not); [`cover`] reads one on request.
 
 use std::io::{Read, Seek};
 
@@ -9,29 +9,12 @@ use lofty::file::{AudioFile, FileType, TaggedFile, TaggedFileExt};
 use lofty::prelude::{Accessor, ItemKey};
 use lofty::probe::Probe;
 
-/// What the catalog stores of a file's tags and properties.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct TrackInfo {
-    pub title: Option<String>,
-    pub artist: Option<String>,
-    pub album: Option<String>,
-    pub album_artist: Option<String>,
-    pub track_no: Option<u32>,
-    pub disc_no: Option<u32>,
-    pub year: Option<u32>,
-    pub genre: Option<String>,
-    pub duration_ms: Option<i64>,
-    pub codec: &'static str,
-    pub mime: &'static str,
-    pub bitrate: Option<u32>,
-    pub sample_rate: Option<u32>,
-    pub channels: Option<u8>,
-}
+pub use crate::model::TrackInfo;
 
 /// Reads `reader`; `hint` is the file type guessed from a name, used if the content does not tell.
 pub fn read<R: Read + Seek>(reader: R, hint: Option<FileType>) -> lofty::error::Result<TrackInfo> {
     let mut probe = Probe::new(std::io::BufReader::new(reader))
-        .options(ParseOptions::new().read_cover_art(false))
+        .options(ParseOptions::new().read_cover_art(true))
         .guess_file_type()?;
     if probe.file_type().is_none() {
         if let Some(hint) = hint {
@@ -66,6 +49,7 @@ fn describe(tagged: &TaggedFile) -> TrackInfo {
         bitrate: props.audio_bitrate().or(props.overall_bitrate()),
         sample_rate: props.sample_rate(),
         channels: props.channels(),
+        has_picture: tagged.tags().iter().any(|t| t.picture_count() > 0),
     }
 }
 
@@ -86,25 +70,4 @@ pub fn codec_and_mime(file_type: FileType) -> (&'static str, &'static str) {
         FileType::Mpc => ("musepack", "audio/x-musepack"),
         _ => ("unknown", "application/octet-stream"),
     }
-}
-
-/// Cover images larger than this are not served (a tag can hold anything).
-pub const MAX_COVER: usize = 16 << 20;
-
-/// The cover embedded in a file's tags (the front cover if marked, else the first picture),
-/// with its Content-Type; None if it has none.
-pub fn cover(path: &std::path::Path) -> lofty::error::Result<Option<(Vec<u8>, String)>> {
-    use lofty::picture::PictureType;
-    let tagged = Probe::open(path)?
-        .options(ParseOptions::new().read_properties(false))
-        .read()?;
-    let pictures = tagged.tags().iter().flat_map(|t| t.pictures());
-    let front = pictures.clone().find(|p| p.pic_type() == PictureType::CoverFront);
-    Ok(front
-        .or_else(|| pictures.clone().next())
-        .filter(|p| p.data().len() <= MAX_COVER)
-        .map(|p| {
-            let mime = p.mime_type().map_or("application/octet-stream", |m| m.as_str());
-            (p.data().to_vec(), mime.to_owned())
-        }))
 }

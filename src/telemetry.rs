@@ -1,4 +1,5 @@
-//! Prometheus metrics (the `metrics` crate), rendered at `/metrics`.
+//! Metrics: their names, and the process-wide Prometheus recorder (the `metrics` crate)
+//! rendered at `/metrics`.
 
 use std::sync::OnceLock;
 

@@ -1,0 +1,18 @@
+//! The domain's vocabulary, shared by every layer and depending on none: ids, tracks and
+//! playlists as the API shows them, the kinds of sources and playlists, what an import adds,
+//! and where a track's bytes are ([`Origin`]).
+//!
+//! Nothing here does I/O. The catalog stores these types, the sources make them, the API
+//! serialises them.
+
+mod epoch;
+mod ids;
+mod import;
+mod kinds;
+mod track;
+
+pub use epoch::{from_unix, unix, unix_now};
+pub use ids::{stable_id, IdError, PlaylistId, TrackId};
+pub use import::{Import, NewPlaylist, NewRemoteTrack, SkippedEntry};
+pub use kinds::{PlaylistKind, SourceKind, SuggestionKind, Variant};
+pub use track::{Live, Origin, Playlist, PlaylistSummary, Suggestion, Track, TrackInfo};

@@ -1,0 +1,40 @@
+//! Other hosts: how the server reaches them (`net`: name resolution, address family, proxy),
+//! the one place that builds its HTTP clients (`clients`), what a resolved remote medium is
+//! (`locator`) and the byte-range protocol spoken to it (`range`).
+//!
+//! Every outbound request goes through a client built here. This module depends on `model`
+//! only.
+
+mod clients;
+mod locator;
+pub mod net;
+pub mod range;
+
+use std::time::Duration;
+
+pub use clients::{Clients, MediaClient, USER_AGENT};
+pub use locator::{Locator, RangeStyle};
+
+/// Timeouts and sizes for upstream requests.
+#[derive(Debug, Clone)]
+pub struct UpstreamLimits {
+    /// Bytes asked per upstream request (default 4 MiB; YouTube throttles above ~10 MiB).
+    pub chunk_size: u64,
+    /// From sending a request to its response headers.
+    pub first_byte_timeout: Duration,
+    /// Longest wait for the next body bytes before the read counts as stalled.
+    pub idle_timeout: Duration,
+    /// Resumes (after drops, stalls, 5xx) one stream may make before it gives up.
+    pub max_resumes: u32,
+}
+
+impl Default for UpstreamLimits {
+    fn default() -> Self {
+        UpstreamLimits {
+            chunk_size: 4 * 1024 * 1024,
+            first_byte_timeout: Duration::from_secs(10),
+            idle_timeout: Duration::from_secs(15),
+            max_resumes: 5,
+        }
+    }
+}
