@@ -66,7 +66,7 @@ pub enum Error {
     Unsupported(String),
     #[error("this is a live stream; only videos that have ended can be played")]
     LiveStream,
-    #[error("{}", match .0 { Some(at) => format!("not available yet: it starts {} (unix time {at})", httpdate::fmt_http_date(std::time::UNIX_EPOCH + std::time::Duration::from_secs(*at))), None => "not available yet (an upcoming premiere or live event)".to_owned() })]
+    #[error("{}", match .0 { Some(at) => format!("not available yet: it starts {} (unix time {at})", httpdate::fmt_http_date(crate::model::from_unix(*at))), None => "not available yet (an upcoming premiere or live event)".to_owned() })]
     NotYetAvailable(Option<u64>),
     #[error("this video is age-restricted; yt-dlp needs the cookies of a signed-in account (--yt-dlp-arg=--cookies --yt-dlp-arg=FILE)")]
     AgeRestricted,

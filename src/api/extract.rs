@@ -36,14 +36,3 @@ pub fn bounded(name: &str, value: Option<u32>, default: u32, min: u32, max: u32)
         )))
     }
 }
-
-/// Ids are short and URL-safe; anything else is a bad request, not an unknown id.
-pub fn check_id(kind: &str, id: &str) -> Result<(), Error> {
-    let ok =
-        !id.is_empty() && id.len() <= 128 && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
-    if ok {
-        Ok(())
-    } else {
-        Err(Error::BadRequest(format!("malformed {kind} id")))
-    }
-}

@@ -11,7 +11,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{mpsc, Mutex};
-use std::time::{Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Instant, SystemTime};
 
 use anyhow::Context;
 use indicatif::{ProgressBar, ProgressStyle};
@@ -25,7 +25,7 @@ use super::suggest::Suggestions;
 use super::tracks::{self, NewTrack};
 use super::{playlists, text_index};
 use crate::formats::{covers, tags};
-use crate::model::{unix_now, SourceKind, TrackId, TrackInfo};
+use crate::model::{unix_nanos, unix_now, SourceKind, TrackId, TrackInfo};
 
 /// Files per write transaction.
 const BATCH: usize = 2000;
@@ -362,9 +362,7 @@ fn is_playlist(path: impl AsRef<Path>) -> bool {
 }
 
 pub fn mtime_ns(modified: Option<SystemTime>) -> i64 {
-    modified
-        .and_then(|m| m.duration_since(UNIX_EPOCH).ok())
-        .map_or(0, |d| d.as_nanos() as i64)
+    modified.map_or(0, |m| unix_nanos(m) as i64)
 }
 
 /// Reads tags on a rayon pool while this thread writes batches. Returns how many tracks changed.

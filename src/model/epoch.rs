@@ -7,6 +7,11 @@ pub fn unix(t: SystemTime) -> u64 {
     t.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
 }
 
+/// `t` in nanoseconds since the epoch (0 for times before it): file modification times.
+pub fn unix_nanos(t: SystemTime) -> u128 {
+    t.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_nanos())
+}
+
 /// Now, in whole seconds since the epoch.
 pub fn unix_now() -> u64 {
     unix(SystemTime::now())

@@ -11,7 +11,7 @@ mod import;
 mod kinds;
 mod track;
 
-pub use epoch::{from_unix, unix, unix_now};
+pub use epoch::{from_unix, unix, unix_nanos, unix_now};
 pub use ids::{stable_id, IdError, PlaylistId, TrackId};
 pub use import::{Import, NewPlaylist, NewRemoteTrack, SkippedEntry};
 pub use kinds::{PlaylistKind, SourceKind, SuggestionKind, Variant};

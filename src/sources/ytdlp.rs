@@ -8,13 +8,13 @@
 
 use std::path::PathBuf;
 use std::process::Stdio;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime};
 
 use serde_json::Value;
 use tokio::sync::Semaphore;
 
 use crate::error::{Detail, Error};
-use crate::model::{TrackId, Variant};
+use crate::model::{from_unix, TrackId, Variant};
 use crate::upstream::RangeStyle;
 
 #[derive(Debug, Clone)]
@@ -545,7 +545,7 @@ pub fn format(json: &Value) -> Result<Format, Error> {
         .or(googlevideo.then_some(GOOGLEVIDEO_CHUNK));
     let unix = |v: Option<&Value>| {
         v.and_then(|t| t.as_u64().or_else(|| t.as_f64().map(|f| f as u64)))
-            .map(|s| UNIX_EPOCH + Duration::from_secs(s))
+            .map(from_unix)
     };
     Ok(Format {
         format_id: str_field(chosen, "format_id")
@@ -559,9 +559,7 @@ pub fn format(json: &Value) -> Result<Format, Error> {
         codec: str_field(chosen, "acodec").filter(|a| *a != "none").map(str::to_owned),
         bitrate: chosen.get("abr").and_then(Value::as_f64),
         size,
-        expires_at: query("expire")
-            .and_then(|e| e.parse::<u64>().ok())
-            .map(|s| UNIX_EPOCH + Duration::from_secs(s)),
+        expires_at: query("expire").and_then(|e| e.parse::<u64>().ok()).map(from_unix),
         range_style: if googlevideo {
             RangeStyle::QueryParam("range")
         } else {
@@ -590,6 +588,7 @@ fn mime_for_ext(ext: &str, acodec: Option<&str>) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::time::UNIX_EPOCH;
 
     fn fixture(name: &str) -> Value {
         let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))

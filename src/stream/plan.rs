@@ -2,7 +2,9 @@
 //! (length and validators), decide what to answer (RFC 9110 §13.2.2 order of preconditions,
 //! then §14 ranges). Pure: no I/O, so every case is a unit test.
 
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::SystemTime;
+
+use crate::model::{unix, unix_nanos};
 
 use http::header::{IF_MATCH, IF_MODIFIED_SINCE, IF_NONE_MATCH, IF_RANGE, IF_UNMODIFIED_SINCE, RANGE};
 use http::HeaderMap;
@@ -42,7 +44,7 @@ pub fn decide(headers: &HeaderMap, rep: &Representation) -> Plan {
         }
     } else if let (Some(since), Some(modified)) = (header(IF_UNMODIFIED_SINCE).and_then(parse_date), rep.last_modified)
     {
-        if secs(modified) > secs(since) {
+        if unix(modified) > unix(since) {
             return Plan::PreconditionFailed;
         }
     }
@@ -53,7 +55,7 @@ pub fn decide(headers: &HeaderMap, rep: &Representation) -> Plan {
             return Plan::NotModified;
         }
     } else if let (Some(since), Some(modified)) = (header(IF_MODIFIED_SINCE).and_then(parse_date), rep.last_modified) {
-        if secs(modified) <= secs(since) {
+        if unix(modified) <= unix(since) {
             return Plan::NotModified;
         }
     }
@@ -76,9 +78,7 @@ pub fn decide(headers: &HeaderMap, rep: &Representation) -> Plan {
 
 /// A strong ETag from a file's size and modification time (as nginx and static-web-server do).
 pub fn etag_for(len: u64, modified: Option<SystemTime>) -> String {
-    let nanos = modified
-        .and_then(|m| m.duration_since(UNIX_EPOCH).ok())
-        .map_or(0, |d| d.as_nanos());
+    let nanos = modified.map_or(0, unix_nanos);
     format!("\"{len:x}-{nanos:x}\"")
 }
 
@@ -88,10 +88,6 @@ pub fn http_date(t: SystemTime) -> String {
 
 fn parse_date(s: &str) -> Option<SystemTime> {
     httpdate::parse_http_date(s).ok()
-}
-
-fn secs(t: SystemTime) -> u64 {
-    t.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
 }
 
 /// A strong entity tag for content known by its digest (the first 8 bytes, in hex).
@@ -131,7 +127,7 @@ fn if_range_matches(value: &str, rep: &Representation) -> bool {
         return !value.starts_with("W/") && rep.etag.as_deref() == Some(value);
     }
     match (parse_date(value), rep.last_modified) {
-        (Some(date), Some(modified)) => secs(date) == secs(modified),
+        (Some(date), Some(modified)) => unix(date) == unix(modified),
         _ => false,
     }
 }
@@ -139,7 +135,7 @@ fn if_range_matches(value: &str, rep: &Representation) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::time::Duration;
+    use std::time::{Duration, UNIX_EPOCH};
 
     fn rep() -> Representation {
         let modified = UNIX_EPOCH + Duration::from_secs(1_700_000_000);

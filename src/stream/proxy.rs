@@ -11,7 +11,7 @@
 
 use std::io;
 use std::sync::Arc;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime};
 
 use axum::body::Body;
 use axum::http::{HeaderMap, Method, StatusCode};
@@ -27,6 +27,7 @@ use tokio_stream::wrappers::ReceiverStream;
 use super::plan::{self, Representation};
 use super::render_head;
 use crate::error::{Detail, Error};
+use crate::model::unix;
 use crate::telemetry as m;
 use crate::upstream::range::{check_chunk, followable_redirect, range_request_at, ChunkCheck};
 use crate::upstream::{Locator, MediaClient, UpstreamLimits, USER_AGENT};
@@ -145,10 +146,7 @@ pub fn availability_wait(at: Option<SystemTime>, now: SystemTime) -> Result<Dura
         return Ok(Duration::ZERO);
     };
     if wait > MAX_AVAILABILITY_WAIT {
-        let unix = at
-            .and_then(|at| at.duration_since(UNIX_EPOCH).ok())
-            .map(|d| d.as_secs());
-        return Err(Error::NotYetAvailable(unix));
+        return Err(Error::NotYetAvailable(at.map(unix)));
     }
     Ok(wait)
 }

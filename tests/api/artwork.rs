@@ -100,3 +100,42 @@ async fn unknown_and_malformed_ids_are_404_and_400() {
     let (status, _) = app.get_json("/api/v1/tracks/..%2F..%2Fetc/artwork").await;
     assert_eq!(status, 400);
 }
+
+/// The API's `artwork` is a URL exactly when there is a cover to fetch, so players need not
+/// ask for the covers of tracks that have none.
+#[tokio::test]
+async fn tracks_say_whether_they_have_a_cover_and_a_rescan_notices_a_new_one() {
+    let app = spawn_app().await;
+    let artwork_of = |t: &serde_json::Value| t["artwork"].as_str().map(str::to_owned);
+    let route = |t: &serde_json::Value| format!("/api/v1/tracks/{}/artwork", t["id"].as_str().unwrap());
+
+    let (_, all) = app.get_json("/api/v1/playlists/recent").await;
+    let tracks = all["tracks"].as_array().unwrap();
+    assert!(tracks.iter().any(|t| artwork_of(t).is_some()), "{all}");
+    for track in tracks {
+        let status = app.get(&route(track)).await.status();
+        match artwork_of(track) {
+            Some(url) => {
+                assert_eq!(url, route(track));
+                assert_eq!(status, 200, "{track}");
+            }
+            None => assert_eq!(status, 404, "{track}"),
+        }
+    }
+
+    let halo = app.track_titled("Halo Tones").await;
+    assert_eq!(artwork_of(&halo), None);
+    // A cover image put beside unchanged audio files: the next scan sees it, and its removal.
+    let cover = app.library_file("Various Artists/Demo Sampler/cover.jpg");
+    std::fs::write(&cover, b"a cover").unwrap();
+    app.rescan().await;
+    assert_eq!(artwork_of(&app.track_titled("Halo Tones").await), Some(route(&halo)));
+    std::fs::remove_file(&cover).unwrap();
+    app.rescan().await;
+    assert_eq!(artwork_of(&app.track_titled("Halo Tones").await), None);
+    // A picture in the file's own tags.
+    embed_cover(&app.library_file(HALO_TONES), b"\xff\xd8\xff\xe0 a jpeg");
+    app.rescan().await;
+    assert_eq!(artwork_of(&app.track_titled("Halo Tones").await), Some(route(&halo)));
+    assert_eq!(artwork_of(&app.track_titled("Åce of Sines").await), None);
+}

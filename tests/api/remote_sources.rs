@@ -219,6 +219,17 @@ async fn bad_urls_and_unsupported_content_are_clear_errors_that_write_nothing() 
         let (got, body) = app.add_http_source(&url).await;
         assert_eq!(got, status, "{url}: {body}");
         assert_eq!(body["error"]["code"], code, "{url}");
+        // Our words only: no HTTP client's or operating system's error text.
+        let message = body["error"]["message"].as_str().unwrap();
+        for leak in [
+            "error sending request",
+            "os error",
+            "onnection refused",
+            "tcp connect",
+            "hyper",
+        ] {
+            assert!(!message.contains(leak), "{url}: {message}");
+        }
     }
     for raw in ["{", "{\"link\": \"x\"}", "[]"] {
         let response = app
