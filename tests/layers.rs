@@ -41,23 +41,37 @@ fn rust_files(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
     }
 }
 
-/// The modules `source` names as `crate::<module>` (also inside `use crate::{a, b}`).
+/// The modules `source` names as `crate::<module>` (also inside `use crate::{a, b::{c}}`).
 fn named_modules(source: &str) -> Vec<String> {
+    let ident = |s: &str| -> String {
+        s.trim()
+            .chars()
+            .take_while(|c| c.is_alphanumeric() || *c == '_')
+            .collect()
+    };
     let mut found = Vec::new();
     for (i, _) in source.match_indices("crate::") {
         let rest = &source[i + "crate::".len()..];
-        if let Some(group) = rest.strip_prefix('{') {
-            let end = group.find('}').unwrap_or(group.len());
-            for item in group[..end].split(',') {
-                let name: String = item
-                    .trim()
-                    .chars()
-                    .take_while(|c| c.is_alphanumeric() || *c == '_')
-                    .collect();
-                found.push(name);
+        let Some(group) = rest.strip_prefix('{') else {
+            found.push(ident(rest));
+            continue;
+        };
+        // The top-level items of the group: split at commas outside nested braces.
+        let (mut depth, mut start) = (0, 0);
+        for (j, c) in group.char_indices() {
+            match c {
+                '{' => depth += 1,
+                '}' if depth == 0 => {
+                    found.push(ident(&group[start..j]));
+                    break;
+                }
+                '}' => depth -= 1,
+                ',' if depth == 0 => {
+                    found.push(ident(&group[start..j]));
+                    start = j + 1;
+                }
+                _ => {}
             }
-        } else {
-            found.push(rest.chars().take_while(|c| c.is_alphanumeric() || *c == '_').collect());
         }
     }
     found.retain(|m| !m.is_empty());
@@ -112,7 +126,7 @@ fn every_module_uses_only_lower_layers() {
 #[test]
 fn the_reader_finds_grouped_and_plain_paths() {
     assert_eq!(
-        named_modules("use crate::{model, upstream::Locator};\nlet x = crate::error::Error::Busy;"),
-        ["model", "upstream", "error"]
+        named_modules("use crate::{model, upstream::{Locator, net}, formats};\nlet x = crate::error::Error::Busy;"),
+        ["model", "upstream", "formats", "error"]
     );
 }

@@ -21,7 +21,15 @@ impl From<QueryRejection> for Error {
 
 impl From<PathRejection> for Error {
     fn from(rejection: PathRejection) -> Self {
-        Error::BadRequest(rejection.body_text())
+        use axum::extract::path::ErrorKind;
+        match rejection {
+            // An id's own message ("malformed track id"), without axum's "Invalid URL: ".
+            PathRejection::FailedToDeserializePathParams(e) => match e.into_kind() {
+                ErrorKind::Message(message) => Error::BadRequest(message),
+                kind => Error::BadRequest(kind.to_string()),
+            },
+            other => Error::BadRequest(other.body_text()),
+        }
     }
 }
 

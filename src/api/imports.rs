@@ -39,7 +39,8 @@ fn page_url(raw: &str, playlist: bool) -> Result<String, Error> {
     Ok(url.to_string())
 }
 
-fn body(body: Result<Json<ImportRequest>, JsonRejection>) -> Result<ImportRequest, Error> {
+/// A JSON body, or our 400.
+fn body<T>(body: Result<Json<T>, JsonRejection>) -> Result<T, Error> {
     body.map(|Json(b)| b).map_err(|e| Error::BadRequest(e.body_text()))
 }
 
@@ -102,6 +103,6 @@ pub async fn add_http(
     State(state): State<AppState>,
     body: Result<Json<AddHttpSource>, JsonRejection>,
 ) -> Result<(StatusCode, Json<AddedSource>), Error> {
-    let Json(request) = body.map_err(|e| Error::BadRequest(e.body_text()))?;
+    let request = self::body(body)?;
     Ok((StatusCode::CREATED, Json(state.importer.add_url(&request.url).await?)))
 }

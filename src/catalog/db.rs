@@ -32,7 +32,7 @@ CREATE TABLE IF NOT EXISTS tracks (
     mtime_ns     INTEGER,
     added_at     INTEGER NOT NULL,
     artwork      TEXT,                   -- image URL (remote thumbnails)
-    picture      INTEGER NOT NULL DEFAULT 0, -- library files: the tags hold a picture
+    picture      INTEGER NOT NULL DEFAULT 0, -- library files: the tags hold a picture (0 if unread)
     folder_cover INTEGER NOT NULL DEFAULT 0  -- library files: a cover image lies beside
 );
 CREATE INDEX IF NOT EXISTS tracks_artist ON tracks(artist);
@@ -126,12 +126,15 @@ fn migrate(conn: &Connection) -> anyhow::Result<()> {
         conn.prepare("SELECT 1 FROM pragma_table_info('tracks') WHERE name = ?1")?
             .exists([name])
     };
-    if !has_column("picture")? {
-        // A negative mtime matches no file: the next scan reads every library file again.
+    if !has_column("picture")? || !has_column("folder_cover")? {
+        // Layout 2 to 3, whole or not at all. A negative mtime matches no file: the next scan
+        // reads every library file again.
         conn.execute_batch(
-            "ALTER TABLE tracks ADD COLUMN picture INTEGER NOT NULL DEFAULT 0;
+            "BEGIN;
+             ALTER TABLE tracks ADD COLUMN picture INTEGER NOT NULL DEFAULT 0;
              ALTER TABLE tracks ADD COLUMN folder_cover INTEGER NOT NULL DEFAULT 0;
-             UPDATE tracks SET mtime_ns = -1 WHERE source = 'local';",
+             UPDATE tracks SET mtime_ns = -1 WHERE source = 'local';
+             COMMIT;",
         )?;
     }
     conn.pragma_update(None, "user_version", SCHEMA_VERSION)?;

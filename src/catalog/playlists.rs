@@ -61,7 +61,7 @@ pub fn rebuild_m3u(tx: &Transaction<'_>, files: &[PathBuf]) -> anyhow::Result<()
                 .unwrap_or("Playlist")
                 .to_owned()
         });
-        let id = PlaylistId::imported(PlaylistKind::M3u, &file.to_string_lossy());
+        let id = PlaylistId::read_from(PlaylistKind::M3u, &file.to_string_lossy());
         let dir = file.parent().unwrap_or(Path::new("/"));
         let mut position = 0;
         for entry in entries {

@@ -52,6 +52,7 @@ pub fn add(conn: &mut Connection, import: &Import, now: i64) -> anyhow::Result<(
             size: t.size,
             mtime_ns: None,
             artwork: t.artwork.as_deref(),
+            picture: false,
             folder_cover: false,
         };
         tracks::upsert(&tx, &mut index, &track, now)?;
@@ -61,7 +62,7 @@ pub fn add(conn: &mut Connection, import: &Import, now: i64) -> anyhow::Result<(
     }
     let playlist_id = match &import.playlist {
         Some(p) => {
-            let id = PlaylistId::imported(p.kind, &p.url);
+            let id = PlaylistId::read_from(p.kind, &p.url);
             tx.execute("DELETE FROM playlist_tracks WHERE playlist_id = ?1", [id.as_str()])?;
             for (position, track_id) in ids.iter().enumerate() {
                 tx.execute(

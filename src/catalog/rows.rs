@@ -23,12 +23,14 @@ fn named<T>(row: &Row<'_>, index: usize, parse: fn(&str) -> Option<T>) -> rusqli
 /// A track from a row of [`TRACK_COLUMNS`].
 pub fn track(row: &Row<'_>) -> rusqlite::Result<Track> {
     let id = TrackId::from_trusted(row.get(0)?);
-    let has_cover = row.get::<_, bool>(18)? || row.get::<_, bool>(19)?;
+    let source = named(row, 1, SourceKind::parse)?;
+    // A remote track's artwork is its thumbnail; a library file's, its cover if it has one.
+    let has_cover = source == SourceKind::Local && (row.get::<_, bool>(18)? || row.get::<_, bool>(19)?);
     let artwork: Option<String> = row.get(17)?;
     Ok(Track {
         artwork: artwork.or_else(|| has_cover.then(|| Track::artwork_route(&id))),
         id,
-        source: named(row, 1, SourceKind::parse)?,
+        source,
         title: row.get(2)?,
         artist: row.get(3)?,
         album: row.get(4)?,

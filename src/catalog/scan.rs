@@ -210,7 +210,7 @@ fn run(
     // The walk feeds the tag readers as it goes. Whatever is left of `known` and `skipped`
     // when it ends was not found: those files vanished.
     let mut playlist_files = Vec::new();
-    // Unchanged files whose folder gained or lost its cover image.
+    // Unchanged files whose folder gained a cover image.
     let mut cover_changes = Vec::new();
     let parallel_walk = !known.is_empty();
     let to_read = roots
@@ -225,10 +225,16 @@ fn run(
             let stamp = Some((entry.size, entry.mtime_ns));
             let (was_known, was_skipped) = (known.remove(&entry.path), skipped.remove(&entry.path));
             if was_known.map(|k| (k.0, k.1)) == stamp {
-                if was_known.is_some_and(|k| k.2 != entry.folder_cover) {
-                    cover_changes.push((entry.path, entry.folder_cover));
+                match was_known.map(|k| k.2) {
+                    // A folder cover appeared: the file's own pictures no longer matter.
+                    Some(false) if entry.folder_cover => cover_changes.push(entry.path.clone()),
+                    // It went away: read the file again, to learn whether it has a picture.
+                    Some(true) if !entry.folder_cover => {}
+                    _ => return None,
                 }
-                return None;
+                if entry.folder_cover {
+                    return None;
+                }
             }
             if was_skipped.map(|k| (k.0, k.1)) == stamp {
                 return None;
@@ -246,9 +252,9 @@ fn run(
     if !cover_changes.is_empty() {
         db.write(|conn| {
             let tx = conn.transaction()?;
-            for (path, folder_cover) in &cover_changes {
-                tx.prepare_cached("UPDATE tracks SET folder_cover = ?2 WHERE path = ?1")?
-                    .execute(params![path, folder_cover])?;
+            for path in &cover_changes {
+                tx.prepare_cached("UPDATE tracks SET folder_cover = 1 WHERE path = ?1")?
+                    .execute([path])?;
             }
             tx.commit()?;
             Ok(())
@@ -311,10 +317,12 @@ fn walk(root: &Path, parallel: bool) -> impl Iterator<Item = FileEntry> + Send {
                 }
                 Err(_) => true, // reported by the iterator below
             });
-            let folder_cover = children
-                .iter()
-                .flatten()
-                .any(|c| !c.file_type.is_dir() && covers::folder_cover(&c.file_name.to_string_lossy()).is_some());
+            // A cover the artwork endpoint would serve: an image of a cover's name, not too big.
+            let folder_cover = children.iter().flatten().any(|c| {
+                !c.file_type.is_dir()
+                    && covers::folder_cover(&c.file_name.to_string_lossy()).is_some()
+                    && c.metadata().is_ok_and(|m| m.len() <= covers::MAX_COVER as u64)
+            });
             for child in children.iter_mut().flatten() {
                 let name = Path::new(&child.file_name);
                 if child.file_type.is_file() && (is_audio(name) || is_playlist(name)) {
@@ -441,6 +449,7 @@ fn upsert_track(conn: &Connection, index: &mut text_index::Pending, t: &ReadTrac
         size: Some(t.entry.size),
         mtime_ns: Some(t.entry.mtime_ns),
         artwork: None,
+        picture: t.info.has_picture,
         folder_cover: t.entry.folder_cover,
     };
     tracks::upsert(conn, index, &track, now).with_context(|| format!("saving {}", t.entry.path))
@@ -468,7 +477,8 @@ fn remove_vanished<'a>(
 }
 
 fn read_track(entry: FileEntry) -> Result<ReadTrack, (FileEntry, String)> {
-    match tags::read_path(Path::new(&entry.path)) {
+    // A cover beside it makes the file's own pictures irrelevant to whether it has artwork.
+    match tags::read_path(Path::new(&entry.path), !entry.folder_cover) {
         Ok(info) => {
             let stem = Path::new(&entry.path)
                 .file_stem()

@@ -17,6 +17,9 @@ pub struct NewTrack<'a> {
     pub size: Option<u64>,
     pub mtime_ns: Option<i64>,
     pub artwork: Option<&'a str>,
+    /// Library files: the tags hold a picture.
+    pub picture: bool,
+    /// Library files: a cover image lies beside.
     pub folder_cover: bool,
 }
 
@@ -64,7 +67,7 @@ pub fn upsert(conn: &Connection, index: &mut text_index::Pending, t: &NewTrack<'
         t.mtime_ns,
         now,
         t.artwork,
-        i.has_picture,
+        t.picture,
         t.folder_cover
     ];
     index.write_track(conn, t.id.as_str(), || upsert.query_row(values, |r| r.get(0)))?;

@@ -1,4 +1,4 @@
-//! Readers of file formats, pure and I/O-free apart from the reader they are given: audio tags
+//! Readers of file formats, reading only the file or reader they are given: audio tags
 //! and properties (`tags`, with lofty), cover art (`covers`) and playlist files (`playlist`:
 //! M3U, M3U8, PLS).
 //! The catalog's scan and the sources' imports both use them; they depend on `model` only.

@@ -1,6 +1,11 @@
 //! Tags and audio properties, read with lofty from any `Read + Seek` (a library file, or a
-//! remote file read through range requests). While scanning, pictures are only counted (a
-//! track has a cover or not); [`cover`] reads one on request.
+//! remote file read through range requests).
+//!
+//! Pictures are read only when asked (`pictures`), to learn whether a file has one: lofty skips
+//! them otherwise (a FLAC picture block is seeked over, not read), and has no cheaper way to
+//! tell. The scan asks only for files with no cover image beside them, where the answer
+//! decides whether the track has artwork. [`covers::embedded`](super::covers::embedded) reads
+//! one to serve it.
 
 use std::io::{Read, Seek};
 
@@ -12,9 +17,10 @@ use lofty::probe::Probe;
 pub use crate::model::TrackInfo;
 
 /// Reads `reader`; `hint` is the file type guessed from a name, used if the content does not tell.
-pub fn read<R: Read + Seek>(reader: R, hint: Option<FileType>) -> lofty::error::Result<TrackInfo> {
+/// With `pictures`, [`TrackInfo::has_picture`] says whether it holds one that can be served.
+pub fn read<R: Read + Seek>(reader: R, hint: Option<FileType>, pictures: bool) -> lofty::error::Result<TrackInfo> {
     let mut probe = Probe::new(std::io::BufReader::new(reader))
-        .options(ParseOptions::new().read_cover_art(true))
+        .options(ParseOptions::new().read_cover_art(pictures))
         .guess_file_type()?;
     if probe.file_type().is_none() {
         if let Some(hint) = hint {
@@ -24,8 +30,8 @@ pub fn read<R: Read + Seek>(reader: R, hint: Option<FileType>) -> lofty::error::
     Ok(describe(&probe.read()?))
 }
 
-pub fn read_path(path: &std::path::Path) -> lofty::error::Result<TrackInfo> {
-    read(std::fs::File::open(path)?, FileType::from_path(path))
+pub fn read_path(path: &std::path::Path, pictures: bool) -> lofty::error::Result<TrackInfo> {
+    read(std::fs::File::open(path)?, FileType::from_path(path), pictures)
 }
 
 fn describe(tagged: &TaggedFile) -> TrackInfo {
@@ -49,7 +55,11 @@ fn describe(tagged: &TaggedFile) -> TrackInfo {
         bitrate: props.audio_bitrate().or(props.overall_bitrate()),
         sample_rate: props.sample_rate(),
         channels: props.channels(),
-        has_picture: tagged.tags().iter().any(|t| t.picture_count() > 0),
+        has_picture: tagged
+            .tags()
+            .iter()
+            .flat_map(|t| t.pictures())
+            .any(|p| p.data().len() <= super::covers::MAX_COVER),
     }
 }
 

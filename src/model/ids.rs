@@ -144,9 +144,13 @@ impl TrackId {
 }
 
 impl PlaylistId {
-    /// An imported playlist's id, from its kind and source URL.
-    pub fn imported(kind: super::PlaylistKind, url: &str) -> PlaylistId {
-        PlaylistId(format!("{}-{}", kind.as_str(), &stable_id(&[kind.as_str(), url])[..12]))
+    /// The id of a playlist read from a file or a URL (`location`): its kind and a hash of both.
+    pub fn read_from(kind: super::PlaylistKind, location: &str) -> PlaylistId {
+        PlaylistId(format!(
+            "{}-{}",
+            kind.as_str(),
+            &stable_id(&[kind.as_str(), location])[..12]
+        ))
     }
 
     /// A playlist id made by the catalog from trusted parts (`album-<hash>`, a smart name).

@@ -45,10 +45,10 @@ struct Inner {
     cache: SingleFlightCache<String, Arc<Locator>>,
 }
 
-/// A track whose bytes are elsewhere.
-enum Remote {
+/// A track whose bytes are elsewhere, and what resolves it.
+enum Remote<'a> {
     Http { url: String, mime: String },
-    YtDlp { url: String },
+    YtDlp { url: String, source: &'a YouTubeSource },
 }
 
 /// Sources with several formats cache one resolution per variant. The id tells (yt-dlp ids
@@ -106,7 +106,10 @@ impl Resolver {
                 return Ok(Playable::LocalFile { path, mime });
             }
             Origin::Http { url, mime } => Remote::Http { url, mime },
-            Origin::YtDlp { url } => Remote::YtDlp { url },
+            Origin::YtDlp { url } => Remote::YtDlp {
+                url,
+                source: self.inner.youtube.as_deref().ok_or_else(Error::youtube_off)?,
+            },
         };
         let catalog = &self.inner.catalog;
         let locator = self
@@ -120,9 +123,10 @@ impl Resolver {
                 }
                 let locator = match &remote {
                     Remote::Http { url, mime } => self.inner.remote.resolve(url, mime).await?,
-                    Remote::YtDlp { url } => {
-                        let source = YouTubeSource::usable(self.inner.youtube.as_deref())?;
-                        source.resolve(track_id, url, variant, pin).await?
+                    Remote::YtDlp { url, source } => {
+                        YouTubeSource::usable(Some(source))?
+                            .resolve(track_id, url, variant, pin)
+                            .await?
                     }
                 };
                 let until = locator.expires_at.map(|t| t - EXPIRY_MARGIN);

@@ -1,5 +1,5 @@
-//! Adding remote media by URL: a direct media file, an M3U/M3U8/PLS playlist of media URLs, or
-//! a podcast (RSS/Atom) feed. One range request for the first 64 KiB tells which it is (type,
+//! What a URL holds, read for an import: a direct media file, an M3U/M3U8/PLS playlist of
+//! media URLs, or a podcast (RSS/Atom) feed. One range request for the first 64 KiB tells which it is (type,
 //! extension, first bytes); playlists and feeds are then read whole (up to 4 MiB).
 
 use std::time::Duration;
@@ -210,11 +210,10 @@ async fn read_at_most(mut response: reqwest::Response, limit: usize, timeout: Du
             Ok(Ok(Some(chunk))) => body.extend_from_slice(&chunk[..chunk.len().min(limit - body.len())]),
             Ok(Ok(None)) => break,
             Ok(Err(e)) => {
-                return Err(Error::upstream(format!(
-                    "reading {}: {}",
-                    redact(response.url()),
-                    e.without_url()
-                )))
+                return Err(Error::upstream_because(
+                    format!("reading {} failed", redact(response.url())),
+                    e.without_url(),
+                ))
             }
             Err(_) => return Err(Error::UpstreamTimeout(format!("{} stalled", redact(response.url())))),
         }
@@ -312,8 +311,10 @@ fn from_playlist(file: PlaylistFile, base: &url::Url, original: &url::Url) -> Im
 }
 
 fn from_feed(document: &[u8], url: &url::Url) -> Result<Import, Error> {
-    let feed = feed_rs::parser::parse(document)
-        .map_err(|e| Error::Unsupported(format!("{} is not a readable feed: {e}", redact(url))))?;
+    let feed = feed_rs::parser::parse(document).map_err(|e| {
+        tracing::info!(url = %redact(url), error = %e, "not a readable feed");
+        Error::Unsupported(format!("{} is not a readable feed", redact(url)))
+    })?;
     let feed_title = feed
         .title
         .map(|t| t.content.trim().to_owned())

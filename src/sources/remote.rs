@@ -28,7 +28,7 @@ impl RemoteSource {
     pub async fn resolve(&self, url: &str, mime: &str) -> Result<Locator, Error> {
         let url: url::Url = url
             .parse()
-            .map_err(|e: url::ParseError| Error::source_failed_because("the track's stored URL is not valid", e))?;
+            .map_err(|e: url::ParseError| Error::upstream_because("the track's stored URL is not valid", e))?;
         let locator = Locator {
             url,
             headers: Vec::new(),

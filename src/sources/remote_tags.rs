@@ -32,7 +32,7 @@ pub async fn read(client: reqwest::Client, url: url::Url, size: u64, timeout: Du
             blocks: HashMap::new(),
             timeout,
         };
-        tags::read(reader, hint)
+        tags::read(reader, hint, false)
             .map_err(|e| tracing::debug!(error = %e, "remote tags unreadable"))
             .ok()
     })

@@ -198,56 +198,54 @@ impl YouTubeSource {
         variant: Variant,
         pin: Option<&str>,
     ) -> Result<Locator, Error> {
-        {
-            // Search results say what is live or upcoming: refused before any extraction.
-            if let Some(seen) = self.seen(track_id) {
-                match seen.live {
-                    Some(Live::Live) => return Err(Error::LiveStream),
-                    Some(Live::Upcoming) => return Err(Error::NotYetAvailable(seen.starts_at)),
-                    None => {}
-                }
+        // Search results say what is live or upcoming: refused before any extraction.
+        if let Some(seen) = self.seen(track_id) {
+            match seen.live {
+                Some(Live::Live) => return Err(Error::LiveStream),
+                Some(Live::Upcoming) => return Err(Error::NotYetAvailable(seen.starts_at)),
+                None => {}
             }
-            let format = self.ytdlp.resolve(url, variant, pin).await?;
-            let locator = Locator {
-                url: format
-                    .url
-                    .parse()
-                    .map_err(|_| Error::source_failed("yt-dlp returned a malformed URL"))?,
-                headers: format
-                    .headers
-                    .iter()
-                    .filter_map(|(k, v)| {
-                        Some((
-                            HeaderName::from_bytes(k.as_bytes()).ok()?,
-                            HeaderValue::from_str(v).ok()?,
-                        ))
-                    })
-                    .collect(),
-                mime: format.mime,
-                size: format.size,
-                etag: None,
-                last_modified: None,
-                // Without an expiry in the URL, trust a resolution for an hour.
-                expires_at: Some(
-                    format
-                        .expires_at
-                        .unwrap_or_else(|| SystemTime::now() + Duration::from_secs(3600)),
-                ),
-                range_style: format.range_style,
-                supports_ranges: true,
-                max_chunk: format.max_chunk,
-                format_id: format.format_id,
-                available_at: format.available_at,
-            };
-            // The size must be known before the first byte goes out; a one-byte probe learns it
-            // (and the validators) when yt-dlp did not say.
-            let locator = if locator.size.is_some() {
-                locator
-            } else {
-                remote::complete(&self.http, locator, self.timeout).await?
-            };
-            Ok(locator)
         }
+        let format = self.ytdlp.resolve(url, variant, pin).await?;
+        let locator = Locator {
+            url: format
+                .url
+                .parse()
+                .map_err(|_| Error::source_failed("yt-dlp returned a malformed URL"))?,
+            headers: format
+                .headers
+                .iter()
+                .filter_map(|(k, v)| {
+                    Some((
+                        HeaderName::from_bytes(k.as_bytes()).ok()?,
+                        HeaderValue::from_str(v).ok()?,
+                    ))
+                })
+                .collect(),
+            mime: format.mime,
+            size: format.size,
+            etag: None,
+            last_modified: None,
+            // Without an expiry in the URL, trust a resolution for an hour.
+            expires_at: Some(
+                format
+                    .expires_at
+                    .unwrap_or_else(|| SystemTime::now() + Duration::from_secs(3600)),
+            ),
+            range_style: format.range_style,
+            supports_ranges: true,
+            max_chunk: format.max_chunk,
+            format_id: format.format_id,
+            available_at: format.available_at,
+        };
+        // The size must be known before the first byte goes out; a one-byte probe learns it
+        // (and the validators) when yt-dlp did not say.
+        let locator = if locator.size.is_some() {
+            locator
+        } else {
+            remote::complete(&self.http, locator, self.timeout).await?
+        };
+        Ok(locator)
     }
 }
 

@@ -100,7 +100,7 @@ impl YtDlp {
         YtDlp { config, permits }
     }
 
-    /// `yt-dlp --version`, or why it cannot run.
+    /// `yt-dlp --version`, or why it cannot run (in our words: the details go to the log).
     pub async fn version(&self) -> Result<String, String> {
         let output = tokio::time::timeout(
             Duration::from_secs(20),
@@ -111,9 +111,18 @@ impl YtDlp {
         )
         .await
         .map_err(|_| "yt-dlp --version did not answer in 20 s".to_owned())?
-        .map_err(|e| format!("cannot run {}: {e}", self.config.program.display()))?;
+        .map_err(|e| {
+            tracing::warn!(program = %self.config.program.display(), error = %e, "cannot run yt-dlp");
+            match e.kind() {
+                std::io::ErrorKind::NotFound => {
+                    format!("yt-dlp is not installed (no program {})", self.config.program.display())
+                }
+                _ => "yt-dlp could not be started (the server log says why)".to_owned(),
+            }
+        })?;
         if !output.status.success() {
-            return Err(format!("yt-dlp --version failed: {}", last_error(&output.stderr)));
+            tracing::warn!(line = %last_error(&output.stderr), "yt-dlp --version failed");
+            return Err("yt-dlp --version failed (the server log has its message)".to_owned());
         }
         Ok(String::from_utf8_lossy(&output.stdout).trim().to_owned())
     }

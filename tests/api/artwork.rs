@@ -139,3 +139,35 @@ async fn tracks_say_whether_they_have_a_cover_and_a_rescan_notices_a_new_one() {
     assert_eq!(artwork_of(&app.track_titled("Halo Tones").await), Some(route(&halo)));
     assert_eq!(artwork_of(&app.track_titled("Åce of Sines").await), None);
 }
+
+/// A remote file's own picture is not a library cover: its track has no artwork link (the
+/// endpoint would have nothing to serve), whatever its tags hold.
+#[tokio::test]
+async fn a_remote_file_with_a_picture_has_no_artwork_link() {
+    use crate::origin::{Content, Faults, Origin};
+    let dir = tempfile::TempDir::new().unwrap();
+    let file = dir.path().join("pictured.m4a");
+    std::fs::copy(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("demo/library")
+            .join(HALO_TONES),
+        &file,
+    )
+    .unwrap();
+    embed_cover(&file, b"\xff\xd8\xff\xe0 a jpeg");
+    let origin = Origin::start().await;
+    let url = origin.put(
+        "pictured.m4a",
+        Content::Bytes(std::fs::read(&file).unwrap().into()),
+        Faults::default(),
+    );
+    let app = spawn_app().await;
+    let (status, body) = app.add_http_source(&url).await;
+    assert_eq!(status, 201, "{body}");
+    let track = &body["tracks"][0];
+    assert!(track["artwork"].is_null(), "{track}");
+    let response = app
+        .get(&format!("/api/v1/tracks/{}/artwork", track["id"].as_str().unwrap()))
+        .await;
+    assert_eq!(response.status(), 404);
+}

@@ -196,3 +196,45 @@ async fn a_layout_1_catalog_is_upgraded_in_place_and_its_index_stays_right() {
     )
     .expect("the full-text index agrees with the tracks");
 }
+
+#[tokio::test]
+async fn a_layout_2_catalog_gains_cover_columns_and_its_files_are_read_again() {
+    let app = spawn_app().await;
+    let catalog = anyaudio::catalog_path(app.data.path());
+    {
+        let conn = rusqlite::Connection::open(&catalog).unwrap();
+        conn.execute_batch(
+            "ALTER TABLE tracks DROP COLUMN picture; ALTER TABLE tracks DROP COLUMN folder_cover;
+             PRAGMA user_version = 2;",
+        )
+        .unwrap();
+    }
+    let mut config =
+        anyaudio::config::Config::for_tests(vec![app.library.path().to_owned()], app.data.path().to_owned());
+    config.scan_at_start = false;
+    let upgraded = anyaudio::Application::build(config)
+        .await
+        .expect("a layout 2 catalog opens");
+    let scanner = upgraded.catalog().clone();
+    let report = tokio::task::spawn_blocking(move || scanner.scan_blocking(false))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((report.added, report.changed, report.removed), (0, 9, 0), "{report:?}");
+    let base = format!("http://127.0.0.1:{}", upgraded.port());
+    tokio::spawn(upgraded.run_until_stopped());
+    let found: serde_json::Value = reqwest::get(format!("{base}/api/v1/search?q=dawn+chorus"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let dawn = &found["tracks"][0];
+    assert_eq!(
+        dawn["artwork"],
+        format!("/api/v1/tracks/{}/artwork", dawn["id"].as_str().unwrap())
+    );
+    let conn = rusqlite::Connection::open(&catalog).unwrap();
+    let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0)).unwrap();
+    assert_eq!(version, 3);
+}

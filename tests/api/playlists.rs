@@ -140,3 +140,31 @@ async fn unknown_playlists_and_bad_kinds_are_errors() {
     assert_eq!(status, 400);
     assert_eq!(body["error"]["code"], "bad_request");
 }
+
+/// Every kind a playlist can have filters the list to that kind (`smart` to both smart ones).
+#[tokio::test]
+async fn every_kind_filters_the_list() {
+    let app = spawn_app().await;
+    let kinds = [
+        "recent", "mix", "album", "artist", "genre", "m3u", "remote", "feed", "youtube",
+    ];
+    let mut seen = 0;
+    for kind in kinds {
+        let (status, body) = app.get_json(&format!("/api/v1/playlists?kind={kind}")).await;
+        assert_eq!(status, 200, "{kind}: {body}");
+        let listed = body["playlists"].as_array().unwrap();
+        assert_eq!(body["total"], listed.len(), "{kind}");
+        assert!(listed.iter().all(|p| p["kind"] == kind), "{kind}: {body}");
+        seen += listed.len();
+    }
+    let (_, all) = app.get_json("/api/v1/playlists?limit=500").await;
+    assert_eq!(all["total"], seen, "the kinds together are all the playlists");
+    let (_, smart) = app.get_json("/api/v1/playlists?kind=smart").await;
+    let smart: Vec<_> = smart["playlists"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["kind"].clone())
+        .collect();
+    assert_eq!(smart, ["recent", "mix"]);
+}
