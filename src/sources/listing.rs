@@ -7,12 +7,12 @@ use std::time::Duration;
 use http::header::{CONTENT_LENGTH, CONTENT_RANGE, CONTENT_TYPE, RANGE};
 use http::StatusCode;
 
-use super::remote::redact;
 use super::remote_tags;
 use crate::error::Error;
 use crate::formats::playlist::{self as playlist_formats, PlaylistFile};
 use crate::model::{Import, NewPlaylist, NewRemoteTrack, PlaylistKind, SkippedEntry, SourceKind, TrackInfo};
 use crate::upstream::range::parse_content_range;
+use crate::upstream::{redact, send};
 
 const SNIFF_BYTES: u64 = 64 * 1024;
 const MAX_DOCUMENT: usize = 4 * 1024 * 1024;
@@ -186,20 +186,6 @@ fn parse_http_url(raw: &str) -> Result<url::Url, Error> {
         return Err(Error::BadRequest("url must be an http or https URL".into()));
     }
     Ok(url)
-}
-
-async fn send(request: reqwest::RequestBuilder, url: &url::Url, timeout: Duration) -> Result<reqwest::Response, Error> {
-    match tokio::time::timeout(timeout, request.send()).await {
-        Err(_) => Err(Error::UpstreamTimeout(format!(
-            "{} did not answer in {timeout:?}",
-            redact(url)
-        ))),
-        Ok(Err(e)) => Err(Error::upstream_because(
-            format!("could not reach {}", redact(url)),
-            e.without_url(),
-        )),
-        Ok(Ok(r)) => Ok(r),
-    }
 }
 
 /// Reads up to `limit` bytes of the body, then drops the rest (closing the connection).

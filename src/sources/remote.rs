@@ -8,7 +8,7 @@ use http::StatusCode;
 
 use crate::error::Error;
 use crate::upstream::range::{parse_content_range, range_request};
-use crate::upstream::{Locator, RangeStyle};
+use crate::upstream::{redact, send, Locator, RangeStyle};
 
 /// Remote media by URL; cheap to clone.
 #[derive(Clone)]
@@ -96,22 +96,7 @@ pub async fn complete(client: &reqwest::Client, mut locator: Locator, timeout: D
 }
 
 async fn probe(request: reqwest::RequestBuilder, url: &url::Url, timeout: Duration) -> Result<Probe, Error> {
-    let request = request.send();
-    let response = match tokio::time::timeout(timeout, request).await {
-        Err(_) => {
-            return Err(Error::UpstreamTimeout(format!(
-                "{} did not answer in {timeout:?}",
-                redact(url)
-            )))
-        }
-        Ok(Err(e)) => {
-            return Err(Error::upstream_because(
-                format!("could not reach {}", redact(url)),
-                e.without_url(),
-            ))
-        }
-        Ok(Ok(r)) => r,
-    };
+    let response = send(request, url, timeout).await?;
     let status = response.status();
     let header = |name| {
         response
@@ -139,13 +124,4 @@ async fn probe(request: reqwest::RequestBuilder, url: &url::Url, timeout: Durati
         last_modified: header(LAST_MODIFIED).and_then(|d| httpdate::parse_http_date(d).ok()),
     })
     // Dropping `response` here closes the connection without reading more than the one byte.
-}
-
-/// A URL for messages: no query string (signed URLs carry secrets there).
-pub fn redact(url: &url::Url) -> String {
-    let mut shown = url.clone();
-    shown.set_query(None);
-    shown.set_fragment(None);
-    let _ = shown.set_password(None);
-    shown.to_string()
 }

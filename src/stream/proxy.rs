@@ -26,7 +26,7 @@ use tokio_stream::wrappers::ReceiverStream;
 
 use super::plan::{self, Representation};
 use super::render_head;
-use crate::error::{Detail, Error};
+use crate::error::{Causes, Detail, Error};
 use crate::model::unix;
 use crate::telemetry as m;
 use crate::upstream::range::{check_chunk, followable_redirect, range_request_at, ChunkCheck};
@@ -292,7 +292,7 @@ impl Pump {
                     let pin = self.locator.format_id.clone();
                     let fresh = (self.reresolve)(pin)
                         .await
-                        .map_err(|e| FetchError::Fatal(e.to_string()))?;
+                        .map_err(|e| FetchError::Fatal(format!("re-resolution failed: {e} ({})", Causes(&e))))?;
                     if fresh.size != self.locator.size {
                         return Err(FetchError::Fatal("the media changed size on re-resolution".into()));
                     }

@@ -17,6 +17,7 @@ use hyper_util::client::legacy::Client;
 use hyper_util::rt::{TokioExecutor, TokioTimer};
 
 use super::net::{Connector, IpFamily, NetConfig, Resolver};
+use crate::error::Error;
 
 /// What every outbound request says it is, unless a source gives its own (yt-dlp's headers).
 pub const USER_AGENT: &str = concat!("anyaudio/", env!("CARGO_PKG_VERSION"));
@@ -77,4 +78,33 @@ fn media(connector: Connector) -> MediaClient {
         .pool_timer(TokioTimer::new())
         .timer(TokioTimer::new())
         .build(https)
+}
+
+/// Sends a control-plane request for `url`: no answer within `timeout` is an upstream timeout,
+/// a failure to reach it an upstream error, in our words (the client's error is the cause).
+pub async fn send(
+    request: reqwest::RequestBuilder,
+    url: &url::Url,
+    timeout: Duration,
+) -> Result<reqwest::Response, Error> {
+    match tokio::time::timeout(timeout, request.send()).await {
+        Err(_) => Err(Error::UpstreamTimeout(format!(
+            "{} did not answer in {timeout:?}",
+            redact(url)
+        ))),
+        Ok(Err(e)) => Err(Error::upstream_because(
+            format!("could not reach {}", redact(url)),
+            e.without_url(),
+        )),
+        Ok(Ok(response)) => Ok(response),
+    }
+}
+
+/// A URL for messages: no query string (signed URLs carry secrets there), no password.
+pub fn redact(url: &url::Url) -> String {
+    let mut shown = url.clone();
+    shown.set_query(None);
+    shown.set_fragment(None);
+    let _ = shown.set_password(None);
+    shown.to_string()
 }

@@ -12,7 +12,7 @@ pub mod range;
 
 use std::time::Duration;
 
-pub use clients::{Clients, MediaClient, USER_AGENT};
+pub use clients::{redact, send, Clients, MediaClient, USER_AGENT};
 pub use locator::{Locator, RangeStyle};
 
 /// Timeouts and sizes for upstream requests.
