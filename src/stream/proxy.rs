@@ -216,7 +216,7 @@ pub async fn serve(
         Some(range) if method != Method::HEAD => {
             let mut pump = Pump {
                 upstream: upstream.clone(),
-                resumes_left: upstream.limits.max_resumes,
+                budget: ResumeBudget::new(upstream.limits.max_resumes, range.start),
                 locator,
                 reresolve,
                 reresolved: false,
@@ -243,13 +243,53 @@ pub async fn serve(
     Ok(response)
 }
 
+/// The resumes and retries a stream may make. Only failures with no progress since the one
+/// before spend it: a long stream on a link that drops now and then never runs out, while an
+/// origin that makes no progress ends the stream after `max` attempts, waiting longer each time.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct ResumeBudget {
+    max: u32,
+    left: u32,
+    /// The stream's position at the last failure.
+    failed_at: u64,
+}
+
+/// The longest wait between two attempts that make no progress.
+const MAX_BACKOFF: Duration = Duration::from_secs(2);
+
+impl ResumeBudget {
+    fn new(max: u32, pos: u64) -> Self {
+        ResumeBudget {
+            max,
+            left: max,
+            failed_at: pos,
+        }
+    }
+
+    /// After a failure with the stream at `pos`: how long to wait before the next attempt, or
+    /// None when the attempts without progress are spent.
+    fn spend(&mut self, pos: u64) -> Option<Duration> {
+        if pos > self.failed_at {
+            self.left = self.max;
+        }
+        self.failed_at = pos;
+        self.left = self.left.checked_sub(1)?;
+        // The first attempt after progress at once; then 50 ms, 100 ms, ... up to the cap.
+        let consecutive = self.max - self.left;
+        Some(match consecutive {
+            1 => Duration::ZERO,
+            n => (Duration::from_millis(50) * 2u32.saturating_pow((n - 2).min(16))).min(MAX_BACKOFF),
+        })
+    }
+}
+
 /// Moves bytes `pos..=end` from the upstream to the client, chunk by chunk.
 struct Pump {
     upstream: Upstream,
     locator: Arc<Locator>,
     reresolve: ReResolve,
     reresolved: bool,
-    resumes_left: u32,
+    budget: ResumeBudget,
     /// The next byte the client needs.
     pos: u64,
     /// The last byte the client needs.
@@ -281,7 +321,6 @@ impl Pump {
     /// Opens `start..=end`, re-resolving once on 403/410 and retrying 5xx, timeouts and
     /// connection errors while the resume budget lasts.
     async fn open_with_recovery(&mut self, start: u64, end: u64) -> Result<OpenChunk, FetchError> {
-        let mut attempt = 0;
         loop {
             match self.upstream.open(&self.locator, start, end).await {
                 Ok(chunk) => return Ok(chunk),
@@ -298,12 +337,15 @@ impl Pump {
                     }
                     self.locator = fresh;
                 }
-                Err(FetchError::Retry(why) | FetchError::Timeout(why)) if self.resumes_left > 0 => {
-                    self.resumes_left -= 1;
-                    attempt += 1;
+                Err(e @ (FetchError::Retry(_) | FetchError::Timeout(_))) => {
+                    let Some(wait) = self.budget.spend(start) else {
+                        return Err(e);
+                    };
                     metrics::counter!(m::UPSTREAM_RETRIES).increment(1);
-                    tracing::warn!(%why, start, "upstream request failed; retrying");
-                    tokio::time::sleep(std::time::Duration::from_millis(50 * attempt)).await;
+                    tracing::warn!(error = ?e, start, "upstream request failed; retrying");
+                    if !wait.is_zero() {
+                        tokio::time::sleep(wait).await;
+                    }
                 }
                 Err(e) => return Err(e),
             }
@@ -377,12 +419,14 @@ impl Pump {
                 Err(_) => format!("upstream stalled at byte {cursor}"),
             };
             // Resume from the byte reached, up to the end of the chunk we were in.
-            if self.resumes_left == 0 {
-                return Err(format!("{problem}; no resumes left"));
-            }
-            self.resumes_left -= 1;
+            let Some(wait) = self.budget.spend(self.pos) else {
+                return Err(format!("{problem}; no progress in {} attempts", self.budget.max));
+            };
             metrics::counter!(m::RESUMES).increment(1);
             tracing::info!(%problem, pos = self.pos, "resuming the upstream stream");
+            if !wait.is_zero() {
+                tokio::time::sleep(wait).await;
+            }
             let end = if chunk.whole {
                 self.chunk_end(self.pos)
             } else {
@@ -410,5 +454,51 @@ impl Pump {
         self.open_with_recovery(self.pos, end)
             .await
             .map_err(|e| format!("opening bytes {}-{end}: {e:?}", self.pos))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn failures_without_progress_spend_the_budget_with_a_growing_wait() {
+        let mut budget = ResumeBudget::new(4, 100);
+        let waits: Vec<_> = (0..5).map(|_| budget.spend(100)).collect();
+        let ms = |n| Some(Duration::from_millis(n));
+        assert_eq!(waits, [Some(Duration::ZERO), ms(50), ms(100), ms(200), None]);
+    }
+
+    #[test]
+    fn progress_gives_the_budget_back() {
+        let mut budget = ResumeBudget::new(2, 0);
+        assert!(budget.spend(0).is_some());
+        assert!(budget.spend(0).is_some());
+        // Spent at 0; a drop after the stream moved on is a new start.
+        assert_eq!(budget.spend(1), Some(Duration::ZERO));
+        assert!(budget.spend(1).is_some());
+        assert_eq!(budget.spend(1), None);
+    }
+
+    proptest! {
+        /// A stream that moves forward between failures never runs out, however many there are;
+        /// one that never moves runs out after exactly `max` attempts; no wait exceeds the cap.
+        #[test]
+        fn only_consecutive_failures_count(max in 1u32..8, steps in proptest::collection::vec(1u64..1_000_000, 1..500)) {
+            let mut budget = ResumeBudget::new(max, 0);
+            let mut pos = 0;
+            for step in &steps {
+                pos += step;
+                let wait = budget.spend(pos);
+                prop_assert_eq!(wait, Some(Duration::ZERO));
+            }
+            let mut stuck = ResumeBudget::new(max, pos);
+            for _ in 0..max {
+                let wait = stuck.spend(pos).unwrap();
+                prop_assert!(wait <= MAX_BACKOFF);
+            }
+            prop_assert_eq!(stuck.spend(pos), None);
+        }
     }
 }

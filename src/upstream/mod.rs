@@ -24,7 +24,8 @@ pub struct UpstreamLimits {
     pub first_byte_timeout: Duration,
     /// Longest wait for the next body bytes before the read counts as stalled.
     pub idle_timeout: Duration,
-    /// Resumes (after drops, stalls, 5xx) one stream may make before it gives up.
+    /// Resumes and retries (after drops, stalls, 5xx) in a row without progress after which a
+    /// stream gives up; one that moved the stream forward does not count.
     pub max_resumes: u32,
 }
 

@@ -50,6 +50,8 @@ pub struct Faults {
     pub server_error: Vec<usize>,
     /// For these request numbers, the connection drops after this many body bytes.
     pub drop_after: Vec<(usize, u64)>,
+    /// Every response's connection drops after this many body bytes (a flaky link).
+    pub drop_every: Option<u64>,
     /// For these request numbers, the body stalls forever after this many bytes.
     pub stall_after: Vec<(usize, u64)>,
     /// From this request number on, Content-Range claims a different total.
@@ -214,7 +216,12 @@ async fn serve(
         };
         builder = builder.header("content-range", format!("bytes {start}-{end}/{total}"));
     }
-    let drop_after = faults.drop_after.iter().find(|(r, _)| *r == n).map(|(_, b)| *b);
+    let drop_after = faults
+        .drop_after
+        .iter()
+        .find(|(r, _)| *r == n)
+        .map(|(_, b)| *b)
+        .or(faults.drop_every);
     let stall_after = faults.stall_after.iter().find(|(r, _)| *r == n).map(|(_, b)| *b);
     state.open_bodies.fetch_add(1, Ordering::SeqCst);
     let guard = BodyGuard(state.clone());

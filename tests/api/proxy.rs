@@ -418,3 +418,66 @@ async fn upstream_requests_are_capped_and_the_excess_is_a_503() {
     }
     assert!(ok, "the upstream request was never released");
 }
+
+/// A link that drops every 256 KiB: resumes that move the stream forward cost nothing, so a
+/// track many times longer than the resume budget still plays to the end, byte for byte.
+#[tokio::test]
+async fn a_flaky_origin_that_makes_progress_plays_to_the_end() {
+    let origin = Origin::start().await;
+    let len = 6 * 1024 * KIB + 123;
+    let app = spawn_app_configured(demo_library(), |c| {
+        c.upstream.chunk_size = 1024 * KIB;
+        c.upstream.idle_timeout = Duration::from_millis(500);
+    })
+    .await;
+    let url = origin.put("flaky.mp3", Content::Generated(len), Faults::default());
+    let (status, body) = app.add_http_source(&url).await;
+    assert_eq!(status, 201, "{body}");
+    let id = body["tracks"][0]["id"].as_str().unwrap().to_owned();
+    origin.set_faults(
+        "flaky.mp3",
+        Faults {
+            drop_every: Some(256 * KIB),
+            ..Default::default()
+        },
+    );
+    let stream = app.stream_path_of(&id).await;
+    let (status, _, body) = get(&app, &stream, None).await;
+    assert_eq!(status, 200);
+    let body = body.expect("the whole body");
+    assert!(
+        body.len() as u64 == len && body == generated(len),
+        "body differs ({} bytes)",
+        body.len()
+    );
+    // Far more resumes than the budget of 5: about four per 1 MiB chunk.
+    let asked = ranges_asked(&origin, "flaky.mp3");
+    assert!(asked.len() > 20, "{asked:?}");
+}
+
+/// An origin that never moves the stream forward ends it: the client's connection is closed
+/// before Content-Length, never a short body passed off as complete.
+#[tokio::test]
+async fn an_origin_that_makes_no_progress_ends_the_stream_cleanly() {
+    let origin = Origin::start().await;
+    let len = 300 * KIB;
+    let faults = Faults {
+        drop_every: Some(0),
+        ..Default::default()
+    };
+    let (app, id) = app_with_remote(&origin, "stuck.mp3", Content::Generated(len), faults).await;
+    let stream = app.stream_path_of(&id).await;
+    let (status, _, body) = get(&app, &stream, None).await;
+    // The head went out with the first chunk's; its body never came.
+    assert_eq!(status, 200);
+    assert!(
+        body.is_err(),
+        "a cut body must be an error, got {:?} bytes",
+        body.map(|b| b.len())
+    );
+    let asked = ranges_asked(&origin, "stuck.mp3");
+    // The resolution's one-byte probe, the first request, and five resumes without progress.
+    assert_eq!(asked.len(), 7, "{asked:?}");
+    assert_eq!(asked[0], "bytes=0-0");
+    assert!(asked[1..].iter().all(|r| r.starts_with("bytes=0-")), "{asked:?}");
+}
