@@ -7,6 +7,7 @@ use std::time::Instant;
 
 use axum::body::Body;
 use axum::extract::Request;
+use axum::http::{header, Method};
 use axum::middleware::Next;
 use axum::response::Response;
 use bytes::Bytes;
@@ -27,11 +28,24 @@ pub async fn log_requests(request: Request, next: Next) -> Response {
     let in_flight = is_stream.then(|| m::InFlight::new(m::STREAMS_IN_FLIGHT));
     let response = next.run(request).await;
     let status = response.status().as_u16();
+    // What the client is to receive: nothing for a HEAD, else the Content-Length the handler
+    // set (a file's or a proxied range's length), else what the body knows of itself.
+    let declared = response
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
+    let head_only = method == Method::HEAD;
     response.map(|inner| {
         Body::new(LoggedBody {
+            planned: if head_only {
+                Some(0)
+            } else {
+                declared.or(http_body::Body::size_hint(&inner).exact())
+            },
             inner,
             bytes: 0,
             finished: false,
+            failed: false,
             started,
             method: method.to_string(),
             path,
@@ -43,8 +57,13 @@ pub async fn log_requests(request: Request, next: Next) -> Response {
 
 struct LoggedBody {
     inner: Body,
+    /// The body's length when it is known up front (Content-Length).
+    planned: Option<u64>,
     bytes: u64,
+    /// The body said it had no more frames.
     finished: bool,
+    /// The body failed (an upstream that could not go on).
+    failed: bool,
     started: Instant,
     method: String,
     path: String,
@@ -65,7 +84,8 @@ impl http_body::Body for LoggedBody {
                 }
             }
             Poll::Ready(None) => self.finished = true,
-            _ => {}
+            Poll::Ready(Some(Err(_))) => self.failed = true,
+            Poll::Pending => {}
         }
         polled
     }
@@ -81,7 +101,14 @@ impl http_body::Body for LoggedBody {
 
 impl Drop for LoggedBody {
     fn drop(&mut self) {
-        let complete = self.finished || http_body::Body::is_end_stream(&self.inner);
+        // Whole when every planned byte went out (hyper stops polling a body once it has sent
+        // its Content-Length, so the end is not always seen), or, with no length planned, when
+        // the body ended; never after a failure.
+        let complete = !self.failed
+            && match self.planned {
+                Some(planned) => self.bytes == planned,
+                None => self.finished || http_body::Body::is_end_stream(&self.inner),
+            };
         metrics::counter!(m::HTTP_REQUESTS, "status" => self.status.to_string()).increment(1);
         metrics::counter!(m::HTTP_RESPONSE_BYTES).increment(self.bytes);
         tracing::info!(

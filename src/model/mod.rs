@@ -15,4 +15,6 @@ pub use epoch::{from_unix, unix, unix_nanos, unix_now};
 pub use ids::{stable_id, IdError, PlaylistId, TrackId};
 pub use import::{Import, NewPlaylist, NewRemoteTrack, SkippedEntry};
 pub use kinds::{PlaylistKind, SourceKind, SuggestionKind, Variant};
-pub use track::{Live, Origin, Playlist, PlaylistSummary, Suggestion, Track, TrackInfo};
+pub use track::{
+    duration_ms, duration_ms_of_secs, Live, Origin, Playlist, PlaylistSummary, Suggestion, Track, TrackInfo,
+};

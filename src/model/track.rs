@@ -83,6 +83,19 @@ pub struct TrackInfo {
     pub has_picture: bool,
 }
 
+/// A duration given in seconds by a file, a playlist, a feed or yt-dlp, as the catalog's
+/// milliseconds; None for what no track can last (negative, not a number, beyond ~292 million
+/// years), rather than an overflow.
+pub fn duration_ms(seconds: f64) -> Option<i64> {
+    let ms = seconds * 1000.0;
+    (ms.is_finite() && ms >= 0.0 && ms < i64::MAX as f64).then(|| ms.round() as i64)
+}
+
+/// As [`duration_ms`], for whole seconds.
+pub fn duration_ms_of_secs(seconds: u64) -> Option<i64> {
+    i64::try_from(seconds).ok()?.checked_mul(1000)
+}
+
 /// Where a track's bytes are: what the catalog keeps for the sources.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Origin {
@@ -127,4 +140,29 @@ pub struct Suggestion {
     pub text: String,
     /// `artist`, `album`, `track`, `genre`, or `youtube` (a completion from YouTube).
     pub kind: SuggestionKind,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn durations_in_range_convert_and_others_are_none() {
+        assert_eq!(duration_ms(61.5), Some(61_500));
+        assert_eq!(duration_ms_of_secs(61), Some(61_000));
+        for bad in [-1.0, f64::NAN, f64::INFINITY, 1e300] {
+            assert_eq!(duration_ms(bad), None, "{bad}");
+        }
+        assert_eq!(duration_ms_of_secs(u64::MAX), None);
+        assert_eq!(duration_ms_of_secs(100_000_000_000_000_000), None);
+    }
+
+    proptest! {
+        #[test]
+        fn no_duration_panics(secs in any::<u64>(), f in any::<f64>()) {
+            if let Some(ms) = duration_ms_of_secs(secs) { prop_assert!(ms >= 0); }
+            if let Some(ms) = duration_ms(f) { prop_assert!(ms >= 0); }
+        }
+    }
 }

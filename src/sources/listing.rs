@@ -10,7 +10,9 @@ use http::StatusCode;
 use super::remote_tags;
 use crate::error::Error;
 use crate::formats::playlist::{self as playlist_formats, PlaylistFile};
-use crate::model::{Import, NewPlaylist, NewRemoteTrack, PlaylistKind, SkippedEntry, SourceKind, TrackInfo};
+use crate::model::{
+    duration_ms_of_secs, Import, NewPlaylist, NewRemoteTrack, PlaylistKind, SkippedEntry, SourceKind, TrackInfo,
+};
 use crate::upstream::range::parse_content_range;
 use crate::upstream::{redact, send};
 
@@ -272,7 +274,7 @@ fn from_playlist(file: PlaylistFile, base: &url::Url, original: &url::Url) -> Im
         };
         let info = TrackInfo {
             artist,
-            duration_ms: entry.duration.map(|d| d as i64 * 1000),
+            duration_ms: entry.duration.and_then(duration_ms_of_secs),
             ..TrackInfo::default()
         };
         let mime = media_mime(None, url.path()).unwrap_or_else(|| "application/octet-stream".into());
@@ -348,7 +350,7 @@ fn from_feed(document: &[u8], url: &url::Url) -> Result<Import, Error> {
             album: Some(feed_title.clone()),
             genre: Some("Podcast".into()),
             year: entry.published.and_then(|d| d.format("%Y").to_string().parse().ok()),
-            duration_ms: duration.map(|d| d.as_millis() as i64),
+            duration_ms: duration.and_then(|d| i64::try_from(d.as_millis()).ok()),
             ..TrackInfo::default()
         };
         let title = title.unwrap_or_else(|| title_from_url(&media_url));
@@ -422,6 +424,22 @@ mod tests {
             "My Song"
         );
         assert_eq!(title_from_url(&"http://host.example/".parse().unwrap()), "host.example");
+    }
+
+    /// A duration no track has (issue 16: `#EXTINF:100000000000000000,x` overflowed a
+    /// multiplication) is no duration, not a panic or a wrapped number.
+    #[test]
+    fn absurd_playlist_durations_are_dropped() {
+        let file = playlist_formats::parse_m3u(
+            "#EXTM3U\n#EXTINF:100000000000000000,x\na.mp3\n#EXTINF:1e300,y\nb.mp3\n#EXTINF:-5,z\nc.mp3\n",
+        );
+        let base: url::Url = "http://h/l.m3u".parse().unwrap();
+        let import = from_playlist(file, &base, &base);
+        let durations: Vec<_> = import.tracks.iter().map(|t| t.info.duration_ms).collect();
+        assert_eq!(durations, [None, None, None]);
+        let pls = playlist_formats::parse_pls("[playlist]\nFile1=a.mp3\nLength1=9223372036854775807\n");
+        let import = from_playlist(pls, &base, &base);
+        assert_eq!(import.tracks[0].info.duration_ms, None);
     }
 
     #[test]

@@ -10,7 +10,7 @@ use http::header::{HeaderName, HeaderValue};
 use super::remote;
 use super::ytdlp::{Entry, Environment, Listing, YtDlp, YtDlpConfig};
 use crate::error::Error;
-use crate::model::{Live, NewRemoteTrack, SourceKind, Track, TrackId, TrackInfo, Variant};
+use crate::model::{duration_ms, Live, NewRemoteTrack, SourceKind, Track, TrackId, TrackInfo, Variant};
 use crate::upstream::Locator;
 
 /// How long search results are reused.
@@ -297,7 +297,7 @@ fn new_track(e: &Entry) -> NewRemoteTrack {
         info: TrackInfo {
             artist: e.artist.clone(),
             album: e.album.clone(),
-            duration_ms: e.duration.map(|d| (d * 1000.0) as i64),
+            duration_ms: e.duration.and_then(duration_ms),
             ..TrackInfo::default()
         },
         mime: "audio/webm".into(),

@@ -31,7 +31,17 @@ fn write_wav(path: &std::path::Path, seconds: u32) {
 struct Server {
     child: Child,
     addr: String,
+    /// Every log line so far.
+    log: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
     _dirs: (TempDir, TempDir),
+}
+
+impl Drop for Server {
+    /// A test that fails must not leave its server running.
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
 }
 
 fn start_server(grace_secs: u32) -> Server {
@@ -61,10 +71,17 @@ fn start_server(grace_secs: u32) -> Server {
             break rest.split_whitespace().next().unwrap().to_owned();
         }
     };
-    std::thread::spawn(move || for _ in lines {}); // keep draining the log
+    let log = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let kept = log.clone();
+    std::thread::spawn(move || {
+        for line in lines.map_while(Result::ok) {
+            kept.lock().unwrap().push(line);
+        }
+    });
     Server {
         child,
         addr,
+        log,
         _dirs: (library, data),
     }
 }
@@ -168,4 +185,41 @@ fn a_stalled_stream_is_cut_when_the_grace_period_ends() {
         signalled.elapsed() >= Duration::from_millis(900),
         "exited before the grace period"
     );
+}
+
+/// The access log's line for the `n`-th stream request (0-based), once it is written.
+fn stream_log_line(server: &Server, n: usize) -> String {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let lines = server.log.lock().unwrap().clone();
+        let streams: Vec<String> = lines.into_iter().filter(|l| l.contains("path=/stream/")).collect();
+        if let Some(line) = streams.get(n) {
+            return line.clone();
+        }
+        assert!(Instant::now() < deadline, "no access log line for stream {n}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn the_access_log_says_complete_exactly_when_the_whole_body_went_out() {
+    let mut server = start_server(1);
+    let (mut whole, len) = open_stream(&server.addr);
+    let mut body = Vec::new();
+    whole.read_to_end(&mut body).unwrap();
+    assert_eq!(body.len(), len);
+    let line = stream_log_line(&server, 0);
+    assert!(
+        line.contains(&format!("bytes={len}")) && line.contains("complete=true"),
+        "{line}"
+    );
+
+    let (mut cut, _) = open_stream(&server.addr);
+    let mut first = vec![0u8; 64 * 1024];
+    cut.read_exact(&mut first).unwrap();
+    drop(cut); // the listener goes away mid-stream
+    let line = stream_log_line(&server, 1);
+    assert!(line.contains("complete=false"), "{line}");
+    sigterm(&server.child);
+    assert!(wait_exit(&mut server.child, Duration::from_secs(10)).success());
 }
