@@ -45,14 +45,53 @@ async fn symlinks_out_of_the_library_are_not_followed() {
         library.path().join("linked.opus"),
     )
     .unwrap();
-    // A link that stays inside the library is fine.
+    // A link that stays inside the library is fine; it leads to a file indexed already.
     std::os::unix::fs::symlink(library.path().join(CAFE_NOIR), library.path().join("inside-link.opus")).unwrap();
 
     let app = spawn_app_with(library).await;
     let (_, body) = app.get_json("/api/v1/search?q=outside").await;
     assert_eq!(body["total"], 0, "{body}");
     let (_, stats) = app.get_json("/api/v1/stats").await;
-    assert_eq!(stats["tracks"], 10, "{stats}");
+    assert_eq!(
+        stats["tracks"], 9,
+        "each file once, whatever number of paths lead to it: {stats}"
+    );
+}
+
+/// Links that make the tree a graph (issue 16: two `-> .` links and one song gave 174,000
+/// tracks in 30 s and a catalog growing without end): every folder is entered once, every file
+/// indexed once, under its real path.
+#[cfg(unix)]
+#[tokio::test]
+async fn symlink_loops_and_repeated_folders_end_the_scan_with_each_file_once() {
+    let library = tempfile::TempDir::new().unwrap();
+    let album = library.path().join("Album");
+    std::fs::create_dir(&album).unwrap();
+    let demo = demo_library();
+    std::fs::copy(demo.path().join(CAFE_NOIR), album.join("song.opus")).unwrap();
+    std::fs::write(album.join("list.m3u"), "song.opus\n").unwrap();
+    std::os::unix::fs::symlink(".", library.path().join("loopA")).unwrap();
+    std::os::unix::fs::symlink(".", library.path().join("loopB")).unwrap();
+    std::os::unix::fs::symlink("..", album.join("up")).unwrap();
+    std::os::unix::fs::symlink(&album, library.path().join("Same Album")).unwrap();
+    std::os::unix::fs::symlink(album.join("song.opus"), library.path().join("link.opus")).unwrap();
+
+    let app = spawn_app_with(library).await; // scans before it serves: it must end
+    let (_, stats) = app.get_json("/api/v1/stats").await;
+    assert_eq!(stats["tracks"], 1, "{stats}");
+    let (_, lists) = app.get_json("/api/v1/playlists?kind=m3u").await;
+    assert_eq!(lists["total"], 1, "{lists}");
+    // Nothing changed, nothing moves on a rescan.
+    let report = app.rescan().await;
+    assert_eq!(
+        (
+            report["added"].as_u64(),
+            report["changed"].as_u64(),
+            report["removed"].as_u64()
+        ),
+        (Some(0), Some(0), Some(0)),
+        "{report}"
+    );
 }
 
 #[tokio::test]
@@ -237,4 +276,20 @@ async fn a_layout_2_catalog_gains_cover_columns_and_its_files_are_read_again() {
     let conn = rusqlite::Connection::open(&catalog).unwrap();
     let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0)).unwrap();
     assert_eq!(version, 3);
+}
+
+/// A name that is not UTF-8 cannot be stored or shown faithfully: the file is counted in the
+/// scan's errors (and logged with its path), not skipped in silence.
+#[cfg(unix)]
+#[tokio::test]
+async fn a_file_whose_name_is_not_utf8_is_a_scan_error() {
+    use std::os::unix::ffi::OsStrExt;
+    let library = demo_library();
+    let name = std::ffi::OsStr::from_bytes(b"bad\xff.opus");
+    std::fs::copy(library.path().join(CAFE_NOIR), library.path().join(name)).unwrap();
+    let app = spawn_app_with(library).await;
+    let (_, stats) = app.get_json("/api/v1/stats").await;
+    assert_eq!(stats["tracks"], 9, "{stats}");
+    assert_eq!(stats["last_scan"]["errors"], 1, "{stats}");
+    assert_eq!(stats["last_scan"]["files_seen"], 10, "{stats}");
 }
