@@ -2,7 +2,7 @@
 //! so that searches never wait behind a scan (WAL lets readers run beside the one writer).
 
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Condvar, Mutex};
 
 use anyhow::Context;
 use rusqlite::functions::FunctionFlags;
@@ -167,12 +167,25 @@ fn configure(conn: &Connection) -> rusqlite::Result<()> {
     Ok(())
 }
 
+/// Read connections at most. They are opened as needed and never closed: SQLite keeps the file
+/// descriptor of a closed connection open while other connections of the process hold locks on
+/// the file (POSIX locks belong to the process, `unixUnusedFd` in sqlite3.c), so a pool that
+/// closed its extra connections under load leaked one descriptor each (17 -> 164, issue 16).
+const MAX_READERS: usize = 8;
+
 /// One writer, many readers, all on the same file.
 #[derive(Clone)]
 pub struct Db {
     path: PathBuf,
     writer: Arc<Mutex<Connection>>,
-    readers: Arc<Mutex<Vec<Connection>>>,
+    readers: Arc<Readers>,
+}
+
+#[derive(Default)]
+struct Readers {
+    /// Idle connections, and how many exist in all.
+    idle: Mutex<(Vec<Connection>, usize)>,
+    returned: Condvar,
 }
 
 impl Db {
@@ -193,22 +206,37 @@ impl Db {
         f(&mut conn)
     }
 
-    /// Runs `f` on a pooled read connection, on the calling (blocking) thread.
+    /// Runs `f` on a pooled read connection, on the calling (blocking) thread; waits for one
+    /// when all [`MAX_READERS`] are busy.
     pub fn read<T>(&self, f: impl FnOnce(&Connection) -> anyhow::Result<T>) -> anyhow::Result<T> {
-        let pooled = self.readers.lock().unwrap_or_else(|p| p.into_inner()).pop();
-        let conn = match pooled {
-            Some(conn) => conn,
-            None => {
-                let conn = Connection::open(&self.path).context("opening a read connection")?;
-                configure(&conn)?;
-                conn
-            }
-        };
+        let conn = self.take_reader()?;
         let result = f(&conn);
-        let mut readers = self.readers.lock().unwrap_or_else(|p| p.into_inner());
-        if readers.len() < 8 {
-            readers.push(conn);
-        }
+        let mut idle = self.readers.idle.lock().unwrap_or_else(|p| p.into_inner());
+        idle.0.push(conn);
+        drop(idle);
+        self.readers.returned.notify_one();
         result
+    }
+
+    fn take_reader(&self) -> anyhow::Result<Connection> {
+        let mut idle = self.readers.idle.lock().unwrap_or_else(|p| p.into_inner());
+        loop {
+            if let Some(conn) = idle.0.pop() {
+                return Ok(conn);
+            }
+            if idle.1 < MAX_READERS {
+                idle.1 += 1;
+                drop(idle);
+                let opened = Connection::open(&self.path)
+                    .context("opening a read connection")
+                    .and_then(|conn| Ok(configure(&conn).map(|()| conn)?));
+                if opened.is_err() {
+                    self.readers.idle.lock().unwrap_or_else(|p| p.into_inner()).1 -= 1;
+                    self.readers.returned.notify_one();
+                }
+                return opened;
+            }
+            idle = self.readers.returned.wait(idle).unwrap_or_else(|p| p.into_inner());
+        }
     }
 }
