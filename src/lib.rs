@@ -132,6 +132,7 @@ impl Application {
         use hyper_util::server::conn::auto;
 
         let grace = self.state.config.shutdown_grace;
+        let catalog = self.state.catalog.clone();
         let app = api::router(self.state);
         let mut builder = auto::Builder::new(TokioExecutor::new());
         builder
@@ -167,6 +168,9 @@ impl Application {
             });
         }
         drop(self.listener); // new connections are refused from here on
+                             // A scan is no request in flight: it stops now, its written batches kept (the process
+                             // could not exit while its thread ran).
+        catalog.cancel_scan();
         tracing::info!(
             grace_secs = grace.as_secs(),
             "shutting down; letting streams in flight finish"

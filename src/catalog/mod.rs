@@ -101,6 +101,12 @@ impl Catalog {
         true
     }
 
+    /// Stops the running scan, if any, soon (at shutdown): what it wrote stays, and the next
+    /// scan goes on from there.
+    pub fn cancel_scan(&self) {
+        self.progress.cancel();
+    }
+
     /// The running scan's progress, else the last scan's report (also across restarts).
     pub async fn scan_status(&self) -> anyhow::Result<Option<ScanReport>> {
         if let Some(report) = self.progress.snapshot() {

@@ -39,6 +39,9 @@ const PLAYLIST_EXTENSIONS: &[&str] = &["m3u", "m3u8"];
 #[derive(Default)]
 pub struct ScanProgress {
     running: AtomicBool,
+    /// Set to stop the running scan (shutdown): it stops walking and reading, keeps the
+    /// batches it wrote (each one transaction), and drops nothing as vanished.
+    cancelled: AtomicBool,
     files_seen: AtomicU64,
     added: AtomicU64,
     changed: AtomicU64,
@@ -81,7 +84,17 @@ impl ScanProgress {
             counter.store(0, Ordering::Relaxed);
         }
         self.started_at.store(unix_now(), Ordering::Relaxed);
+        self.cancelled.store(false, Ordering::SeqCst);
         true
+    }
+
+    /// Asks the running scan, if any, to stop soon.
+    pub fn cancel(&self) {
+        self.cancelled.store(true, Ordering::SeqCst);
+    }
+
+    fn is_cancelled(&self) -> bool {
+        self.cancelled.load(Ordering::SeqCst)
     }
 
     pub fn is_running(&self) -> bool {
@@ -218,6 +231,7 @@ fn run(
     let to_read = roots
         .iter()
         .flat_map(|root| walk(root, parallel_walk))
+        .take_while(|_| !progress.is_cancelled())
         .filter_map(|entry| {
             let Ok(mut entry) = entry else {
                 progress.files_seen.fetch_add(1, Ordering::Relaxed);
@@ -255,6 +269,10 @@ fn run(
         });
     let changes = write_read_tracks(db, to_read, progress, &bar)?;
     bar.finish_and_clear();
+    if progress.is_cancelled() {
+        // What was not walked is not gone: nothing is dropped, and the next scan goes on.
+        anyhow::bail!("the scan was stopped (shutdown) after {changes} changes; the next scan finishes it");
+    }
 
     tracing::debug!(elapsed = ?phase.elapsed(), changes, "scan: folders walked, tags read and written");
     let removed = db.write(|conn| remove_vanished(conn, known.keys(), skipped.keys()))?;
@@ -438,6 +456,9 @@ fn write_read_tracks(
         let mut rx = rx.into_iter().peekable();
         let mut writing = std::time::Duration::ZERO;
         while rx.peek().is_some() {
+            if progress.is_cancelled() {
+                break; // dropping the receiver stops the readers
+            }
             batch.extend(rx.by_ref().take(BATCH));
             let started = Instant::now();
             db.write(|conn| {

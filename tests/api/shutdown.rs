@@ -46,8 +46,11 @@ impl Drop for Server {
 
 fn start_server(grace_secs: u32) -> Server {
     let library = TempDir::new().unwrap();
-    let data = TempDir::new().unwrap();
     write_wav(&library.path().join("Long Silence.wav"), 240); // ~21 MB
+    start_server_on(library, TempDir::new().unwrap(), grace_secs)
+}
+
+fn start_server_on(library: TempDir, data: TempDir, grace_secs: u32) -> Server {
     let mut child = Command::new(env!("CARGO_BIN_EXE_anyaudio"))
         .args([
             "serve",
@@ -263,4 +266,56 @@ fn descriptors_return_to_their_level_after_load() {
         after.iter().all(|&n| n <= idle + 16),
         "idle {idle}, after load {after:?}"
     );
+}
+
+/// SIGTERM while a scan runs (issue 16: the server ran on after its grace period until
+/// SIGKILL): the scan stops, what it wrote stays, the process exits within the grace period,
+/// and the next start's scan finishes the job.
+#[test]
+fn sigterm_stops_a_running_scan_and_the_next_scan_finishes_it() {
+    let library = TempDir::new().unwrap();
+    let song = library.path().join("song.wav");
+    write_wav(&song, 1);
+    const FILES: usize = 40_000; // hard links: a long scan, no disk
+    for i in 0..FILES {
+        std::fs::hard_link(&song, library.path().join(format!("copy {i:05}.wav"))).unwrap();
+    }
+    let mut server = start_server_on(library, TempDir::new().unwrap(), 1);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let status = http_get(&server.addr, "/api/v1/scan");
+        if status.contains("\"running\":true") && !status.contains("\"files_seen\":0") {
+            break;
+        }
+        assert!(
+            !status.contains("\"running\":false"),
+            "the scan ended before the signal: {status}"
+        );
+        assert!(Instant::now() < deadline, "the scan never started: {status}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let signalled = Instant::now();
+    sigterm(&server.child);
+    assert!(wait_exit(&mut server.child, Duration::from_secs(4)).success());
+    assert!(
+        signalled.elapsed() < Duration::from_secs(3),
+        "{:?}",
+        signalled.elapsed()
+    );
+    let stopped = server.log.lock().unwrap().join("\n");
+    assert!(stopped.contains("the scan was stopped"), "{stopped}");
+
+    // The same library and data dir again: its scan goes on and ends with every file.
+    let (library, data) = std::mem::replace(&mut server._dirs, (TempDir::new().unwrap(), TempDir::new().unwrap()));
+    drop(server);
+    let restarted = start_server_on(library, data, 1);
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        let stats = http_get(&restarted.addr, "/api/v1/stats");
+        if stats.contains(&format!("\"tracks\":{}", FILES + 1)) {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the next scan did not finish: {stats}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
 }
