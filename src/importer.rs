@@ -63,7 +63,7 @@ impl Importer {
     /// Lists `url` with yt-dlp and stores its entries (and, for a playlist, the playlist);
     /// `require_playlist` refuses a page that is not one.
     pub async fn add_ytdlp(&self, url: &str, require_playlist: bool) -> Result<AddedSource, Error> {
-        let source = YouTubeSource::usable(self.youtube.as_deref())?;
+        let source = YouTubeSource::usable(self.youtube.as_deref()).await?;
         let (listing, tracks) = source.list(url, MAX_ENTRIES, require_playlist).await?;
         if require_playlist && !listing.is_playlist {
             return Err(Error::Unsupported(format!("{url} is not a playlist")));

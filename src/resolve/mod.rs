@@ -124,7 +124,8 @@ impl Resolver {
                 let locator = match &remote {
                     Remote::Http { url, mime } => self.inner.remote.resolve(url, mime).await?,
                     Remote::YtDlp { url, source } => {
-                        YouTubeSource::usable(Some(source))?
+                        YouTubeSource::usable(Some(source))
+                            .await?
                             .resolve(track_id, url, variant, pin)
                             .await?
                     }

@@ -26,7 +26,8 @@ pub struct YouTubeSource {
     http: reqwest::Client,
     timeout: Duration,
     suggest_url: Option<String>,
-    availability: RwLock<Result<String, String>>,
+    /// None until the first check ends; then the yt-dlp version, or why the source cannot work.
+    availability: tokio::sync::watch::Sender<Option<Result<String, String>>>,
     environment: RwLock<Environment>,
     searches: Mutex<HashMap<String, CachedSearch>>,
     seen: Mutex<HashMap<TrackId, Track>>,
@@ -39,7 +40,7 @@ impl YouTubeSource {
             http,
             timeout,
             suggest_url,
-            availability: RwLock::new(Err("not checked yet".into())),
+            availability: tokio::sync::watch::Sender::new(None),
             environment: RwLock::default(),
             searches: Mutex::default(),
             seen: Mutex::default(),
@@ -64,7 +65,7 @@ impl YouTubeSource {
             }
             Err(reason) => tracing::warn!(%reason, "the YouTube source is unavailable"),
         }
-        *self.availability.write().unwrap_or_else(|p| p.into_inner()) = result.clone();
+        self.availability.send_replace(Some(result.clone()));
         result
     }
 
@@ -73,14 +74,22 @@ impl YouTubeSource {
         self.environment.read().unwrap_or_else(|p| p.into_inner()).clone()
     }
 
-    /// The yt-dlp version, or why the source is unavailable.
+    /// The yt-dlp version, or why the source is unavailable (now: "not checked yet" while the
+    /// start-up check runs).
     pub fn availability(&self) -> Result<String, String> {
-        self.availability.read().unwrap_or_else(|p| p.into_inner()).clone()
+        self.availability
+            .borrow()
+            .clone()
+            .unwrap_or_else(|| Err("not checked yet".into()))
     }
 
-    /// The source, if it is on (`--youtube`) and yt-dlp works; else why not, as a 503.
-    pub fn usable(source: Option<&YouTubeSource>) -> Result<&YouTubeSource, Error> {
+    /// The source, if it is on (`--youtube`) and yt-dlp works; else why not, as a 503. A
+    /// request that comes while the start-up check runs waits for it (issue 16: it was a 503).
+    pub async fn usable(source: Option<&YouTubeSource>) -> Result<&YouTubeSource, Error> {
         let source = source.ok_or_else(Error::youtube_off)?;
+        let mut checked = source.availability.subscribe();
+        // The check itself gives up after 20 s (`YtDlp::version`).
+        let _ = tokio::time::timeout(Duration::from_secs(30), checked.wait_for(Option::is_some)).await;
         source
             .availability()
             .map_err(|reason| Error::SourceUnavailable(format!("the YouTube source is unavailable: {reason}")))?;

@@ -620,3 +620,32 @@ async fn health_says_what_yt_dlp_finds_and_a_users_config_is_read_before_our_net
     let ipv4_at = probe.find("--force-ipv4").unwrap();
     assert!(probe.starts_with("--ignore-config") && config_at < ipv4_at, "{probe}");
 }
+
+/// A request that arrives while the start-up check of yt-dlp still runs waits for it (issue
+/// 16: it was told the source is unavailable, a 503), then gets yt-dlp's real answer.
+#[tokio::test]
+async fn a_request_during_the_start_up_check_waits_for_it() {
+    let dir = tempfile::TempDir::new().unwrap();
+    let program = write_script(
+        dir.path(),
+        "yt-dlp-slow-start",
+        "#!/bin/sh\ncase \" $* \" in *\" --version \"*) sleep 1.5; echo 2099.01.01; exit 0;; *\" -v \"*) exit 0;; esac\n\
+         echo 'ERROR: [youtube] dQw4w9WgXcQ: Video unavailable' >&2; exit 1\n",
+    );
+    let app = spawn_app_configured(demo_library(), |c| {
+        c.youtube = Some(YouTubeConfig {
+            ytdlp: YtDlpConfig {
+                program,
+                ..YtDlpConfig::default()
+            },
+            suggest_url: None,
+            playlists: Vec::new(),
+        });
+    })
+    .await;
+    let (_, health) = app.get_json("/healthz").await;
+    assert_eq!(health["sources"]["youtube"]["reason"], "not checked yet", "{health}");
+    let (status, body) = app.get_json("/api/v1/tracks/yt-dQw4w9WgXcQ/stream_url").await;
+    assert_eq!(status, 404, "{body}");
+    assert_eq!(body["error"]["code"], "video_unavailable", "{body}");
+}
