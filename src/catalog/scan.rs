@@ -137,6 +137,8 @@ struct FileEntry {
     skipped: bool,
     /// An album cover image lies beside it (`cover.jpg`, ...).
     folder_cover: bool,
+    /// Reached through a link (`path` is then its canonical path).
+    through_link: bool,
 }
 
 /// Tags and properties read from one file.
@@ -223,8 +225,8 @@ fn run(
     // The walk feeds the tag readers as it goes. Whatever is left of `known` and `skipped`
     // when it ends was not found: those files vanished.
     let mut playlist_files = Vec::new();
-    // Paths already reported: a file reached through a link may also be reached directly.
-    let mut walked = std::collections::HashSet::new();
+    // Canonical paths reported for files reached through links (two links to one hidden file).
+    let mut through_links = std::collections::HashSet::new();
     // Unchanged files whose folder gained a cover image.
     let mut cover_changes = Vec::new();
     let parallel_walk = !known.is_empty();
@@ -238,7 +240,7 @@ fn run(
                 progress.errors.fetch_add(1, Ordering::Relaxed);
                 return None;
             };
-            if !walked.insert(entry.path.clone()) {
+            if entry.through_link && !through_links.insert(entry.path.clone()) {
                 return None;
             }
             if is_playlist(&entry.path) {
@@ -323,10 +325,11 @@ fn load_known(conn: &Connection, sql: &str) -> anyhow::Result<HashMap<String, (u
 /// only when their target stays inside `root`; hidden entries are skipped.
 ///
 /// Links make the tree a graph: a link to a folder above it (`loop -> .`) or two links to one
-/// folder would walk it again and again. So every folder is entered once, known by its device
-/// and inode, whatever path leads to it; and a file reached through a link is reported under its
-/// canonical path, so each file is indexed once, under the same path whichever way the walk
-/// came to it first (the consumer drops repeats).
+/// folder would walk it again and again, and a link to a file would index it twice. So a link
+/// to what the walk reaches anyway is not followed, a folder reached only through links is
+/// entered once (known by its device and inode), and a file reached through a link is reported
+/// under its canonical path: each file is indexed once, under its real path (the consumer drops
+/// the repeats two links to one hidden file would make). Real folders cost no extra syscall.
 ///
 /// `parallel`: directories are read, and their files stat'ed, on all cores (jwalk). That makes
 /// a rescan of a large, mostly unchanged library twice as fast (the walk is all of it), but the
@@ -343,9 +346,14 @@ fn walk(root: &Path, parallel: bool) -> impl Iterator<Item = Result<FileEntry, (
     } else {
         jwalk::Parallelism::Serial
     };
-    let folder_id = |m: &std::fs::Metadata| (m.dev(), m.ino());
-    // Folders entered so far (the root too: jwalk hands it to `process_read_dir` first).
-    let entered: std::sync::Arc<Mutex<std::collections::HashSet<(u64, u64)>>> = Default::default();
+    // Folders entered through links so far, by device and inode: true the first time.
+    let entered: Mutex<std::collections::HashSet<(u64, u64)>> = Default::default();
+    let enter = move |m: &std::fs::Metadata| {
+        entered
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert((m.dev(), m.ino()))
+    };
     // The read-dir state: whether this folder was reached through a link (its children inherit it).
     jwalk::WalkDirGeneric::<(bool, Option<(u64, i64, bool, Option<String>)>)>::new(root)
         .follow_links(true)
@@ -353,17 +361,21 @@ fn walk(root: &Path, parallel: bool) -> impl Iterator<Item = Result<FileEntry, (
         .parallelism(parallelism)
         .process_read_dir(move |depth, dir, via_link, children| {
             *via_link = *via_link || (depth.is_some() && dir != inside && dir.is_symlink());
+            // A link into the part of the library the walk sees anyway (not hidden) is left to
+            // the walk: its target is indexed under its own path, and a loop (`loop -> .`)
+            // ends here. Links out of the library are not followed at all; links to hidden
+            // folders and files are, the folders once each (a loop inside them ends there).
             children.retain(|child| match child {
-                Ok(e) if e.path_is_symlink() => e.path().canonicalize().is_ok_and(|target| target.starts_with(&inside)),
-                _ => true, // errors are reported by the iterator below
-            });
-            // A folder already entered (through another path, or a loop) is not entered again.
-            children.retain(|child| match child {
-                Ok(e) if e.file_type.is_dir() => match e.metadata() {
-                    Ok(m) => entered.lock().unwrap_or_else(|p| p.into_inner()).insert(folder_id(&m)),
-                    Err(_) => true,
+                Ok(e) if e.path_is_symlink() => match e.path().canonicalize() {
+                    Ok(target) => match target.strip_prefix(&inside) {
+                        Ok(relative) if !is_hidden(relative) => false,
+                        Ok(_) => !e.file_type.is_dir() || std::fs::metadata(&target).is_ok_and(|m| enter(&m)),
+                        Err(_) => false,
+                    },
+                    Err(_) => false,
                 },
-                _ => true,
+                Ok(e) if *via_link && e.file_type.is_dir() => e.metadata().is_ok_and(|m| enter(&m)),
+                _ => true, // errors are reported by the iterator below
             });
             // A cover the artwork endpoint would serve: an image of a cover's name, not too big.
             let folder_cover = children.iter().flatten().any(|c| {
@@ -388,6 +400,7 @@ fn walk(root: &Path, parallel: bool) -> impl Iterator<Item = Result<FileEntry, (
         .filter_map(|entry| match entry {
             Ok(e) => {
                 let (size, mtime_ns, folder_cover, canonical) = e.client_state.clone()?;
+                let through_link = canonical.is_some();
                 let path = match canonical {
                     Some(path) => path,
                     None => match e.path().to_str() {
@@ -407,6 +420,7 @@ fn walk(root: &Path, parallel: bool) -> impl Iterator<Item = Result<FileEntry, (
                     known: false,
                     skipped: false,
                     folder_cover,
+                    through_link,
                 }))
             }
             Err(err) => {
@@ -414,6 +428,13 @@ fn walk(root: &Path, parallel: bool) -> impl Iterator<Item = Result<FileEntry, (
                 None
             }
         })
+}
+
+/// Whether a path inside the library has a hidden component (the walk skips those).
+fn is_hidden(relative: &Path) -> bool {
+    relative
+        .components()
+        .any(|c| c.as_os_str().to_str().is_some_and(|s| s.starts_with('.')))
 }
 
 fn extension(path: impl AsRef<Path>) -> Option<String> {

@@ -75,10 +75,21 @@ async fn symlink_loops_and_repeated_folders_end_the_scan_with_each_file_once() {
     std::os::unix::fs::symlink("..", album.join("up")).unwrap();
     std::os::unix::fs::symlink(&album, library.path().join("Same Album")).unwrap();
     std::os::unix::fs::symlink(album.join("song.opus"), library.path().join("link.opus")).unwrap();
+    // A hidden folder is reached only through links: once, with a loop inside it.
+    let stash = library.path().join(".stash");
+    std::fs::create_dir(&stash).unwrap();
+    std::fs::copy(demo.path().join(CAFE_NOIR), stash.join("kept.opus")).unwrap();
+    crate::support::retag(&stash.join("kept.opus"), "Kept Song", None);
+    std::os::unix::fs::symlink(&stash, library.path().join("Stash")).unwrap();
+    std::os::unix::fs::symlink(&stash, library.path().join("Stash Again")).unwrap();
+    std::os::unix::fs::symlink(".", stash.join("again")).unwrap();
+    std::os::unix::fs::symlink(stash.join("kept.opus"), library.path().join("kept link.opus")).unwrap();
 
     let app = spawn_app_with(library).await; // scans before it serves: it must end
     let (_, stats) = app.get_json("/api/v1/stats").await;
-    assert_eq!(stats["tracks"], 1, "{stats}");
+    assert_eq!(stats["tracks"], 2, "{stats}");
+    let (_, found) = app.get_json("/api/v1/search?q=kept").await;
+    assert_eq!(found["total"], 1, "{found}");
     let (_, lists) = app.get_json("/api/v1/playlists?kind=m3u").await;
     assert_eq!(lists["total"], 1, "{lists}");
     // Nothing changed, nothing moves on a rescan.
