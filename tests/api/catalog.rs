@@ -196,12 +196,7 @@ async fn a_layout_1_catalog_is_upgraded_in_place_and_its_index_stays_right() {
         )
         .unwrap();
     }
-    let mut config =
-        anyaudio::config::Config::for_tests(vec![app.library.path().to_owned()], app.data.path().to_owned());
-    config.scan_at_start = false;
-    let upgraded = anyaudio::Application::build(config)
-        .await
-        .expect("a layout 1 catalog opens");
+    let upgraded = reopen(&app).await;
     {
         let conn = rusqlite::Connection::open(&catalog).unwrap();
         let left: i64 = conn
@@ -259,12 +254,7 @@ async fn a_layout_2_catalog_gains_cover_columns_and_its_files_are_read_again() {
         )
         .unwrap();
     }
-    let mut config =
-        anyaudio::config::Config::for_tests(vec![app.library.path().to_owned()], app.data.path().to_owned());
-    config.scan_at_start = false;
-    let upgraded = anyaudio::Application::build(config)
-        .await
-        .expect("a layout 2 catalog opens");
+    let upgraded = reopen(&app).await;
     let scanner = upgraded.catalog().clone();
     let report = tokio::task::spawn_blocking(move || scanner.scan_blocking(false))
         .await
@@ -303,4 +293,15 @@ async fn a_file_whose_name_is_not_utf8_is_a_scan_error() {
     assert_eq!(stats["tracks"], 9, "{stats}");
     assert_eq!(stats["last_scan"]["errors"], 1, "{stats}");
     assert_eq!(stats["last_scan"]["files_seen"], 10, "{stats}");
+}
+
+/// A second server on `app`'s library and data dir (its catalog as the test left it), not yet
+/// scanning or serving.
+async fn reopen(app: &crate::support::TestApp) -> anyaudio::Application {
+    let mut config =
+        anyaudio::config::Config::for_tests(vec![app.library.path().to_owned()], app.data.path().to_owned());
+    config.scan_at_start = false;
+    anyaudio::Application::build(config)
+        .await
+        .expect("the catalog opens again")
 }

@@ -50,7 +50,8 @@ pub struct Faults {
     pub server_error: Vec<usize>,
     /// For these request numbers, the connection drops after this many body bytes.
     pub drop_after: Vec<(usize, u64)>,
-    /// Every response's connection drops after this many body bytes (a flaky link).
+    /// Every response's connection drops after this many body bytes: a flaky link, as issue 16
+    /// observed it against the binary (`curl: (18) transfer closed with ... bytes remaining`).
     pub drop_every: Option<u64>,
     /// For these request numbers, the body stalls forever after this many bytes.
     pub stall_after: Vec<(usize, u64)>,

@@ -626,11 +626,13 @@ async fn health_says_what_yt_dlp_finds_and_a_users_config_is_read_before_our_net
 #[tokio::test]
 async fn a_request_during_the_start_up_check_waits_for_it() {
     let dir = tempfile::TempDir::new().unwrap();
+    // Its answer to the extraction is a line yt-dlp 2026.10.26 printed for a private video
+    // (tests/fixtures/ytdlp/recorded/error-lines.json, case video_unavailable).
     let program = write_script(
         dir.path(),
         "yt-dlp-slow-start",
         "#!/bin/sh\ncase \" $* \" in *\" --version \"*) sleep 1.5; echo 2099.01.01; exit 0;; *\" -v \"*) exit 0;; esac\n\
-         echo 'ERROR: [youtube] dQw4w9WgXcQ: Video unavailable' >&2; exit 1\n",
+         echo 'ERROR: [youtube] a07iwuDWhys: Video unavailable. This video is private' >&2; exit 1\n",
     );
     let app = spawn_app_configured(demo_library(), |c| {
         c.youtube = Some(YouTubeConfig {
@@ -645,7 +647,7 @@ async fn a_request_during_the_start_up_check_waits_for_it() {
     .await;
     let (_, health) = app.get_json("/healthz").await;
     assert_eq!(health["sources"]["youtube"]["reason"], "not checked yet", "{health}");
-    let (status, body) = app.get_json("/api/v1/tracks/yt-dQw4w9WgXcQ/stream_url").await;
+    let (status, body) = app.get_json("/api/v1/tracks/yt-a07iwuDWhys/stream_url").await;
     assert_eq!(status, 404, "{body}");
     assert_eq!(body["error"]["code"], "video_unavailable", "{body}");
 }
