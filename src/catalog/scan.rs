@@ -32,6 +32,7 @@ const BATCH: usize = 2000;
 
 const AUDIO_EXTENSIONS: &[&str] = &[
     "mp3", "flac", "ogg", "oga", "opus", "m4a", "m4b", "mp4", "aac", "wav", "aif", "aiff", "ape", "wv", "mpc", "spx",
+    "webm", "weba", "mka",
 ];
 const PLAYLIST_EXTENSIONS: &[&str] = &["m3u", "m3u8"];
 

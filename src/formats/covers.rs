@@ -10,11 +10,13 @@ pub const MAX_COVER: usize = 16 << 20;
 
 /// The cover embedded in a file's tags (the front cover if marked, else the first picture),
 /// with its Content-Type; None if it has none.
-pub fn embedded(path: &std::path::Path) -> lofty::error::Result<Option<(Vec<u8>, String)>> {
+pub fn embedded(path: &std::path::Path) -> Result<Option<(Vec<u8>, String)>, super::tags::Unreadable> {
     use lofty::picture::PictureType;
-    let tagged = Probe::open(path)?
-        .options(ParseOptions::new().read_properties(false))
-        .read()?;
+    let tagged = super::tags::guarded(|| {
+        Ok(Probe::open(path)?
+            .options(ParseOptions::new().read_properties(false))
+            .read()?)
+    })?;
     let pictures = tagged.tags().iter().flat_map(|t| t.pictures());
     let front = pictures.clone().find(|p| p.pic_type() == PictureType::CoverFront);
     Ok(front

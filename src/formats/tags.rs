@@ -1,5 +1,6 @@
-//! Tags and audio properties, read with lofty from any `Read + Seek` (a library file, or a
-//! remote file read through range requests).
+//! Tags and audio properties, read from any `Read + Seek` (a library file, or a remote file
+//! read through range requests): with lofty, or for Matroska and WebM, which lofty does not
+//! read, with [`matroska`](super::matroska).
 //!
 //! Pictures are read only when asked (`pictures`), to learn whether a file has one: lofty skips
 //! them otherwise (a FLAC picture block is seeked over, not read), and has no cheaper way to
@@ -16,9 +17,56 @@ use lofty::probe::Probe;
 
 pub use crate::model::TrackInfo;
 
-/// Reads `reader`; `hint` is the file type guessed from a name, used if the content does not tell.
+/// Why a file's tags could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum Unreadable {
+    #[error(transparent)]
+    Tags(#[from] lofty::error::LoftyError),
+    #[error(transparent)]
+    Matroska(#[from] super::matroska::Unreadable),
+    #[error(transparent)]
+    Io(#[from] std::io::Error),
+    /// A reader panicked on the file (a bug of its own: lofty 0.22 overflows a multiplication on
+    /// a Speex file whose last page claims a huge sample count). One file must not end a scan.
+    #[error("the tag reader failed on this file")]
+    ReaderFailed,
+}
+
+/// Reads `reader`; `extension` (of the file's name) is the hint used if the content does not tell.
 /// With `pictures`, [`TrackInfo::has_picture`] says whether it holds one that can be served.
-pub fn read<R: Read + Seek>(reader: R, hint: Option<FileType>, pictures: bool) -> lofty::error::Result<TrackInfo> {
+pub fn read<R: Read + Seek + Send + Sync>(
+    reader: R,
+    extension: Option<&str>,
+    pictures: bool,
+) -> Result<TrackInfo, Unreadable> {
+    guarded(|| read_any(reader, extension, pictures))
+}
+
+/// Runs a third-party reader on an untrusted file, its panic turned into an error.
+pub(super) fn guarded<T>(read: impl FnOnce() -> Result<T, Unreadable>) -> Result<T, Unreadable> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(read)).unwrap_or(Err(Unreadable::ReaderFailed))
+}
+
+fn read_any<R: Read + Seek + Send + Sync>(
+    mut reader: R,
+    extension: Option<&str>,
+    pictures: bool,
+) -> Result<TrackInfo, Unreadable> {
+    if super::matroska::sniff(&mut reader)? {
+        return Ok(super::matroska::read(reader)?);
+    }
+    match read_tags(&mut reader, extension.and_then(FileType::from_ext), pictures) {
+        Ok(info) => Ok(info),
+        Err(e) => {
+            // What lofty can't open may still be audio in a container symphonia demuxes; if
+            // not, lofty's reason is the one to report.
+            reader.seek(std::io::SeekFrom::Start(0))?;
+            super::demuxed::read(&mut reader, extension).map_err(|_| e.into())
+        }
+    }
+}
+
+fn read_tags<R: Read + Seek>(reader: R, hint: Option<FileType>, pictures: bool) -> lofty::error::Result<TrackInfo> {
     let mut probe = Probe::new(std::io::BufReader::new(reader))
         .options(ParseOptions::new().read_cover_art(pictures))
         .guess_file_type()?;
@@ -30,8 +78,9 @@ pub fn read<R: Read + Seek>(reader: R, hint: Option<FileType>, pictures: bool) -
     Ok(describe(&probe.read()?))
 }
 
-pub fn read_path(path: &std::path::Path, pictures: bool) -> lofty::error::Result<TrackInfo> {
-    read(std::fs::File::open(path)?, FileType::from_path(path), pictures)
+pub fn read_path(path: &std::path::Path, pictures: bool) -> Result<TrackInfo, Unreadable> {
+    let extension = path.extension().and_then(|e| e.to_str());
+    read(std::fs::File::open(path)?, extension, pictures)
 }
 
 fn describe(tagged: &TaggedFile) -> TrackInfo {
@@ -79,5 +128,75 @@ pub fn codec_and_mime(file_type: FileType) -> (&'static str, &'static str) {
         FileType::WavPack => ("wavpack", "audio/x-wavpack"),
         FileType::Mpc => ("musepack", "audio/x-musepack"),
         _ => ("unknown", "application/octet-stream"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    /// The real files of every format the library reads (tests/fixtures/formats).
+    fn fixtures() -> Vec<(String, Vec<u8>)> {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/formats");
+        let mut files: Vec<_> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.extension().is_some_and(|e| e != "md"))
+            .map(|p| {
+                (
+                    p.extension().unwrap().to_string_lossy().into_owned(),
+                    std::fs::read(&p).unwrap(),
+                )
+            })
+            .collect();
+        files.sort();
+        files
+    }
+
+    #[test]
+    fn every_fixture_reads() {
+        for (extension, bytes) in fixtures() {
+            let info = read(std::io::Cursor::new(bytes), Some(&extension), true)
+                .unwrap_or_else(|e| panic!("{extension}: {e}"));
+            assert!(info.duration_ms.is_some(), "{extension}: {info:?}");
+        }
+    }
+
+    /// Found by `damaged_files_never_panic`: lofty multiplies a Speex file's sample count by
+    /// 1000 unchecked (a panic with overflow checks on, a wrong length without).
+    #[test]
+    fn a_speex_file_claiming_a_huge_length_is_an_error_or_an_answer() {
+        let (_, mut bytes) = fixtures().into_iter().find(|(e, _)| e == "spx").unwrap();
+        let last_page = bytes.windows(4).rposition(|w| w == b"OggS").unwrap();
+        bytes[last_page + 6..last_page + 14].copy_from_slice(&(u64::MAX / 2).to_le_bytes());
+        if let Ok(info) = read(std::io::Cursor::new(bytes), Some("spx"), false) {
+            assert!(info.duration_ms.is_none_or(|ms| ms >= 0));
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(512))]
+
+        /// A real file of any format, damaged (bytes overwritten, cut short): an answer or an
+        /// error, never a panic.
+        #[test]
+        fn damaged_files_never_panic(
+            pick in any::<prop::sample::Index>(),
+            damage in proptest::collection::vec((any::<prop::sample::Index>(), any::<u8>()), 1..16),
+            keep in any::<prop::sample::Index>(),
+        ) {
+            let files = fixtures();
+            let (extension, mut bytes) = files[pick.index(files.len())].clone();
+            for (at, byte) in damage {
+                let at = at.index(bytes.len());
+                bytes[at] = byte;
+            }
+            // Usually whole, sometimes cut short anywhere.
+            let keep = if keep.index(4) == 0 { keep.index(bytes.len()) } else { bytes.len() };
+            bytes.truncate(keep);
+            let _ = read(std::io::Cursor::new(bytes), Some(&extension), true);
+        }
     }
 }

@@ -9,7 +9,6 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use http::header::RANGE;
-use lofty::file::FileType;
 use tokio::runtime::Handle;
 
 use crate::formats::tags::{self, TrackInfo};
@@ -21,7 +20,10 @@ const MAX_BLOCKS: usize = 16;
 /// Reads the tags of the `size`-byte file at `url`; None if that is not cheap or not possible.
 pub async fn read(client: reqwest::Client, url: url::Url, size: u64, timeout: Duration) -> Option<TrackInfo> {
     let handle = Handle::current();
-    let hint = FileType::from_path(url.path());
+    let extension = std::path::Path::new(url.path())
+        .extension()
+        .and_then(|e| e.to_str())
+        .map(str::to_owned);
     tokio::task::spawn_blocking(move || {
         let reader = RangeReader {
             handle,
@@ -32,7 +34,7 @@ pub async fn read(client: reqwest::Client, url: url::Url, size: u64, timeout: Du
             blocks: HashMap::new(),
             timeout,
         };
-        tags::read(reader, hint, false)
+        tags::read(reader, extension.as_deref(), false)
             .map_err(|e| tracing::debug!(error = %e, "remote tags unreadable"))
             .ok()
     })

@@ -1,4 +1,78 @@
-use crate::support::{retag, spawn_app, CAFE_NOIR, DAWN_CHORUS, MORNING_DRIFT};
+use crate::support::{fixture_library, retag, spawn_app, spawn_app_with, CAFE_NOIR, DAWN_CHORUS, MORNING_DRIFT};
+
+/// `tests/fixtures/formats`: every extension the library reads, and the Content-Type its
+/// stream has (made by ffmpeg 5.1 and mpcenc 1.30; the APE file is lofty's test file).
+const FORMATS: &[(&str, &str)] = &[
+    ("mp3", "audio/mpeg"),
+    ("flac", "audio/flac"),
+    ("ogg", "audio/ogg"),
+    ("oga", "audio/ogg"),
+    ("opus", "audio/ogg"),
+    ("spx", "audio/ogg"),
+    ("m4a", "audio/mp4"),
+    ("m4b", "audio/mp4"),
+    ("mp4", "audio/mp4"),
+    ("aac", "audio/aac"),
+    ("wav", "audio/wav"),
+    ("aif", "audio/aiff"),
+    ("aiff", "audio/aiff"),
+    ("wv", "audio/x-wavpack"),
+    ("mpc", "audio/x-musepack"),
+    ("ape", "audio/x-ape"),
+    ("webm", "audio/webm"),
+    ("weba", "audio/webm"),
+    ("mka", "audio/x-matroska"),
+];
+
+#[tokio::test]
+async fn every_supported_format_is_indexed_and_streams_byte_exact() {
+    let app = spawn_app_with(fixture_library("formats")).await;
+    let (_, status) = app.get_json("/api/v1/scan").await;
+    let scan = &status["scan"];
+    assert_eq!(scan["files_seen"], FORMATS.len(), "{scan}");
+    assert_eq!(scan["added"], FORMATS.len(), "{scan}");
+    assert_eq!(scan["errors"], 0, "{scan}");
+
+    for (ext, mime) in FORMATS {
+        // The APE file (lofty's) has an artist and no title: it is named by its file.
+        let title = format!("Format {ext}");
+        let track = app.track_titled(&title).await;
+        assert_eq!(track["mime"], *mime, "{ext}: {track}");
+        let duration = track["duration"]
+            .as_f64()
+            .unwrap_or_else(|| panic!("{ext}: no duration: {track}"));
+        assert!((0.9..1.5).contains(&duration), "{ext}: {duration} s");
+        if *ext != "ape" {
+            assert_eq!(track["artist"], "Fixture Artist", "{ext}: {track}");
+            assert_eq!(track["album"], "Every Format", "{ext}: {track}");
+        }
+        let (status, body) = app
+            .get_json(&format!("/api/v1/tracks/{}/stream_url", track["id"].as_str().unwrap()))
+            .await;
+        assert_eq!(status, 200, "{body}");
+        let response = app.get(body["url"].as_str().unwrap()).await;
+        assert_eq!(response.status(), 200, "{ext}");
+        assert_eq!(response.headers()["content-type"], *mime, "{ext}");
+        let bytes = response.bytes().await.unwrap();
+        let file = std::fs::read(app.library_file(&format!("Format {ext}.{ext}"))).unwrap();
+        assert!(bytes == file, "{ext}: the stream is not the file");
+    }
+}
+
+#[tokio::test]
+async fn matroska_tags_are_read_as_ffmpeg_wrote_them() {
+    let app = spawn_app_with(fixture_library("formats")).await;
+    for (ext, codec) in [("webm", "opus"), ("weba", "opus"), ("mka", "flac")] {
+        let track = app.track_titled(&format!("Format {ext}")).await;
+        assert_eq!(track["album_artist"], "Fixture Band", "{track}");
+        assert_eq!(track["year"], 2024, "{track}");
+        assert_eq!(track["genre"], "Test", "{track}");
+        assert_eq!(track["codec"], codec, "{track}");
+        assert_eq!(track["channels"], 1, "{track}");
+        assert!(track["track_number"].as_u64().is_some_and(|n| n > 0), "{track}");
+        assert!(track["bitrate"].as_u64().is_some_and(|n| n > 0), "{track}");
+    }
+}
 
 #[tokio::test]
 async fn a_rescan_sees_added_changed_and_removed_files() {

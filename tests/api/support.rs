@@ -28,6 +28,16 @@ pub fn demo_library() -> TempDir {
     dir
 }
 
+/// A fresh copy of a folder under `tests/fixtures`, as a library.
+pub fn fixture_library(name: &str) -> TempDir {
+    let dir = TempDir::new().unwrap();
+    copy_dir(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(name),
+        dir.path(),
+    );
+    dir
+}
+
 fn copy_dir(from: &Path, to: &Path) {
     std::fs::create_dir_all(to).unwrap();
     for entry in std::fs::read_dir(from).unwrap() {
