@@ -31,6 +31,8 @@ echo "== browser test dependencies (playwright-core, no browser download)"
 (cd e2e && npm ci --no-audit --no-fund --silent)
 
 echo "== unit, property and integration tests"
+# Every property test (parsers fed arbitrary input, over HTTP too) runs this many cases.
+export PROPTEST_CASES="${PROPTEST_CASES:-2048}"
 cargo test --locked --all-targets
 
 echo "== browser tests (headless Chromium against the real server)"

@@ -45,7 +45,7 @@ pub fn track(row: &Row<'_>) -> rusqlite::Result<Track> {
         bitrate: row.get(13)?,
         sample_rate: row.get(14)?,
         channels: row.get(15)?,
-        size: row.get::<_, Option<i64>>(16)?.map(|n| n as u64),
+        size: row.get::<_, Option<i64>>(16)?.and_then(|n| u64::try_from(n).ok()),
         live: None,
         starts_at: None,
     })

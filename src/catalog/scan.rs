@@ -454,7 +454,8 @@ fn is_playlist(path: impl AsRef<Path>) -> bool {
 }
 
 pub fn mtime_ns(modified: Option<SystemTime>) -> i64 {
-    modified.map_or(0, |m| unix_nanos(m) as i64)
+    // Past 2262 nanoseconds overflow i64: such a file (a clock gone wrong) keeps the latest.
+    modified.map_or(0, |m| i64::try_from(unix_nanos(m)).unwrap_or(i64::MAX))
 }
 
 /// Reads tags on a rayon pool while this thread writes batches. Returns how many tracks changed.
@@ -506,7 +507,7 @@ fn write_read_tracks(
                             changes += index.delete_by_path(&txn, &entry.path)? as u64;
                             txn.execute(
                             "INSERT OR REPLACE INTO skipped(path, file_size, mtime_ns, error) VALUES (?1, ?2, ?3, ?4)",
-                            params![entry.path, entry.size as i64, entry.mtime_ns, error],
+                            params![entry.path, i64::try_from(entry.size).unwrap_or(i64::MAX), entry.mtime_ns, error],
                         )?;
                         }
                     }

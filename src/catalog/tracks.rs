@@ -63,7 +63,8 @@ pub fn upsert(conn: &Connection, index: &mut text_index::Pending, t: &NewTrack<'
         i.bitrate,
         i.sample_rate,
         i.channels,
-        t.size.map(|s| s as i64),
+        // A size no file has (an origin may claim any) is stored as unknown.
+        t.size.and_then(|s| i64::try_from(s).ok()),
         t.mtime_ns,
         now,
         t.artwork,

@@ -12,11 +12,12 @@ pub const MAX_COVER: usize = 16 << 20;
 /// with its Content-Type; None if it has none.
 pub fn embedded(path: &std::path::Path) -> Result<Option<(Vec<u8>, String)>, super::tags::Unreadable> {
     use lofty::picture::PictureType;
-    let tagged = super::tags::guarded(|| {
-        Ok(Probe::open(path)?
+    let tagged = super::guarded(|| {
+        Probe::open(path)?
             .options(ParseOptions::new().read_properties(false))
-            .read()?)
-    })?;
+            .read()
+    })
+    .ok_or(super::tags::Unreadable::ReaderFailed)??;
     let pictures = tagged.tags().iter().flat_map(|t| t.pictures());
     let front = pictures.clone().find(|p| p.pic_type() == PictureType::CoverFront);
     Ok(front

@@ -9,6 +9,14 @@ pub mod matroska;
 pub mod playlist;
 pub mod tags;
 
+/// Runs a third-party parser on untrusted bytes; None if it panicked. Parsers have bugs a
+/// file or feed can reach (feed-rs 2.4 and 3.0 unwrap an overflowing `<itunes:duration>`;
+/// lofty 0.22 overflows on a Speex file claiming a huge length): one such input must fail
+/// alone, not take down the scan or the request.
+pub fn guarded<T>(parse: impl FnOnce() -> T) -> Option<T> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(parse)).ok()
+}
+
 /// Kilobits per second of `bytes` played over `ms` milliseconds: the bitrate of a container
 /// that stores none.
 fn average_kbps(bytes: u64, ms: i64) -> Option<u32> {

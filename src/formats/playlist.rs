@@ -33,7 +33,9 @@ pub fn parse_m3u(text: &str) -> PlaylistFile {
             let (duration, title) = info.split_once(',').unwrap_or((info, ""));
             // The duration may be followed by attributes (`-1 tvg-id="x"`).
             let duration = duration.split_whitespace().next().and_then(|d| d.parse::<f64>().ok());
-            let duration = duration.filter(|d| *d >= 0.0).map(|d| d.round() as u64);
+            let duration = duration
+                .filter(|d| d.is_finite() && *d >= 0.0)
+                .map(|d| d.round() as u64);
             pending = Some((duration, Some(title.trim().to_owned()).filter(|t| !t.is_empty())));
         } else if !line.is_empty() && !line.starts_with('#') {
             let (duration, title) = pending.take().unwrap_or((None, None));
@@ -78,7 +80,56 @@ pub fn parse_pls(text: &str) -> PlaylistFile {
 
 #[cfg(test)]
 mod tests {
+    use proptest::prelude::*;
+
     use super::*;
+
+    /// Lines as playlists have them, and as damaged or hostile ones do.
+    fn m3u_line() -> impl Strategy<Value = String> {
+        prop_oneof![
+            Just("#EXTM3U".to_owned()),
+            "#EXTINF:(-?[0-9]{0,25}(\\.[0-9]{0,5})?|1e[0-9]{1,3}|NaN|inf|-inf|\\PC{0,8})( [a-z-]+=\"[^\"]*\")?,\\PC{0,20}",
+            "#PLAYLIST:\\PC{0,20}",
+            "#EXT-X-[A-Z]{1,10}(:\\PC{0,10})?",
+            "[ \t\u{feff}]*(https?://[a-z.]{1,10}/)?[^\n\r#]{1,30}",
+            "\\PC{0,40}",
+        ]
+    }
+
+    fn pls_line() -> impl Strategy<Value = String> {
+        prop_oneof![
+            Just("[playlist]".to_owned()),
+            "(File|Title|Length|file|TITLE)[0-9]{0,12}=\\PC{0,20}",
+            "Length[0-9]{1,3}=-?[0-9]{0,25}",
+            "(X-)?PlaylistName=\\PC{0,20}",
+            "NumberOfEntries=[0-9]{0,12}",
+            "\\PC{0,40}",
+        ]
+    }
+
+    proptest! {
+        /// Any M3U text: entries that are the file's lines, never a panic.
+        #[test]
+        fn any_m3u_parses(lines in proptest::collection::vec(m3u_line(), 0..40), crlf: bool) {
+            let text = lines.join(if crlf { "\r\n" } else { "\n" });
+            let playlist = parse_m3u(&text);
+            prop_assert!(playlist.entries.len() <= text.lines().count());
+            for entry in &playlist.entries {
+                prop_assert!(!entry.location.is_empty() && !entry.location.starts_with('#'));
+                prop_assert_eq!(entry.location.trim(), entry.location.as_str());
+            }
+            let _ = is_hls(&text);
+        }
+
+        /// Any PLS text: entries in number order with a location each, never a panic.
+        #[test]
+        fn any_pls_parses(lines in proptest::collection::vec(pls_line(), 0..40)) {
+            let text = lines.join("\n");
+            let playlist = parse_pls(&text);
+            prop_assert!(playlist.entries.len() <= text.lines().count());
+            prop_assert!(playlist.entries.iter().all(|e| !e.location.is_empty()));
+        }
+    }
 
     #[test]
     fn m3u_with_extinf() {

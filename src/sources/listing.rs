@@ -9,6 +9,7 @@ use http::StatusCode;
 
 use super::remote_tags;
 use crate::error::Error;
+use crate::formats;
 use crate::formats::playlist::{self as playlist_formats, PlaylistFile};
 use crate::model::{
     duration_ms_of_secs, Import, NewPlaylist, NewRemoteTrack, PlaylistKind, SkippedEntry, SourceKind, TrackInfo,
@@ -299,10 +300,13 @@ fn from_playlist(file: PlaylistFile, base: &url::Url, original: &url::Url) -> Im
 }
 
 fn from_feed(document: &[u8], url: &url::Url) -> Result<Import, Error> {
-    let feed = feed_rs::parser::parse(document).map_err(|e| {
-        tracing::info!(url = %redact(url), error = %e, "not a readable feed");
-        Error::Unsupported(format!("{} is not a readable feed", redact(url)))
-    })?;
+    let unreadable = || Error::Unsupported(format!("{} is not a readable feed", redact(url)));
+    let feed = formats::guarded(|| feed_rs::parser::parse(document))
+        .ok_or_else(unreadable)?
+        .map_err(|e| {
+            tracing::info!(url = %redact(url), error = %e, "not a readable feed");
+            unreadable()
+        })?;
     let feed_title = feed
         .title
         .map(|t| t.content.trim().to_owned())
@@ -324,7 +328,8 @@ fn from_feed(document: &[u8], url: &url::Url) -> Result<Import, Error> {
             .iter()
             .flat_map(|m| m.content.iter().map(move |c| (m, c)))
             .find(|(_, c)| {
-                c.url.is_some()
+                // Only what the proxy may fetch: a `file:` enclosure is no podcast episode.
+                c.url.as_ref().is_some_and(|u| matches!(u.scheme(), "http" | "https"))
                     && media_mime(
                         c.content_type.as_ref().map(|t| t.to_string()).as_deref(),
                         c.url.as_ref().map_or("", |u| u.path()),
@@ -334,7 +339,7 @@ fn from_feed(document: &[u8], url: &url::Url) -> Result<Import, Error> {
         let Some((media, content)) = content else {
             import.skipped.push(SkippedEntry {
                 location: title.unwrap_or_default(),
-                reason: "no audio enclosure".into(),
+                reason: "no http(s) audio enclosure".into(),
             });
             continue;
         };
@@ -376,7 +381,93 @@ fn from_feed(document: &[u8], url: &url::Url) -> Result<Import, Error> {
 
 #[cfg(test)]
 mod tests {
+    use proptest::prelude::*;
+
     use super::*;
+
+    /// A podcast feed item as feeds write them, and as broken or hostile ones do.
+    fn feed_item() -> impl Strategy<Value = String> {
+        let text = "\\PC{0,16}".prop_map(|t| t.replace('&', "&amp;").replace('<', "&lt;"));
+        let url = prop_oneof![
+            "https?://[a-z]{1,8}\\.example/[a-z]{0,8}\\.(mp3|m4a|opus|txt)",
+            "(file|javascript|data|ftp):[a-z/]{0,12}\\.mp3",
+            "[a-z/.]{0,12}",
+        ];
+        let kind = prop_oneof![Just("audio/mpeg"), Just("text/html"), Just(""), Just("audio/x-m4a")];
+        let length = prop_oneof!["[0-9]{0,25}", "-[0-9]{1,5}", "\\PC{0,6}"];
+        let duration = prop_oneof![
+            "[0-9]{1,3}:[0-9]{1,2}:[0-9]{1,2}",
+            "[0-9]{0,25}",
+            "-[0-9]{1,4}",
+            "\\PC{0,8}"
+        ];
+        let date = prop_oneof![Just("Tue, 10 Jun 2003 04:00:00 GMT".to_owned()), "\\PC{0,20}"];
+        (text, url, kind, length, duration, date).prop_map(|(title, url, kind, length, duration, date)| {
+            let esc = |t: &str| t.replace('&', "&amp;").replace('<', "&lt;").replace('"', "&quot;");
+            format!(
+                "<item><title>{title}</title><pubDate>{}</pubDate><itunes:duration>{}</itunes:duration>\
+                 <enclosure url=\"{}\" type=\"{kind}\" length=\"{}\"/></item>",
+                esc(&date),
+                esc(&duration),
+                esc(&url),
+                esc(&length)
+            )
+        })
+    }
+
+    /// Found by `any_feed_imports_or_fails_cleanly`: feed-rs panics on an `<itunes:duration>`
+    /// beyond u64 (feed-rs 2.4.0 `parse_npt`, still in 3.0.0).
+    #[test]
+    fn a_feed_that_panics_its_parser_is_an_error() {
+        let feed = br#"<?xml version="1.0"?><rss version="2.0" xmlns:itunes="http://www.itunes.com/dtds/podcast-1.0.dtd"><channel><title>Show</title>
+            <item><itunes:duration>20000000000000000000</itunes:duration><enclosure url="https://cdn.example/a.mp3" type="audio/mpeg"/></item>
+            </channel></rss>"#;
+        let error = from_feed(feed, &url::Url::parse("https://feeds.example/show.xml").unwrap()).unwrap_err();
+        assert!(matches!(error, Error::Unsupported(_)), "{error:?}");
+    }
+
+    /// Found by `any_feed_imports_or_fails_cleanly`: a feed's `file:` enclosure was added.
+    #[test]
+    fn a_feed_enclosure_that_is_not_http_is_skipped() {
+        let feed = br#"<?xml version="1.0"?><rss version="2.0"><channel><title>Show</title>
+            <item><title>Local</title><enclosure url="file:///etc/passwd.mp3" type="audio/mpeg" length="1"/></item>
+            <item><title>Remote</title><enclosure url="https://cdn.example/a.mp3" type="audio/mpeg" length="1"/></item>
+            </channel></rss>"#;
+        let import = from_feed(feed, &url::Url::parse("https://feeds.example/show.xml").unwrap()).unwrap();
+        assert_eq!(import.tracks.len(), 1);
+        assert_eq!(import.tracks[0].url, "https://cdn.example/a.mp3");
+        assert_eq!(import.skipped[0].location, "Local");
+    }
+
+    proptest! {
+        /// Any feed: an import whose tracks are http(s) media, or a clear error; never a panic.
+        #[test]
+        fn any_feed_imports_or_fails_cleanly(items in proptest::collection::vec(feed_item(), 0..6), cut in any::<prop::sample::Index>(), whole: bool) {
+            let mut document = format!(
+                "<?xml version=\"1.0\"?><rss version=\"2.0\" xmlns:itunes=\"http://www.itunes.com/dtds/podcast-1.0.dtd\">\
+                 <channel><title>Show</title>{}</channel></rss>",
+                items.concat()
+            );
+            if !whole {
+                let at = cut.index(document.len() + 1);
+                document.truncate((0..=at).rev().find(|&i| document.is_char_boundary(i)).unwrap_or(0));
+            }
+            let url = url::Url::parse("https://feeds.example/show.xml").unwrap();
+            if let Ok(import) = from_feed(document.as_bytes(), &url) {
+                prop_assert!(import.tracks.len() + import.skipped.len() <= items.len());
+                for track in &import.tracks {
+                    prop_assert!(track.url.starts_with("http://") || track.url.starts_with("https://"), "{}", track.url);
+                    prop_assert!(track.info.duration_ms.is_none_or(|ms| ms >= 0));
+                }
+            }
+        }
+
+        #[test]
+        fn any_classification_input_never_panics(path in "\\PC{0,20}", content_type in proptest::option::of("\\PC{0,20}"), head in proptest::collection::vec(any::<u8>(), 0..64)) {
+            let _ = classify(&path, content_type.as_deref(), &head);
+            let _ = media_mime(content_type.as_deref(), &path);
+        }
+    }
 
     #[test]
     fn classifies_by_content_type_extension_and_content() {

@@ -596,6 +596,8 @@ fn mime_for_ext(ext: &str, acodec: Option<&str>) -> &'static str {
 
 #[cfg(test)]
 mod tests {
+    use proptest::prelude::*;
+
     use super::*;
     use std::time::UNIX_EPOCH;
 
@@ -777,5 +779,79 @@ mod tests {
             "ERROR: [generic] '--exec rm' is not a valid URL"
         );
         assert_eq!(last_error(b""), "no output");
+    }
+
+    /// Every JSON value's place in `json`, as JSON pointers.
+    fn pointers(json: &Value, here: String, out: &mut Vec<String>) {
+        out.push(here.clone());
+        match json {
+            Value::Array(items) => {
+                for (i, item) in items.iter().enumerate() {
+                    pointers(item, format!("{here}/{i}"), out);
+                }
+            }
+            Value::Object(fields) => {
+                for (key, value) in fields {
+                    pointers(
+                        value,
+                        format!("{here}/{}", key.replace('~', "~0").replace('/', "~1")),
+                        out,
+                    );
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// What a field of yt-dlp's JSON could hold instead, in a newer version or a broken one.
+    fn odd_value() -> impl Strategy<Value = Value> {
+        prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::from),
+            any::<i64>().prop_map(Value::from),
+            any::<u64>().prop_map(Value::from),
+            prop_oneof![Just(f64::MAX), Just(-1.0), Just(1e300), any::<f64>()].prop_map(|f| serde_json::json!(f)),
+            "\\PC{0,20}".prop_map(Value::from),
+            Just(serde_json::json!([])),
+            Just(serde_json::json!({})),
+            Just(serde_json::json!([{"url": "x"}])),
+        ]
+    }
+
+    proptest! {
+        /// A recorded yt-dlp answer with any of its values replaced by another of any type:
+        /// a listing, a format or an error, never a panic.
+        #[test]
+        fn damaged_yt_dlp_json_never_panics(
+            pick in any::<prop::sample::Index>(),
+            changes in proptest::collection::vec((any::<prop::sample::Index>(), odd_value()), 1..8),
+        ) {
+            const RECORDED: [&str; 5] = [
+                "recorded/generic-single.json",
+                "recorded/generic-rss-playlist.json",
+                "recorded/youtube-playlist-flat.json",
+                "recorded/youtube-channel-flat-items0.json",
+                "recorded/youtube-video.json",
+            ];
+            let mut json = fixture(RECORDED[pick.index(RECORDED.len())]);
+            for (at, value) in changes {
+                let mut places = Vec::new();
+                pointers(&json, String::new(), &mut places);
+                let place = &places[at.index(places.len())];
+                match json.pointer_mut(place) {
+                    Some(slot) => *slot = value,
+                    None => unreachable!("{place} was listed"),
+                }
+            }
+            let _ = listing(&json);
+            let _ = format(&json);
+        }
+
+        #[test]
+        fn any_stderr_is_read_without_panic(text in "(\\[debug\\] (JS runtimes|Optional libraries): )?\\PC{0,60}") {
+            let _ = parse_environment(&text);
+            let _ = classify_failure(&text);
+            prop_assert!(last_error(text.as_bytes()).chars().count() <= 300);
+        }
     }
 }

@@ -134,6 +134,8 @@ fn if_range_matches(value: &str, rep: &Representation) -> bool {
 
 #[cfg(test)]
 mod tests {
+    use proptest::prelude::*;
+
     use super::*;
     use std::time::{Duration, UNIX_EPOCH};
 
@@ -278,5 +280,45 @@ mod tests {
             decide(&headers(&[("if-unmodified-since", &date(0))]), &rep()),
             Plan::Full
         );
+    }
+
+    /// Header values as clients send them, and as they don't: well-formed ranges, tags and
+    /// dates mixed with any bytes a header value may hold (visible ASCII and obs-text).
+    fn header_value() -> impl Strategy<Value = Vec<u8>> {
+        prop_oneof![
+            "bytes=[0-9]{0,20}-[0-9]{0,20}(,[0-9]{0,6}-[0-9]{0,6}){0,3}".prop_map(String::into_bytes),
+            "(W/)?\"[a-z0-9-]{0,12}\"(, *(W/)?\"[a-z0-9-]{0,12}\"){0,2}|\\*".prop_map(String::into_bytes),
+            (-1_700_000_000i64..2_000_000_000).prop_map(|offset| date(offset).into_bytes()),
+            proptest::collection::vec(prop_oneof![0x20u8..0x7f, 0x80u8..=0xff, Just(b'\t')], 0..48),
+        ]
+    }
+
+    proptest! {
+        /// Any mix of Range and conditional headers, on any representation: a plan, never a
+        /// panic, and a partial plan always within the representation.
+        #[test]
+        fn any_headers_give_a_plan_in_bounds(
+            values in proptest::collection::vec((0usize..6, header_value()), 0..6),
+            len in prop_oneof![Just(0u64), 1u64..5000, Just(u64::MAX)],
+            tagged: bool,
+        ) {
+            const NAMES: [http::HeaderName; 6] =
+                [RANGE, IF_RANGE, IF_MATCH, IF_NONE_MATCH, IF_MODIFIED_SINCE, IF_UNMODIFIED_SINCE];
+            let mut map = HeaderMap::new();
+            for (name, value) in values {
+                if let Ok(value) = http::HeaderValue::from_bytes(&value) {
+                    map.append(NAMES[name].clone(), value);
+                }
+            }
+            let rep = Representation { len, etag: tagged.then(etag), ..rep() };
+            match decide(&map, &rep) {
+                Plan::Partial(r) => prop_assert!(r.start <= r.end && r.end < len, "{r:?} of {len}"),
+                Plan::Unsatisfiable => prop_assert!(map.contains_key(RANGE)),
+                Plan::NotModified => prop_assert!(map.contains_key(IF_NONE_MATCH) || map.contains_key(IF_MODIFIED_SINCE)),
+                Plan::PreconditionFailed => prop_assert!(map.contains_key(IF_MATCH) || map.contains_key(IF_UNMODIFIED_SINCE)),
+                Plan::Full => {}
+            }
+            let _ = not_modified(&map, &etag());
+        }
     }
 }

@@ -402,7 +402,7 @@ impl Pump {
                     if prefetch.is_none()
                         && !chunk.whole
                         && chunk.end < self.end
-                        && self.pos >= (chunk.start + chunk.end) / 2
+                        && self.pos >= chunk.start + (chunk.end - chunk.start) / 2
                     {
                         let (start, end) = (chunk.end + 1, self.chunk_end(chunk.end + 1));
                         let (upstream, locator) = (self.upstream.clone(), self.locator.clone());

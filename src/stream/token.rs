@@ -183,5 +183,11 @@ mod tests {
             prop_assume!(altered != token);
             prop_assert!(verify(&key, &altered, 0).is_err());
         }
+
+        /// Anything in the token's place in `/stream/{token}`: an error, never a panic.
+        #[test]
+        fn any_string_is_refused(token in prop_oneof!["\\PC{0,120}", "[A-Za-z0-9_-]{0,80}\\.[A-Za-z0-9_-]{0,60}"]) {
+            prop_assert!(verify(&SigningKey::random(), &token, 0).is_err());
+        }
     }
 }

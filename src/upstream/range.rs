@@ -366,5 +366,48 @@ mod tests {
             let parsed = parse_content_range(&format!("bytes {start}-{end}/{total}"));
             prop_assert_eq!(parsed, Some(ContentRange { start, end, total: Some(total) }));
         }
+
+        /// Whatever an upstream answers (any status, any Content-Range, Content-Length and
+        /// ETag), the judgement never panics, and a range it accepts is the one asked for.
+        #[test]
+        fn any_upstream_answer_is_judged_in_bounds(
+            status in 100u16..600,
+            content_range in prop_oneof![
+                "bytes [0-9]{1,21}-[0-9]{1,21}/([0-9]{1,21}|\\*)",
+                "\\PC{0,30}",
+            ],
+            content_length in prop_oneof!["[0-9]{1,21}", "\\PC{0,10}"],
+            etag in proptest::option::of("\"[a-z0-9]{0,4}\""),
+            ours in proptest::option::of("\"[a-z0-9]{0,4}\""),
+            start in 0u64..1 << 40,
+            len in 1u64..1 << 30,
+            size in proptest::option::of(0u64..1 << 41),
+            query: bool,
+        ) {
+            let end = start + len - 1;
+            let mut h = HeaderMap::new();
+            for (name, value) in [(CONTENT_RANGE, Some(content_range)), (CONTENT_LENGTH, Some(content_length)), (ETAG, etag)] {
+                if let Some(value) = value.and_then(|v| HeaderValue::from_str(&v).ok()) {
+                    h.insert(name, value);
+                }
+            }
+            let style = if query { RangeStyle::QueryParam("range") } else { RangeStyle::Header };
+            let l = Locator { size, etag: ours, ..locator(style) };
+            let status = StatusCode::from_u16(status).unwrap();
+            if let ChunkCheck::Range { start: s, end: e } = check_chunk(status, &h, &l, start, end) {
+                prop_assert!(s == start && s <= e && e <= end, "{s}-{e} for {start}-{end}");
+            }
+        }
+
+        #[test]
+        fn any_content_range_or_location_never_panics(value in "\\PC{0,40}") {
+            if let Some(r) = parse_content_range(&value) {
+                prop_assert!(r.start <= r.end && r.total.is_none_or(|t| r.end < t));
+            }
+            let from = url::Url::parse("https://rr1---sn-a.googlevideo.com/videoplayback?a=1").unwrap();
+            if let Some(to) = followable_redirect(&from, &value) {
+                prop_assert!(to.host_str().is_some_and(|h| h.ends_with(".googlevideo.com")));
+            }
+        }
     }
 }
