@@ -15,6 +15,9 @@ pub const RESUMES: &str = "anyaudio_upstream_resumes_total";
 pub const UPSTREAM_RETRIES: &str = "anyaudio_upstream_retries_total";
 pub const RERESOLUTIONS: &str = "anyaudio_reresolutions_total";
 pub const STREAM_ERRORS: &str = "anyaudio_upstream_stream_errors_total";
+/// Tasks alive on the runtime (tokio's count): back to its idle level when load ends, or
+/// something leaks.
+pub const RUNTIME_TASKS: &str = "anyaudio_runtime_alive_tasks";
 
 /// The process-wide recorder (installed once, shared by every server in the process).
 pub fn handle() -> &'static PrometheusHandle {
@@ -34,6 +37,13 @@ pub fn handle() -> &'static PrometheusHandle {
         let _ = metrics::set_global_recorder(recorder);
         handle
     })
+}
+
+/// The metrics as Prometheus text, the runtime's gauges read at this moment.
+pub fn render() -> String {
+    let runtime = tokio::runtime::Handle::current().metrics();
+    metrics::gauge!(RUNTIME_TASKS).set(runtime.num_alive_tasks() as f64);
+    handle().render()
 }
 
 /// Counts one in-flight item in a gauge for as long as it lives.

@@ -129,6 +129,6 @@ pub async fn start_scan(State(state): State<AppState>) -> Result<(StatusCode, Js
 pub async fn metrics() -> ([(axum::http::HeaderName, &'static str); 1], String) {
     (
         [(axum::http::header::CONTENT_TYPE, "text/plain; version=0.0.4")],
-        crate::telemetry::handle().render(),
+        crate::telemetry::render(),
     )
 }

@@ -1,6 +1,7 @@
 //! Tags and audio properties, read from any `Read + Seek` (a library file, or a remote file
-//! read through range requests): with lofty, or for Matroska and WebM, which lofty does not
-//! read, with [`matroska`](super::matroska).
+//! read through range requests): with lofty; Matroska and WebM, which lofty does not read, with
+//! [`matroska`](super::matroska); what lofty fails on gets a second chance with
+//! [`demuxed`](super::demuxed) (symphonia). Every reader runs [`guarded`](super::guarded).
 //!
 //! Pictures are read only when asked (`pictures`), to learn whether a file has one: lofty skips
 //! them otherwise (a FLAC picture block is seeked over, not read), and has no cheaper way to

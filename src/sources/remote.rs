@@ -75,7 +75,7 @@ pub async fn complete(client: &reqwest::Client, mut locator: Locator, timeout: D
         ..locator.clone()
     };
     let (url, headers) = range_request(&by_header, 0, 0);
-    let probe = probe(client.get(url.clone()).headers(headers), &url, timeout).await?;
+    let probe = probe_with_retries(client, &url, &headers, timeout).await?;
     locator.url = match locator.range_style {
         RangeStyle::Header => probe.final_url,
         RangeStyle::QueryParam(_) => locator.url, // the probe's URL carries its own range
@@ -95,8 +95,45 @@ pub async fn complete(client: &reqwest::Client, mut locator: Locator, timeout: D
     Ok(locator)
 }
 
-async fn probe(request: reqwest::RequestBuilder, url: &url::Url, timeout: Duration) -> Result<Probe, Error> {
-    let response = send(request, url, timeout).await?;
+/// Probes at most this many times when the origin answers a server error (5xx, 429): a
+/// hiccup of the origin should not fail a play, as it does not end a stream (the proxy retries
+/// those too).
+const PROBE_ATTEMPTS: u32 = 3;
+
+async fn probe_with_retries(
+    client: &reqwest::Client,
+    url: &url::Url,
+    headers: &http::HeaderMap,
+    timeout: Duration,
+) -> Result<Probe, Error> {
+    let mut attempt = 1;
+    loop {
+        match probe(client.get(url.clone()).headers(headers.clone()), url, timeout).await {
+            Err(ProbeFailure::Answered(status))
+                if (status.is_server_error() || status == StatusCode::TOO_MANY_REQUESTS)
+                    && attempt < PROBE_ATTEMPTS =>
+            {
+                tracing::info!(url = %redact(url), %status, attempt, "probe failed; retrying");
+                tokio::time::sleep(Duration::from_millis(100 << attempt)).await;
+                attempt += 1;
+            }
+            Err(ProbeFailure::Answered(status)) => {
+                return Err(Error::upstream(format!("{} answered {status}", redact(url))))
+            }
+            Err(ProbeFailure::Failed(e)) => return Err(e),
+            Ok(probe) => return Ok(probe),
+        }
+    }
+}
+
+enum ProbeFailure {
+    /// The origin answered, with a status that says nothing of the media.
+    Answered(StatusCode),
+    Failed(Error),
+}
+
+async fn probe(request: reqwest::RequestBuilder, url: &url::Url, timeout: Duration) -> Result<Probe, ProbeFailure> {
+    let response = send(request, url, timeout).await.map_err(ProbeFailure::Failed)?;
     let status = response.status();
     let header = |name| {
         response
@@ -113,7 +150,7 @@ async fn probe(request: reqwest::RequestBuilder, url: &url::Url, timeout: Durati
         ),
         StatusCode::OK => (header(CONTENT_LENGTH).and_then(|l| l.parse().ok()), false),
         StatusCode::RANGE_NOT_SATISFIABLE => (Some(0), true),
-        s => return Err(Error::upstream(format!("{} answered {s}", redact(url)))),
+        s => return Err(ProbeFailure::Answered(s)),
     };
     Ok(Probe {
         final_url: response.url().clone(),

@@ -23,7 +23,9 @@ use crate::error::Error;
 pub const USER_AGENT: &str = concat!("anyaudio/", env!("CARGO_PKG_VERSION"));
 
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
-const POOL_IDLE_TIMEOUT: Duration = Duration::from_secs(60);
+/// How long an idle upstream connection is kept for reuse. The pool sweeps at this interval,
+/// so one lingers up to twice as long: the soak test waits that long to see the server idle.
+const POOL_IDLE_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Bytes one media connection reads at a time (hyper's default grows to ~400 KiB): with the
 /// proxy's channel and the client connection's buffer, what bounds a stream's memory.

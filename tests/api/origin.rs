@@ -90,9 +90,13 @@ pub struct Origin {
 
 impl Origin {
     pub async fn start() -> Origin {
+        Origin::start_on("127.0.0.1:0").await
+    }
+
+    pub async fn start_on(addr: &str) -> Origin {
         let state = Arc::new(OriginState::default());
         let app = Router::new().route("/{*path}", get(serve)).with_state(state.clone());
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let listener = tokio::net::TcpListener::bind(addr).await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
         tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
         Origin { base, state }

@@ -356,6 +356,26 @@ async fn upstream_failures_before_the_first_byte_are_json_errors() {
     assert_eq!(body["error"]["code"], "upstream_timeout");
 }
 
+/// Found by the soak test: a 500 from the origin to the probe of a `stream_url` failed the
+/// play, though the same 500 mid-stream is retried.
+#[tokio::test]
+async fn a_server_error_to_the_probe_is_retried_and_the_track_plays() {
+    let origin = Origin::start().await;
+    let faults = Faults {
+        server_error: vec![1],
+        ..Default::default()
+    };
+    let (app, id) = app_with_remote(&origin, "probe500.mp3", Content::Generated(100 * KIB), faults).await;
+    let (status, body) = app.get_json(&format!("/api/v1/tracks/{id}/stream_url")).await;
+    assert_eq!(status, 200, "{body}");
+    let probes = origin.requests("probe500.mp3");
+    assert_eq!(probes.len(), 2, "one 500, then the probe again");
+    assert!(probes.iter().all(|r| r.range.as_deref() == Some("bytes=0-0")));
+    let (status, _, bytes) = get(&app, body["url"].as_str().unwrap(), None).await;
+    assert_eq!(status, 200);
+    assert!(bytes.unwrap() == generated(100 * KIB), "the body is the file");
+}
+
 #[tokio::test]
 async fn client_cookies_and_credentials_never_reach_the_upstream() {
     let origin = Origin::start().await;
