@@ -9,7 +9,7 @@
 //! decides whether the track has artwork. [`covers::embedded`](super::covers::embedded) reads
 //! one to serve it.
 
-use std::io::{Read, Seek};
+use std::io::{BufRead, Read, Seek};
 
 use lofty::config::ParseOptions;
 use lofty::file::{AudioFile, FileType, TaggedFile, TaggedFileExt};
@@ -43,11 +43,13 @@ pub fn read<R: Read + Seek + Send + Sync>(
 }
 
 fn read_any<R: Read + Seek + Send + Sync>(
-    mut reader: R,
+    reader: R,
     extension: Option<&str>,
     pictures: bool,
 ) -> Result<TrackInfo, Unreadable> {
-    if super::matroska::sniff(&mut reader)? {
+    // One buffer for every reader: the look at the first bytes costs no extra read or seek.
+    let mut reader = std::io::BufReader::new(reader);
+    if super::matroska::is_matroska(reader.fill_buf()?) {
         return Ok(super::matroska::read(reader)?);
     }
     match read_tags(&mut reader, extension.and_then(FileType::from_ext), pictures) {
@@ -61,8 +63,8 @@ fn read_any<R: Read + Seek + Send + Sync>(
     }
 }
 
-fn read_tags<R: Read + Seek>(reader: R, hint: Option<FileType>, pictures: bool) -> lofty::error::Result<TrackInfo> {
-    let mut probe = Probe::new(std::io::BufReader::new(reader))
+fn read_tags<R: BufRead + Seek>(reader: R, hint: Option<FileType>, pictures: bool) -> lofty::error::Result<TrackInfo> {
+    let mut probe = Probe::new(reader)
         .options(ParseOptions::new().read_cover_art(pictures))
         .guess_file_type()?;
     if probe.file_type().is_none() {
