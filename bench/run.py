@@ -242,14 +242,20 @@ def main():
             print(f"{name}: {json.dumps(r)}", file=sys.stderr)
         print_table(results, args)
     finally:
-        for p in procs.values():
-            p.send_signal(signal.SIGTERM)
-        for p in procs.values():
-            try:
-                p.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                p.kill()
+        stop_all(procs)
         shutil.rmtree(work, ignore_errors=True)
+
+
+def stop_all(procs):
+    """SIGTERM to every process still running, then SIGKILL to any not gone in 10 s."""
+    for p in procs.values():
+        if p.poll() is None:
+            p.send_signal(signal.SIGTERM)
+    for p in procs.values():
+        try:
+            p.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            p.kill()
 
 
 def print_table(results, args):

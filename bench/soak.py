@@ -306,14 +306,7 @@ def main():
 
         print_summary(args, idle, sampler.peak, rounds, rescanners, drain, stopped, exit_seconds, server.returncode)
     finally:
-        for p in procs.values():
-            if p.poll() is None:
-                p.send_signal(signal.SIGTERM)
-        for p in procs.values():
-            try:
-                p.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                p.kill()
+        run.stop_all(procs)
         shutil.rmtree(work, ignore_errors=True)
 
 
