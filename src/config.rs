@@ -78,6 +78,14 @@ pub struct ServeArgs {
     /// Upstream requests in flight at most (each remote stream holds one, two while prefetching).
     #[arg(long, env = "ANYAUDIO_MAX_UPSTREAM_REQUESTS", default_value_t = 1024)]
     pub max_upstream_requests: usize,
+    /// Web origins whose pages may read the API and play streams (CORS, GET and HEAD only;
+    /// never state changes). None by default: the web player is served by the server itself.
+    #[arg(long = "cors-origin", env = "ANYAUDIO_CORS_ORIGINS", value_delimiter = ',', value_parser = parse_origin)]
+    pub cors_origins: Vec<String>,
+    /// Host names the server answers to besides IP addresses and `localhost` (a request
+    /// naming another host is refused: DNS rebinding).
+    #[arg(long = "host", env = "ANYAUDIO_HOSTS", value_delimiter = ',')]
+    pub hosts: Vec<String>,
     /// Enable YouTube (and every site yt-dlp supports) as a source. Needs yt-dlp installed.
     #[arg(long, env = "ANYAUDIO_YOUTUBE")]
     pub youtube: bool,
@@ -145,6 +153,10 @@ pub struct Config {
     pub scan_at_start: bool,
     pub upstream: UpstreamLimits,
     pub max_upstream_requests: usize,
+    /// Origins allowed to read cross-origin (`--cors-origin`), as `scheme://host[:port]`.
+    pub cors_origins: Vec<String>,
+    /// Host names answered besides IP addresses and `localhost` (`--host`).
+    pub hosts: Vec<String>,
     /// None: the YouTube source is off.
     pub youtube: Option<YouTubeConfig>,
     /// Outbound connections: address family, fixed host addresses.
@@ -212,6 +224,8 @@ impl Config {
             scan_at_start: !args.no_scan,
             upstream,
             max_upstream_requests: args.max_upstream_requests,
+            cors_origins: args.cors_origins,
+            hosts: args.hosts.into_iter().map(|h| h.to_ascii_lowercase()).collect(),
             net: NetConfig {
                 family: args.ip_family,
                 proxy: args.upstream_proxy,
@@ -261,6 +275,8 @@ impl Config {
             scan_at_start: true,
             upstream: UpstreamLimits::default(),
             max_upstream_requests: 1024,
+            cors_origins: Vec::new(),
+            hosts: Vec::new(),
             youtube: None,
             net: NetConfig::default(),
         }
@@ -315,9 +331,34 @@ fn validate_library(args: LibraryArgs) -> anyhow::Result<(Library, PathBuf)> {
     Ok((library, data_dir))
 }
 
+/// A web origin as browsers send it: `scheme://host[:port]`, no path.
+fn parse_origin(value: &str) -> Result<String, String> {
+    let url = url::Url::parse(value).map_err(|e| format!("{value:?} is not an origin: {e}"))?;
+    match url.origin() {
+        origin @ url::Origin::Tuple(..) if url.path() == "/" && url.query().is_none() => {
+            Ok(origin.ascii_serialization())
+        }
+        _ => Err(format!(
+            "{value:?} is not an origin (scheme://host[:port], nothing after)"
+        )),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn cors_origins_are_origins() {
+        assert_eq!(
+            parse_origin("https://Player.Example").unwrap(),
+            "https://player.example"
+        );
+        assert_eq!(parse_origin("http://localhost:5173/").unwrap(), "http://localhost:5173");
+        for bad in ["player.example", "https://player.example/app", "file:///x", "*"] {
+            assert!(parse_origin(bad).is_err(), "{bad}");
+        }
+    }
 
     #[test]
     fn the_upstream_proxy_and_family_reach_both_clients_and_yt_dlp_after_the_users_options() {

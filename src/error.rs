@@ -32,6 +32,12 @@ pub enum Error {
     ArtworkNotFound(String),
     #[error("no such route: {0}")]
     RouteNotFound(String),
+    #[error("this server does not answer to the host {0:?} (start it with --host to add a name)")]
+    UnknownHost(String),
+    #[error("a page on another origin ({0}) may not change this server's state")]
+    CrossOrigin(String),
+    #[error("a request that changes state must say Content-Type: application/json (or send X-Requested-With)")]
+    SimpleRequest,
     #[error("method {0} is not allowed here")]
     MethodNotAllowed(String),
     #[error("unknown stream token")]
@@ -132,6 +138,9 @@ impl Error {
             Error::ArtworkNotFound(_) => (StatusCode::NOT_FOUND, "artwork_not_found"),
             Error::PlaylistNotFound(_) => (StatusCode::NOT_FOUND, "playlist_not_found"),
             Error::RouteNotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
+            Error::UnknownHost(_) => (StatusCode::MISDIRECTED_REQUEST, "unknown_host"),
+            Error::CrossOrigin(_) => (StatusCode::FORBIDDEN, "cross_origin"),
+            Error::SimpleRequest => (StatusCode::UNSUPPORTED_MEDIA_TYPE, "json_required"),
             Error::MethodNotAllowed(_) => (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed"),
             Error::UnknownToken => (StatusCode::NOT_FOUND, "unknown_token"),
             Error::ForgedToken => (StatusCode::FORBIDDEN, "forged_token"),

@@ -1,8 +1,9 @@
 //! The HTTP surface: JSON API under `/api/v1`, `/stream/<token>`, `/healthz`, the web player at
-//! `/`; CORS so a PWA on another origin can call the API and play the streams.
+//! `/`; same-origin by default (`guard`), CORS for reading only, for the origins configured.
 
 mod access_log;
 pub mod extract;
+pub mod guard;
 pub mod imports;
 pub mod library;
 pub mod playlists;
@@ -15,7 +16,7 @@ use std::sync::Arc;
 use axum::http::{header, Method, Uri};
 use axum::routing::get;
 use axum::{Json, Router};
-use tower_http::cors::{Any, CorsLayer};
+use tower_http::cors::{AllowOrigin, CorsLayer};
 use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -80,9 +81,18 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
 }
 
 pub fn router(state: AppState) -> Router {
+    // Reading only, and only for the origins the operator names: state changes are never
+    // allowed cross-origin (guard.rs).
+    let origins: Vec<header::HeaderValue> = state
+        .config
+        .cors_origins
+        .iter()
+        .filter_map(|o| header::HeaderValue::from_str(o).ok())
+        .collect();
+    let hosts = guard::Hosts(Arc::new(state.config.hosts.clone()));
     let cors = CorsLayer::new()
-        .allow_origin(Any)
-        .allow_methods([Method::GET, Method::HEAD, Method::POST, Method::OPTIONS])
+        .allow_origin(AllowOrigin::list(origins))
+        .allow_methods([Method::GET, Method::HEAD, Method::OPTIONS])
         .allow_headers([
             header::RANGE,
             header::IF_RANGE,
@@ -109,6 +119,7 @@ pub fn router(state: AppState) -> Router {
         .fallback(|uri: Uri| async move { Error::RouteNotFound(uri.path().to_owned()) })
         .method_not_allowed_fallback(|method: Method| async move { Error::MethodNotAllowed(method.to_string()) })
         .layer(cors)
+        .layer(axum::middleware::from_fn_with_state(hosts, guard::same_origin))
         .layer(axum::middleware::from_fn(access_log::log_requests))
         .with_state(state)
 }

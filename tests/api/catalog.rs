@@ -116,7 +116,13 @@ async fn search_answers_while_a_scan_runs() {
         )
         .unwrap();
     }
-    let response = app.client.post(app.url("/api/v1/scan")).send().await.unwrap();
+    let response = app
+        .client
+        .post(app.url("/api/v1/scan"))
+        .header("content-type", "application/json")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(response.status(), 202);
     let mut answered_during_scan = 0;
     loop {

@@ -3,6 +3,7 @@ mod catalog;
 mod connect_proxy;
 mod errors;
 mod googlevideo;
+mod guard;
 mod openapi;
 mod origin;
 mod playlists;

@@ -4,7 +4,9 @@ use anyaudio::stream::token::{self, Claims, SigningKey};
 use reqwest::header::{HeaderMap, ACCEPT_RANGES, CONTENT_LENGTH, CONTENT_RANGE, CONTENT_TYPE, ETAG, LAST_MODIFIED};
 use reqwest::StatusCode;
 
-use crate::support::{spawn_app, TestApp, CAFE_NOIR, DAWN_CHORUS, EIGHT_BIT_HEART, MORNING_DRIFT};
+use crate::support::{
+    demo_library, spawn_app, spawn_app_configured, TestApp, CAFE_NOIR, DAWN_CHORUS, EIGHT_BIT_HEART, MORNING_DRIFT,
+};
 
 async fn fetch(app: &TestApp, path: &str, headers: &[(&str, &str)]) -> (StatusCode, HeaderMap, Vec<u8>) {
     let mut request = app.client.get(app.url(path));
@@ -318,8 +320,8 @@ async fn a_file_swapped_for_a_link_out_of_the_library_is_not_served() {
 }
 
 #[tokio::test]
-async fn cors_lets_another_origin_play_and_seek() {
-    let app = spawn_app().await;
+async fn cors_lets_a_configured_origin_play_and_seek() {
+    let app = spawn_app_configured(demo_library(), |c| c.cors_origins = vec!["https://pwa.example".into()]).await;
     let path = app.stream_path("Café Noir").await;
     let response = app
         .client
@@ -329,7 +331,10 @@ async fn cors_lets_another_origin_play_and_seek() {
         .send()
         .await
         .unwrap();
-    assert_eq!(header(response.headers(), "access-control-allow-origin"), "*");
+    assert_eq!(
+        header(response.headers(), "access-control-allow-origin"),
+        "https://pwa.example"
+    );
     let exposed = header(response.headers(), "access-control-expose-headers").to_lowercase();
     assert!(
         exposed.contains("content-range") && exposed.contains("accept-ranges"),

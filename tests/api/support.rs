@@ -129,7 +129,13 @@ impl TestApp {
 
     /// Starts a rescan over HTTP and waits for it to finish; returns its report.
     pub async fn rescan(&self) -> Value {
-        let response = self.client.post(self.url("/api/v1/scan")).send().await.unwrap();
+        let response = self
+            .client
+            .post(self.url("/api/v1/scan"))
+            .header("content-type", "application/json")
+            .send()
+            .await
+            .unwrap();
         assert_eq!(response.status(), 202);
         for _ in 0..500 {
             let (_, body) = self.get_json("/api/v1/scan").await;

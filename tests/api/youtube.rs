@@ -333,6 +333,7 @@ async fn a_playlist_is_imported_listed_played_and_refreshed() {
     let response = app
         .client
         .post(app.url(&format!("/api/v1/playlists/{playlist_id}/refresh")))
+        .header("content-type", "application/json")
         .send()
         .await
         .unwrap();
