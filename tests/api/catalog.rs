@@ -116,13 +116,7 @@ async fn search_answers_while_a_scan_runs() {
         )
         .unwrap();
     }
-    let response = app
-        .client
-        .post(app.url("/api/v1/scan"))
-        .header("content-type", "application/json")
-        .send()
-        .await
-        .unwrap();
+    let response = app.start_scan().await;
     assert_eq!(response.status(), 202);
     let mut answered_during_scan = 0;
     loop {

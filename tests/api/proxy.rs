@@ -262,12 +262,7 @@ async fn an_upstream_that_ignores_ranges_still_gives_exact_ranges() {
     };
     let (app, id) = app_with_remote(&origin, "i.mp3", Content::Generated(len), faults).await;
     // The add happened before the fault; make the next resolution see it.
-    app.client
-        .post(app.url("/api/v1/scan"))
-        .header("content-type", "application/json")
-        .send()
-        .await
-        .unwrap();
+    app.start_scan().await;
     let stream = app.stream_path_of(&id).await;
     for (range, start, end) in [
         (None, 0, len - 1),

@@ -143,27 +143,12 @@ async fn a_rescan_sees_added_changed_and_removed_files() {
 #[tokio::test]
 async fn a_second_scan_request_while_one_runs_does_not_start_another() {
     let app = spawn_app().await;
-    let first = app
-        .client
-        .post(app.url("/api/v1/scan"))
-        .header("content-type", "application/json")
-        .send()
-        .await
-        .unwrap();
+    let first = app.start_scan().await;
     assert_eq!(first.status(), 202);
     let first: serde_json::Value = first.json().await.unwrap();
     assert_eq!(first["started"], true);
     // Whether or not the first is still running, the answer has the same shape.
-    let second: serde_json::Value = app
-        .client
-        .post(app.url("/api/v1/scan"))
-        .header("content-type", "application/json")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let second: serde_json::Value = app.start_scan().await.json().await.unwrap();
     assert!(second["started"].is_boolean());
     assert!(second["scan"].is_object());
 }

@@ -127,15 +127,19 @@ impl TestApp {
         body["url"].as_str().unwrap().to_owned()
     }
 
-    /// Starts a rescan over HTTP and waits for it to finish; returns its report.
-    pub async fn rescan(&self) -> Value {
-        let response = self
-            .client
+    /// `POST /api/v1/scan`, as a tool sends it (JSON, no Origin).
+    pub async fn start_scan(&self) -> reqwest::Response {
+        self.client
             .post(self.url("/api/v1/scan"))
             .header("content-type", "application/json")
             .send()
             .await
-            .unwrap();
+            .unwrap()
+    }
+
+    /// Starts a rescan over HTTP and waits for it to finish; returns its report.
+    pub async fn rescan(&self) -> Value {
+        let response = self.start_scan().await;
         assert_eq!(response.status(), 202);
         for _ in 0..500 {
             let (_, body) = self.get_json("/api/v1/scan").await;
