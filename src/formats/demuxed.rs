@@ -27,17 +27,17 @@ pub fn read<R: Read + Seek + Send + Sync>(reader: R, extension: Option<&str>) ->
     let mut format =
         symphonia::default::get_probe().probe(&hint, stream, FormatOptions::default(), MetadataOptions::default())?;
     let (params, seconds) = {
-        let track = format
+        let (track, params) = format
             .tracks()
             .iter()
-            .find(|t| matches!(t.codec_params, Some(CodecParameters::Audio(_))))
+            .find_map(|t| match &t.codec_params {
+                Some(CodecParameters::Audio(params)) => Some((t, params)),
+                _ => None,
+            })
             .ok_or(Error::Unsupported("no audio track"))?;
         let seconds = match (track.time_base, track.duration) {
             (Some(base), Some(duration)) => base.calc_duration(duration).map(|t| t.as_secs_f64()),
             _ => None,
-        };
-        let Some(CodecParameters::Audio(params)) = &track.codec_params else {
-            unreachable!("found as audio")
         };
         (params.clone(), seconds)
     };
