@@ -195,7 +195,9 @@ def main():
             [os.path.join(ROOT, "target", "release", "anyaudio"), "serve", "--listen", f"127.0.0.1:{PORTS['anyaudio']}",
              "--data-dir", os.path.join(work, "anyaudio-data"), "--no-scan",
              "--youtube", "--yt-dlp", youtube_stand_in(work, venv, size), "--youtube-suggest-url", "",
-             "--resolve", f"{GOOGLEVIDEO_HOST}=127.0.0.1"],
+             "--resolve", f"{GOOGLEVIDEO_HOST}=127.0.0.1",
+             # The origins are on loopback, which sources may not be by default (SSRF).
+             "--allow-private-sources"],
             env=dict(os.environ, ANYAUDIO_LOG="warn"))
         wait_http(origin_url)
         wait_http(f"http://127.0.0.1:{PORTS['nginx']}/bench.mp3")

@@ -221,7 +221,9 @@ def main():
             [release("anyaudio"), "serve", "--listen", f"127.0.0.1:{PORTS['anyaudio']}", "--library", library,
              "--data-dir", os.path.join(work, "data"), "--shutdown-grace", str(GRACE),
              "--youtube", "--yt-dlp", run.youtube_stand_in(work, venv, youtube_size), "--youtube-suggest-url", "",
-             "--resolve", f"{run.GOOGLEVIDEO_HOST}=127.0.0.1"],
+             "--resolve", f"{run.GOOGLEVIDEO_HOST}=127.0.0.1",
+             # The origins are on loopback, which sources may not be by default (SSRF).
+             "--allow-private-sources"],
             env=dict(os.environ, ANYAUDIO_LOG="warn"))
         server = procs["anyaudio"]
         for _ in range(300):

@@ -9,6 +9,7 @@ use anyhow::{bail, Context};
 use clap::{Args, Parser, Subcommand};
 
 use crate::sources::ytdlp::YtDlpConfig;
+use crate::upstream::egress::EgressPolicy;
 use crate::upstream::net::{IpFamily, NetConfig, UpstreamProxy};
 use crate::upstream::UpstreamLimits;
 
@@ -75,6 +76,15 @@ pub struct ServeArgs {
     /// (`HOST=IP`, repeat; the URL's port is kept): to pin a CDN node, or a test origin.
     #[arg(long = "resolve", env = "ANYAUDIO_RESOLVE", value_delimiter = ',', value_parser = parse_host_address)]
     pub resolve: Vec<(String, std::net::IpAddr)>,
+    /// Let sources (HTTP URLs, playlist and feed entries, redirects, yt-dlp imports) be on
+    /// loopback, LAN and other non-public addresses. Off by default: anyone who may add a
+    /// source could otherwise read the server's own network through it.
+    #[arg(long, env = "ANYAUDIO_ALLOW_PRIVATE_SOURCES")]
+    pub allow_private_sources: bool,
+    /// A non-public network sources may be on (`10.0.0.0/8`, `192.168.1.20/32`, `fd00::/8`;
+    /// repeat): your NAS without opening everything.
+    #[arg(long = "allow-source-net", env = "ANYAUDIO_ALLOW_SOURCE_NETS", value_delimiter = ',', value_parser = parse_net)]
+    pub allow_source_nets: Vec<ipnet::IpNet>,
     /// Upstream requests in flight at most (each remote stream holds one, two while prefetching).
     #[arg(long, env = "ANYAUDIO_MAX_UPSTREAM_REQUESTS", default_value_t = 1024)]
     pub max_upstream_requests: usize,
@@ -227,6 +237,10 @@ impl Config {
             cors_origins: args.cors_origins,
             hosts: args.hosts.into_iter().map(|h| h.to_ascii_lowercase()).collect(),
             net: NetConfig {
+                egress: EgressPolicy {
+                    allow_private: args.allow_private_sources,
+                    allowed_nets: args.allow_source_nets,
+                },
                 family: args.ip_family,
                 proxy: args.upstream_proxy,
                 hosts: args
@@ -291,6 +305,14 @@ fn parse_host_address(s: &str) -> Result<(String, std::net::IpAddr), String> {
         return Err(format!("{host:?} is not a host name"));
     }
     Ok((host, ip))
+}
+
+fn parse_net(s: &str) -> Result<ipnet::IpNet, String> {
+    s.trim()
+        .parse::<ipnet::IpNet>()
+        .or_else(|_| s.trim().parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+        .map(|net| net.trunc())
+        .map_err(|_| format!("{s:?} is not a network (10.0.0.0/8) or an address"))
 }
 
 fn parse_family(s: &str) -> Result<IpFamily, String> {
@@ -397,6 +419,16 @@ mod tests {
             ytdlp.forced_args,
             vec!["--force-ipv4", "--proxy", "socks5h://127.0.0.1:1080"]
         );
+    }
+
+    #[test]
+    fn source_networks_parse() {
+        assert_eq!(parse_net("10.1.2.3/8").unwrap().to_string(), "10.0.0.0/8");
+        assert_eq!(parse_net("192.168.1.20").unwrap().to_string(), "192.168.1.20/32");
+        assert_eq!(parse_net("fd00::/8").unwrap().to_string(), "fd00::/8");
+        for bad in ["10.0.0.0/33", "lan", ""] {
+            assert!(parse_net(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]

@@ -38,6 +38,9 @@ pub enum Error {
     CrossOrigin(String),
     #[error("a request that changes state must say Content-Type: application/json (or send X-Requested-With)")]
     SimpleRequest,
+    /// A source's address (or a redirect's) is not on the public internet: SSRF.
+    #[error("{0} is not a public address; this server fetches sources from the internet only (its operator can allow more with --allow-private-sources or --allow-source-net)")]
+    ForbiddenTarget(String),
     #[error("method {0} is not allowed here")]
     MethodNotAllowed(String),
     #[error("unknown stream token")]
@@ -141,6 +144,7 @@ impl Error {
             Error::UnknownHost(_) => (StatusCode::MISDIRECTED_REQUEST, "unknown_host"),
             Error::CrossOrigin(_) => (StatusCode::FORBIDDEN, "cross_origin"),
             Error::SimpleRequest => (StatusCode::UNSUPPORTED_MEDIA_TYPE, "json_required"),
+            Error::ForbiddenTarget(_) => (StatusCode::FORBIDDEN, "forbidden_target"),
             Error::MethodNotAllowed(_) => (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed"),
             Error::UnknownToken => (StatusCode::NOT_FOUND, "unknown_token"),
             Error::ForgedToken => (StatusCode::FORBIDDEN, "forged_token"),

@@ -15,6 +15,7 @@ use crate::error::Error;
 use crate::model::{Import, NewPlaylist, PlaylistId, PlaylistKind, PlaylistSummary, SkippedEntry, Track};
 use crate::sources::listing;
 use crate::sources::youtube::YouTubeSource;
+use crate::upstream::ControlClient;
 
 /// Entries read from one yt-dlp playlist at most.
 const MAX_ENTRIES: usize = 500;
@@ -34,18 +35,13 @@ pub struct AddedSource {
 #[derive(Clone)]
 pub struct Importer {
     catalog: Catalog,
-    http: reqwest::Client,
+    http: ControlClient,
     timeout: Duration,
     youtube: Option<Arc<YouTubeSource>>,
 }
 
 impl Importer {
-    pub fn new(
-        catalog: Catalog,
-        http: reqwest::Client,
-        timeout: Duration,
-        youtube: Option<Arc<YouTubeSource>>,
-    ) -> Self {
+    pub fn new(catalog: Catalog, http: ControlClient, timeout: Duration, youtube: Option<Arc<YouTubeSource>>) -> Self {
         Importer {
             catalog,
             http,

@@ -15,7 +15,7 @@ use crate::model::{
     duration_ms_of_secs, Import, NewPlaylist, NewRemoteTrack, PlaylistKind, SkippedEntry, SourceKind, TrackInfo,
 };
 use crate::upstream::range::parse_content_range;
-use crate::upstream::{redact, send};
+use crate::upstream::{redact, ControlClient};
 
 const SNIFF_BYTES: u64 = 64 * 1024;
 const MAX_DOCUMENT: usize = 4 * 1024 * 1024;
@@ -91,16 +91,12 @@ pub fn media_mime(content_type: Option<&str>, path: &str) -> Option<String> {
 }
 
 /// Fetches and reads `url`.
-pub async fn read(client: &reqwest::Client, raw_url: &str, timeout: Duration) -> Result<Import, Error> {
+pub async fn read(client: &ControlClient, raw_url: &str, timeout: Duration) -> Result<Import, Error> {
     let url = parse_http_url(raw_url)?;
-    let response = send(
-        client
-            .get(url.clone())
-            .header(RANGE, format!("bytes=0-{}", SNIFF_BYTES - 1)),
-        &url,
-        timeout,
-    )
-    .await?;
+    let mut sniff = http::HeaderMap::new();
+    let range = format!("bytes=0-{}", SNIFF_BYTES - 1);
+    sniff.insert(RANGE, http::HeaderValue::try_from(range).expect("an ASCII header"));
+    let response = client.get(&url, sniff, timeout).await?;
     let status = response.status();
     if !status.is_success() {
         return Err(Error::upstream(format!("{} answered {status}", redact(&url))));
@@ -210,8 +206,8 @@ async fn read_at_most(mut response: reqwest::Response, limit: usize, timeout: Du
     Ok(body)
 }
 
-async fn fetch_document(client: &reqwest::Client, url: &url::Url, timeout: Duration) -> Result<Vec<u8>, Error> {
-    let response = send(client.get(url.clone()), url, timeout).await?;
+async fn fetch_document(client: &ControlClient, url: &url::Url, timeout: Duration) -> Result<Vec<u8>, Error> {
+    let response = client.get(url, http::HeaderMap::new(), timeout).await?;
     if !response.status().is_success() {
         return Err(Error::upstream(format!(
             "{} answered {}",

@@ -8,19 +8,19 @@ use http::StatusCode;
 
 use crate::error::Error;
 use crate::upstream::range::{parse_content_range, range_request};
-use crate::upstream::{redact, send, Locator, RangeStyle};
+use crate::upstream::{redact, ControlClient, Locator, RangeStyle};
 
 /// Remote media by URL; cheap to clone.
 #[derive(Clone)]
 pub struct RemoteSource {
-    client: reqwest::Client,
+    client: ControlClient,
     timeout: Duration,
     /// How long a probe's answer is trusted before the next play probes again.
     ttl: Duration,
 }
 
 impl RemoteSource {
-    pub fn new(client: reqwest::Client, timeout: Duration, ttl: Duration) -> Self {
+    pub fn new(client: ControlClient, timeout: Duration, ttl: Duration) -> Self {
         RemoteSource { client, timeout, ttl }
     }
 
@@ -68,7 +68,7 @@ pub struct Probe {
 /// one-byte probe would read a size of 1), and the header with a 206 carrying the total
 /// (piped-proxy `src/main.rs` `handle_range_response_correction`; yt-dlp's own downloader
 /// sends `Range: bytes=a-b`, `downloader/http.py`).
-pub async fn complete(client: &reqwest::Client, mut locator: Locator, timeout: Duration) -> Result<Locator, Error> {
+pub async fn complete(client: &ControlClient, mut locator: Locator, timeout: Duration) -> Result<Locator, Error> {
     let by_header = Locator {
         range_style: RangeStyle::Header,
         supports_ranges: true,
@@ -101,14 +101,14 @@ pub async fn complete(client: &reqwest::Client, mut locator: Locator, timeout: D
 const PROBE_ATTEMPTS: u32 = 3;
 
 async fn probe_with_retries(
-    client: &reqwest::Client,
+    client: &ControlClient,
     url: &url::Url,
     headers: &http::HeaderMap,
     timeout: Duration,
 ) -> Result<Probe, Error> {
     let mut attempt = 1;
     loop {
-        match probe(client.get(url.clone()).headers(headers.clone()), url, timeout).await {
+        match probe(client, url, headers, timeout).await {
             Err(ProbeFailure::Answered(status))
                 if (status.is_server_error() || status == StatusCode::TOO_MANY_REQUESTS)
                     && attempt < PROBE_ATTEMPTS =>
@@ -132,8 +132,16 @@ enum ProbeFailure {
     Failed(Error),
 }
 
-async fn probe(request: reqwest::RequestBuilder, url: &url::Url, timeout: Duration) -> Result<Probe, ProbeFailure> {
-    let response = send(request, url, timeout).await.map_err(ProbeFailure::Failed)?;
+async fn probe(
+    client: &ControlClient,
+    url: &url::Url,
+    headers: &http::HeaderMap,
+    timeout: Duration,
+) -> Result<Probe, ProbeFailure> {
+    let response = client
+        .get(url, headers.clone(), timeout)
+        .await
+        .map_err(ProbeFailure::Failed)?;
     let status = response.status();
     let header = |name| {
         response

@@ -12,13 +12,14 @@ use http::header::RANGE;
 use tokio::runtime::Handle;
 
 use crate::formats::tags::{self, TrackInfo};
+use crate::upstream::ControlClient;
 
 const BLOCK: u64 = 64 * 1024;
 /// At most this many blocks (1 MiB) per file.
 const MAX_BLOCKS: usize = 16;
 
 /// Reads the tags of the `size`-byte file at `url`; None if that is not cheap or not possible.
-pub async fn read(client: reqwest::Client, url: url::Url, size: u64, timeout: Duration) -> Option<TrackInfo> {
+pub async fn read(client: ControlClient, url: url::Url, size: u64, timeout: Duration) -> Option<TrackInfo> {
     let handle = Handle::current();
     let extension = std::path::Path::new(url.path())
         .extension()
@@ -45,7 +46,7 @@ pub async fn read(client: reqwest::Client, url: url::Url, size: u64, timeout: Du
 
 struct RangeReader {
     handle: Handle,
-    client: reqwest::Client,
+    client: ControlClient,
     url: url::Url,
     size: u64,
     pos: u64,
@@ -63,17 +64,18 @@ impl RangeReader {
         }
         let start = index * BLOCK;
         let end = (start + BLOCK).min(self.size) - 1;
-        let request = self
-            .client
-            .get(self.url.clone())
-            .header(RANGE, format!("bytes={start}-{end}"))
-            .send();
+        let mut range = http::HeaderMap::new();
+        range.insert(
+            RANGE,
+            http::HeaderValue::try_from(format!("bytes={start}-{end}")).map_err(io::Error::other)?,
+        );
         let timeout = self.timeout;
-        let bytes = self.handle.block_on(async move {
-            let response = tokio::time::timeout(timeout, request)
+        let bytes = self.handle.block_on(async {
+            let response = self
+                .client
+                .get(&self.url, range, timeout)
                 .await
-                .map_err(|_| io::Error::other("timeout"))?;
-            let response = response.map_err(io::Error::other)?;
+                .map_err(io::Error::other)?;
             if response.status() != http::StatusCode::PARTIAL_CONTENT {
                 return Err(io::Error::other(format!(
                     "range request answered {}",

@@ -11,7 +11,7 @@ use super::remote;
 use super::ytdlp::{Entry, Environment, Listing, YtDlp, YtDlpConfig};
 use crate::error::Error;
 use crate::model::{duration_ms, Live, NewRemoteTrack, SourceKind, Track, TrackId, TrackInfo, Variant};
-use crate::upstream::Locator;
+use crate::upstream::{ControlClient, Locator};
 
 /// How long search results are reused.
 const SEARCH_TTL: Duration = Duration::from_secs(600);
@@ -23,7 +23,7 @@ type CachedSearch = (Instant, Arc<Vec<Track>>);
 
 pub struct YouTubeSource {
     ytdlp: YtDlp,
-    http: reqwest::Client,
+    http: ControlClient,
     timeout: Duration,
     suggest_url: Option<String>,
     /// None until the first check ends; then the yt-dlp version, or why the source cannot work.
@@ -34,7 +34,7 @@ pub struct YouTubeSource {
 }
 
 impl YouTubeSource {
-    pub fn new(config: YtDlpConfig, http: reqwest::Client, timeout: Duration, suggest_url: Option<String>) -> Self {
+    pub fn new(config: YtDlpConfig, http: ControlClient, timeout: Duration, suggest_url: Option<String>) -> Self {
         YouTubeSource {
             ytdlp: YtDlp::new(config),
             http,
@@ -125,6 +125,7 @@ impl YouTubeSource {
 
     /// What `url` holds, as tracks to store (at most `max` entries of a playlist).
     pub async fn list(&self, url: &str, max: usize, playlist: bool) -> Result<(Listing, Vec<NewRemoteTrack>), Error> {
+        self.http.admit_for_program(url).await?;
         let listing = self.ytdlp.list(url, max, playlist).await?;
         let tracks = listing.entries.iter().map(new_track).collect();
         Ok((listing, tracks))
@@ -140,16 +141,18 @@ impl YouTubeSource {
         let Some(base) = &self.suggest_url else {
             return Err(Error::SourceUnavailable("no suggestion service".into()));
         };
-        let mut query = vec![("client", "firefox"), ("ds", "yt"), ("oe", "utf-8"), ("q", prefix)];
-        if let Some(hl) = language {
-            query.push(("hl", hl));
-        }
+        let mut url: url::Url = base
+            .parse()
+            .map_err(|e| Error::upstream_because("the suggestion service's URL is not valid", e))?;
+        url.query_pairs_mut()
+            .extend_pairs([("client", "firefox"), ("ds", "yt"), ("oe", "utf-8"), ("q", prefix)])
+            .extend_pairs(language.map(|hl| ("hl", hl)));
         let failed = |e: reqwest::Error| Error::upstream_because("YouTube suggestions failed", e.without_url());
         let timed_out = |_| Error::UpstreamTimeout("YouTube suggestions".into());
-        let response = tokio::time::timeout(Duration::from_secs(2), self.http.get(base).query(&query).send())
-            .await
-            .map_err(timed_out)?
-            .map_err(failed)?;
+        let response = self
+            .http
+            .get(&url, http::HeaderMap::new(), Duration::from_secs(2))
+            .await?;
         let content_type = response
             .headers()
             .get(http::header::CONTENT_TYPE)
@@ -215,6 +218,7 @@ impl YouTubeSource {
                 None => {}
             }
         }
+        self.http.admit_for_program(url).await?;
         let format = self.ytdlp.resolve(url, variant, pin).await?;
         let locator = Locator {
             url: format

@@ -29,6 +29,7 @@ use super::render_head;
 use crate::error::{Causes, Detail, Error};
 use crate::model::unix;
 use crate::telemetry as m;
+use crate::upstream::egress::forbidden_in;
 use crate::upstream::range::{check_chunk, followable_redirect, range_request_at, ChunkCheck};
 use crate::upstream::{Locator, MediaClient, UpstreamLimits, USER_AGENT};
 
@@ -87,7 +88,12 @@ impl Upstream {
             let sent = tokio::time::timeout(self.limits.first_byte_timeout, self.client.request(request)).await;
             let response = match sent {
                 Err(_) => return Err(FetchError::Timeout("no response headers in time".into())),
-                Ok(Err(e)) => return Err(FetchError::Retry(format!("request failed: {}", error_chain(&e)))),
+                Ok(Err(e)) => {
+                    return Err(match forbidden_in(&e) {
+                        Some(refused) => FetchError::Forbidden(refused.host.clone()),
+                        None => FetchError::Retry(format!("request failed: {}", error_chain(&e))),
+                    })
+                }
                 Ok(Ok(r)) => r,
             };
             if response.status().is_redirection() {
@@ -175,6 +181,8 @@ struct OpenChunk {
 #[derive(Debug)]
 enum FetchError {
     Busy,
+    /// The egress policy refused the host (a redirect or a new DNS answer led inside).
+    Forbidden(String),
     Timeout(String),
     Refused(u16),
     Retry(String),
@@ -185,6 +193,7 @@ impl From<FetchError> for Error {
     fn from(e: FetchError) -> Self {
         match e {
             FetchError::Busy => Error::Busy,
+            FetchError::Forbidden(host) => Error::ForbiddenTarget(host),
             FetchError::Timeout(why) => Error::UpstreamTimeout(why),
             FetchError::Refused(status) => Error::upstream(format!("the origin refused the media URL ({status})")),
             FetchError::Retry(why) | FetchError::Fatal(why) => {

@@ -1,22 +1,26 @@
 //! The one place that builds HTTP clients. Both share the resolver (fixed answers, address
-//! family), the proxy, the User-Agent and the pool and connect settings:
+//! family, the egress policy), the proxy, the User-Agent and the pool and connect settings:
 //!
-//! - `control` (reqwest): probes, imports, feeds, artwork; follows redirects, reads whole
-//!   documents. Each call sets its own timeout.
+//! - `control` ([`ControlClient`], over reqwest): probes, imports, feeds; follows redirects
+//!   itself, checking every hop's target. Each call sets its own timeout.
 //! - `media` (hyper): the streaming proxy's data plane, with small read buffers (what bounds a
-//!   stream's memory) and no redirects of its own (the proxy decides which to follow).
+//!   stream's memory) and no redirects of its own (the proxy decides which to follow); its
+//!   connector checks every connection's target.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
 use bytes::Bytes;
+use http::header::{AUTHORIZATION, COOKIE, LOCATION, PROXY_AUTHORIZATION};
+use http::{HeaderMap, StatusCode};
 use http_body_util::Empty;
 use hyper_rustls::HttpsConnector;
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::{TokioExecutor, TokioTimer};
 
-use super::net::{Connector, IpFamily, NetConfig, Resolver};
+use super::egress::forbidden_in;
+use super::net::{Connector, IpFamily, NameCheck, NetConfig, Resolver};
 use crate::error::Error;
 
 /// What every outbound request says it is, unless a source gives its own (yt-dlp's headers).
@@ -37,7 +41,7 @@ pub type MediaClient = Client<HttpsConnector<Connector>, Empty<Bytes>>;
 /// The server's two HTTP clients; cheap to clone.
 #[derive(Clone)]
 pub struct Clients {
-    pub control: reqwest::Client,
+    pub control: ControlClient,
     pub media: MediaClient,
 }
 
@@ -45,10 +49,95 @@ impl Clients {
     pub fn build(net: &NetConfig) -> anyhow::Result<Clients> {
         let resolver = Resolver::new(net.clone());
         Ok(Clients {
-            control: control(resolver.clone(), net)?,
+            control: ControlClient {
+                client: control(resolver.clone(), net)?,
+                resolver: resolver.clone(),
+            },
             media: media(Connector::new(net, resolver, CONNECT_TIMEOUT)),
         })
     }
+}
+
+/// Redirects followed for one control-plane request (browsers and curl stop near 20, reqwest
+/// at 10).
+const MAX_REDIRECTS: usize = 10;
+
+/// The control plane's client: GETs whose every hop is checked against the egress policy
+/// before it is made; cheap to clone.
+#[derive(Clone)]
+pub struct ControlClient {
+    client: reqwest::Client,
+    resolver: Resolver,
+}
+
+impl ControlClient {
+    /// GETs `url` with `headers`, following redirects (a hop to another origin loses the
+    /// credentials and cookies, as in reqwest and browsers). No answer within `timeout` is an
+    /// upstream timeout, a failure to reach it an upstream error, in our words (the client's
+    /// error is the cause); a target the policy forbids is a `forbidden_target`.
+    pub async fn get(&self, url: &url::Url, headers: HeaderMap, timeout: Duration) -> Result<reqwest::Response, Error> {
+        tokio::time::timeout(timeout, self.follow(url, headers))
+            .await
+            .map_err(|_| Error::UpstreamTimeout(format!("{} did not answer in {timeout:?}", redact(url))))?
+    }
+
+    async fn follow(&self, url: &url::Url, mut headers: HeaderMap) -> Result<reqwest::Response, Error> {
+        let mut at = url.clone();
+        for _ in 0..=MAX_REDIRECTS {
+            self.admit(&at, NameCheck::AtConnect).await?;
+            let response = self
+                .client
+                .get(at.clone())
+                .headers(headers.clone())
+                .send()
+                .await
+                .map_err(|e| match forbidden_in(&e) {
+                    Some(refused) => Error::ForbiddenTarget(refused.host.clone()),
+                    None => Error::upstream_because(format!("could not reach {}", redact(&at)), e.without_url()),
+                })?;
+            let Some(next) = redirect_target(&at, response.status(), response.headers()) else {
+                return Ok(response);
+            };
+            if next.origin() != at.origin() {
+                for sensitive in [AUTHORIZATION, COOKIE, PROXY_AUTHORIZATION] {
+                    headers.remove(sensitive);
+                }
+            }
+            at = next;
+        }
+        Err(Error::upstream(format!("{} redirects too many times", redact(url))))
+    }
+
+    /// Refuses a URL that the egress policy forbids, for a program that fetches it itself
+    /// (yt-dlp): its host name is resolved and checked now.
+    pub async fn admit_for_program(&self, url: &str) -> Result<(), Error> {
+        let Ok(url) = url::Url::parse(url) else {
+            return Ok(()); // not a URL: a yt-dlp search or an id, nothing of ours to check
+        };
+        self.admit(&url, NameCheck::Now).await
+    }
+
+    async fn admit(&self, url: &url::Url, when: NameCheck) -> Result<(), Error> {
+        let Some(host) = url.host_str() else {
+            return Ok(());
+        };
+        self.resolver
+            .admit(host, when)
+            .await
+            .map_err(|e| match forbidden_in(&e) {
+                Some(refused) => Error::ForbiddenTarget(refused.host.clone()),
+                None => Error::upstream_because(format!("could not resolve {host}"), e),
+            })
+    }
+}
+
+/// Where a redirect answer sends the request next (http and https only), if it is one.
+fn redirect_target(from: &url::Url, status: StatusCode, headers: &HeaderMap) -> Option<url::Url> {
+    if !matches!(status.as_u16(), 301 | 302 | 303 | 307 | 308) {
+        return None;
+    }
+    let to = from.join(headers.get(LOCATION)?.to_str().ok()?).ok()?;
+    matches!(to.scheme(), "http" | "https").then_some(to)
 }
 
 fn control(resolver: Resolver, net: &NetConfig) -> anyhow::Result<reqwest::Client> {
@@ -58,6 +147,8 @@ fn control(resolver: Resolver, net: &NetConfig) -> anyhow::Result<reqwest::Clien
         .pool_idle_timeout(POOL_IDLE_TIMEOUT)
         .tcp_nodelay(true)
         .dns_resolver(Arc::new(resolver))
+        // Followed by `ControlClient::follow`, which checks each hop.
+        .redirect(reqwest::redirect::Policy::none())
         .local_address(net.family.map(IpFamily::local_address));
     builder = match &net.proxy {
         Some(proxy) => builder.proxy(reqwest::Proxy::all(proxy.as_str()).context("the upstream proxy")?),
@@ -80,26 +171,6 @@ fn media(connector: Connector) -> MediaClient {
         .pool_timer(TokioTimer::new())
         .timer(TokioTimer::new())
         .build(https)
-}
-
-/// Sends a control-plane request for `url`: no answer within `timeout` is an upstream timeout,
-/// a failure to reach it an upstream error, in our words (the client's error is the cause).
-pub async fn send(
-    request: reqwest::RequestBuilder,
-    url: &url::Url,
-    timeout: Duration,
-) -> Result<reqwest::Response, Error> {
-    match tokio::time::timeout(timeout, request.send()).await {
-        Err(_) => Err(Error::UpstreamTimeout(format!(
-            "{} did not answer in {timeout:?}",
-            redact(url)
-        ))),
-        Ok(Err(e)) => Err(Error::upstream_because(
-            format!("could not reach {}", redact(url)),
-            e.without_url(),
-        )),
-        Ok(Ok(response)) => Ok(response),
-    }
 }
 
 /// A URL for messages: no query string (signed URLs carry secrets there), no password.

@@ -1,4 +1,5 @@
-//! Other hosts: how the server reaches them (`net`: name resolution, address family, proxy),
+//! Other hosts: which of them the server fetches from for a client (`egress`), how it reaches
+//! them (`net`: name resolution, address family, proxy),
 //! the one place that builds its HTTP clients (`clients`), what a resolved remote medium is
 //! (`locator`) and the byte-range protocol spoken to it (`range`).
 //!
@@ -6,13 +7,14 @@
 //! only.
 
 mod clients;
+pub mod egress;
 mod locator;
 pub mod net;
 pub mod range;
 
 use std::time::Duration;
 
-pub use clients::{redact, send, Clients, MediaClient, USER_AGENT};
+pub use clients::{redact, Clients, ControlClient, MediaClient, USER_AGENT};
 pub use locator::{Locator, RangeStyle};
 
 /// Timeouts and sizes for upstream requests.

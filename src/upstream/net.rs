@@ -6,6 +6,9 @@
 //! the media requests must leave from the same address family and the same proxy, so
 //! `--ip-family` and `--upstream-proxy` apply to both (yt-dlp gets `--force-ipv4`/`-6` and
 //! `--proxy`).
+//!
+//! Both also apply the egress policy ([`super::egress`]): the resolver drops the addresses it
+//! forbids, the connector refuses forbidden IP literals (which no resolver sees).
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -17,6 +20,8 @@ use std::task::{Context, Poll};
 
 use hyper_util::client::legacy::connect::proxy::{SocksV5, Tunnel};
 use hyper_util::client::legacy::connect::HttpConnector;
+
+use super::egress::{ip_literal, EgressPolicy, ForbiddenTarget};
 
 /// One address family for every outbound connection.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -67,6 +72,8 @@ pub struct NetConfig {
     pub family: Option<IpFamily>,
     /// Every upstream connection goes through this proxy.
     pub proxy: Option<UpstreamProxy>,
+    /// Which addresses may be fetched from for a client.
+    pub egress: EgressPolicy,
 }
 
 /// A proxy for upstream connections: `http://[user:pass@]host:port` (HTTP CONNECT tunnels,
@@ -97,10 +104,15 @@ impl UpstreamProxy {
         self.url.as_str()
     }
 
+    fn host(&self) -> &str {
+        self.url.host_str().unwrap_or_default()
+    }
+
     fn address(&self) -> http::Uri {
-        let host = self.url.host_str().unwrap_or_default();
         let port = self.url.port_or_known_default().unwrap_or(1080);
-        format!("http://{host}:{port}").parse().expect("a host and a port")
+        format!("http://{}:{port}", self.host())
+            .parse()
+            .expect("a host and a port")
     }
 
     fn credentials(&self) -> Option<(String, String)> {
@@ -113,9 +125,16 @@ impl UpstreamProxy {
 type Base = HttpConnector<Resolver>;
 type Stream = hyper_util::rt::TokioIo<tokio::net::TcpStream>;
 
-/// The data plane's TCP connector: direct, or through the upstream proxy.
+/// The data plane's TCP connector: direct, or through the upstream proxy; every target
+/// admitted by the egress policy first.
 #[derive(Clone)]
-pub enum Connector {
+pub struct Connector {
+    resolver: Resolver,
+    way: Way,
+}
+
+#[derive(Clone)]
+enum Way {
     Direct(Base),
     Tunnel(Tunnel<Base>),
     Socks(SocksV5<Base>),
@@ -124,15 +143,18 @@ pub enum Connector {
 impl Connector {
     /// Connections to upstreams: the resolver, the address family, the proxy, no Nagle.
     pub fn new(config: &NetConfig, resolver: Resolver, connect_timeout: std::time::Duration) -> Connector {
-        let mut base = HttpConnector::new_with_resolver(resolver);
+        let mut base = HttpConnector::new_with_resolver(resolver.clone());
         base.set_local_address(config.family.map(IpFamily::local_address));
         base.set_nodelay(true);
         base.enforce_http(false);
         base.set_connect_timeout(Some(connect_timeout));
         let Some(proxy) = &config.proxy else {
-            return Connector::Direct(base);
+            return Connector {
+                resolver,
+                way: Way::Direct(base),
+            };
         };
-        match proxy.url.scheme() {
+        let way = match proxy.url.scheme() {
             "http" => {
                 let mut tunnel = Tunnel::new(proxy.address(), base);
                 if let Some((user, pass)) = proxy.credentials() {
@@ -142,16 +164,17 @@ impl Connector {
                         tunnel = tunnel.with_auth(value);
                     }
                 }
-                Connector::Tunnel(tunnel)
+                Way::Tunnel(tunnel)
             }
             scheme => {
                 let mut socks = SocksV5::new(proxy.address(), base).local_dns(scheme == "socks5");
                 if let Some((user, pass)) = proxy.credentials() {
                     socks = socks.with_auth(user, pass);
                 }
-                Connector::Socks(socks)
+                Way::Socks(socks)
             }
-        }
+        };
+        Connector { resolver, way }
     }
 }
 
@@ -163,28 +186,35 @@ impl tower_service::Service<http::Uri> for Connector {
     type Future = Connecting;
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
-        match self {
-            Connector::Direct(c) => c.poll_ready(cx).map_err(Into::into),
-            Connector::Tunnel(c) => c.poll_ready(cx).map_err(Into::into),
-            Connector::Socks(c) => c.poll_ready(cx).map_err(Into::into),
+        match &mut self.way {
+            Way::Direct(c) => c.poll_ready(cx).map_err(Into::into),
+            Way::Tunnel(c) => c.poll_ready(cx).map_err(Into::into),
+            Way::Socks(c) => c.poll_ready(cx).map_err(Into::into),
         }
     }
 
     fn call(&mut self, dst: http::Uri) -> Connecting {
-        match self {
-            Connector::Direct(c) => {
-                let connecting = c.call(dst);
-                Box::pin(async move { connecting.await.map_err(Into::into) })
-            }
+        let admitted = {
+            let (resolver, host) = (self.resolver.clone(), dst.host().unwrap_or_default().to_owned());
+            async move { resolver.admit(&host, NameCheck::AtConnect).await }
+        };
+        // The connection starts once the target is admitted. The inner connectors are always
+        // ready (they only poll their own inner one, down to `HttpConnector`), so calling a
+        // clone of one after that wait keeps tower's poll-then-call contract.
+        match self.way.clone() {
+            Way::Direct(mut c) => Box::pin(async move {
+                admitted.await?;
+                c.call(dst).await.map_err(Into::into)
+            }),
             // A tunnel to a URL without a port would go to 443: give it the scheme's own.
-            Connector::Tunnel(c) => {
-                let connecting = c.call(with_port(dst));
-                Box::pin(async move { connecting.await.map_err(Into::into) })
-            }
-            Connector::Socks(c) => {
-                let connecting = c.call(with_port(dst));
-                Box::pin(async move { connecting.await.map_err(Into::into) })
-            }
+            Way::Tunnel(mut c) => Box::pin(async move {
+                admitted.await?;
+                c.call(with_port(dst)).await.map_err(Into::into)
+            }),
+            Way::Socks(mut c) => Box::pin(async move {
+                admitted.await?;
+                c.call(with_port(dst)).await.map_err(Into::into)
+            }),
         }
     }
 }
@@ -225,19 +255,36 @@ impl Resolver {
         }
     }
 
-    /// The addresses of `host` (port 0: the connector puts the URL's port in).
+    /// The addresses of `host` that a connection may go to (port 0: the connector puts the
+    /// URL's port in): of the configured family, and admitted by the egress policy unless
+    /// `host` is the upstream proxy's own.
     pub async fn lookup(self, host: String) -> io::Result<Vec<SocketAddr>> {
+        let is_proxy = self
+            .config
+            .proxy
+            .as_ref()
+            .is_some_and(|p| p.host().eq_ignore_ascii_case(&host));
+        let found = self.addresses(&host).await?;
+        let kept: Vec<SocketAddr> = found
+            .iter()
+            .filter(|ip| is_proxy || self.config.egress.permits(**ip))
+            .map(|ip| SocketAddr::new(*ip, 0))
+            .collect();
+        if kept.is_empty() {
+            return Err(forbidden(&host));
+        }
+        Ok(kept)
+    }
+
+    /// The addresses of `host` of the configured family: the fixed answers first, else DNS.
+    async fn addresses(&self, host: &str) -> io::Result<Vec<IpAddr>> {
         let found: Vec<IpAddr> = match self.config.hosts.get(&host.to_ascii_lowercase()) {
             Some(fixed) => fixed.clone(),
-            None => tokio::net::lookup_host((host.as_str(), 0))
-                .await?
-                .map(|a| a.ip())
-                .collect(),
+            None => tokio::net::lookup_host((host, 0)).await?.map(|a| a.ip()).collect(),
         };
-        let kept: Vec<SocketAddr> = found
+        let kept: Vec<IpAddr> = found
             .into_iter()
             .filter(|ip| self.config.family.is_none_or(|f| f.admits(ip)))
-            .map(|ip| SocketAddr::new(ip, 0))
             .collect();
         if kept.is_empty() {
             return Err(io::Error::new(
@@ -247,6 +294,46 @@ impl Resolver {
         }
         Ok(kept)
     }
+
+    /// Refuses `host` (a URL's host) when the egress policy forbids it: an IP literal at
+    /// once; a name when it resolves to nothing the policy admits, checked now, or left to the
+    /// connection's own lookup (`AtConnect`: no second lookup, no rebinding window) unless an
+    /// upstream proxy makes that connection, which then resolves it.
+    pub async fn admit(&self, host: &str, when: NameCheck) -> io::Result<()> {
+        let policy = &self.config.egress;
+        if policy.permits_all() {
+            return Ok(());
+        }
+        match ip_literal(host) {
+            Some(ip) if policy.permits(ip) => Ok(()),
+            Some(_) => Err(forbidden(host)),
+            None if when == NameCheck::AtConnect && self.config.proxy.is_none() => Ok(()),
+            None => {
+                let found = self.addresses(host).await?;
+                if found.iter().any(|ip| policy.permits(*ip)) {
+                    Ok(())
+                } else {
+                    Err(forbidden(host))
+                }
+            }
+        }
+    }
+}
+
+/// When a URL's host name is checked against the egress policy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NameCheck {
+    /// Where the connection resolves it: this server's own connections.
+    AtConnect,
+    /// Before the request: a program that connects by itself (yt-dlp).
+    Now,
+}
+
+fn forbidden(host: &str) -> io::Error {
+    io::Error::new(
+        io::ErrorKind::PermissionDenied,
+        ForbiddenTarget { host: host.to_owned() },
+    )
 }
 
 type Lookup = Pin<Box<dyn Future<Output = io::Result<std::vec::IntoIter<SocketAddr>>> + Send>>;
@@ -289,8 +376,13 @@ mod tests {
             "rr1---sn-test.googlevideo.com".to_owned(),
             vec!["127.0.0.1".parse().unwrap(), "::1".parse().unwrap()],
         );
+        let open = EgressPolicy {
+            allow_private: true,
+            ..EgressPolicy::default()
+        };
         let both = Resolver::new(NetConfig {
             hosts: hosts.clone(),
+            egress: open.clone(),
             ..NetConfig::default()
         });
         let found = both
@@ -302,6 +394,7 @@ mod tests {
         let v6 = Resolver::new(NetConfig {
             hosts,
             family: Some(IpFamily::V6),
+            egress: open,
             ..NetConfig::default()
         });
         let found = v6.clone().lookup("rr1---sn-test.googlevideo.com".into()).await.unwrap();
@@ -312,6 +405,37 @@ mod tests {
         );
         let found = both.lookup("localhost".into()).await.unwrap();
         assert!(found.iter().all(|a| a.ip().is_loopback()), "{found:?}");
+    }
+
+    #[tokio::test]
+    async fn the_resolver_keeps_only_admitted_addresses_but_the_proxy_is_exempt() {
+        let mut hosts = HashMap::new();
+        let mixed = vec!["127.0.0.1".parse().unwrap(), "8.8.8.8".parse().unwrap()];
+        hosts.insert("mixed.example".to_owned(), mixed);
+        hosts.insert("inside.example".to_owned(), vec!["10.0.0.1".parse().unwrap()]);
+        hosts.insert("proxy.lan".to_owned(), vec!["192.168.1.2".parse().unwrap()]);
+        let resolver = Resolver::new(NetConfig {
+            hosts,
+            proxy: Some(UpstreamProxy::parse("http://proxy.lan:3128").unwrap()),
+            ..NetConfig::default()
+        });
+        let found = resolver.clone().lookup("mixed.example".into()).await.unwrap();
+        assert_eq!(
+            found,
+            vec!["8.8.8.8:0".parse().unwrap()],
+            "the loopback answer is dropped"
+        );
+        let refused = resolver.clone().lookup("inside.example".into()).await.unwrap_err();
+        assert!(super::super::egress::forbidden_in(&refused).is_some(), "{refused}");
+        let proxy = resolver.clone().lookup("proxy.lan".into()).await.unwrap();
+        assert_eq!(proxy, vec!["192.168.1.2:0".parse().unwrap()], "the proxy's own address");
+        // Through the proxy, a target's name is resolved and checked before the request.
+        for (host, admitted) in [("inside.example", false), ("mixed.example", true), ("10.0.0.1", false)] {
+            let result = resolver.admit(host, NameCheck::AtConnect).await;
+            assert_eq!(result.is_ok(), admitted, "{host}: {result:?}");
+        }
+        // The proxy's host is exempt only as the proxy, never as a target.
+        assert!(resolver.admit("proxy.lan", NameCheck::Now).await.is_err());
     }
 
     #[test]

@@ -64,6 +64,8 @@ pub struct Faults {
     /// Never answer (no headers).
     pub hang: bool,
     pub content_type: Option<&'static str>,
+    /// Answer every request with a 302 to this URL.
+    pub redirect: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -184,6 +186,13 @@ async fn serve(
     };
     if faults.hang {
         std::future::pending::<()>().await;
+    }
+    if let Some(to) = &faults.redirect {
+        return Response::builder()
+            .status(302)
+            .header("location", to)
+            .body(Body::empty())
+            .unwrap();
     }
     if faults.forbidden.contains(&n) {
         return Response::builder().status(403).body(Body::from("expired")).unwrap();

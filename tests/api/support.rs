@@ -69,6 +69,9 @@ pub async fn spawn_app_configured(library: TempDir, adjust: impl FnOnce(&mut Con
     let data = TempDir::new().unwrap();
     let mut config = Config::for_tests(vec![library.path().to_owned()], data.path().to_owned());
     config.scan_at_start = false;
+    // Every test origin is on loopback, which the server refuses to fetch from by default
+    // (SSRF); the tests of that refusal set this back.
+    config.net.egress.allow_private = true;
     adjust(&mut config);
     let app = Application::build(config).await.expect("app builds");
     let catalog = app.catalog().clone();
