@@ -46,7 +46,7 @@ fn body<T>(body: Result<Json<T>, JsonRejection>) -> Result<T, Error> {
 
 #[utoipa::path(post, path = "/api/v1/tracks/import", tag = "sources", request_body = ImportRequest,
     responses((status = 201, body = AddedSource), (status = 400, body = ErrorBody), (status = 422, body = ErrorBody),
-              (status = 502, body = ErrorBody, description = "yt-dlp failed"), (status = 503, body = ErrorBody, description = "YouTube source off or yt-dlp missing")))]
+              (status = 403, body = ErrorBody, description = "The page is on a private network"), (status = 502, body = ErrorBody, description = "yt-dlp failed"), (status = 503, body = ErrorBody, description = "YouTube source off or yt-dlp missing")))]
 pub async fn import_tracks(
     State(state): State<AppState>,
     request: Result<Json<ImportRequest>, JsonRejection>,
@@ -56,6 +56,7 @@ pub async fn import_tracks(
 
 #[utoipa::path(post, path = "/api/v1/playlists/import", tag = "playlists", request_body = ImportRequest,
     responses((status = 201, body = AddedSource), (status = 400, body = ErrorBody), (status = 422, body = ErrorBody),
+              (status = 403, body = ErrorBody, description = "The page is on a private network"),
               (status = 502, body = ErrorBody), (status = 503, body = ErrorBody)))]
 pub async fn import_playlist(
     State(state): State<AppState>,
@@ -78,6 +79,7 @@ async fn import(
 #[utoipa::path(post, path = "/api/v1/playlists/{id}/refresh", tag = "playlists",
     params(("id" = String, Path, description = "An imported playlist's id")),
     responses((status = 200, body = AddedSource), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody),
+              (status = 403, body = ErrorBody, description = "The source is on a private network"),
               (status = 502, body = ErrorBody)))]
 pub async fn refresh_playlist(
     State(state): State<AppState>,
@@ -97,6 +99,7 @@ pub struct AddHttpSource {
         (status = 201, body = AddedSource),
         (status = 400, body = ErrorBody, description = "Not an http(s) URL, or a malformed body"),
         (status = 422, body = ErrorBody, description = "Not audio, a playlist or a feed"),
+        (status = 403, body = ErrorBody, description = "The URL is on a private network (forbidden_target)"),
         (status = 502, body = ErrorBody, description = "The URL could not be fetched"),
         (status = 504, body = ErrorBody, description = "The URL did not answer in time")))]
 pub async fn add_http(

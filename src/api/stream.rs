@@ -18,7 +18,7 @@ use crate::stream::{local, proxy};
         (status = 200, description = "The whole media file", content_type = "audio/*"),
         (status = 206, description = "The byte range asked for"),
         (status = 304, description = "Not modified"),
-        (status = 403, body = ErrorBody, description = "Forged or expired token"),
+        (status = 403, body = ErrorBody, description = "Forged or expired token, or the source is on a private network"),
         (status = 404, body = ErrorBody, description = "Unknown token or track"),
         (status = 416, description = "Range not satisfiable")))]
 pub async fn stream(

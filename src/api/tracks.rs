@@ -65,6 +65,7 @@ pub struct StreamUrl {
 #[utoipa::path(get, path = "/api/v1/tracks/{id}/stream_url", tag = "tracks",
     params(("id" = String, Path, description = "Track id"), StreamUrlParams),
     responses((status = 200, body = StreamUrl), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody),
+              (status = 403, body = ErrorBody, description = "The source is on a private network"),
               (status = 502, body = ErrorBody, description = "The source failed (yt-dlp, an unreachable URL)"),
               (status = 503, body = ErrorBody, description = "The track's source is off or unavailable")))]
 pub async fn stream_url(

@@ -296,7 +296,7 @@ impl Resolver {
     }
 
     /// Refuses `host` (a URL's host) when the egress policy forbids it: an IP literal at
-    /// once; a name when it resolves to nothing the policy admits, checked now, or left to the
+    /// once; a name when any of its addresses is refused, checked now, or left to the
     /// connection's own lookup (`AtConnect`: no second lookup, no rebinding window) unless an
     /// upstream proxy makes that connection, which then resolves it.
     pub async fn admit(&self, host: &str, when: NameCheck) -> io::Result<()> {
@@ -310,7 +310,7 @@ impl Resolver {
             None if when == NameCheck::AtConnect && self.config.proxy.is_none() => Ok(()),
             None => {
                 let found = self.addresses(host).await?;
-                if found.iter().any(|ip| policy.permits(*ip)) {
+                if found.iter().all(|ip| policy.permits(*ip)) {
                     Ok(())
                 } else {
                     Err(forbidden(host))
@@ -414,6 +414,7 @@ mod tests {
         hosts.insert("mixed.example".to_owned(), mixed);
         hosts.insert("inside.example".to_owned(), vec!["10.0.0.1".parse().unwrap()]);
         hosts.insert("proxy.lan".to_owned(), vec!["192.168.1.2".parse().unwrap()]);
+        hosts.insert("public.example".to_owned(), vec!["8.8.8.8".parse().unwrap()]);
         let resolver = Resolver::new(NetConfig {
             hosts,
             proxy: Some(UpstreamProxy::parse("http://proxy.lan:3128").unwrap()),
@@ -429,8 +430,15 @@ mod tests {
         assert!(super::super::egress::forbidden_in(&refused).is_some(), "{refused}");
         let proxy = resolver.clone().lookup("proxy.lan".into()).await.unwrap();
         assert_eq!(proxy, vec!["192.168.1.2:0".parse().unwrap()], "the proxy's own address");
-        // Through the proxy, a target's name is resolved and checked before the request.
-        for (host, admitted) in [("inside.example", false), ("mixed.example", true), ("10.0.0.1", false)] {
+        // Through the proxy, a target's name is resolved and checked before the request: every
+        // answer must be admitted, as the proxy may connect to any of them.
+        for (host, admitted) in [
+            ("inside.example", false),
+            ("mixed.example", false),
+            ("10.0.0.1", false),
+            ("public.example", true),
+            ("8.8.8.8", true),
+        ] {
             let result = resolver.admit(host, NameCheck::AtConnect).await;
             assert_eq!(result.is_ok(), admitted, "{host}: {result:?}");
         }

@@ -1,6 +1,7 @@
 mod artwork;
 mod catalog;
 mod connect_proxy;
+mod egress;
 mod errors;
 mod googlevideo;
 mod guard;

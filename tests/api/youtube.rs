@@ -32,7 +32,7 @@ pub fn real_yt_dlp() -> PathBuf {
 }
 
 /// A wrapper that logs every call's arguments (one line per run) and runs the real yt-dlp.
-fn logging_yt_dlp(dir: &Path) -> (PathBuf, PathBuf) {
+pub fn logging_yt_dlp(dir: &Path) -> (PathBuf, PathBuf) {
     let log = dir.join("calls.log");
     let script = format!(
         "#!/bin/sh\nprintf '%s\\n' \"$*\" >> '{}'\nexec '{}' \"$@\"\n",
@@ -49,7 +49,7 @@ fn write_script(dir: &Path, name: &str, body: &str) -> PathBuf {
     path
 }
 
-fn calls(log: &Path) -> Vec<String> {
+pub fn calls(log: &Path) -> Vec<String> {
     std::fs::read_to_string(log)
         .unwrap_or_default()
         .lines()
@@ -89,7 +89,7 @@ async fn youtube_app_in(program: PathBuf, concurrency: usize, timeout: Duration,
     panic!("the yt-dlp check never finished");
 }
 
-async fn post(app: &TestApp, path: &str, url: &str) -> (reqwest::StatusCode, serde_json::Value) {
+pub async fn post(app: &TestApp, path: &str, url: &str) -> (reqwest::StatusCode, serde_json::Value) {
     let response = app
         .client
         .post(app.url(path))
