@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use std::net::IpAddr;
 use std::time::Duration;
 
-use anyaudio::config::{Config, YouTubeConfig};
+use anyaudio::config::Config;
 use anyaudio::sources::ytdlp::YtDlpConfig;
 use anyaudio::upstream::net::UpstreamProxy;
 use serde_json::Value;
@@ -16,7 +16,7 @@ use tempfile::TempDir;
 
 use crate::connect_proxy::ConnectProxy;
 use crate::origin::{Content, Faults, Origin};
-use crate::support::{demo_library, spawn_app_configured, TestApp};
+use crate::support::{demo_library, spawn_app_configured, youtube_with, TestApp};
 
 /// A server as shipped: no private address fetched; `adjust` for the rest.
 async fn guarded_app(adjust: impl FnOnce(&mut Config)) -> TestApp {
@@ -175,13 +175,9 @@ async fn a_yt_dlp_import_of_an_inside_page_is_refused_before_yt_dlp_runs() {
     let (program, log) = crate::youtube::logging_yt_dlp(scripts.path());
     let app = guarded_app(|c| {
         c.net.hosts = inside_names();
-        c.youtube = Some(YouTubeConfig {
-            ytdlp: YtDlpConfig {
-                program,
-                ..YtDlpConfig::default()
-            },
-            suggest_url: None,
-            playlists: Vec::new(),
+        c.youtube = youtube_with(YtDlpConfig {
+            program,
+            ..YtDlpConfig::default()
         });
     })
     .await;

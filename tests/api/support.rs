@@ -4,7 +4,8 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use anyaudio::config::Config;
+use anyaudio::config::{Config, YouTubeConfig};
+use anyaudio::sources::ytdlp::YtDlpConfig;
 use anyaudio::Application;
 use lofty::config::WriteOptions;
 use lofty::prelude::*;
@@ -221,4 +222,13 @@ impl TestApp {
         assert_eq!(status, 200, "{body}");
         body["url"].as_str().unwrap().to_owned()
     }
+}
+
+/// The YouTube source with these yt-dlp settings, no suggestions and no predefined playlists.
+pub fn youtube_with(ytdlp: YtDlpConfig) -> Option<YouTubeConfig> {
+    Some(YouTubeConfig {
+        ytdlp,
+        suggest_url: None,
+        playlists: Vec::new(),
+    })
 }

@@ -12,7 +12,7 @@ use bytes::Bytes;
 use tempfile::TempDir;
 
 use crate::origin::{Content, Faults, Origin};
-use crate::support::{demo_library, spawn_app_configured, TestApp, MORNING_DRIFT};
+use crate::support::{demo_library, spawn_app_configured, youtube_with, TestApp, MORNING_DRIFT};
 
 /// The real yt-dlp: `ANYAUDIO_TEST_YT_DLP` (set by scripts/test.sh), else `yt-dlp` on PATH.
 pub fn real_yt_dlp() -> PathBuf {
@@ -63,15 +63,11 @@ async fn youtube_app(program: PathBuf, concurrency: usize, timeout: Duration) ->
 
 async fn youtube_app_in(program: PathBuf, concurrency: usize, timeout: Duration, data: Option<&Path>) -> TestApp {
     let app = spawn_app_configured(demo_library(), |c| {
-        c.youtube = Some(YouTubeConfig {
-            ytdlp: YtDlpConfig {
-                program,
-                concurrency,
-                timeout,
-                ..YtDlpConfig::default()
-            },
-            suggest_url: None,
-            playlists: Vec::new(),
+        c.youtube = youtube_with(YtDlpConfig {
+            program,
+            concurrency,
+            timeout,
+            ..YtDlpConfig::default()
         });
         if let Some(data) = data {
             c.data_dir = data.to_owned();
@@ -186,15 +182,11 @@ async fn concurrent_plays_of_one_track_run_one_yt_dlp_and_a_restart_stays_warm()
     // A new server on the same data dir answers from the kept resolution.
     let mut again = anyaudio::config::Config::for_tests(vec![app.library.path().to_owned()], data_path);
     again.scan_at_start = false;
-    again.youtube = Some(YouTubeConfig {
-        ytdlp: YtDlpConfig {
-            program,
-            concurrency: 1,
-            timeout: Duration::from_secs(60),
-            ..YtDlpConfig::default()
-        },
-        suggest_url: None,
-        playlists: Vec::new(),
+    again.youtube = youtube_with(YtDlpConfig {
+        program,
+        concurrency: 1,
+        timeout: Duration::from_secs(60),
+        ..YtDlpConfig::default()
     });
     let server = anyaudio::Application::build(again).await.unwrap();
     let base = format!("http://127.0.0.1:{}", server.port());
@@ -591,15 +583,11 @@ async fn health_says_what_yt_dlp_finds_and_a_users_config_is_read_before_our_net
     // comes after it and wins (yt-dlp: the last of two options counts).
     std::fs::write(&config, "--no-js-runtimes\n--force-ipv6\n").unwrap();
     let app = spawn_app_configured(demo_library(), |c| {
-        c.youtube = Some(YouTubeConfig {
-            ytdlp: YtDlpConfig {
-                program,
-                config_file: Some(config.clone()),
-                forced_args: vec!["--force-ipv4".into()],
-                ..YtDlpConfig::default()
-            },
-            suggest_url: None,
-            playlists: Vec::new(),
+        c.youtube = youtube_with(YtDlpConfig {
+            program,
+            config_file: Some(config.clone()),
+            forced_args: vec!["--force-ipv4".into()],
+            ..YtDlpConfig::default()
         });
     })
     .await;
@@ -636,13 +624,9 @@ async fn a_request_during_the_start_up_check_waits_for_it() {
          echo 'ERROR: [youtube] a07iwuDWhys: Video unavailable. This video is private' >&2; exit 1\n",
     );
     let app = spawn_app_configured(demo_library(), |c| {
-        c.youtube = Some(YouTubeConfig {
-            ytdlp: YtDlpConfig {
-                program,
-                ..YtDlpConfig::default()
-            },
-            suggest_url: None,
-            playlists: Vec::new(),
+        c.youtube = youtube_with(YtDlpConfig {
+            program,
+            ..YtDlpConfig::default()
         });
     })
     .await;

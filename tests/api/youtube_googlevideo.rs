@@ -9,13 +9,12 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use anyaudio::config::YouTubeConfig;
 use anyaudio::sources::ytdlp::YtDlpConfig;
 use serde_json::{json, Value};
 use tempfile::TempDir;
 
 use crate::googlevideo::{media, unix_now, GoogleVideo, HOST, OTHER_HOST};
-use crate::support::{demo_library, spawn_app_configured, TestApp};
+use crate::support::{demo_library, spawn_app_configured, youtube_with, TestApp};
 
 fn fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/ytdlp")
@@ -148,14 +147,10 @@ fn repoint(v: &mut Value, port: u16, expire: u64) {
 async fn app_with(fake: &FakeYouTube, chunk_size: u64) -> TestApp {
     let program = fake.program.clone();
     let app = spawn_app_configured(demo_library(), move |c| {
-        c.youtube = Some(YouTubeConfig {
-            ytdlp: YtDlpConfig {
-                program,
-                timeout: Duration::from_secs(60),
-                ..YtDlpConfig::default()
-            },
-            suggest_url: None,
-            playlists: Vec::new(),
+        c.youtube = youtube_with(YtDlpConfig {
+            program,
+            timeout: Duration::from_secs(60),
+            ..YtDlpConfig::default()
         });
         c.net.hosts = GoogleVideo::hosts();
         c.upstream.chunk_size = chunk_size;
@@ -621,14 +616,10 @@ async fn media_and_yt_dlp_go_through_the_upstream_proxy() {
     let program = fake.program.clone();
     let proxy_url = proxy.url.clone();
     let app = spawn_app_configured(demo_library(), move |c| {
-        c.youtube = Some(YouTubeConfig {
-            ytdlp: YtDlpConfig {
-                program,
-                forced_args: vec!["--proxy".into(), proxy_url.clone()],
-                ..YtDlpConfig::default()
-            },
-            suggest_url: None,
-            playlists: Vec::new(),
+        c.youtube = youtube_with(YtDlpConfig {
+            program,
+            forced_args: vec!["--proxy".into(), proxy_url.clone()],
+            ..YtDlpConfig::default()
         });
         c.net.proxy = Some(anyaudio::upstream::net::UpstreamProxy::parse(&proxy_url).unwrap());
         c.upstream.chunk_size = 1024 * 1024;
