@@ -26,6 +26,102 @@ pub enum Command {
     Serve(Box<ServeArgs>),
     /// Scan the library into the catalog and exit.
     Scan(LibraryArgs),
+    /// Write a consistent copy of the catalog (tracks, playlists, users, keys) to FILE; safe
+    /// while the server runs.
+    Backup(BackupArgs),
+    /// Manage users: add, list, remove.
+    #[command(subcommand)]
+    User(UserCommand),
+    /// Manage API keys (`Authorization: Bearer …`): add, list, revoke.
+    #[command(subcommand)]
+    Key(KeyCommand),
+}
+
+#[derive(Debug, Args)]
+pub struct DataArgs {
+    /// Where the catalog and the signing key live. Default: the platform data dir (~/.local/share/anyaudio).
+    #[arg(long, env = "ANYAUDIO_DATA_DIR")]
+    pub data_dir: Option<PathBuf>,
+}
+
+impl DataArgs {
+    pub fn resolve(self) -> anyhow::Result<PathBuf> {
+        match self.data_dir {
+            Some(dir) => Ok(dir),
+            None => dirs::data_dir()
+                .map(|d| d.join("anyaudio"))
+                .context("no platform data dir; pass --data-dir"),
+        }
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct BackupArgs {
+    #[command(flatten)]
+    pub data: DataArgs,
+    /// The copy to write (replaced if it exists).
+    pub file: PathBuf,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Add a user; the password is asked for on the terminal, or read from stdin.
+    Add {
+        name: String,
+        /// May scan, add sources and imports, and manage users.
+        #[arg(long)]
+        admin: bool,
+        /// Read the password from the first line of stdin (for scripts).
+        #[arg(long)]
+        password_stdin: bool,
+        #[command(flatten)]
+        data: DataArgs,
+    },
+    /// List the users.
+    List {
+        #[command(flatten)]
+        data: DataArgs,
+    },
+    /// Remove a user, with their keys and sessions.
+    Remove {
+        name: String,
+        #[command(flatten)]
+        data: DataArgs,
+    },
+    /// Set a user's password (asked for, or read from stdin); ends their sessions.
+    Password {
+        name: String,
+        #[arg(long)]
+        password_stdin: bool,
+        #[command(flatten)]
+        data: DataArgs,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KeyCommand {
+    /// Make an API key for a user (one per device or app); it is printed once.
+    Add {
+        /// Whose key it is.
+        user: String,
+        /// What it is for ("phone", "kodi").
+        #[arg(long, default_value = "key")]
+        name: String,
+        #[command(flatten)]
+        data: DataArgs,
+    },
+    /// List the keys (all, or one user's).
+    List {
+        user: Option<String>,
+        #[command(flatten)]
+        data: DataArgs,
+    },
+    /// Revoke a key by its id (as `key list` shows it).
+    Revoke {
+        id: String,
+        #[command(flatten)]
+        data: DataArgs,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -85,6 +181,21 @@ pub struct ServeArgs {
     /// repeat): your NAS without opening everything.
     #[arg(long = "allow-source-net", env = "ANYAUDIO_ALLOW_SOURCE_NETS", value_delimiter = ',', value_parser = parse_net)]
     pub allow_source_nets: Vec<ipnet::IpNet>,
+    /// The URL people reach the server at (`https://music.example`), behind a reverse proxy:
+    /// its host is answered to, a login is always needed, and cookies are `Secure` if https.
+    #[arg(long, env = "ANYAUDIO_PUBLIC_URL")]
+    pub public_url: Option<url::Url>,
+    /// A reverse proxy (address or network) whose `Remote-User` header names the logged-in
+    /// user (Authelia, oauth2-proxy, ...); repeat for several. A login is always needed then.
+    #[arg(long = "trusted-proxy", env = "ANYAUDIO_TRUSTED_PROXIES", value_delimiter = ',', value_parser = parse_net)]
+    pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// Anyone who reaches the server may search and play without a login (a household, friends);
+    /// changes still need an admin.
+    #[arg(long, env = "ANYAUDIO_OPEN_LISTENING")]
+    pub open_listening: bool,
+    /// `/metrics` answers without a credential (a Prometheus on the same network).
+    #[arg(long, env = "ANYAUDIO_OPEN_METRICS")]
+    pub open_metrics: bool,
     /// Upstream requests in flight at most (each remote stream holds one, two while prefetching).
     #[arg(long, env = "ANYAUDIO_MAX_UPSTREAM_REQUESTS", default_value_t = 1024)]
     pub max_upstream_requests: usize,
@@ -171,6 +282,17 @@ pub struct Config {
     pub youtube: Option<YouTubeConfig>,
     /// Outbound connections: address family, fixed host addresses.
     pub net: NetConfig,
+    /// Who needs to log in.
+    pub access: AccessConfig,
+}
+
+/// Who may use the server without a login, and what vouches for a user.
+#[derive(Debug, Clone, Default)]
+pub struct AccessConfig {
+    pub public_url: Option<url::Url>,
+    pub trusted_proxies: Vec<ipnet::IpNet>,
+    pub open_listening: bool,
+    pub open_metrics: bool,
 }
 
 impl Config {
@@ -235,7 +357,18 @@ impl Config {
             upstream,
             max_upstream_requests: args.max_upstream_requests,
             cors_origins: args.cors_origins,
-            hosts: args.hosts.into_iter().map(|h| h.to_ascii_lowercase()).collect(),
+            hosts: args
+                .hosts
+                .into_iter()
+                .chain(args.public_url.as_ref().and_then(|u| u.host_str()).map(str::to_owned))
+                .map(|h| h.to_ascii_lowercase())
+                .collect(),
+            access: AccessConfig {
+                public_url: args.public_url,
+                trusted_proxies: args.trusted_proxies,
+                open_listening: args.open_listening,
+                open_metrics: args.open_metrics,
+            },
             net: NetConfig {
                 egress: EgressPolicy {
                     allow_private: args.allow_private_sources,
@@ -293,6 +426,7 @@ impl Config {
             hosts: Vec::new(),
             youtube: None,
             net: NetConfig::default(),
+            access: AccessConfig::default(),
         }
     }
 }
@@ -344,12 +478,10 @@ fn validate_library(args: LibraryArgs) -> anyhow::Result<(Library, PathBuf)> {
         folders.retain(|f| !nested.contains(f));
         Library::Folders(folders)
     };
-    let data_dir = match args.data_dir {
-        Some(dir) => dir,
-        None => dirs::data_dir()
-            .map(|d| d.join("anyaudio"))
-            .context("no platform data dir; pass --data-dir")?,
-    };
+    let data_dir = DataArgs {
+        data_dir: args.data_dir,
+    }
+    .resolve()?;
     Ok((library, data_dir))
 }
 

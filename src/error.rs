@@ -41,6 +41,26 @@ pub enum Error {
     /// A source's address (or a redirect's) is not on the public internet: SSRF.
     #[error("{0} is not a public address; this server fetches sources from the internet only (its operator can allow more with --allow-private-sources or --allow-source-net)")]
     ForbiddenTarget(String),
+    #[error("this server needs a login: a session (POST /api/v1/login) or an API key (Authorization: Bearer)")]
+    Unauthenticated,
+    #[error("the credential is not valid (a wrong password, a revoked key or an ended session)")]
+    BadCredentials,
+    #[error("only an admin may do this")]
+    AdminRequired,
+    #[error("this needs a user's account (the server has no users yet: add one with `anyaudio user add`)")]
+    AccountRequired,
+    #[error("too many login attempts; try again in {0} seconds")]
+    TooManyAttempts(u64),
+    #[error("a user named {0:?} exists")]
+    UserExists(String),
+    #[error("no user named {0:?}")]
+    UserNotFound(String),
+    #[error("no API key {0:?}")]
+    KeyNotFound(String),
+    #[error("the last admin can't be removed while other users remain")]
+    LastAdmin,
+    #[error("the request body is larger than this server takes")]
+    PayloadTooLarge,
     #[error("method {0} is not allowed here")]
     MethodNotAllowed(String),
     #[error("unknown stream token")]
@@ -145,6 +165,16 @@ impl Error {
             Error::CrossOrigin(_) => (StatusCode::FORBIDDEN, "cross_origin"),
             Error::SimpleRequest => (StatusCode::UNSUPPORTED_MEDIA_TYPE, "json_required"),
             Error::ForbiddenTarget(_) => (StatusCode::FORBIDDEN, "forbidden_target"),
+            Error::Unauthenticated => (StatusCode::UNAUTHORIZED, "unauthenticated"),
+            Error::BadCredentials => (StatusCode::UNAUTHORIZED, "bad_credentials"),
+            Error::AdminRequired => (StatusCode::FORBIDDEN, "admin_required"),
+            Error::AccountRequired => (StatusCode::FORBIDDEN, "account_required"),
+            Error::TooManyAttempts(_) => (StatusCode::TOO_MANY_REQUESTS, "too_many_attempts"),
+            Error::UserExists(_) => (StatusCode::CONFLICT, "user_exists"),
+            Error::UserNotFound(_) => (StatusCode::NOT_FOUND, "user_not_found"),
+            Error::KeyNotFound(_) => (StatusCode::NOT_FOUND, "key_not_found"),
+            Error::LastAdmin => (StatusCode::CONFLICT, "last_admin"),
+            Error::PayloadTooLarge => (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large"),
             Error::MethodNotAllowed(_) => (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed"),
             Error::UnknownToken => (StatusCode::NOT_FOUND, "unknown_token"),
             Error::ForgedToken => (StatusCode::FORBIDDEN, "forged_token"),
@@ -194,7 +224,23 @@ impl IntoResponse for Error {
                 message: self.to_string(),
             },
         };
-        (status, Json(body)).into_response()
+        let mut response = (status, Json(body)).into_response();
+        let headers = response.headers_mut();
+        match self {
+            Error::Unauthenticated | Error::BadCredentials => {
+                // RFC 9110 §11.6.1: a 401 says how to authenticate. Bearer, not Basic, so a
+                // browser shows no password dialog of its own.
+                headers.insert(
+                    axum::http::header::WWW_AUTHENTICATE,
+                    axum::http::HeaderValue::from_static("Bearer realm=\"anyaudio\""),
+                );
+            }
+            Error::TooManyAttempts(seconds) => {
+                headers.insert(axum::http::header::RETRY_AFTER, seconds.into());
+            }
+            _ => {}
+        }
+        response
     }
 }
 

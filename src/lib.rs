@@ -13,7 +13,9 @@
 #![forbid(unsafe_code)]
 
 pub mod api;
+pub mod auth;
 pub mod catalog;
+pub mod cli;
 pub mod config;
 pub mod demo;
 pub mod error;
@@ -35,6 +37,7 @@ use anyhow::Context;
 use tokio::net::TcpListener;
 
 use api::AppState;
+use auth::Auth;
 use catalog::Catalog;
 use config::{Config, Library};
 use importer::Importer;
@@ -57,11 +60,18 @@ impl Application {
     /// and, unless disabled, starts a background scan. Search answers while it runs.
     pub async fn build(config: Config) -> anyhow::Result<Self> {
         let catalog = open_catalog(&config)?;
-        let key = load_or_create_key(&config.data_dir.join("stream.key"))?;
+        let key = SigningKey::from_bytes(auth::secret_file::load_or_create(&config.data_dir.join("stream.key"))?);
         let listener = TcpListener::bind(config.listen)
             .await
             .with_context(|| format!("binding {}", config.listen))?;
         let addr = listener.local_addr()?;
+        let auth = Auth::open(
+            catalog.clone(),
+            &config.data_dir,
+            config.access.clone(),
+            config.listen.ip().is_loopback(),
+        )?;
+        first_admin(&auth, addr).await?;
         catalog.load_suggestions().await?;
         if config.scan_at_start {
             catalog.start_scan();
@@ -95,6 +105,7 @@ impl Application {
         }
         let state = AppState {
             resolver: Resolver::new(catalog.clone(), remote, youtube.clone()),
+            auth,
             youtube,
             upstream,
             importer,
@@ -143,7 +154,7 @@ impl Application {
         let graceful = hyper_util::server::graceful::GracefulShutdown::new();
         tokio::pin!(stop);
         loop {
-            let (stream, _) = tokio::select! {
+            let (stream, peer) = tokio::select! {
                 accepted = self.listener.accept() => match accepted {
                     Ok(conn) => conn,
                     Err(error) => {
@@ -156,7 +167,11 @@ impl Application {
                 () = &mut stop => break,
             };
             let _ = stream.set_nodelay(true);
-            let service = hyper_util::service::TowerToHyperService::new(app.clone());
+            // The client's address, for the auth layer (trusted proxies, login rate limits).
+            let service = hyper_util::service::TowerToHyperService::new(tower_http::add_extension::AddExtension::new(
+                app.clone(),
+                axum::extract::ConnectInfo(peer),
+            ));
             let connection = builder
                 .serve_connection_with_upgrades(TokioIo::new(stream), service)
                 .into_owned();
@@ -201,29 +216,20 @@ pub fn open_catalog(config: &Config) -> anyhow::Result<Catalog> {
     Catalog::open(&config.data_dir.join("catalog.sqlite3"), roots)
 }
 
-/// The token signing key, created on first start (readable by the owner only).
-fn load_or_create_key(path: &Path) -> anyhow::Result<SigningKey> {
-    match std::fs::read(path) {
-        Ok(bytes) => {
-            let bytes: [u8; 32] = bytes
-                .try_into()
-                .map_err(|_| anyhow::anyhow!("{} is not a 32-byte key; delete it to make a new one", path.display()))?;
-            Ok(SigningKey::from_bytes(bytes))
-        }
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            let key = SigningKey::random();
-            let mut options = std::fs::OpenOptions::new();
-            options.write(true).create_new(true);
-            #[cfg(unix)]
-            std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-            let mut file = options
-                .open(path)
-                .with_context(|| format!("creating {}", path.display()))?;
-            file.write_all(key.as_bytes())?;
-            Ok(key)
-        }
-        Err(e) => Err(e).with_context(|| format!("reading {}", path.display())),
+/// Beyond loopback, a server with no user makes its admin and says the password once (as
+/// Jupyter prints its token), so that it is never open to the network.
+async fn first_admin(auth: &Auth, addr: std::net::SocketAddr) -> anyhow::Result<()> {
+    if addr.ip().is_loopback() || auth.catalog().user_count().await? > 0 {
+        return Ok(());
     }
+    let password = auth::password::one_time_password();
+    auth.add_user("admin".into(), &password, true).await?;
+    let mut stderr = std::io::stderr().lock();
+    writeln!(
+        stderr,
+        "\nanyaudio listens beyond loopback and had no user: log in as \"admin\" with the password\n\n    {password}\n\nthen change it (the web player's account page, or `anyaudio user password admin`).\n"
+    )?;
+    Ok(())
 }
 
 async fn shutdown_signal() {

@@ -29,5 +29,8 @@ async fn main() -> anyhow::Result<()> {
             println!("{}", serde_json::to_string_pretty(&report)?);
             Ok(())
         }
+        Command::Backup(args) => anyaudio::cli::backup(args).await,
+        Command::User(command) => anyaudio::cli::user(command).await,
+        Command::Key(command) => anyaudio::cli::key(command).await,
     }
 }

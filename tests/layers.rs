@@ -19,7 +19,9 @@ const LAYERS: &[(&str, u8)] = &[
     ("config", 3),
     ("demo", 3),
     ("api", 5),
+    ("cli", 5),
     ("web", 4),
+    ("auth", 4),
 ];
 
 /// Exceptions, each with its reason: `error` renders itself as an HTTP answer and names model

@@ -1,7 +1,8 @@
 //! Extractors whose rejections are our JSON errors (axum's own answer in plain text).
 
-use axum::extract::rejection::{PathRejection, QueryRejection};
-use axum::extract::{FromRequestParts, Path, Query};
+use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
+use axum::extract::{FromRequest, FromRequestParts, Path, Query};
+use axum::Json;
 
 use crate::error::Error;
 
@@ -12,6 +13,21 @@ pub struct ApiQuery<T>(pub T);
 #[derive(FromRequestParts)]
 #[from_request(via(Path), rejection(Error))]
 pub struct ApiPath<T>(pub T);
+
+/// A JSON body; a malformed one is a 400, one over the size limit a 413.
+#[derive(FromRequest)]
+#[from_request(via(Json), rejection(Error))]
+pub struct ApiJson<T>(pub T);
+
+impl From<JsonRejection> for Error {
+    fn from(rejection: JsonRejection) -> Self {
+        if rejection.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+            Error::PayloadTooLarge
+        } else {
+            Error::BadRequest(rejection.body_text())
+        }
+    }
+}
 
 impl From<QueryRejection> for Error {
     fn from(rejection: QueryRejection) -> Self {
@@ -42,5 +58,23 @@ pub fn bounded(name: &str, value: Option<u32>, default: u32, min: u32, max: u32)
         Err(Error::BadRequest(format!(
             "{name} must be between {min} and {max} (got {v})"
         )))
+    }
+}
+
+/// The client's address as the listener saw it (unspecified where no listener put one, which
+/// is never loopback: nothing is opened by its absence).
+pub struct ClientAddr(pub std::net::IpAddr);
+
+pub fn client_addr(extensions: &axum::http::Extensions) -> std::net::IpAddr {
+    extensions
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        .map_or(std::net::Ipv4Addr::UNSPECIFIED.into(), |c| c.0.ip())
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for ClientAddr {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut axum::http::request::Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(ClientAddr(client_addr(&parts.extensions)))
     }
 }

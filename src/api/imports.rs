@@ -3,14 +3,13 @@
 //! playlist's entries), `POST /api/v1/playlists/import` (a yt-dlp playlist), and refreshing
 //! imported playlists. The work is the importer's; these parse and render.
 
-use axum::extract::rejection::JsonRejection;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 use serde::Deserialize;
 use utoipa::ToSchema;
 
-use super::extract::ApiPath;
+use super::extract::{ApiJson, ApiPath};
 use super::AppState;
 use crate::error::{Error, ErrorBody};
 use crate::importer::AddedSource;
@@ -39,17 +38,12 @@ fn page_url(raw: &str, playlist: bool) -> Result<String, Error> {
     Ok(url.to_string())
 }
 
-/// A JSON body, or our 400.
-fn body<T>(body: Result<Json<T>, JsonRejection>) -> Result<T, Error> {
-    body.map(|Json(b)| b).map_err(|e| Error::BadRequest(e.body_text()))
-}
-
 #[utoipa::path(post, path = "/api/v1/tracks/import", tag = "sources", request_body = ImportRequest,
     responses((status = 201, body = AddedSource), (status = 400, body = ErrorBody), (status = 422, body = ErrorBody),
               (status = 403, body = ErrorBody, description = "The page is on a private network"), (status = 502, body = ErrorBody, description = "yt-dlp failed"), (status = 503, body = ErrorBody, description = "YouTube source off or yt-dlp missing")))]
 pub async fn import_tracks(
     State(state): State<AppState>,
-    request: Result<Json<ImportRequest>, JsonRejection>,
+    ApiJson(request): ApiJson<ImportRequest>,
 ) -> Result<(StatusCode, Json<AddedSource>), Error> {
     import(&state, request, false).await
 }
@@ -60,17 +54,17 @@ pub async fn import_tracks(
               (status = 502, body = ErrorBody), (status = 503, body = ErrorBody)))]
 pub async fn import_playlist(
     State(state): State<AppState>,
-    request: Result<Json<ImportRequest>, JsonRejection>,
+    ApiJson(request): ApiJson<ImportRequest>,
 ) -> Result<(StatusCode, Json<AddedSource>), Error> {
     import(&state, request, true).await
 }
 
 async fn import(
     state: &AppState,
-    request: Result<Json<ImportRequest>, JsonRejection>,
+    request: ImportRequest,
     playlist: bool,
 ) -> Result<(StatusCode, Json<AddedSource>), Error> {
-    let url = page_url(&body(request)?.url, playlist)?;
+    let url = page_url(&request.url, playlist)?;
     let added = state.importer.add_ytdlp(&url, playlist).await?;
     Ok((StatusCode::CREATED, Json(added)))
 }
@@ -104,8 +98,7 @@ pub struct AddHttpSource {
         (status = 504, body = ErrorBody, description = "The URL did not answer in time")))]
 pub async fn add_http(
     State(state): State<AppState>,
-    body: Result<Json<AddHttpSource>, JsonRejection>,
+    ApiJson(request): ApiJson<AddHttpSource>,
 ) -> Result<(StatusCode, Json<AddedSource>), Error> {
-    let request = self::body(body)?;
     Ok((StatusCode::CREATED, Json(state.importer.add_url(&request.url).await?)))
 }

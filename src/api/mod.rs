@@ -2,6 +2,7 @@
 //! `/`; same-origin by default (`guard`), CORS for reading only, for the origins configured.
 
 mod access_log;
+pub mod account;
 pub mod extract;
 pub mod guard;
 pub mod imports;
@@ -41,6 +42,7 @@ pub struct AppState {
     /// None when the YouTube source is off.
     pub youtube: Option<Arc<YouTubeSource>>,
     pub key: SigningKey,
+    pub auth: crate::auth::Auth,
 }
 
 #[derive(OpenApi)]
@@ -73,6 +75,14 @@ pub fn documented_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(library::scan_status, library::start_scan))
         .routes(routes!(library::healthz))
         .routes(routes!(stream::stream))
+        .routes(routes!(account::login))
+        .routes(routes!(account::logout))
+        .routes(routes!(account::me))
+        .routes(routes!(account::change_password))
+        .routes(routes!(account::keys, account::add_key))
+        .routes(routes!(account::revoke_key))
+        .routes(routes!(account::users, account::add_user))
+        .routes(routes!(account::remove_user))
 }
 
 /// The OpenAPI document of [`documented_routes`].
@@ -118,6 +128,7 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::web::router())
         .fallback(|uri: Uri| async move { Error::RouteNotFound(uri.path().to_owned()) })
         .method_not_allowed_fallback(|method: Method| async move { Error::MethodNotAllowed(method.to_string()) })
+        .layer(axum::middleware::from_fn_with_state(state.clone(), account::access))
         .layer(cors)
         .layer(axum::middleware::from_fn_with_state(hosts, guard::same_origin))
         .layer(axum::middleware::from_fn(access_log::log_requests))
@@ -135,7 +146,12 @@ mod tests {
         let doc = openapi();
         let mut operations: Vec<String> = Vec::new();
         for (path, item) in &doc.paths.paths {
-            for (method, op) in [("get", &item.get), ("post", &item.post)] {
+            for (method, op) in [
+                ("get", &item.get),
+                ("post", &item.post),
+                ("put", &item.put),
+                ("delete", &item.delete),
+            ] {
                 if op.is_some() {
                     operations.push(format!("{method} {path}"));
                 }
@@ -145,6 +161,10 @@ mod tests {
         assert_eq!(
             operations,
             [
+                "delete /api/v1/me/keys/{id}",
+                "delete /api/v1/users/{name}",
+                "get /api/v1/me",
+                "get /api/v1/me/keys",
                 "get /api/v1/playlists",
                 "get /api/v1/playlists/{id}",
                 "get /api/v1/scan",
@@ -155,13 +175,19 @@ mod tests {
                 "get /api/v1/tracks/{id}/artwork",
                 "get /api/v1/tracks/{id}/related",
                 "get /api/v1/tracks/{id}/stream_url",
+                "get /api/v1/users",
                 "get /healthz",
                 "get /stream/{token}",
+                "post /api/v1/login",
+                "post /api/v1/logout",
+                "post /api/v1/me/keys",
                 "post /api/v1/playlists/import",
                 "post /api/v1/playlists/{id}/refresh",
                 "post /api/v1/scan",
                 "post /api/v1/sources/http",
                 "post /api/v1/tracks/import",
+                "post /api/v1/users",
+                "put /api/v1/me/password",
             ]
         );
     }

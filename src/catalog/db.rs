@@ -7,8 +7,34 @@ use std::sync::{Arc, Condvar, Mutex};
 use anyhow::Context;
 use rusqlite::functions::FunctionFlags;
 use rusqlite::Connection;
+use rusqlite_migration::{Migrations, M};
 
-const SCHEMA: &str = r#"
+/// The catalog's layouts, in order; a file's `PRAGMA user_version` says how many it has had.
+/// Each step runs once, in place and whole (in a transaction): what a user owns (accounts, keys)
+/// is never dropped by an upgrade; library rows may be marked for a rescan.
+fn migrations() -> Migrations<'static> {
+    Migrations::new(vec![
+        // 1: tracks, their full-text index, skipped files, playlists, resolutions.
+        M::up(LAYOUT_1),
+        // 2: the autocomplete table is gone (its index lives in memory), and so are the
+        // triggers that kept the full-text index in step (catalog::text_index does).
+        M::up(
+            "DROP TABLE IF EXISTS suggest;
+             DROP TRIGGER IF EXISTS tracks_ai; DROP TRIGGER IF EXISTS tracks_ad; DROP TRIGGER IF EXISTS tracks_au;",
+        ),
+        // 3: whether a file's tags hold a picture and whether a cover lies beside it. A negative
+        // mtime matches no file: the next scan reads every library file again to learn them.
+        M::up(
+            "ALTER TABLE tracks ADD COLUMN picture INTEGER NOT NULL DEFAULT 0;
+             ALTER TABLE tracks ADD COLUMN folder_cover INTEGER NOT NULL DEFAULT 0;
+             UPDATE tracks SET mtime_ns = -1 WHERE source = 'local';",
+        ),
+        // 4: accounts, their API keys and web sessions.
+        M::up(LAYOUT_4_ACCOUNTS),
+    ])
+}
+
+const LAYOUT_1: &str = r#"
 CREATE TABLE IF NOT EXISTS tracks (
     id           TEXT PRIMARY KEY,
     source       TEXT NOT NULL,          -- model::SourceKind: local | http | youtube | ytdlp
@@ -31,9 +57,7 @@ CREATE TABLE IF NOT EXISTS tracks (
     file_size    INTEGER,                -- unknown for remote media until first played
     mtime_ns     INTEGER,
     added_at     INTEGER NOT NULL,
-    artwork      TEXT,                   -- image URL (remote thumbnails)
-    picture      INTEGER NOT NULL DEFAULT 0, -- library files: the tags hold a picture (0 if unread)
-    folder_cover INTEGER NOT NULL DEFAULT 0  -- library files: a cover image lies beside
+    artwork      TEXT                    -- image URL (remote thumbnails)
 );
 CREATE INDEX IF NOT EXISTS tracks_artist ON tracks(artist);
 CREATE INDEX IF NOT EXISTS tracks_album ON tracks(album);
@@ -85,30 +109,48 @@ CREATE TABLE IF NOT EXISTS resolutions (
 );
 "#;
 
-/// The layout `SCHEMA` creates; stored in `PRAGMA user_version`.
-/// 2: the autocomplete table is gone (its index lives in memory), and so are the triggers that
-/// kept the full-text index in step (catalog::text_index does).
-/// 3: `tracks.picture` and `tracks.folder_cover`; library files are read again by the next
-/// scan to learn them.
-const SCHEMA_VERSION: i64 = 3;
+const LAYOUT_4_ACCOUNTS: &str = r#"
+CREATE TABLE users (
+    id              INTEGER PRIMARY KEY,
+    name            TEXT NOT NULL UNIQUE COLLATE NOCASE,
+    password_hash   TEXT NOT NULL,    -- argon2id, PHC string
+    password_sealed BLOB NOT NULL,    -- the password, encrypted with the data dir's secret.key
+    admin           INTEGER NOT NULL DEFAULT 0,
+    created_at      INTEGER NOT NULL
+);
+CREATE TABLE api_keys (
+    id           TEXT PRIMARY KEY,    -- public, shown in lists
+    user_id      INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    name         TEXT NOT NULL,
+    secret_hash  BLOB NOT NULL UNIQUE, -- SHA-256 of the key: it is random, not a password
+    created_at   INTEGER NOT NULL,
+    last_used_at INTEGER
+);
+CREATE INDEX api_keys_user ON api_keys(user_id);
+CREATE TABLE sessions (
+    token_hash BLOB PRIMARY KEY,      -- SHA-256 of the cookie's value
+    user_id    INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    created_at INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL
+);
+CREATE INDEX sessions_user ON sessions(user_id);
+"#;
 
-/// Brings a catalog file to [`SCHEMA_VERSION`]. Version 0 with tables is the unversioned layout
-/// of development builds, whose content a scan rebuilds entirely: it is dropped and recreated.
-fn migrate(conn: &Connection) -> anyhow::Result<()> {
-    let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
-    if version > SCHEMA_VERSION {
-        anyhow::bail!(
-            "the catalog was written by a newer anyaudio (layout {version}; this one knows {SCHEMA_VERSION})"
-        );
-    }
-    if version == SCHEMA_VERSION {
-        return Ok(());
+/// Brings a catalog file to the latest layout, in place. Version 0 with tables is the
+/// unversioned layout of development builds, whose content a scan rebuilds entirely: it is
+/// dropped first.
+fn migrate(conn: &mut Connection) -> anyhow::Result<()> {
+    let migrations = migrations();
+    let version: usize = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+    let known = LAYOUTS;
+    if version > known {
+        anyhow::bail!("the catalog was written by a newer anyaudio (layout {version}; this one knows {known})");
     }
     let tables: i64 = conn.query_row("SELECT count(*) FROM sqlite_master WHERE type = 'table'", [], |r| {
         r.get(0)
     })?;
     if version == 0 && tables > 0 {
-        tracing::warn!("the catalog has an old layout; rebuilding it (the library is rescanned)");
+        tracing::warn!("the catalog has an unversioned layout; rebuilding it (the library is rescanned)");
         conn.execute_batch(
             "DROP TRIGGER IF EXISTS tracks_ai; DROP TRIGGER IF EXISTS tracks_ad; DROP TRIGGER IF EXISTS tracks_au;
              DROP TABLE IF EXISTS tracks_fts; DROP TABLE IF EXISTS tracks; DROP TABLE IF EXISTS skipped;
@@ -116,35 +158,21 @@ fn migrate(conn: &Connection) -> anyhow::Result<()> {
              DROP TABLE IF EXISTS meta; DROP TABLE IF EXISTS resolutions;",
         )?;
     }
-    // Layout 1's autocomplete keys and triggers; the rest of it is the same.
-    conn.execute_batch(
-        "DROP TABLE IF EXISTS suggest;
-         DROP TRIGGER IF EXISTS tracks_ai; DROP TRIGGER IF EXISTS tracks_ad; DROP TRIGGER IF EXISTS tracks_au;",
-    )?;
-    conn.execute_batch(SCHEMA)?;
-    let has_column = |name: &str| -> rusqlite::Result<bool> {
-        conn.prepare("SELECT 1 FROM pragma_table_info('tracks') WHERE name = ?1")?
-            .exists([name])
-    };
-    if !has_column("picture")? || !has_column("folder_cover")? {
-        // Layout 2 to 3, whole or not at all. A negative mtime matches no file: the next scan
-        // reads every library file again.
-        conn.execute_batch(
-            "BEGIN;
-             ALTER TABLE tracks ADD COLUMN picture INTEGER NOT NULL DEFAULT 0;
-             ALTER TABLE tracks ADD COLUMN folder_cover INTEGER NOT NULL DEFAULT 0;
-             UPDATE tracks SET mtime_ns = -1 WHERE source = 'local';
-             COMMIT;",
-        )?;
+    if version < known {
+        tracing::info!(from = version, to = known, "upgrading the catalog's layout");
     }
-    conn.pragma_update(None, "user_version", SCHEMA_VERSION)?;
+    migrations.to_latest(conn)?;
     Ok(())
 }
+
+/// How many layouts [`migrations`] knows.
+pub const LAYOUTS: usize = 4;
 
 fn configure(conn: &Connection) -> rusqlite::Result<()> {
     conn.busy_timeout(std::time::Duration::from_secs(10))?;
     conn.pragma_update(None, "journal_mode", "WAL")?;
     conn.pragma_update(None, "synchronous", "NORMAL")?;
+    conn.pragma_update(None, "foreign_keys", "ON")?;
     conn.pragma_update(None, "cache_size", -8000)?; // 8 MiB per connection
                                                     // Statement journals (every upsert writes one) stay in memory rather than in temp files:
                                                     // a 100,000-track scan's writer was a quarter faster so.
@@ -190,9 +218,9 @@ struct Readers {
 
 impl Db {
     pub fn open(path: &Path) -> anyhow::Result<Self> {
-        let conn = Connection::open(path).with_context(|| format!("opening catalog {}", path.display()))?;
+        let mut conn = Connection::open(path).with_context(|| format!("opening catalog {}", path.display()))?;
         configure(&conn).context("configuring catalog")?;
-        migrate(&conn).with_context(|| format!("preparing catalog {}", path.display()))?;
+        migrate(&mut conn).with_context(|| format!("preparing catalog {}", path.display()))?;
         Ok(Db {
             path: path.to_owned(),
             writer: Arc::new(Mutex::new(conn)),
@@ -238,5 +266,73 @@ impl Db {
             }
             idle = self.readers.returned.wait(idle).unwrap_or_else(|p| p.into_inner());
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn version(conn: &Connection) -> usize {
+        conn.pragma_query_value(None, "user_version", |r| r.get(0)).unwrap()
+    }
+
+    #[test]
+    fn the_migrations_are_well_formed_and_a_new_file_gets_them_all() {
+        migrations().validate().unwrap();
+        let dir = tempfile::TempDir::new().unwrap();
+        let db = Db::open(&dir.path().join("new.sqlite3")).unwrap();
+        db.read(|conn| {
+            assert_eq!(version(conn), LAYOUTS);
+            Ok(())
+        })
+        .unwrap();
+    }
+
+    /// A catalog written by the last release before migrations (layout 3;
+    /// tests/fixtures/catalog/README.md says how it was made) is upgraded in place: its rows
+    /// stay, and the accounts added since stay through every later opening.
+    #[test]
+    fn a_layout_3_catalog_is_upgraded_in_place_and_keeps_its_rows() {
+        let dir = tempfile::TempDir::new().unwrap();
+        let path = dir.path().join("catalog.sqlite3");
+        std::fs::copy(
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/catalog/layout-3.sqlite3"),
+            &path,
+        )
+        .unwrap();
+        let count = |db: &Db, table: &str| -> i64 {
+            db.read(|conn| Ok(conn.query_row(&format!("SELECT count(*) FROM {table}"), [], |r| r.get(0))?))
+                .unwrap()
+        };
+        let db = Db::open(&path).unwrap();
+        assert_eq!(count(&db, "tracks"), 9);
+        assert!(count(&db, "playlists") > 0);
+        db.write(|conn| {
+            assert_eq!(version(conn), LAYOUTS);
+            conn.execute(
+                "INSERT INTO users (name, password_hash, password_sealed, admin, created_at) VALUES ('ana', 'h', x'00', 1, 0)",
+                [],
+            )?;
+            Ok(())
+        })
+        .unwrap();
+        drop(db);
+        let again = Db::open(&path).unwrap();
+        assert_eq!((count(&again, "tracks"), count(&again, "users")), (9, 1));
+    }
+
+    #[test]
+    fn a_catalog_from_a_newer_release_is_refused_untouched() {
+        let dir = tempfile::TempDir::new().unwrap();
+        let path = dir.path().join("future.sqlite3");
+        let conn = Connection::open(&path).unwrap();
+        conn.execute_batch("CREATE TABLE mine (x); PRAGMA user_version = 99;")
+            .unwrap();
+        drop(conn);
+        let error = Db::open(&path).err().unwrap();
+        assert!(format!("{error:#}").contains("newer anyaudio"), "{error:#}");
+        let conn = Connection::open(&path).unwrap();
+        assert_eq!(version(&conn), 99);
     }
 }

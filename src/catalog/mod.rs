@@ -6,6 +6,7 @@
 //! It depends on `model` (what it stores) and `formats` (what a scan reads) only. Remote
 //! resolutions are kept as opaque text that `upstream` writes and reads.
 
+pub mod accounts;
 pub mod db;
 pub mod normalize;
 pub mod playlists;

@@ -5,12 +5,14 @@
 //! Nothing here does I/O. The catalog stores these types, the sources make them, the API
 //! serialises them.
 
+mod account;
 mod epoch;
 mod ids;
 mod import;
 mod kinds;
 mod track;
 
+pub use account::{ApiKey, User, UserId};
 pub use epoch::{from_unix, unix, unix_nanos, unix_now};
 pub use ids::{stable_id, IdError, PlaylistId, TrackId};
 pub use import::{Import, NewPlaylist, NewRemoteTrack, SkippedEntry};

@@ -177,6 +177,10 @@ async fn a_catalog_from_an_older_build_is_rebuilt_not_a_500() {
     assert_eq!(stats["tracks"], 9);
 }
 
+/// Turns a current catalog back into one from before accounts (layout 4); the tests below then
+/// take it back further.
+const BEFORE_ACCOUNTS: &str = "DROP TABLE sessions; DROP TABLE api_keys; DROP TABLE users;";
+
 #[tokio::test]
 async fn a_layout_1_catalog_is_upgraded_in_place_and_its_index_stays_right() {
     // Layout 1 kept autocomplete keys in a table and the full-text index in step by triggers.
@@ -184,16 +188,18 @@ async fn a_layout_1_catalog_is_upgraded_in_place_and_its_index_stays_right() {
     let catalog = anyaudio::catalog_path(app.data.path());
     {
         let conn = rusqlite::Connection::open(&catalog).unwrap();
-        conn.execute_batch(
-            "CREATE TABLE suggest (norm TEXT NOT NULL, text TEXT NOT NULL, kind TEXT NOT NULL, weight INTEGER NOT NULL);
+        conn.execute_batch(&format!(
+            "{BEFORE_ACCOUNTS}
+             ALTER TABLE tracks DROP COLUMN picture; ALTER TABLE tracks DROP COLUMN folder_cover;
+             CREATE TABLE suggest (norm TEXT NOT NULL, text TEXT NOT NULL, kind TEXT NOT NULL, weight INTEGER NOT NULL);
              CREATE TRIGGER tracks_au AFTER UPDATE ON tracks BEGIN
                  INSERT INTO tracks_fts(tracks_fts, rowid, title, artist, album, album_artist, genre)
                  VALUES ('delete', old.rowid, old.title, old.artist, old.album, old.album_artist, old.genre);
                  INSERT INTO tracks_fts(rowid, title, artist, album, album_artist, genre)
                  VALUES (new.rowid, new.title, new.artist, new.album, new.album_artist, new.genre);
              END;
-             PRAGMA user_version = 1;",
-        )
+             PRAGMA user_version = 1;"
+        ))
         .unwrap();
     }
     let upgraded = reopen(&app).await;
@@ -208,16 +214,17 @@ async fn a_layout_1_catalog_is_upgraded_in_place_and_its_index_stays_right() {
             .unwrap();
         assert_eq!(left, 0, "layout 1's table and trigger are gone");
         let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0)).unwrap();
-        assert_eq!(version, 3);
+        assert_eq!(version, anyaudio::catalog::db::LAYOUTS as i64);
     }
-    // Tracks were kept (no rescan needed), autocomplete works from them, and a retag reaches the index once.
+    // Tracks were kept (ids and all), autocomplete works from them, and a retag reaches the index
+    // once. Layout 3 has every library file read again (for its cover columns): 9 changed, none added.
     retag(&app.library_file(CAFE_NOIR), "Café Blanc", None);
     let catalog = upgraded.catalog().clone();
     let report = tokio::task::spawn_blocking(move || catalog.scan_blocking(false))
         .await
         .unwrap()
         .unwrap();
-    assert_eq!((report.added, report.changed), (0, 1));
+    assert_eq!((report.added, report.changed, report.removed), (0, 9, 0), "{report:?}");
     let base = format!("http://127.0.0.1:{}", upgraded.port());
     tokio::spawn(upgraded.run_until_stopped());
     let get = |path: String| async move {
@@ -248,10 +255,11 @@ async fn a_layout_2_catalog_gains_cover_columns_and_its_files_are_read_again() {
     let catalog = anyaudio::catalog_path(app.data.path());
     {
         let conn = rusqlite::Connection::open(&catalog).unwrap();
-        conn.execute_batch(
-            "ALTER TABLE tracks DROP COLUMN picture; ALTER TABLE tracks DROP COLUMN folder_cover;
-             PRAGMA user_version = 2;",
-        )
+        conn.execute_batch(&format!(
+            "{BEFORE_ACCOUNTS}
+             ALTER TABLE tracks DROP COLUMN picture; ALTER TABLE tracks DROP COLUMN folder_cover;
+             PRAGMA user_version = 2;"
+        ))
         .unwrap();
     }
     let upgraded = reopen(&app).await;
@@ -276,7 +284,7 @@ async fn a_layout_2_catalog_gains_cover_columns_and_its_files_are_read_again() {
     );
     let conn = rusqlite::Connection::open(&catalog).unwrap();
     let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0)).unwrap();
-    assert_eq!(version, 3);
+    assert_eq!(version, anyaudio::catalog::db::LAYOUTS as i64);
 }
 
 /// A name that is not UTF-8 cannot be stored or shown faithfully: the file is counted in the

@@ -32,10 +32,18 @@ async fn every_documented_operation_is_served() {
     for op in &ops {
         let (method, path) = op.split_once(' ').unwrap();
         // Well-formed ids that name nothing: the route must answer, with a 404 of its own.
-        let concrete = path.replace("{id}", "0000000000").replace("{token}", "x.y");
+        let concrete = path
+            .replace("{id}", "0000000000")
+            .replace("{token}", "x.y")
+            .replace("{name}", "nobody");
         let request = match method {
             "GET" => app.client.get(app.url(&concrete)),
             "POST" => app.client.post(app.url(&concrete)).json(&serde_json::json!({})),
+            "PUT" => app.client.put(app.url(&concrete)).json(&serde_json::json!({})),
+            "DELETE" => app
+                .client
+                .delete(app.url(&concrete))
+                .header("x-requested-with", "anyaudio"),
             other => panic!("unexpected method {other}"),
         };
         let response = request.send().await.unwrap();
@@ -64,7 +72,7 @@ async fn the_readme_api_table_and_the_document_name_the_same_operations() {
         // "`GET /api/v1/scan`, `POST /api/v1/scan`" or "`POST /api/v1/sources/http` `{"url": …}`"
         for quoted in cell.split('`').skip(1).step_by(2) {
             if let Some((method, path)) = quoted.split_once(' ') {
-                if ["GET", "POST"].contains(&method) && path.starts_with("/api/v1/") {
+                if ["GET", "POST", "PUT", "DELETE"].contains(&method) && path.starts_with("/api/v1/") {
                     in_readme.insert(format!("{method} {}", path.split('?').next().unwrap()));
                 }
             }

@@ -1,0 +1,533 @@
+//! Who is asking, and may they? Open on loopback for the person at the machine; closed to
+//! everyone else unless they log in.
+//!
+//! **Open mode**, exactly: no login is asked for only when the server listens on a loopback
+//! address, has no user, has neither `--public-url` nor `--trusted-proxy`, and the request
+//! carries no `Forwarded` / `X-Forwarded-*` header (a reverse proxy on the same machine would
+//! otherwise open it to the internet). Everything else needs a credential, except the public
+//! paths ([`Access::Public`]: `/healthz`, the web player's files, the login itself, and stream
+//! URLs, whose signed token is their credential) and what `--open-listening` opens.
+//!
+//! The core is [`Auth::authenticate`], a function of (credential, request): the web API calls
+//! it with a session cookie or a Bearer key, a later Subsonic layer with its own credentials.
+
+pub mod password;
+pub mod secret_file;
+
+use std::net::IpAddr;
+use std::num::NonZeroU32;
+use std::sync::Arc;
+use std::time::Duration;
+
+use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+use http::{HeaderMap, Method};
+
+use crate::catalog::accounts::{AddUserError, NewUser};
+use crate::catalog::Catalog;
+use crate::config::AccessConfig;
+use crate::error::Error;
+use crate::model::{unix_now, User};
+use password::Sealer;
+
+/// The session cookie's name.
+pub const SESSION_COOKIE: &str = "anyaudio_session";
+/// How long a web login lasts.
+pub const SESSION_TTL: Duration = Duration::from_secs(30 * 24 * 3600);
+/// API keys start so, session cookies with `s_`.
+pub const KEY_PREFIX: &str = "aa_";
+
+/// What a request needs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// Anyone: `/healthz`, the web player's files, logging in, signed stream URLs.
+    Public,
+    /// Searching, reading and playing.
+    Listen,
+    /// A user's own account: their password, their keys.
+    Account,
+    /// Changes: scans, sources, imports, users.
+    Admin,
+    /// `/metrics`: an admin, or anyone with `--open-metrics`.
+    Metrics,
+}
+
+/// What a request needs, by its method and path. Whatever is not listed is an admin's: a new
+/// route is closed until it is classified here.
+pub fn access_for(method: &Method, path: &str) -> Access {
+    let reading = matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS);
+    match path {
+        "/healthz" => Access::Public,
+        "/api/v1/login" | "/api/v1/logout" => Access::Public,
+        "/metrics" => Access::Metrics,
+        "/api/v1/me" => Access::Listen,
+        p if p.starts_with("/stream/") => Access::Public,
+        p if p.starts_with("/api/v1/me/") => Access::Account,
+        p if p == "/api/v1/users" || p.starts_with("/api/v1/users/") => Access::Admin,
+        p if p.starts_with("/api/") => {
+            if reading {
+                Access::Listen
+            } else {
+                Access::Admin
+            }
+        }
+        // The web player's files: the app's code, no data; it logs in through the API.
+        _ if reading => Access::Public,
+        _ => Access::Admin,
+    }
+}
+
+/// What a request presents.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Credential {
+    None,
+    /// `Authorization: Bearer aa_…`.
+    ApiKey(String),
+    /// The web player's session cookie.
+    Session(String),
+    /// `Remote-User` from a `--trusted-proxy` address.
+    RemoteUser(String),
+    /// A name and password (a login; Subsonic's `u`/`p`).
+    Password {
+        name: String,
+        password: String,
+    },
+}
+
+/// Who is asking.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Principal {
+    /// The person at the machine, in open mode: may do anything.
+    Local,
+    User(User),
+    /// No credential, where `--open-listening` lets anyone listen.
+    Guest,
+}
+
+impl Principal {
+    pub fn user(&self) -> Option<&User> {
+        match self {
+            Principal::User(user) => Some(user),
+            _ => None,
+        }
+    }
+}
+
+/// The facts of a request that the decisions read.
+#[derive(Debug, Clone, Copy)]
+pub struct RequestFacts<'a> {
+    pub peer: IpAddr,
+    pub headers: &'a HeaderMap,
+}
+
+impl RequestFacts<'_> {
+    /// A reverse proxy says it forwarded the request (RFC 7239 or the X-Forwarded family).
+    pub fn forwarded(&self) -> bool {
+        self.headers
+            .keys()
+            .any(|name| name == "forwarded" || name.as_str().starts_with("x-forwarded-"))
+    }
+
+    /// The credential this request presents; `Remote-User` only from a trusted proxy.
+    pub fn credential(&self, trusted_proxies: &[ipnet::IpNet]) -> Credential {
+        let header = |name: &str| self.headers.get(name).and_then(|v| v.to_str().ok());
+        if let Some(key) = header("authorization").and_then(|v| {
+            v.split_once(' ')
+                .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+                .map(|(_, key)| key.trim())
+        }) {
+            return Credential::ApiKey(key.to_owned());
+        }
+        if trusted_proxies.iter().any(|net| net.contains(&self.peer)) {
+            if let Some(name) = header("remote-user").map(str::trim).filter(|n| !n.is_empty()) {
+                return Credential::RemoteUser(name.to_owned());
+            }
+        }
+        if let Some(session) = self
+            .headers
+            .get_all(http::header::COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(';'))
+            .filter_map(|pair| pair.trim().split_once('='))
+            .find(|(name, _)| *name == SESSION_COOKIE)
+            .map(|(_, value)| value)
+        {
+            return Credential::Session(session.to_owned());
+        }
+        Credential::None
+    }
+
+    /// Whether a session cookie set now should be `Secure`: the server is reached over https.
+    pub fn over_tls(&self, access: &AccessConfig) -> bool {
+        let by_proxy = access.trusted_proxies.iter().any(|net| net.contains(&self.peer))
+            && self
+                .headers
+                .get("x-forwarded-proto")
+                .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"https"));
+        by_proxy || access.public_url.as_ref().is_some_and(|u| u.scheme() == "https")
+    }
+}
+
+/// Whether `principal` may do what `access` asks.
+pub fn authorize(principal: &Principal, access: Access, config: &AccessConfig) -> Result<(), Error> {
+    let admin = match principal {
+        Principal::Local => true,
+        Principal::User(user) => user.admin,
+        Principal::Guest => false,
+    };
+    let guest = *principal == Principal::Guest;
+    match access {
+        Access::Public => Ok(()),
+        Access::Metrics if config.open_metrics => Ok(()),
+        Access::Listen if guest && !config.open_listening => Err(Error::Unauthenticated),
+        Access::Listen => Ok(()),
+        Access::Account => match principal {
+            Principal::User(_) => Ok(()),
+            Principal::Local => Err(Error::AccountRequired),
+            Principal::Guest => Err(Error::Unauthenticated),
+        },
+        Access::Admin | Access::Metrics if admin => Ok(()),
+        Access::Admin | Access::Metrics if guest => Err(Error::Unauthenticated),
+        Access::Admin | Access::Metrics => Err(Error::AdminRequired),
+    }
+}
+
+/// Accounts, logins and the decisions; cheap to clone.
+#[derive(Clone)]
+pub struct Auth {
+    catalog: Catalog,
+    sealer: Sealer,
+    config: Arc<AccessConfig>,
+    /// The server listens on loopback only.
+    loopback: bool,
+    logins_by_address: Arc<DefaultKeyedRateLimiter<IpAddr>>,
+    logins_by_name: Arc<DefaultKeyedRateLimiter<String>>,
+}
+
+/// Login attempts: five at once, then one every twelve seconds (per client address, and per
+/// user name so that many addresses can't guess one password faster).
+fn login_quota() -> Quota {
+    Quota::with_period(Duration::from_secs(12))
+        .expect("a positive period")
+        .allow_burst(NonZeroU32::new(5).expect("five"))
+}
+
+impl Auth {
+    pub fn new(catalog: Catalog, sealer: Sealer, config: AccessConfig, loopback: bool) -> Auth {
+        Auth {
+            catalog,
+            sealer,
+            config: Arc::new(config),
+            loopback,
+            logins_by_address: Arc::new(RateLimiter::keyed(login_quota())),
+            logins_by_name: Arc::new(RateLimiter::keyed(login_quota())),
+        }
+    }
+
+    /// The accounts of `catalog`, with the key in `data_dir` that seals passwords.
+    pub fn open(
+        catalog: Catalog,
+        data_dir: &std::path::Path,
+        config: AccessConfig,
+        loopback: bool,
+    ) -> anyhow::Result<Auth> {
+        let sealer = Sealer::new(secret_file::load_or_create(&data_dir.join("secret.key"))?);
+        Ok(Auth::new(catalog, sealer, config, loopback))
+    }
+
+    pub fn config(&self) -> &AccessConfig {
+        &self.config
+    }
+
+    /// Open mode (see the module's comment) for this request.
+    async fn open_for(&self, facts: &RequestFacts<'_>) -> Result<bool, Error> {
+        let closed_by_config =
+            !self.loopback || self.config.public_url.is_some() || !self.config.trusted_proxies.is_empty();
+        if closed_by_config || facts.forwarded() {
+            return Ok(false);
+        }
+        Ok(self.catalog.user_count().await? == 0)
+    }
+
+    /// Who presents `credential` with this request. A credential that is there but wrong is a
+    /// `401 bad_credentials`, never a fall-back to open mode or a guest.
+    pub async fn authenticate(&self, credential: Credential, facts: &RequestFacts<'_>) -> Result<Principal, Error> {
+        let user = match credential {
+            Credential::None if self.open_for(facts).await? => return Ok(Principal::Local),
+            Credential::None => return Ok(Principal::Guest),
+            Credential::ApiKey(key) => self.catalog.user_by_api_key(password::digest(&key)).await?,
+            Credential::Session(token) => self.catalog.user_by_session(password::digest(&token)).await?,
+            Credential::RemoteUser(name) => Some(self.remote_user(name).await?),
+            Credential::Password { name, password } => self.check_password(facts.peer, &name, password).await?,
+        };
+        user.map(Principal::User).ok_or(Error::BadCredentials)
+    }
+
+    /// A reverse proxy's user: made on first sight, as Navidrome does (the first user of a
+    /// server is its admin), with a random password nobody knows until it is set.
+    async fn remote_user(&self, name: String) -> Result<User, Error> {
+        if let Some(user) = self.catalog.user_by_name(name.clone()).await? {
+            return Ok(user);
+        }
+        match self.add_user(name.clone(), &password::one_time_password(), false).await {
+            Err(Error::UserExists(_)) => self.catalog.user_by_name(name).await?.ok_or(Error::BadCredentials),
+            other => other,
+        }
+    }
+
+    /// A name and password checked, at most as fast as [`login_quota`] allows; the hash is
+    /// computed on a blocking thread (argon2 takes tens of milliseconds by design).
+    async fn check_password(&self, peer: IpAddr, name: &str, password: String) -> Result<Option<User>, Error> {
+        let limited = |wait: governor::NotUntil<governor::clock::QuantaInstant>| {
+            let clock = governor::clock::DefaultClock::default();
+            Error::TooManyAttempts(
+                wait.wait_time_from(governor::clock::Clock::now(&clock))
+                    .as_secs()
+                    .max(1),
+            )
+        };
+        self.logins_by_address.check_key(&peer).map_err(limited)?;
+        self.logins_by_name.check_key(&name.to_lowercase()).map_err(limited)?;
+        let stored = self.catalog.stored_password(name.to_owned()).await?;
+        let hash = stored.as_ref().map(|s| s.hash.clone());
+        // Without a user, a hash is still computed, so the answer's time doesn't tell whether
+        // the name exists.
+        let matches = tokio::task::spawn_blocking(move || match hash {
+            Some(hash) => password::verify(&password, &hash),
+            None => {
+                password::verify(&password, DUMMY_HASH.as_str());
+                false
+            }
+        })
+        .await
+        .map_err(|e| Error::Internal(e.into()))?;
+        Ok(stored.filter(|_| matches).map(|s| s.user))
+    }
+
+    /// A login: the user and a new session's cookie value.
+    pub async fn login(&self, name: &str, password: String, facts: &RequestFacts<'_>) -> Result<(User, String), Error> {
+        let credential = Credential::Password {
+            name: name.to_owned(),
+            password,
+        };
+        let Principal::User(user) = self.authenticate(credential, facts).await? else {
+            return Err(Error::BadCredentials);
+        };
+        let token = password::new_secret("s_");
+        let expires = unix_now() + SESSION_TTL.as_secs();
+        self.catalog
+            .add_session(password::digest(&token), user.id, expires)
+            .await?;
+        Ok((user, token))
+    }
+
+    pub async fn logout(&self, token: &str) -> Result<(), Error> {
+        Ok(self.catalog.remove_session(password::digest(token)).await?)
+    }
+
+    pub async fn add_user(&self, name: String, password: &str, admin: bool) -> Result<User, Error> {
+        check_name(&name)?;
+        password::check_strength(password).map_err(Error::BadRequest)?;
+        let (hash, sealed) = self.protect(password.to_owned()).await?;
+        self.catalog
+            .add_user(NewUser {
+                name,
+                admin,
+                password_hash: hash,
+                password_sealed: sealed,
+            })
+            .await
+            .map_err(|e| match e {
+                AddUserError::Taken(name) => Error::UserExists(name),
+                AddUserError::Other(e) => Error::Internal(e),
+            })
+    }
+
+    /// A user's new password, checked against the current one; their sessions end.
+    pub async fn change_password(&self, user: &User, peer: IpAddr, current: String, new: &str) -> Result<(), Error> {
+        if self.check_password(peer, &user.name, current).await?.is_none() {
+            return Err(Error::BadCredentials);
+        }
+        self.set_password(user, new).await
+    }
+
+    /// Sets a password without the current one (an admin at the command line).
+    pub async fn set_password(&self, user: &User, new: &str) -> Result<(), Error> {
+        password::check_strength(new).map_err(Error::BadRequest)?;
+        let (hash, sealed) = self.protect(new.to_owned()).await?;
+        Ok(self.catalog.set_password(user.id, hash, sealed).await?)
+    }
+
+    async fn protect(&self, password: String) -> Result<(String, Vec<u8>), Error> {
+        let sealed = self.sealer.seal(&password);
+        let hash = tokio::task::spawn_blocking(move || password::hash(&password))
+            .await
+            .map_err(|e| Error::Internal(e.into()))?;
+        Ok((hash, sealed))
+    }
+
+    /// A new API key for `user`: its public side, and the key itself (shown this once).
+    pub async fn add_key(&self, user: &User, name: String) -> Result<(crate::model::ApiKey, String), Error> {
+        let name = name.trim().to_owned();
+        if name.is_empty() || name.chars().count() > 64 {
+            return Err(Error::BadRequest("a key's name is 1 to 64 characters".into()));
+        }
+        let secret = password::new_secret(KEY_PREFIX);
+        let key = self
+            .catalog
+            .add_api_key(user.id, password::key_id(&secret), name, password::digest(&secret))
+            .await?;
+        Ok((key, secret))
+    }
+
+    pub fn catalog(&self) -> &Catalog {
+        &self.catalog
+    }
+}
+
+/// A user name: what a login form and a `Remote-User` header carry, so printable and short.
+fn check_name(name: &str) -> Result<(), Error> {
+    let ok = !name.is_empty()
+        && name.chars().count() <= 64
+        && name.trim() == name
+        && name.chars().all(|c| !c.is_control() && c != ':');
+    if ok {
+        Ok(())
+    } else {
+        Err(Error::BadRequest(
+            "a user name is 1 to 64 printable characters, without ':' or spaces at its ends".into(),
+        ))
+    }
+}
+
+/// A hash to check against when the name is unknown.
+static DUMMY_HASH: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| password::hash("no such user"));
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn user(admin: bool) -> Principal {
+        Principal::User(User {
+            id: crate::model::UserId(1),
+            name: "ana".into(),
+            admin,
+            created_at: 0,
+        })
+    }
+
+    #[test]
+    fn every_route_has_an_access_and_unknown_ones_are_closed() {
+        let get = Method::GET;
+        let post = Method::POST;
+        for (method, path, access) in [
+            (&get, "/healthz", Access::Public),
+            (&get, "/", Access::Public),
+            (&get, "/assets/app.js", Access::Public),
+            (&get, "/stream/abc", Access::Public),
+            (&post, "/api/v1/login", Access::Public),
+            (&get, "/api/v1/search", Access::Listen),
+            (&get, "/api/v1/tracks/x/stream_url", Access::Listen),
+            (&get, "/api/v1/openapi.json", Access::Listen),
+            (&get, "/api/v1/me", Access::Listen),
+            (&post, "/api/v1/me/keys", Access::Account),
+            (&Method::DELETE, "/api/v1/me/keys/1", Access::Account),
+            (&get, "/api/v1/users", Access::Admin),
+            (&post, "/api/v1/scan", Access::Admin),
+            (&post, "/api/v1/sources/http", Access::Admin),
+            (&post, "/api/v1/tracks/import", Access::Admin),
+            (&post, "/api/v1/playlists/x/refresh", Access::Admin),
+            (&get, "/metrics", Access::Metrics),
+            (&post, "/anything-else", Access::Admin),
+            (&Method::PUT, "/", Access::Admin),
+        ] {
+            assert_eq!(access_for(method, path), access, "{method} {path}");
+        }
+    }
+
+    #[test]
+    fn who_may_do_what() {
+        let closed = AccessConfig::default();
+        let open_listening = AccessConfig {
+            open_listening: true,
+            ..AccessConfig::default()
+        };
+        let ok = |p: &Principal, a, c| authorize(p, a, c).is_ok();
+        assert!(ok(&Principal::Local, Access::Admin, &closed));
+        assert!(ok(&user(true), Access::Admin, &closed));
+        assert!(matches!(
+            authorize(&user(false), Access::Admin, &closed),
+            Err(Error::AdminRequired)
+        ));
+        assert!(ok(&user(false), Access::Listen, &closed));
+        assert!(ok(&user(false), Access::Account, &closed));
+        assert!(matches!(
+            authorize(&Principal::Local, Access::Account, &closed),
+            Err(Error::AccountRequired)
+        ));
+        assert!(matches!(
+            authorize(&Principal::Guest, Access::Listen, &closed),
+            Err(Error::Unauthenticated)
+        ));
+        assert!(ok(&Principal::Guest, Access::Listen, &open_listening));
+        assert!(matches!(
+            authorize(&Principal::Guest, Access::Admin, &open_listening),
+            Err(Error::Unauthenticated)
+        ));
+        assert!(ok(&Principal::Guest, Access::Public, &closed));
+        assert!(!ok(&Principal::Guest, Access::Metrics, &closed));
+        assert!(ok(
+            &Principal::Guest,
+            Access::Metrics,
+            &AccessConfig {
+                open_metrics: true,
+                ..AccessConfig::default()
+            }
+        ));
+    }
+
+    #[test]
+    fn credentials_are_read_from_the_request() {
+        let peer: IpAddr = "10.0.0.5".parse().unwrap();
+        let trusted: Vec<ipnet::IpNet> = vec!["10.0.0.0/24".parse().unwrap()];
+        let facts = |pairs: &[(&'static str, &str)]| {
+            let mut headers = HeaderMap::new();
+            for (k, v) in pairs {
+                headers.append(*k, v.parse().unwrap());
+            }
+            headers
+        };
+        let read = |h: &HeaderMap, trusted: &[ipnet::IpNet]| RequestFacts { peer, headers: h }.credential(trusted);
+        assert_eq!(read(&facts(&[]), &trusted), Credential::None);
+        assert_eq!(
+            read(&facts(&[("authorization", "Bearer aa_xyz")]), &trusted),
+            Credential::ApiKey("aa_xyz".into())
+        );
+        assert_eq!(
+            read(&facts(&[("cookie", "a=b; anyaudio_session=s_1")]), &trusted),
+            Credential::Session("s_1".into())
+        );
+        assert_eq!(
+            read(&facts(&[("remote-user", "ana")]), &trusted),
+            Credential::RemoteUser("ana".into())
+        );
+        assert_eq!(
+            read(&facts(&[("remote-user", "ana")]), &[]),
+            Credential::None,
+            "untrusted peer"
+        );
+        let forwarded = facts(&[("x-forwarded-for", "1.2.3.4")]);
+        assert!(RequestFacts {
+            peer,
+            headers: &forwarded
+        }
+        .forwarded());
+        assert!(!RequestFacts {
+            peer,
+            headers: &facts(&[])
+        }
+        .forwarded());
+        assert!(check_name("ana").is_ok());
+        assert!(check_name(" ana").is_err() && check_name("a:b").is_err() && check_name("").is_err());
+    }
+}

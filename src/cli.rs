@@ -1,0 +1,166 @@
+//! The commands that manage a data dir without a server: `backup`, `user …`, `key …`. They
+//! work on the same catalog file, so they can run beside a running server (SQLite's WAL).
+
+use std::io::{BufRead, IsTerminal, Write};
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context};
+
+use crate::auth::Auth;
+use crate::catalog::accounts::RemoveUser;
+use crate::catalog::Catalog;
+use crate::config::{AccessConfig, BackupArgs, DataArgs, KeyCommand, UserCommand};
+use crate::error::Error;
+
+/// The catalog of a data dir that has one (these commands never make an empty one).
+fn existing_catalog(data: DataArgs) -> anyhow::Result<(Catalog, PathBuf)> {
+    let dir = data.resolve()?;
+    let path = dir.join("catalog.sqlite3");
+    if !path.is_file() {
+        bail!(
+            "{} has no catalog: start the server once with this --data-dir, or pass the right one",
+            dir.display()
+        );
+    }
+    Ok((Catalog::open(&path, Vec::new())?, dir))
+}
+
+fn accounts(data: DataArgs) -> anyhow::Result<Auth> {
+    let (catalog, dir) = existing_catalog(data)?;
+    Auth::open(catalog, &dir, AccessConfig::default(), true)
+}
+
+pub async fn backup(args: BackupArgs) -> anyhow::Result<()> {
+    let (catalog, _) = existing_catalog(args.data)?;
+    let file = absolute(&args.file)?;
+    catalog.backup_to(file.clone()).await?;
+    let (tracks, _, _) = catalog.stats().await?;
+    let users = catalog.user_count().await?;
+    println!(
+        "wrote {} ({tracks} tracks, {users} users); keep secret.key with it to keep the passwords",
+        file.display()
+    );
+    Ok(())
+}
+
+fn absolute(path: &Path) -> anyhow::Result<PathBuf> {
+    Ok(if path.is_absolute() {
+        path.to_owned()
+    } else {
+        std::env::current_dir()?.join(path)
+    })
+}
+
+/// An [`Error`] of the auth layer as a command's error: its message, which is ours.
+fn plain(e: Error) -> anyhow::Error {
+    anyhow::anyhow!("{e}")
+}
+
+pub async fn user(command: UserCommand) -> anyhow::Result<()> {
+    match command {
+        UserCommand::Add {
+            name,
+            admin,
+            password_stdin,
+            data,
+        } => {
+            let auth = accounts(data)?;
+            let password = read_password(password_stdin)?;
+            let user = auth.add_user(name, &password, admin).await.map_err(plain)?;
+            println!("added {}{}", user.name, if user.admin { " (admin)" } else { "" });
+        }
+        UserCommand::List { data } => {
+            let (catalog, _) = existing_catalog(data)?;
+            for user in catalog.users().await? {
+                println!("{}\t{}", user.name, if user.admin { "admin" } else { "user" });
+            }
+        }
+        UserCommand::Remove { name, data } => {
+            let (catalog, _) = existing_catalog(data)?;
+            match catalog.remove_user(name.clone()).await? {
+                RemoveUser::Removed => println!("removed {name}, with their keys and sessions"),
+                RemoveUser::NotFound => bail!("no user named {name:?}"),
+                RemoveUser::LastAdmin => bail!("{}", Error::LastAdmin),
+            }
+        }
+        UserCommand::Password {
+            name,
+            password_stdin,
+            data,
+        } => {
+            let auth = accounts(data)?;
+            let user = auth
+                .catalog()
+                .user_by_name(name.clone())
+                .await?
+                .with_context(|| format!("no user named {name:?}"))?;
+            let password = read_password(password_stdin)?;
+            auth.set_password(&user, &password).await.map_err(plain)?;
+            println!("set the password of {}; their sessions ended", user.name);
+        }
+    }
+    Ok(())
+}
+
+pub async fn key(command: KeyCommand) -> anyhow::Result<()> {
+    match command {
+        KeyCommand::Add { user, name, data } => {
+            let auth = accounts(data)?;
+            let owner = auth
+                .catalog()
+                .user_by_name(user.clone())
+                .await?
+                .with_context(|| format!("no user named {user:?}"))?;
+            let (key, secret) = auth.add_key(&owner, name).await.map_err(plain)?;
+            eprintln!(
+                "key {} for {} (shown once; send it as `Authorization: Bearer …`):",
+                key.id, key.user
+            );
+            println!("{secret}");
+        }
+        KeyCommand::List { user, data } => {
+            let (catalog, _) = existing_catalog(data)?;
+            let owner = match user {
+                Some(name) => Some(
+                    catalog
+                        .user_by_name(name.clone())
+                        .await?
+                        .with_context(|| format!("no user named {name:?}"))?
+                        .id,
+                ),
+                None => None,
+            };
+            for key in catalog.api_keys(owner).await? {
+                let used = key
+                    .last_used_at
+                    .map_or("never used".to_owned(), |t| format!("last used {t}"));
+                println!("{}\t{}\t{}\t{used}", key.id, key.user, key.name);
+            }
+        }
+        KeyCommand::Revoke { id, data } => {
+            let (catalog, _) = existing_catalog(data)?;
+            if !catalog.revoke_api_key(id.clone(), None).await? {
+                bail!("no key {id:?} (see `anyaudio key list`)");
+            }
+            println!("revoked {id}");
+        }
+    }
+    Ok(())
+}
+
+/// A new password: the first line of stdin with `--password-stdin`, else asked twice on the
+/// terminal without echo.
+fn read_password(from_stdin: bool) -> anyhow::Result<String> {
+    if from_stdin || !std::io::stdin().is_terminal() {
+        let mut line = String::new();
+        std::io::stdin().lock().read_line(&mut line)?;
+        return Ok(line.trim_end_matches(['\r', '\n']).to_owned());
+    }
+    let first = rpassword::prompt_password("password: ")?;
+    let again = rpassword::prompt_password("again: ")?;
+    std::io::stderr().flush()?;
+    if first != again {
+        bail!("the passwords differ");
+    }
+    Ok(first)
+}
