@@ -12,10 +12,11 @@ use crate::catalog::Catalog;
 use crate::config::{AccessConfig, BackupArgs, DataArgs, KeyCommand, UserCommand};
 use crate::error::Error;
 
-/// The catalog of a data dir that has one (these commands never make an empty one).
+/// The catalog of a data dir that has one: these commands never make an empty one, so that a
+/// mistyped `--data-dir` is an error rather than a second, empty server.
 fn existing_catalog(data: DataArgs) -> anyhow::Result<(Catalog, PathBuf)> {
     let dir = data.resolve()?;
-    let path = dir.join("catalog.sqlite3");
+    let path = crate::catalog::path_in(&dir);
     if !path.is_file() {
         bail!(
             "{} has no catalog: start the server once with this --data-dir, or pass the right one",
@@ -25,8 +26,16 @@ fn existing_catalog(data: DataArgs) -> anyhow::Result<(Catalog, PathBuf)> {
     Ok((Catalog::open(&path, Vec::new())?, dir))
 }
 
-fn accounts(data: DataArgs) -> anyhow::Result<Auth> {
-    let (catalog, dir) = existing_catalog(data)?;
+/// The accounts of a data dir; with `create`, a new data dir and catalog are made (the first
+/// admin may be added before the server ever starts).
+fn accounts(data: DataArgs, create: bool) -> anyhow::Result<Auth> {
+    let (catalog, dir) = if create {
+        let dir = data.resolve()?;
+        std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+        (Catalog::open(&crate::catalog::path_in(&dir), Vec::new())?, dir)
+    } else {
+        existing_catalog(data)?
+    };
     Auth::open(catalog, &dir, AccessConfig::default(), true)
 }
 
@@ -64,7 +73,7 @@ pub async fn user(command: UserCommand) -> anyhow::Result<()> {
             password_stdin,
             data,
         } => {
-            let auth = accounts(data)?;
+            let auth = accounts(data, true)?;
             let password = read_password(password_stdin)?;
             let user = auth.add_user(name, &password, admin).await.map_err(plain)?;
             println!("added {}{}", user.name, if user.admin { " (admin)" } else { "" });
@@ -88,7 +97,7 @@ pub async fn user(command: UserCommand) -> anyhow::Result<()> {
             password_stdin,
             data,
         } => {
-            let auth = accounts(data)?;
+            let auth = accounts(data, false)?;
             let user = auth
                 .catalog()
                 .user_by_name(name.clone())
@@ -105,7 +114,7 @@ pub async fn user(command: UserCommand) -> anyhow::Result<()> {
 pub async fn key(command: KeyCommand) -> anyhow::Result<()> {
     match command {
         KeyCommand::Add { user, name, data } => {
-            let auth = accounts(data)?;
+            let auth = accounts(data, false)?;
             let owner = auth
                 .catalog()
                 .user_by_name(user.clone())

@@ -30,7 +30,6 @@ pub mod upstream;
 pub mod web;
 
 use std::io::Write;
-use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use anyhow::Context;
@@ -71,7 +70,7 @@ impl Application {
             config.access.clone(),
             config.listen.ip().is_loopback(),
         )?;
-        first_admin(&auth, addr).await?;
+        first_admin(&auth).await?;
         catalog.load_suggestions().await?;
         if config.scan_at_start {
             catalog.start_scan();
@@ -213,13 +212,13 @@ pub fn open_catalog(config: &Config) -> anyhow::Result<Catalog> {
         Library::Folders(folders) => folders.clone(),
         Library::Demo => vec![demo::unpack(&config.data_dir.join("demo-library"))?.canonicalize()?],
     };
-    Catalog::open(&config.data_dir.join("catalog.sqlite3"), roots)
+    Catalog::open(&catalog::path_in(&config.data_dir), roots)
 }
 
 /// Beyond loopback, a server with no user makes its admin and says the password once (as
 /// Jupyter prints its token), so that it is never open to the network.
-async fn first_admin(auth: &Auth, addr: std::net::SocketAddr) -> anyhow::Result<()> {
-    if addr.ip().is_loopback() || auth.catalog().user_count().await? > 0 {
+async fn first_admin(auth: &Auth) -> anyhow::Result<()> {
+    if !auth.needs_first_admin().await? {
         return Ok(());
     }
     let password = auth::password::one_time_password();
@@ -227,7 +226,7 @@ async fn first_admin(auth: &Auth, addr: std::net::SocketAddr) -> anyhow::Result<
     let mut stderr = std::io::stderr().lock();
     writeln!(
         stderr,
-        "\nanyaudio listens beyond loopback and had no user: log in as \"admin\" with the password\n\n    {password}\n\nthen change it (the web player's account page, or `anyaudio user password admin`).\n"
+        "\nanyaudio is closed to anyone without a login and had no user: log in as \"admin\" with the password\n\n    {password}\n\nthen change it (the web player's account page, or `anyaudio user password admin`).\n"
     )?;
     Ok(())
 }
@@ -250,7 +249,4 @@ async fn shutdown_signal() {
     tokio::select! { () = ctrl_c => {}, () = terminate => {} }
 }
 
-/// Where the data dir's files are, for tests and tools.
-pub fn catalog_path(data_dir: &Path) -> PathBuf {
-    data_dir.join("catalog.sqlite3")
-}
+pub use catalog::path_in as catalog_path;

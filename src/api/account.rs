@@ -146,10 +146,18 @@ pub async fn change_password(
     State(state): State<AppState>,
     Extension(principal): Extension<Principal>,
     ClientAddr(peer): ClientAddr,
+    headers: HeaderMap,
     ApiJson(body): ApiJson<NewPassword>,
 ) -> Result<StatusCode, Error> {
     let user = principal.user().ok_or(Error::AccountRequired)?;
-    state.auth.change_password(user, peer, body.current, &body.new).await?;
+    let facts = RequestFacts {
+        peer,
+        headers: &headers,
+    };
+    state
+        .auth
+        .change_password(user, &facts, body.current, &body.new)
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

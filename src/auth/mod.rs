@@ -11,15 +11,14 @@
 //! The core is [`Auth::authenticate`], a function of (credential, request): the web API calls
 //! it with a session cookie or a Bearer key, a later Subsonic layer with its own credentials.
 
+mod attempts;
 pub mod password;
 pub mod secret_file;
 
 use std::net::IpAddr;
-use std::num::NonZeroU32;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
-use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use http::{HeaderMap, Method};
 
 use crate::catalog::accounts::{AddUserError, NewUser};
@@ -27,6 +26,7 @@ use crate::catalog::Catalog;
 use crate::config::AccessConfig;
 use crate::error::Error;
 use crate::model::{unix_now, User};
+use attempts::Attempts;
 use password::Sealer;
 
 /// The session cookie's name.
@@ -157,6 +157,36 @@ impl RequestFacts<'_> {
         Credential::None
     }
 
+    /// The client's address: the peer, or behind a trusted proxy the nearest address in
+    /// `X-Forwarded-For` that is not a trusted proxy (the entries on the right are the ones the
+    /// trusted proxies added; whatever is left of them the client may have written itself).
+    pub fn client(&self, trusted_proxies: &[ipnet::IpNet]) -> IpAddr {
+        let trusted = |ip: &IpAddr| trusted_proxies.iter().any(|net| net.contains(ip));
+        if !trusted(&self.peer) {
+            return self.peer;
+        }
+        let hops: Vec<&str> = self
+            .headers
+            .get_all("x-forwarded-for")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .map(str::trim)
+            .collect();
+        for hop in hops.into_iter().rev() {
+            let ip = hop
+                .parse::<IpAddr>()
+                .or_else(|_| hop.parse::<std::net::SocketAddr>().map(|a| a.ip()));
+            match ip {
+                Ok(ip) if trusted(&ip) => continue,
+                Ok(ip) => return ip,
+                // Not an address (`unknown`, a typo): nothing left of it can be believed.
+                Err(_) => break,
+            }
+        }
+        self.peer
+    }
+
     /// Whether a session cookie set now should be `Secure`: the server is reached over https.
     pub fn over_tls(&self, access: &AccessConfig) -> bool {
         let by_proxy = access.trusted_proxies.iter().any(|net| net.contains(&self.peer))
@@ -200,17 +230,14 @@ pub struct Auth {
     config: Arc<AccessConfig>,
     /// The server listens on loopback only.
     loopback: bool,
-    logins_by_address: Arc<DefaultKeyedRateLimiter<IpAddr>>,
-    logins_by_name: Arc<DefaultKeyedRateLimiter<String>>,
+    logins_by_address: Arc<Attempts<IpAddr>>,
+    logins_by_name: Arc<Attempts<String>>,
 }
 
-/// Login attempts: five at once, then one every twelve seconds (per client address, and per
-/// user name so that many addresses can't guess one password faster).
-fn login_quota() -> Quota {
-    Quota::with_period(Duration::from_secs(12))
-        .expect("a positive period")
-        .allow_burst(NonZeroU32::new(5).expect("five"))
-}
+/// Failed password checks: five at once, then one every twelve seconds, per client address
+/// and per user name (so that many addresses can't guess one password faster).
+const LOGIN_BURST: u32 = 5;
+const LOGIN_PERIOD: Duration = Duration::from_secs(12);
 
 impl Auth {
     pub fn new(catalog: Catalog, sealer: Sealer, config: AccessConfig, loopback: bool) -> Auth {
@@ -219,8 +246,8 @@ impl Auth {
             sealer,
             config: Arc::new(config),
             loopback,
-            logins_by_address: Arc::new(RateLimiter::keyed(login_quota())),
-            logins_by_name: Arc::new(RateLimiter::keyed(login_quota())),
+            logins_by_address: Arc::new(Attempts::new(LOGIN_BURST, LOGIN_PERIOD)),
+            logins_by_name: Arc::new(Attempts::new(LOGIN_BURST, LOGIN_PERIOD)),
         }
     }
 
@@ -237,6 +264,13 @@ impl Auth {
 
     pub fn config(&self) -> &AccessConfig {
         &self.config
+    }
+
+    /// Nobody could log in: the server is closed by where it listens or by `--public-url`, and
+    /// has no user yet. (Behind `--trusted-proxy` alone, the proxy's first user is the admin.)
+    pub async fn needs_first_admin(&self) -> Result<bool, Error> {
+        let closed = !self.loopback || self.config.public_url.is_some();
+        Ok(closed && self.catalog.user_count().await? == 0)
     }
 
     /// Open mode (see the module's comment) for this request.
@@ -258,7 +292,7 @@ impl Auth {
             Credential::ApiKey(key) => self.catalog.user_by_api_key(password::digest(&key)).await?,
             Credential::Session(token) => self.catalog.user_by_session(password::digest(&token)).await?,
             Credential::RemoteUser(name) => Some(self.remote_user(name).await?),
-            Credential::Password { name, password } => self.check_password(facts.peer, &name, password).await?,
+            Credential::Password { name, password } => self.check_password(facts, &name, password).await?,
         };
         user.map(Principal::User).ok_or(Error::BadCredentials)
     }
@@ -275,19 +309,23 @@ impl Auth {
         }
     }
 
-    /// A name and password checked, at most as fast as [`login_quota`] allows; the hash is
-    /// computed on a blocking thread (argon2 takes tens of milliseconds by design).
-    async fn check_password(&self, peer: IpAddr, name: &str, password: String) -> Result<Option<User>, Error> {
-        let limited = |wait: governor::NotUntil<governor::clock::QuantaInstant>| {
-            let clock = governor::clock::DefaultClock::default();
-            Error::TooManyAttempts(
-                wait.wait_time_from(governor::clock::Clock::now(&clock))
-                    .as_secs()
-                    .max(1),
-            )
-        };
-        self.logins_by_address.check_key(&peer).map_err(limited)?;
-        self.logins_by_name.check_key(&name.to_lowercase()).map_err(limited)?;
+    /// A name and password checked, failures at most as fast as [`LOGIN_PERIOD`] allows after
+    /// a burst; the hash is computed on a blocking thread (argon2 takes tens of milliseconds by
+    /// design).
+    async fn check_password(
+        &self,
+        facts: &RequestFacts<'_>,
+        name: &str,
+        password: String,
+    ) -> Result<Option<User>, Error> {
+        let client = facts.client(&self.config.trusted_proxies);
+        let name_key = name.to_lowercase();
+        let limited = |wait: Duration| Error::TooManyAttempts(wait.as_secs_f64().ceil().max(1.0) as u64);
+        self.logins_by_address.take(&client, Instant::now()).map_err(limited)?;
+        if let Err(wait) = self.logins_by_name.take(&name_key, Instant::now()) {
+            self.logins_by_address.give_back(&client, Instant::now());
+            return Err(limited(wait));
+        }
         let stored = self.catalog.stored_password(name.to_owned()).await?;
         let hash = stored.as_ref().map(|s| s.hash.clone());
         // Without a user, a hash is still computed, so the answer's time doesn't tell whether
@@ -301,7 +339,12 @@ impl Auth {
         })
         .await
         .map_err(|e| Error::Internal(e.into()))?;
-        Ok(stored.filter(|_| matches).map(|s| s.user))
+        let user = stored.filter(|_| matches).map(|s| s.user);
+        if user.is_some() {
+            self.logins_by_address.give_back(&client, Instant::now());
+            self.logins_by_name.give_back(&name_key, Instant::now());
+        }
+        Ok(user)
     }
 
     /// A login: the user and a new session's cookie value.
@@ -344,8 +387,14 @@ impl Auth {
     }
 
     /// A user's new password, checked against the current one; their sessions end.
-    pub async fn change_password(&self, user: &User, peer: IpAddr, current: String, new: &str) -> Result<(), Error> {
-        if self.check_password(peer, &user.name, current).await?.is_none() {
+    pub async fn change_password(
+        &self,
+        user: &User,
+        facts: &RequestFacts<'_>,
+        current: String,
+        new: &str,
+    ) -> Result<(), Error> {
+        if self.check_password(facts, &user.name, current).await?.is_none() {
             return Err(Error::BadCredentials);
         }
         self.set_password(user, new).await
@@ -529,5 +578,31 @@ mod tests {
         .forwarded());
         assert!(check_name("ana").is_ok());
         assert!(check_name(" ana").is_err() && check_name("a:b").is_err() && check_name("").is_err());
+    }
+
+    #[test]
+    fn behind_a_trusted_proxy_the_client_is_the_nearest_untrusted_forwarded_address() {
+        let trusted: Vec<ipnet::IpNet> = vec!["10.0.0.0/24".parse().unwrap()];
+        let client = |peer: &str, forwarded: &[&str]| {
+            let mut headers = HeaderMap::new();
+            for value in forwarded {
+                headers.append("x-forwarded-for", value.parse().unwrap());
+            }
+            RequestFacts {
+                peer: peer.parse().unwrap(),
+                headers: &headers,
+            }
+            .client(&trusted)
+            .to_string()
+        };
+        assert_eq!(client("10.0.0.5", &[]), "10.0.0.5");
+        assert_eq!(client("10.0.0.5", &["203.0.113.9"]), "203.0.113.9");
+        // What the client wrote itself is left of what the proxies added.
+        assert_eq!(client("10.0.0.5", &["1.1.1.1, 203.0.113.9, 10.0.0.7"]), "203.0.113.9");
+        assert_eq!(client("10.0.0.5", &["1.1.1.1", "203.0.113.9:4711"]), "203.0.113.9");
+        assert_eq!(client("10.0.0.5", &["[2001:db8::1]:80"]), "2001:db8::1");
+        assert_eq!(client("10.0.0.5", &["1.1.1.1, unknown"]), "10.0.0.5");
+        // From anyone else the header is the client's own words.
+        assert_eq!(client("198.51.100.1", &["203.0.113.9"]), "198.51.100.1");
     }
 }

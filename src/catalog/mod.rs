@@ -39,6 +39,11 @@ pub struct Catalog {
     suggestions: suggest::Suggestions,
 }
 
+/// The catalog's file in a data dir.
+pub fn path_in(data_dir: &std::path::Path) -> std::path::PathBuf {
+    data_dir.join("catalog.sqlite3")
+}
+
 impl Catalog {
     /// Opens (or creates) the catalog at `path` for the library folders `roots` (canonical).
     pub fn open(path: &Path, roots: Vec<PathBuf>) -> anyhow::Result<Self> {

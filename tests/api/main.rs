@@ -1,5 +1,7 @@
 mod artwork;
+mod auth;
 mod catalog;
+mod cli;
 mod connect_proxy;
 mod egress;
 mod errors;
