@@ -45,6 +45,9 @@ pub enum Error {
     Unauthenticated,
     #[error("the credential is not valid (a wrong password, a revoked key or an ended session)")]
     BadCredentials,
+    /// Changing one's password with a wrong current one: the request's own login is fine.
+    #[error("that is not your current password")]
+    WrongPassword,
     #[error("only an admin may do this")]
     AdminRequired,
     #[error("this needs a user's account (the server has no users yet: add one with `anyaudio user add`)")]
@@ -167,6 +170,7 @@ impl Error {
             Error::ForbiddenTarget(_) => (StatusCode::FORBIDDEN, "forbidden_target"),
             Error::Unauthenticated => (StatusCode::UNAUTHORIZED, "unauthenticated"),
             Error::BadCredentials => (StatusCode::UNAUTHORIZED, "bad_credentials"),
+            Error::WrongPassword => (StatusCode::FORBIDDEN, "wrong_password"),
             Error::AdminRequired => (StatusCode::FORBIDDEN, "admin_required"),
             Error::AccountRequired => (StatusCode::FORBIDDEN, "account_required"),
             Error::TooManyAttempts(_) => (StatusCode::TOO_MANY_REQUESTS, "too_many_attempts"),

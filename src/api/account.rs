@@ -141,7 +141,7 @@ pub struct NewPassword {
 
 /// Changes the logged-in user's password; their sessions end (this one too: log in again).
 #[utoipa::path(put, path = "/api/v1/me/password", tag = "account", request_body = NewPassword,
-    responses((status = 204), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 429, body = ErrorBody)))]
+    responses((status = 204), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody, description = "Not the current password"), (status = 429, body = ErrorBody)))]
 pub async fn change_password(
     State(state): State<AppState>,
     Extension(principal): Extension<Principal>,

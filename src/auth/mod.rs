@@ -395,7 +395,7 @@ impl Auth {
         new: &str,
     ) -> Result<(), Error> {
         if self.check_password(facts, &user.name, current).await?.is_none() {
-            return Err(Error::BadCredentials);
+            return Err(Error::WrongPassword);
         }
         self.set_password(user, new).await
     }

@@ -3,8 +3,8 @@
 // events to them and starts the app. State the listener owns lives in the browser (store.js);
 // the server is asked for search, playlists, related tracks and streams.
 //
-// The modules import one way only: app.js → views, search, playerbar, keys, theme → components
-// → router, shared-player → dom, api, store, player, offline, habits.
+// The modules import one way only: app.js → views, search, playerbar, keys, theme → account,
+// components → router, shared-player → dom, api, store, player, offline, habits.
 
 import { $, toast } from "./dom.js";
 import { api } from "./api.js";
@@ -14,6 +14,7 @@ import { useViews, route, render, refresh } from "./router.js";
 import { views } from "./views.js";
 import { renderPlayerBar } from "./playerbar.js";
 import { applyTheme } from "./theme.js";
+import { setUpLogin, refreshAccount } from "./account.js";
 import "./search.js";
 import "./keys.js";
 
@@ -23,6 +24,8 @@ player.addEventListener("played", () => refresh("history", "home"));
 
 async function start() {
   applyTheme(store.settings.theme ?? "system");
+  setUpLogin();
+  await refreshAccount().catch(() => {}); // offline, or closed: the login dialog is open
   $("source").value = store.settings.source ?? "library";
   try {
     const health = await api("/healthz");

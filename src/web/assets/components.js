@@ -122,7 +122,9 @@ export function empty(text) {
 }
 
 export function errorBox(error) {
-  const text = error.code === "offline" ? "The server cannot be reached. Saved and offline songs still play." : error.message;
+  const text = error.code === "offline" ? "The server cannot be reached. Saved and offline songs still play."
+    : error.status === 401 ? "Log in to see this."
+    : error.message;
   return h("p", { class: "error", role: "alert" }, text);
 }
 

@@ -1,5 +1,5 @@
 // The views that fill <main>, by the name the URL gives (#/home, #/search?q=…, #/playlists,
-// #/playlist?id=…, #/saved, #/offline, #/history). Each is an async function of the URL's params
+// #/playlist?id=…, #/saved, #/offline, #/history, #/account). Each is an async function of the URL's params
 // answering the elements to show; the server is asked for search results, playlists and the
 // related tracks behind "Suggested for you", the browser's store for the rest.
 
@@ -10,6 +10,7 @@ import { suggest as suggestForYou, seeds, profile } from "./habits.js";
 import * as offline from "./offline.js";
 import { trackList, playlistGrid, section, empty, errorBox, playButtons } from "./components.js";
 import { render } from "./router.js";
+import { accountView } from "./account.js";
 
 const related = new Map(); // track id -> related tracks (this visit)
 
@@ -21,6 +22,8 @@ async function relatedOf(id) {
 }
 
 export const views = {
+  account: accountView,
+
   async home() {
     const parts = [h("h1", {}, "Home")];
     const p = profile(store);
