@@ -196,8 +196,10 @@ def main():
              "--data-dir", os.path.join(work, "anyaudio-data"), "--no-scan",
              "--youtube", "--yt-dlp", youtube_stand_in(work, venv, size), "--youtube-suggest-url", "",
              "--resolve", f"{GOOGLEVIDEO_HOST}=127.0.0.1",
-             # The origins are on loopback, which sources may not be by default (SSRF).
-             "--allow-private-sources"],
+             # The origins are on loopback, which sources may not be by default (SSRF), and
+             # every load-test client comes from one address, which is capped by default.
+             "--allow-private-sources", "--max-connections-per-address", "100000",
+             "--max-connections", "100000"],
             env=dict(os.environ, ANYAUDIO_LOG="warn"))
         wait_http(origin_url)
         wait_http(f"http://127.0.0.1:{PORTS['nginx']}/bench.mp3")

@@ -222,8 +222,10 @@ def main():
              "--data-dir", os.path.join(work, "data"), "--shutdown-grace", str(GRACE),
              "--youtube", "--yt-dlp", run.youtube_stand_in(work, venv, youtube_size), "--youtube-suggest-url", "",
              "--resolve", f"{run.GOOGLEVIDEO_HOST}=127.0.0.1",
-             # The origins are on loopback, which sources may not be by default (SSRF).
-             "--allow-private-sources"],
+             # The origins are on loopback, which sources may not be by default (SSRF), and
+             # every load-test client comes from one address, which is capped by default.
+             "--allow-private-sources", "--max-connections-per-address", "100000",
+             "--max-connections", "100000"],
             env=dict(os.environ, ANYAUDIO_LOG="warn"))
         server = procs["anyaudio"]
         for _ in range(300):

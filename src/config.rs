@@ -199,6 +199,20 @@ pub struct ServeArgs {
     /// Upstream requests in flight at most (each remote stream holds one, two while prefetching).
     #[arg(long, env = "ANYAUDIO_MAX_UPSTREAM_REQUESTS", default_value_t = 1024)]
     pub max_upstream_requests: usize,
+    /// Seconds a connection with no request in progress may take to start one (after opening,
+    /// or between keep-alive requests); a stream being sent is never cut.
+    #[arg(long, env = "ANYAUDIO_IDLE_TIMEOUT", default_value_t = 30)]
+    pub idle_timeout: u64,
+    /// Seconds a request body may pause between parts.
+    #[arg(long, env = "ANYAUDIO_REQUEST_BODY_TIMEOUT", default_value_t = 30)]
+    pub request_body_timeout: u64,
+    /// Open connections at most (kept below the descriptor limit); more get 503.
+    #[arg(long, env = "ANYAUDIO_MAX_CONNECTIONS", default_value_t = 4096)]
+    pub max_connections: usize,
+    /// Open connections at most from one client address (an IPv6 /64); more get 503. Trusted
+    /// proxies are exempt.
+    #[arg(long, env = "ANYAUDIO_MAX_CONNECTIONS_PER_ADDRESS", default_value_t = 128)]
+    pub max_connections_per_address: usize,
     /// Web origins whose pages may read the API and play streams (CORS, GET and HEAD only;
     /// never state changes). None by default: the web player is served by the server itself.
     #[arg(long = "cors-origin", env = "ANYAUDIO_CORS_ORIGINS", value_delimiter = ',', value_parser = parse_origin)]
@@ -284,6 +298,31 @@ pub struct Config {
     pub net: NetConfig,
     /// Who needs to log in.
     pub access: AccessConfig,
+    /// What one connection, and all of them, may hold.
+    pub connections: ConnectionLimits,
+}
+
+/// Limits on client connections (see `server`).
+#[derive(Debug, Clone)]
+pub struct ConnectionLimits {
+    pub idle_timeout: Duration,
+    pub request_body_timeout: Duration,
+    pub max_connections: usize,
+    pub max_per_address: usize,
+    /// Addresses the per-address cap doesn't apply to: the trusted proxies.
+    pub exempt: Vec<ipnet::IpNet>,
+}
+
+impl Default for ConnectionLimits {
+    fn default() -> Self {
+        ConnectionLimits {
+            idle_timeout: Duration::from_secs(30),
+            request_body_timeout: Duration::from_secs(30),
+            max_connections: 4096,
+            max_per_address: 128,
+            exempt: Vec::new(),
+        }
+    }
 }
 
 /// Who may use the server without a login, and what vouches for a user.
@@ -306,6 +345,13 @@ impl Config {
                 "--chunk-size must be between 64 KiB and 64 MiB (got {})",
                 args.chunk_size
             );
+        }
+        if args.idle_timeout == 0
+            || args.request_body_timeout == 0
+            || args.max_connections == 0
+            || args.max_connections_per_address == 0
+        {
+            bail!("--idle-timeout, --request-body-timeout, --max-connections and --max-connections-per-address must be positive");
         }
         if args.upstream_timeout == 0 || args.upstream_idle_timeout == 0 || args.max_upstream_requests == 0 {
             bail!("upstream timeouts and --max-upstream-requests must be positive");
@@ -363,6 +409,13 @@ impl Config {
                 .chain(args.public_url.as_ref().and_then(|u| u.host_str()).map(str::to_owned))
                 .map(|h| h.to_ascii_lowercase())
                 .collect(),
+            connections: ConnectionLimits {
+                idle_timeout: Duration::from_secs(args.idle_timeout),
+                request_body_timeout: Duration::from_secs(args.request_body_timeout),
+                max_connections: args.max_connections,
+                max_per_address: args.max_connections_per_address,
+                exempt: args.trusted_proxies.clone(),
+            },
             access: AccessConfig {
                 public_url: args.public_url,
                 trusted_proxies: args.trusted_proxies,
@@ -427,6 +480,7 @@ impl Config {
             youtube: None,
             net: NetConfig::default(),
             access: AccessConfig::default(),
+            connections: ConnectionLimits::default(),
         }
     }
 }

@@ -45,6 +45,10 @@ pub enum Error {
     Unauthenticated,
     #[error("the credential is not valid (a wrong password, a revoked key or an ended session)")]
     BadCredentials,
+    #[error("this server has too many connections open (from your address, or in all); try again shortly")]
+    TooManyConnections,
+    #[error("the request's body stopped arriving")]
+    RequestTimeout,
     /// Changing one's password with a wrong current one: the request's own login is fine.
     #[error("that is not your current password")]
     WrongPassword,
@@ -171,6 +175,8 @@ impl Error {
             Error::Unauthenticated => (StatusCode::UNAUTHORIZED, "unauthenticated"),
             Error::BadCredentials => (StatusCode::UNAUTHORIZED, "bad_credentials"),
             Error::WrongPassword => (StatusCode::FORBIDDEN, "wrong_password"),
+            Error::TooManyConnections => (StatusCode::SERVICE_UNAVAILABLE, "too_many_connections"),
+            Error::RequestTimeout => (StatusCode::REQUEST_TIMEOUT, "request_timeout"),
             Error::AdminRequired => (StatusCode::FORBIDDEN, "admin_required"),
             Error::AccountRequired => (StatusCode::FORBIDDEN, "account_required"),
             Error::TooManyAttempts(_) => (StatusCode::TOO_MANY_REQUESTS, "too_many_attempts"),
@@ -241,6 +247,13 @@ impl IntoResponse for Error {
             }
             Error::TooManyAttempts(seconds) => {
                 headers.insert(axum::http::header::RETRY_AFTER, seconds.into());
+            }
+            Error::TooManyConnections => {
+                headers.insert(axum::http::header::RETRY_AFTER, 5.into());
+                headers.insert(
+                    axum::http::header::CONNECTION,
+                    axum::http::HeaderValue::from_static("close"),
+                );
             }
             _ => {}
         }

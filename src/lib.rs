@@ -23,6 +23,7 @@ pub mod formats;
 pub mod importer;
 pub mod model;
 pub mod resolve;
+pub mod server;
 pub mod sources;
 pub mod stream;
 pub mod telemetry;
@@ -133,73 +134,17 @@ impl Application {
     }
 
     /// Serves until `stop` completes, then stops accepting, lets requests in flight finish for
-    /// the grace period, and closes what is left.
-    ///
-    /// hyper directly rather than `axum::serve`, for one setting: the write buffer of each
-    /// connection is capped at [`CONNECTION_BUFFER`], which bounds the memory of a stream.
+    /// the grace period, and closes what is left (see [`server`]).
     pub async fn run_until(self, stop: impl std::future::Future<Output = ()>) -> std::io::Result<()> {
-        use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
-        use hyper_util::server::conn::auto;
-
         let grace = self.state.config.shutdown_grace;
+        let limits = self.state.config.connections.clone();
         let catalog = self.state.catalog.clone();
         let app = api::router(self.state);
-        let mut builder = auto::Builder::new(TokioExecutor::new());
-        builder
-            .http1()
-            .max_buf_size(CONNECTION_BUFFER)
-            .timer(TokioTimer::new())
-            .header_read_timeout(std::time::Duration::from_secs(30));
-        let graceful = hyper_util::server::graceful::GracefulShutdown::new();
-        tokio::pin!(stop);
-        loop {
-            let (stream, peer) = tokio::select! {
-                accepted = self.listener.accept() => match accepted {
-                    Ok(conn) => conn,
-                    Err(error) => {
-                        // Out of file descriptors and the like: wait instead of spinning.
-                        tracing::warn!(%error, "accept failed");
-                        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-                        continue;
-                    }
-                },
-                () = &mut stop => break,
-            };
-            let _ = stream.set_nodelay(true);
-            // The client's address, for the auth layer (trusted proxies, login rate limits).
-            let service = hyper_util::service::TowerToHyperService::new(tower_http::add_extension::AddExtension::new(
-                app.clone(),
-                axum::extract::ConnectInfo(peer),
-            ));
-            let connection = builder
-                .serve_connection_with_upgrades(TokioIo::new(stream), service)
-                .into_owned();
-            let connection = graceful.watch(connection);
-            tokio::spawn(async move {
-                if let Err(error) = connection.await {
-                    tracing::debug!(error = %error, "connection ended with an error");
-                }
-            });
-        }
-        drop(self.listener); // new connections are refused from here on
-                             // A scan is no request in flight: it stops now, its written batches kept (the process
-                             // could not exit while its thread ran).
-        catalog.cancel_scan();
-        tracing::info!(
-            grace_secs = grace.as_secs(),
-            "shutting down; letting streams in flight finish"
-        );
-        tokio::select! {
-            () = graceful.shutdown() => tracing::info!("all connections closed"),
-            () = tokio::time::sleep(grace) => tracing::warn!("grace period over; closing the streams still open"),
-        }
-        Ok(())
+        // A scan is no request in flight: it stops at once, its written batches kept (the
+        // process could not exit while its thread ran).
+        server::serve(self.listener, app, limits, grace, stop, move || catalog.cancel_scan()).await
     }
 }
-
-/// Per-connection write buffer (hyper's default is ~400 KiB): with the proxy's own small
-/// buffers, what one stream holds in memory.
-const CONNECTION_BUFFER: usize = 64 * 1024;
 
 /// How long a remote file's probe (size, validators) is trusted.
 const HTTP_PROBE_TTL: std::time::Duration = std::time::Duration::from_secs(600);

@@ -15,6 +15,8 @@ pub const RESUMES: &str = "anyaudio_upstream_resumes_total";
 pub const UPSTREAM_RETRIES: &str = "anyaudio_upstream_retries_total";
 pub const RERESOLUTIONS: &str = "anyaudio_reresolutions_total";
 pub const STREAM_ERRORS: &str = "anyaudio_upstream_stream_errors_total";
+/// Connections over a cap (`cap`: `total`, `per_address`), answered 503.
+pub const CONNECTIONS_REFUSED: &str = "anyaudio_connections_refused_total";
 /// Tasks alive on the runtime (tokio's count): back to its idle level when load ends, or
 /// something leaks.
 pub const RUNTIME_TASKS: &str = "anyaudio_runtime_alive_tasks";

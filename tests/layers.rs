@@ -20,6 +20,7 @@ const LAYERS: &[(&str, u8)] = &[
     ("demo", 3),
     ("api", 5),
     ("cli", 5),
+    ("server", 5),
     ("web", 4),
     ("auth", 4),
 ];

@@ -22,10 +22,17 @@ pub struct ApiJson<T>(pub T);
 impl From<JsonRejection> for Error {
     fn from(rejection: JsonRejection) -> Self {
         if rejection.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
-            Error::PayloadTooLarge
-        } else {
-            Error::BadRequest(rejection.body_text())
+            return Error::PayloadTooLarge;
         }
+        // The body stopped arriving (`server`'s request-body timeout): a 408, not a bad body.
+        let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(&rejection);
+        while let Some(e) = cause {
+            if e.is::<tower_http::timeout::TimeoutError>() {
+                return Error::RequestTimeout;
+            }
+            cause = e.source();
+        }
+        Error::BadRequest(rejection.body_text())
     }
 }
 

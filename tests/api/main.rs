@@ -7,6 +7,7 @@ mod egress;
 mod errors;
 mod googlevideo;
 mod guard;
+mod limits;
 mod openapi;
 mod origin;
 mod playlists;

@@ -7,26 +7,7 @@ use std::time::{Duration, Instant};
 
 use tempfile::TempDir;
 
-/// A valid WAV file of `seconds` of silence (16-bit mono 44.1 kHz): big, and readable by the scanner.
-fn write_wav(path: &std::path::Path, seconds: u32) {
-    let data_len = 44_100 * 2 * seconds;
-    let mut header = Vec::new();
-    header.extend_from_slice(b"RIFF");
-    header.extend_from_slice(&(36 + data_len).to_le_bytes());
-    header.extend_from_slice(b"WAVEfmt ");
-    header.extend_from_slice(&16u32.to_le_bytes());
-    header.extend_from_slice(&1u16.to_le_bytes()); // PCM
-    header.extend_from_slice(&1u16.to_le_bytes()); // mono
-    header.extend_from_slice(&44_100u32.to_le_bytes());
-    header.extend_from_slice(&(44_100u32 * 2).to_le_bytes());
-    header.extend_from_slice(&2u16.to_le_bytes());
-    header.extend_from_slice(&16u16.to_le_bytes());
-    header.extend_from_slice(b"data");
-    header.extend_from_slice(&data_len.to_le_bytes());
-    let mut file = std::fs::File::create(path).unwrap();
-    file.write_all(&header).unwrap();
-    file.write_all(&vec![0u8; data_len as usize]).unwrap();
-}
+use crate::support::write_wav;
 
 struct Server {
     child: Child,

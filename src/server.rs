@@ -1,0 +1,444 @@
+//! Connections: accepting them within limits an attacker can't exhaust, serving each with
+//! hyper, and closing the ones that sit idle.
+//!
+//! - **Idle connections.** A connection with no request in progress must start one within
+//!   `--idle-timeout` of opening or of its last answer's end, whatever it is doing meanwhile
+//!   (sending nothing, trickling a header, or the protocol detection of hyper-util's
+//!   `auto::Builder`, which reads before hyper's own header timer starts: hyper#3756). A
+//!   request in progress is never cut by this: a paused listener's stream stays open.
+//! - **Request bodies** must keep arriving (`--request-body-timeout` between frames).
+//! - **Connection caps**, in total and per client address (an IPv6 /64 counts as one), answered
+//!   with `503 too_many_connections` by hyper itself rather than left to fail at accept.
+//!   Trusted proxies are exempt from the per-address cap (everyone behind them shares it).
+//! - The process's descriptor soft limit is raised to its hard limit at start, and the total
+//!   cap kept below it.
+
+use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::extract::{ConnectInfo, Request};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use axum::Router;
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use hyper_util::server::conn::auto;
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::{Notify, Semaphore};
+use tokio::time::Instant;
+
+use crate::config::ConnectionLimits;
+use crate::error::Error;
+
+/// Per-connection write buffer (hyper's default is ~400 KiB): with the proxy's own small
+/// buffers, what one stream holds in memory.
+const CONNECTION_BUFFER: usize = 64 * 1024;
+
+/// Descriptors kept free of connections: the catalog, library files, upstream sockets, yt-dlp.
+const RESERVED_DESCRIPTORS: u64 = 256;
+
+/// Refusals answered at once; past this, a connection over the caps is closed unanswered.
+const REFUSALS_AT_ONCE: usize = 256;
+
+/// How long a refusal may take (reading the request, writing the 503).
+const REFUSAL_TIME: Duration = Duration::from_secs(5);
+
+/// Raises the soft limit on open descriptors to the hard limit; answers the limit now in force.
+pub fn raise_descriptor_limit() -> Option<u64> {
+    #[cfg(unix)]
+    {
+        match rlimit::increase_nofile_limit(u64::MAX) {
+            Ok(limit) => Some(limit),
+            Err(error) => {
+                tracing::warn!(%error, "could not raise the open-file limit");
+                rlimit::getrlimit(rlimit::Resource::NOFILE).ok().map(|(soft, _)| soft)
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    None
+}
+
+/// The total cap given the descriptor limit: never so many that accepting fails.
+pub fn effective_total(configured: usize, descriptors: Option<u64>) -> usize {
+    match descriptors {
+        Some(limit) => configured.min(limit.saturating_sub(RESERVED_DESCRIPTORS).max(16) as usize),
+        None => configured,
+    }
+}
+
+/// Serves `app` on `listener` until `stop` completes; then stops accepting, calls `stopped`,
+/// and lets requests in flight finish for `grace`.
+pub async fn serve(
+    listener: TcpListener,
+    app: Router,
+    limits: ConnectionLimits,
+    grace: Duration,
+    stop: impl std::future::Future<Output = ()>,
+    stopped: impl FnOnce(),
+) -> std::io::Result<()> {
+    let app =
+        app.layer(axum::middleware::from_fn(track_requests))
+            .layer(tower_http::timeout::RequestBodyTimeoutLayer::new(
+                limits.request_body_timeout,
+            ));
+    let mut builder = auto::Builder::new(TokioExecutor::new());
+    builder
+        .http1()
+        .max_buf_size(CONNECTION_BUFFER)
+        .timer(TokioTimer::new())
+        .header_read_timeout(limits.idle_timeout);
+    let total = effective_total(limits.max_connections, raise_descriptor_limit());
+    let admission = Arc::new(Admission::new(total, limits.max_per_address, limits.exempt.clone()));
+    let refusals = Arc::new(Semaphore::new(REFUSALS_AT_ONCE));
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    tokio::pin!(stop);
+    loop {
+        let (stream, peer) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(conn) => conn,
+                Err(error) => {
+                    // Out of descriptors and the like (the caps should keep this away): wait
+                    // instead of spinning.
+                    tracing::warn!(%error, "accept failed");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            () = &mut stop => break,
+        };
+        let _ = stream.set_nodelay(true);
+        let permit = match admission.admit(peer.ip()) {
+            Ok(permit) => permit,
+            Err(refused) => {
+                refuse(stream, peer, refused, &refusals);
+                continue;
+            }
+        };
+        let activity = Arc::new(Activity::new());
+        // The client's address, for the auth layer (trusted proxies, login limits), and the
+        // connection's activity, for the idle watch.
+        let service = hyper_util::service::TowerToHyperService::new(tower_http::add_extension::AddExtension::new(
+            tower_http::add_extension::AddExtension::new(app.clone(), ConnectInfo(peer)),
+            activity.clone(),
+        ));
+        let connection = builder
+            .serve_connection_with_upgrades(TokioIo::new(stream), service)
+            .into_owned();
+        let connection = graceful.watch(connection);
+        let idle = limits.idle_timeout;
+        tokio::spawn(async move {
+            let _permit = permit;
+            tokio::select! {
+                ended = connection => if let Err(error) = ended {
+                    tracing::debug!(%error, "connection ended with an error");
+                },
+                () = activity.idle_for(idle) => tracing::debug!(%peer, "closed an idle connection"),
+            }
+        });
+    }
+    drop(listener); // new connections are refused from here on
+    stopped();
+    tracing::info!(
+        grace_secs = grace.as_secs(),
+        "shutting down; letting streams in flight finish"
+    );
+    tokio::select! {
+        () = graceful.shutdown() => tracing::info!("all connections closed"),
+        () = tokio::time::sleep(grace) => tracing::warn!("grace period over; closing the streams still open"),
+    }
+    Ok(())
+}
+
+/// Answers a connection over the caps with one `503` (hyper reads its request, so the client
+/// sees the answer rather than a reset) and closes it; or, past [`REFUSALS_AT_ONCE`], closes it.
+fn refuse(stream: TcpStream, peer: SocketAddr, refused: Refused, refusals: &Arc<Semaphore>) {
+    metrics::counter!(crate::telemetry::CONNECTIONS_REFUSED, "cap" => refused.label()).increment(1);
+    tracing::debug!(%peer, cap = refused.label(), "connection refused");
+    let Ok(slot) = refusals.clone().try_acquire_owned() else {
+        return;
+    };
+    tokio::spawn(async move {
+        let _slot = slot;
+        let answer = hyper::service::service_fn(|_request| async {
+            Ok::<_, std::convert::Infallible>(Error::TooManyConnections.into_response())
+        });
+        let mut http1 = hyper::server::conn::http1::Builder::new();
+        http1
+            .keep_alive(false)
+            .timer(TokioTimer::new())
+            .header_read_timeout(REFUSAL_TIME);
+        let connection = http1.serve_connection(TokioIo::new(stream), answer);
+        let _ = tokio::time::timeout(REFUSAL_TIME, connection).await;
+    });
+}
+
+/// Which cap a connection met.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refused {
+    Total,
+    PerAddress,
+}
+
+impl Refused {
+    fn label(self) -> &'static str {
+        match self {
+            Refused::Total => "total",
+            Refused::PerAddress => "per_address",
+        }
+    }
+}
+
+/// Who a per-address count is for: an IPv4 address, or an IPv6 /64 (one subscriber's network;
+/// an attacker holding one has 2^64 addresses).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum AddressKey {
+    V4(u32),
+    V6Prefix(u64),
+}
+
+fn address_key(ip: IpAddr) -> AddressKey {
+    match ip {
+        IpAddr::V4(v4) => AddressKey::V4(v4.into()),
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => AddressKey::V4(v4.into()),
+            None => AddressKey::V6Prefix((u128::from(v6) >> 64) as u64),
+        },
+    }
+}
+
+/// Counts of open connections, in total and per address.
+pub struct Admission {
+    max_total: usize,
+    max_per_address: usize,
+    exempt: Vec<ipnet::IpNet>,
+    open: Mutex<(usize, HashMap<AddressKey, usize>)>,
+}
+
+/// One admitted connection; its count goes when it is dropped.
+pub struct Permit {
+    admission: Arc<Admission>,
+    key: Option<AddressKey>,
+}
+
+impl Admission {
+    pub fn new(max_total: usize, max_per_address: usize, exempt: Vec<ipnet::IpNet>) -> Self {
+        Admission {
+            max_total,
+            max_per_address,
+            exempt,
+            open: Mutex::new((0, HashMap::new())),
+        }
+    }
+
+    pub fn admit(self: &Arc<Self>, ip: IpAddr) -> Result<Permit, Refused> {
+        let key = (!self.exempt.iter().any(|net| net.contains(&ip))).then(|| address_key(ip));
+        let mut open = self.open.lock().unwrap_or_else(|e| e.into_inner());
+        if open.0 >= self.max_total {
+            return Err(Refused::Total);
+        }
+        if let Some(key) = key {
+            let count = open.1.entry(key).or_insert(0);
+            if *count >= self.max_per_address {
+                return Err(Refused::PerAddress);
+            }
+            *count += 1;
+        }
+        open.0 += 1;
+        Ok(Permit {
+            admission: self.clone(),
+            key,
+        })
+    }
+
+    #[cfg(test)]
+    fn open(&self) -> (usize, usize) {
+        let open = self.open.lock().unwrap();
+        (open.0, open.1.len())
+    }
+}
+
+impl Drop for Permit {
+    fn drop(&mut self) {
+        let mut open = self.admission.open.lock().unwrap_or_else(|e| e.into_inner());
+        open.0 -= 1;
+        if let Some(key) = self.key {
+            if let Some(count) = open.1.get_mut(&key) {
+                *count -= 1;
+                if *count == 0 {
+                    open.1.remove(&key);
+                }
+            }
+        }
+    }
+}
+
+/// A connection's requests in progress, and since when it has had none.
+pub struct Activity {
+    state: Mutex<(usize, Instant)>,
+    changed: Notify,
+}
+
+/// One request in progress, until its answer's body is written (or dropped).
+struct InFlight(Arc<Activity>);
+
+impl Activity {
+    fn new() -> Self {
+        Activity {
+            state: Mutex::new((0, Instant::now())),
+            changed: Notify::new(),
+        }
+    }
+
+    fn begin(self: &Arc<Self>) -> InFlight {
+        self.state.lock().unwrap_or_else(|e| e.into_inner()).0 += 1;
+        self.changed.notify_waiters();
+        InFlight(self.clone())
+    }
+
+    /// Completes once the connection has had no request in progress for `limit`.
+    async fn idle_for(&self, limit: Duration) {
+        loop {
+            let changed = self.changed.notified();
+            tokio::pin!(changed);
+            changed.as_mut().enable();
+            let (in_flight, since) = *self.state.lock().unwrap_or_else(|e| e.into_inner());
+            if in_flight > 0 {
+                changed.await;
+                continue;
+            }
+            tokio::select! {
+                () = tokio::time::sleep_until(since + limit) => {
+                    let now = *self.state.lock().unwrap_or_else(|e| e.into_inner());
+                    if now == (0, since) {
+                        return;
+                    }
+                }
+                () = &mut changed => {}
+            }
+        }
+    }
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        let mut state = self.0.state.lock().unwrap_or_else(|e| e.into_inner());
+        state.0 -= 1;
+        if state.0 == 0 {
+            state.1 = Instant::now();
+        }
+        drop(state);
+        self.0.changed.notify_waiters();
+    }
+}
+
+/// Marks each request in progress on its connection's [`Activity`] until its answer's body has
+/// been written: a stream being sent is never idle, however slowly it is read.
+async fn track_requests(request: Request, next: Next) -> Response {
+    let in_flight = request.extensions().get::<Arc<Activity>>().map(Activity::begin);
+    let response = next.run(request).await;
+    match in_flight {
+        Some(in_flight) => response.map(|body| {
+            axum::body::Body::new(TrackedBody {
+                body,
+                _in_flight: in_flight,
+            })
+        }),
+        None => response,
+    }
+}
+
+struct TrackedBody {
+    body: axum::body::Body,
+    _in_flight: InFlight,
+}
+
+impl http_body::Body for TrackedBody {
+    type Data = bytes::Bytes;
+    type Error = axum::Error;
+
+    fn poll_frame(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<http_body::Frame<Self::Data>, Self::Error>>> {
+        std::pin::Pin::new(&mut self.body).poll_frame(cx)
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.body.is_end_stream()
+    }
+
+    fn size_hint(&self) -> http_body::SizeHint {
+        self.body.size_hint()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn connections_are_capped_in_total_and_per_address_and_given_back() {
+        let admission = Arc::new(Admission::new(4, 2, vec!["10.0.0.1/32".parse().unwrap()]));
+        let a: IpAddr = "192.0.2.1".parse().unwrap();
+        let first = admission.admit(a).unwrap();
+        let _second = admission.admit(a).unwrap();
+        assert_eq!(admission.admit(a).err(), Some(Refused::PerAddress));
+        // The same address written as IPv4-mapped IPv6 is the same client.
+        assert_eq!(
+            admission.admit("::ffff:192.0.2.1".parse().unwrap()).err(),
+            Some(Refused::PerAddress)
+        );
+        drop(first);
+        let _third = admission.admit(a).unwrap();
+        // A trusted proxy is counted in the total only.
+        let proxy: IpAddr = "10.0.0.1".parse().unwrap();
+        let _p1 = admission.admit(proxy).unwrap();
+        let _p2 = admission.admit(proxy).unwrap();
+        assert_eq!(admission.admit(proxy).err(), Some(Refused::Total));
+        assert_eq!(admission.open(), (4, 1));
+    }
+
+    #[test]
+    fn an_ipv6_network_counts_as_one_address() {
+        let admission = Arc::new(Admission::new(100, 2, Vec::new()));
+        let _a = admission.admit("2001:db8:1:2::1".parse().unwrap()).unwrap();
+        let _b = admission.admit("2001:db8:1:2:ffff::9".parse().unwrap()).unwrap();
+        assert_eq!(
+            admission.admit("2001:db8:1:2::3".parse().unwrap()).err(),
+            Some(Refused::PerAddress)
+        );
+        assert!(admission.admit("2001:db8:1:3::1".parse().unwrap()).is_ok());
+    }
+
+    #[test]
+    fn the_total_stays_below_the_descriptor_limit() {
+        assert_eq!(effective_total(4096, Some(1024)), 768);
+        assert_eq!(effective_total(4096, Some(1 << 20)), 4096);
+        assert_eq!(effective_total(4096, None), 4096);
+        assert_eq!(effective_total(4096, Some(100)), 16);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_connection_is_idle_only_with_no_request_in_progress() {
+        let activity = Arc::new(Activity::new());
+        let limit = Duration::from_secs(30);
+        // No request: idle once the limit has passed since the start.
+        let started = Instant::now();
+        activity.idle_for(limit).await;
+        assert_eq!(started.elapsed(), limit);
+        // A request in progress for longer than the limit holds it open; its end starts the clock.
+        let request = activity.begin();
+        let watch = {
+            let activity = activity.clone();
+            tokio::spawn(async move { activity.idle_for(limit).await })
+        };
+        tokio::time::sleep(limit * 4).await;
+        assert!(!watch.is_finished());
+        let ended = Instant::now();
+        drop(request);
+        watch.await.unwrap();
+        assert_eq!(ended.elapsed(), limit);
+    }
+}
