@@ -15,7 +15,7 @@ use crate::error::Error;
 use crate::model::{Import, NewPlaylist, PlaylistId, PlaylistKind, PlaylistSummary, SkippedEntry, Track};
 use crate::sources::listing;
 use crate::sources::youtube::YouTubeSource;
-use crate::upstream::ControlClient;
+use crate::upstream::{without_password, ControlClient};
 
 /// Entries read from one yt-dlp playlist at most.
 const MAX_ENTRIES: usize = 500;
@@ -62,10 +62,16 @@ impl Importer {
         let source = YouTubeSource::usable(self.youtube.as_deref()).await?;
         let (listing, tracks) = source.list(url, MAX_ENTRIES, require_playlist).await?;
         if require_playlist && !listing.is_playlist {
-            return Err(Error::Unsupported(format!("{url} is not a playlist")));
+            return Err(Error::Unsupported(format!(
+                "{} is not a playlist",
+                without_password(url)
+            )));
         }
         if tracks.is_empty() {
-            return Err(Error::Unsupported(format!("{url} lists nothing to play")));
+            return Err(Error::Unsupported(format!(
+                "{} lists nothing to play",
+                without_password(url)
+            )));
         }
         let playlist = listing.is_playlist.then(|| NewPlaylist {
             kind: PlaylistKind::YouTube,

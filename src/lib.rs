@@ -97,7 +97,7 @@ impl Application {
                 if source.check().await.is_ok() {
                     for url in playlists {
                         if let Err(error) = importer.add_ytdlp(&url, true).await {
-                            tracing::warn!(%url, %error, "could not import a predefined playlist");
+                            tracing::warn!(url = %upstream::without_password(&url), %error, "could not import a predefined playlist");
                         }
                     }
                 }

@@ -14,8 +14,8 @@ use crate::formats::playlist::{self as playlist_formats, PlaylistFile};
 use crate::model::{
     duration_ms_of_secs, Import, NewPlaylist, NewRemoteTrack, PlaylistKind, SkippedEntry, SourceKind, TrackInfo,
 };
-use crate::upstream::range::parse_content_range;
-use crate::upstream::{redact, ControlClient};
+use crate::upstream::range::{carry_credentials, parse_content_range};
+use crate::upstream::{redact, without_password, ControlClient};
 
 const SNIFF_BYTES: u64 = 64 * 1024;
 const MAX_DOCUMENT: usize = 4 * 1024 * 1024;
@@ -101,7 +101,7 @@ pub async fn read(client: &ControlClient, raw_url: &str, timeout: Duration) -> R
     if !status.is_success() {
         return Err(Error::upstream(format!("{} answered {status}", redact(&url))));
     }
-    let final_url = response.url().clone();
+    let final_url = carry_credentials(&url, response.url().clone());
     let header = |name| {
         response
             .headers()
@@ -252,14 +252,14 @@ fn from_playlist(file: PlaylistFile, base: &url::Url, original: &url::Url) -> Im
     for entry in file.entries {
         let Ok(url) = base.join(&entry.location) else {
             import.skipped.push(SkippedEntry {
-                location: entry.location,
+                location: without_password(&entry.location),
                 reason: "not a URL".into(),
             });
             continue;
         };
         if !matches!(url.scheme(), "http" | "https") {
             import.skipped.push(SkippedEntry {
-                location: entry.location,
+                location: without_password(&entry.location),
                 reason: "only http(s) entries can be added".into(),
             });
             continue;

@@ -7,7 +7,7 @@ use http::header::{CONTENT_LENGTH, CONTENT_RANGE, CONTENT_TYPE, ETAG, LAST_MODIF
 use http::StatusCode;
 
 use crate::error::Error;
-use crate::upstream::range::{parse_content_range, range_request};
+use crate::upstream::range::{carry_credentials, parse_content_range, range_request};
 use crate::upstream::{redact, ControlClient, Locator, RangeStyle};
 
 /// Remote media by URL; cheap to clone.
@@ -77,7 +77,7 @@ pub async fn complete(client: &ControlClient, mut locator: Locator, timeout: Dur
     let (url, headers) = range_request(&by_header, 0, 0);
     let probe = probe_with_retries(client, &url, &headers, timeout).await?;
     locator.url = match locator.range_style {
-        RangeStyle::Header => probe.final_url,
+        RangeStyle::Header => carry_credentials(&locator.url, probe.final_url),
         RangeStyle::QueryParam(_) => locator.url, // the probe's URL carries its own range
     };
     locator.size = locator.size.or(probe.size);

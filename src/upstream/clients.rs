@@ -103,7 +103,7 @@ impl ControlClient {
                     headers.remove(sensitive);
                 }
             }
-            at = next;
+            at = super::range::carry_credentials(&at, next);
         }
         Err(Error::upstream(format!("{} redirects too many times", redact(url))))
     }
@@ -171,6 +171,17 @@ fn media(connector: Connector) -> MediaClient {
         .pool_timer(TokioTimer::new())
         .timer(TokioTimer::new())
         .build(https)
+}
+
+/// A URL (or anything a user gave as one) to show back: as it was, less a password in it.
+pub fn without_password(location: &str) -> String {
+    match url::Url::parse(location) {
+        Ok(mut url) if url.password().is_some() => {
+            let _ = url.set_password(None);
+            url.to_string()
+        }
+        _ => location.to_owned(),
+    }
 }
 
 /// A URL for messages: no query string (signed URLs carry secrets there), no password.

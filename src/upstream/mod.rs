@@ -14,7 +14,7 @@ pub mod range;
 
 use std::time::Duration;
 
-pub use clients::{redact, Clients, ControlClient, MediaClient, USER_AGENT};
+pub use clients::{redact, without_password, Clients, ControlClient, MediaClient, USER_AGENT};
 pub use locator::{Locator, RangeStyle};
 
 /// Timeouts and sizes for upstream requests.

@@ -2,7 +2,7 @@
 //! whether what came back is the range we asked for (the checks nginx's slice module makes:
 //! a 206, the expected start, the same total size, the same ETag).
 
-use http::header::{CONTENT_LENGTH, CONTENT_RANGE, ETAG, RANGE};
+use http::header::{AUTHORIZATION, CONTENT_LENGTH, CONTENT_RANGE, ETAG, RANGE};
 use http::{HeaderMap, HeaderValue, StatusCode};
 
 use super::{Locator, RangeStyle};
@@ -39,6 +39,11 @@ pub fn range_request_at(locator: &Locator, at: &url::Url, start: u64, end: u64) 
         headers.append(name.clone(), value.clone());
     }
     let mut url = at.clone();
+    if let Some(credentials) = take_credentials(&mut url) {
+        if !headers.contains_key(AUTHORIZATION) {
+            headers.insert(AUTHORIZATION, credentials);
+        }
+    }
     if locator.supports_ranges {
         match locator.range_style {
             RangeStyle::Header => {
@@ -61,6 +66,38 @@ pub fn range_request_at(locator: &Locator, at: &url::Url, start: u64, end: u64) 
         }
     }
     (url, headers)
+}
+
+/// A URL's `user:password@` as `Authorization: Basic` (RFC 7617; percent-decoded, as curl and
+/// reqwest send it), taken out of the URL: it never goes on the request line, and a redirect
+/// to another URL carries no credentials.
+pub fn take_credentials(url: &mut url::Url) -> Option<HeaderValue> {
+    use base64::Engine as _;
+    if url.username().is_empty() && url.password().is_none() {
+        return None;
+    }
+    let decode = |s: &str| percent_encoding::percent_decode_str(s).decode_utf8_lossy().into_owned();
+    let pair = format!("{}:{}", decode(url.username()), decode(url.password().unwrap_or("")));
+    let _ = url.set_username("");
+    let _ = url.set_password(None);
+    let mut value = HeaderValue::from_str(&format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD.encode(pair)
+    ))
+    .expect("base64 is a valid header value");
+    value.set_sensitive(true);
+    Some(value)
+}
+
+/// `to` (where `from` redirected) with `from`'s credentials if it is on the same origin: a
+/// redirect within a server keeps them, one to another host never gets them (as curl and
+/// reqwest do).
+pub fn carry_credentials(from: &url::Url, mut to: url::Url) -> url::Url {
+    if to.origin() == from.origin() && to.username().is_empty() && to.password().is_none() {
+        let _ = to.set_username(from.username());
+        let _ = to.set_password(from.password());
+    }
+    to
 }
 
 /// What an upstream answer to a range request means for the proxy.
@@ -144,6 +181,29 @@ pub fn followable_redirect(from: &url::Url, location: &str) -> Option<url::Url> 
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn credentials_in_a_url_become_basic_auth_and_leave_the_url() {
+        let mut url = url::Url::parse("http://al%40home:p%3Ass%20w@music.example:8000/a.mp3?x=1").unwrap();
+        let value = take_credentials(&mut url).unwrap();
+        // base64("al@home:p:ss w")
+        assert_eq!(value.to_str().unwrap(), "Basic YWxAaG9tZTpwOnNzIHc=");
+        assert!(value.is_sensitive());
+        assert_eq!(url.as_str(), "http://music.example:8000/a.mp3?x=1");
+        let mut plain = url::Url::parse("http://music.example/a.mp3").unwrap();
+        assert!(take_credentials(&mut plain).is_none());
+        let mut user_only = url::Url::parse("http://al@music.example/a.mp3").unwrap();
+        assert_eq!(
+            take_credentials(&mut user_only).unwrap().to_str().unwrap(),
+            "Basic YWw6"
+        );
+
+        let from = url::Url::parse("http://al:pw@music.example/a.mp3").unwrap();
+        let moved = |to: &str| carry_credentials(&from, url::Url::parse(to).unwrap()).to_string();
+        assert_eq!(moved("http://music.example/b.mp3"), "http://al:pw@music.example/b.mp3");
+        assert_eq!(moved("http://cdn.example/b.mp3"), "http://cdn.example/b.mp3");
+        assert_eq!(moved("https://music.example/b.mp3"), "https://music.example/b.mp3");
+    }
 
     fn headers(pairs: &[(&'static str, &str)]) -> HeaderMap {
         let mut map = HeaderMap::new();

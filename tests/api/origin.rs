@@ -66,6 +66,9 @@ pub struct Faults {
     pub content_type: Option<&'static str>,
     /// Answer every request with a 302 to this URL.
     pub redirect: Option<String>,
+    /// Every request must carry `Authorization: Basic` with this value (base64 of `user:pass`),
+    /// else a 401 with `WWW-Authenticate: Basic` (RFC 7617 §2), as nginx's `auth_basic` does.
+    pub basic_auth: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -193,6 +196,16 @@ async fn serve(
             .header("location", to)
             .body(Body::empty())
             .unwrap();
+    }
+    if let Some(expected) = &faults.basic_auth {
+        let given = headers.get("authorization").and_then(|v| v.to_str().ok());
+        if given != Some(format!("Basic {expected}").as_str()) {
+            return Response::builder()
+                .status(401)
+                .header("www-authenticate", "Basic realm=\"music\"")
+                .body(Body::from("401 Authorization Required"))
+                .unwrap();
+        }
     }
     if faults.forbidden.contains(&n) {
         return Response::builder().status(403).body(Body::from("expired")).unwrap();

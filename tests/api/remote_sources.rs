@@ -280,3 +280,52 @@ async fn a_rescan_of_the_library_keeps_remote_tracks() {
     let (_, stats) = app.get_json("/api/v1/stats").await;
     assert_eq!(stats["tracks"], 10);
 }
+
+/// A source behind HTTP basic auth (`http://user:password@host/…`): its credentials go with
+/// every request, the probe's and every stream chunk's, and never back to a client.
+#[tokio::test]
+async fn credentials_in_a_source_url_go_with_every_request_and_are_never_shown() {
+    let origin = Origin::start().await;
+    let mp3 = demo_file(MORNING_DRIFT);
+    // base64("al@home:s3cr3t pw")
+    let faults = Faults {
+        basic_auth: Some("YWxAaG9tZTpzM2NyM3QgcHc=".into()),
+        ..Default::default()
+    };
+    let plain = origin.put("private/drift.mp3", Content::Bytes(mp3.clone()), faults);
+    let url = plain.replacen("http://", "http://al%40home:s3cr3t%20pw@", 1);
+    let app = spawn_app().await;
+    let (status, body) = app.add_http_source(&url).await;
+    assert_eq!(status, 201, "{body}");
+    // Its tags were read through range requests, which carried the credentials too.
+    assert_eq!(body["tracks"][0]["title"], "Morning Drift", "{body}");
+    let id = body["tracks"][0]["id"].as_str().unwrap().to_owned();
+    let (_, track) = app.get_json(&format!("/api/v1/tracks/{id}")).await;
+    let (_, playlists) = app.get_json("/api/v1/playlists?limit=100").await;
+    for shown in [body.to_string(), track.to_string(), playlists.to_string()] {
+        assert!(!shown.contains("s3cr3t"), "{shown}");
+    }
+
+    let stream = app.stream_path_of(&id).await;
+    let full = app.get(&stream).await;
+    assert_eq!(full.status(), 200);
+    assert_eq!(full.bytes().await.unwrap(), mp3);
+    let ranged = app
+        .client
+        .get(app.url(&stream))
+        .header("range", "bytes=1000-1999")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ranged.status(), 206);
+    assert_eq!(ranged.bytes().await.unwrap(), mp3.slice(1000..2000));
+    let requests = origin.requests("private/drift.mp3");
+    assert!(requests.len() >= 3, "{requests:?}");
+    for request in requests {
+        assert_eq!(
+            request.headers.get("authorization").map(|v| v.to_str().unwrap()),
+            Some("Basic YWxAaG9tZTpzM2NyM3QgcHc="),
+            "{request:?}"
+        );
+    }
+}
