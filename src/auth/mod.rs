@@ -605,4 +605,65 @@ mod tests {
         // From anyone else the header is the client's own words.
         assert_eq!(client("198.51.100.1", &["203.0.113.9"]), "198.51.100.1");
     }
+
+    /// Who a request with no credential is, on a server made so.
+    async fn anonymous(
+        loopback: bool,
+        config: AccessConfig,
+        users: usize,
+        headers: &[(&'static str, &str)],
+    ) -> Principal {
+        let dir = tempfile::TempDir::new().unwrap();
+        let catalog = Catalog::open(&dir.path().join("c.sqlite3"), Vec::new()).unwrap();
+        // Closed with nobody to log in: a one-time password is printed (Application::build).
+        let nobody_could_log_in = (!loopback || config.public_url.is_some()) && users == 0;
+        let auth = Auth::new(catalog, Sealer::new([1; 32]), config, loopback);
+        for i in 0..users {
+            auth.add_user(format!("u{i}"), "a long password", false).await.unwrap();
+        }
+        let mut map = HeaderMap::new();
+        for (k, v) in headers {
+            map.insert(*k, v.parse().unwrap());
+        }
+        let facts = RequestFacts {
+            peer: "127.0.0.1".parse().unwrap(),
+            headers: &map,
+        };
+        assert_eq!(auth.needs_first_admin().await.unwrap(), nobody_could_log_in);
+        auth.authenticate(Credential::None, &facts).await.unwrap()
+    }
+
+    #[tokio::test]
+    async fn open_mode_is_exactly_loopback_no_user_no_proxy_settings_and_no_forwarding() {
+        let none = AccessConfig::default;
+        assert_eq!(anonymous(true, none(), 0, &[]).await, Principal::Local);
+        // Any one of these closes it.
+        assert_eq!(
+            anonymous(false, none(), 0, &[]).await,
+            Principal::Guest,
+            "beyond loopback"
+        );
+        assert_eq!(anonymous(true, none(), 1, &[]).await, Principal::Guest, "a user");
+        let public = AccessConfig {
+            public_url: Some("https://music.example".parse().unwrap()),
+            ..none()
+        };
+        assert_eq!(anonymous(true, public, 0, &[]).await, Principal::Guest, "--public-url");
+        let proxied = AccessConfig {
+            trusted_proxies: vec!["127.0.0.1/32".parse().unwrap()],
+            ..none()
+        };
+        assert_eq!(
+            anonymous(true, proxied, 0, &[]).await,
+            Principal::Guest,
+            "--trusted-proxy"
+        );
+        for header in ["forwarded", "x-forwarded-for", "x-forwarded-host", "x-forwarded-proto"] {
+            assert_eq!(
+                anonymous(true, none(), 0, &[(header, "x")]).await,
+                Principal::Guest,
+                "{header}"
+            );
+        }
+    }
 }
