@@ -8,8 +8,7 @@ import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { createServer } from "node:http";
 import { readFileSync } from "node:fs";
-import { chromium } from "playwright-core";
-import { startServer, CHROMIUM_ARGS } from "./server.js";
+import { startServer, launchChromium } from "./server.js";
 
 const MP3 = readFileSync(new URL("../demo/library/Aurora Sines/First Light/02 Morning Drift.mp3", import.meta.url));
 let server, reader, browser, media, attacker, mediaRequests = 0;
@@ -33,10 +32,7 @@ before(async () => {
   });
   server = await startServer(["--allow-private-sources"]);
   reader = await startServer(["--cors-origin", `http://localhost:${attacker.address().port}`]);
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
-    args: [...CHROMIUM_ARGS, "--host-resolver-rules=MAP rebind.test 127.0.0.1"],
-  });
+  browser = await launchChromium(["--host-resolver-rules=MAP rebind.test 127.0.0.1"]);
 });
 after(async () => {
   await browser?.close();

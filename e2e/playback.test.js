@@ -1,13 +1,12 @@
 // A track from the demo library plays in Chromium's <audio> element and seeks through ranges.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { chromium } from "playwright-core";
-import { startServer, CHROMIUM_ARGS } from "./server.js";
+import { startServer, launchChromium } from "./server.js";
 
 let server, browser;
 before(async () => {
   server = await startServer();
-  browser = await chromium.launch({ executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium", args: CHROMIUM_ARGS });
+  browser = await launchChromium();
 });
 after(async () => {
   await browser?.close();

@@ -6,15 +6,14 @@ import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { chromium } from "playwright-core";
-import { startServer, CHROMIUM_ARGS } from "./server.js";
+import { startServer, launchChromium } from "./server.js";
 
 const SHOTS = process.env.ANYAUDIO_SCREENSHOTS;
 let server, browser;
 
 before(async () => {
   server = await startServer();
-  browser = await chromium.launch({ executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium", args: CHROMIUM_ARGS });
+  browser = await launchChromium();
   if (SHOTS) mkdirSync(SHOTS, { recursive: true });
 });
 after(async () => {

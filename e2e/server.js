@@ -4,6 +4,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
+import { chromium } from "playwright-core";
 
 export const BIN = process.env.ANYAUDIO_BIN ?? new URL("../target/debug/anyaudio", import.meta.url).pathname;
 
@@ -43,3 +44,8 @@ export const CHROMIUM_ARGS = [
   "--disable-background-networking", "--disable-component-update", "--disable-sync",
   "--autoplay-policy=no-user-gesture-required",
 ];
+
+/** Debian's headless Chromium (or $CHROMIUM), with the flags above and `extraArgs`. */
+export function launchChromium(extraArgs = []) {
+  return chromium.launch({ executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium", args: [...CHROMIUM_ARGS, ...extraArgs] });
+}

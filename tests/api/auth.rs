@@ -7,7 +7,7 @@ use reqwest::header::{HeaderMap, COOKIE, SET_COOKIE};
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
-use crate::support::{demo_library, spawn_app, spawn_app_configured, TestApp};
+use crate::support::{demo_library, serve_on, spawn_app, spawn_app_configured, TestApp};
 
 const ADA_PASSWORD: &str = "correct horse battery";
 
@@ -30,6 +30,12 @@ struct Answer {
 impl Answer {
     fn code(&self) -> &str {
         self.body["error"]["code"].as_str().unwrap_or("")
+    }
+
+    /// Asserts the answer is this error.
+    #[track_caller]
+    fn refused(&self, status: StatusCode, code: &str) {
+        assert_eq!((self.status, self.code()), (status, code), "{}", self.body);
     }
 }
 
@@ -72,16 +78,14 @@ async fn get(base: &str, path: &str, who: Who<'_>) -> Answer {
     call(base, Method::GET, path, who, None).await
 }
 
+async fn try_login(base: &str, name: &str, password: &str) -> Answer {
+    let body = json!({ "name": name, "password": password });
+    call(base, Method::POST, "/api/v1/login", Who::Nobody, Some(body)).await
+}
+
 /// Logs in; returns the session cookie's value and the whole `Set-Cookie`.
 async fn login(base: &str, name: &str, password: &str) -> (String, String) {
-    let answer = call(
-        base,
-        Method::POST,
-        "/api/v1/login",
-        Who::Nobody,
-        Some(json!({ "name": name, "password": password })),
-    )
-    .await;
+    let answer = try_login(base, name, password).await;
     assert_eq!(answer.status, 200, "{}", answer.body);
     let set_cookie = answer.headers[SET_COOKIE].to_str().unwrap().to_owned();
     let value = set_cookie
@@ -125,13 +129,7 @@ async fn add_user(base: &str, admin_session: &str, name: &str, password: &str, a
 /// A second server on `app`'s library and data dir (its users as the test made them), with
 /// the access settings adjusted; returns its base URL.
 async fn second_server(app: &TestApp, adjust: impl FnOnce(&mut Config)) -> String {
-    let mut config = Config::for_tests(vec![app.library.path().to_owned()], app.data.path().to_owned());
-    config.scan_at_start = false;
-    adjust(&mut config);
-    let server = anyaudio::Application::build(config).await.expect("builds");
-    let base = format!("http://127.0.0.1:{}", server.port());
-    tokio::spawn(server.run_until_stopped());
-    base
+    serve_on(app.library.path(), app.data.path(), false, adjust).await
 }
 
 /// A track's id and a fresh stream path for it, asked as `who`.
@@ -186,10 +184,7 @@ async fn on_loopback_the_server_is_open_until_its_first_user_and_then_closed() {
     );
 
     let refused = get(&app.base, "/api/v1/search?q=dawn", Who::Nobody).await;
-    assert_eq!(
-        (refused.status, refused.code()),
-        (StatusCode::UNAUTHORIZED, "unauthenticated")
-    );
+    refused.refused(StatusCode::UNAUTHORIZED, "unauthenticated");
     assert!(refused.headers["www-authenticate"]
         .to_str()
         .unwrap()
@@ -206,10 +201,7 @@ async fn on_loopback_the_server_is_open_until_its_first_user_and_then_closed() {
     let token = stream.rsplit('/').next().unwrap();
     for who in [Who::Key(token), Who::Cookie(token)] {
         let answer = get(&app.base, "/api/v1/search?q=dawn", who).await;
-        assert_eq!(
-            (answer.status, answer.code()),
-            (StatusCode::UNAUTHORIZED, "bad_credentials")
-        );
+        answer.refused(StatusCode::UNAUTHORIZED, "bad_credentials");
     }
 }
 
@@ -217,32 +209,12 @@ async fn on_loopback_the_server_is_open_until_its_first_user_and_then_closed() {
 async fn a_login_sets_a_strict_http_only_cookie_that_works_until_logout() {
     let app = spawn_app().await;
     first_user(&app).await;
-    let wrong = call(
-        &app.base,
-        Method::POST,
-        "/api/v1/login",
-        Who::Nobody,
-        Some(json!({ "name": "ada", "password": "not her password" })),
-    )
-    .await;
-    assert_eq!(
-        (wrong.status, wrong.code()),
-        (StatusCode::UNAUTHORIZED, "bad_credentials")
-    );
+    let wrong = try_login(&app.base, "ada", "not her password").await;
+    wrong.refused(StatusCode::UNAUTHORIZED, "bad_credentials");
     assert!(wrong.headers.get(SET_COOKIE).is_none());
     // A name that doesn't exist gets the same answer.
-    let nobody = call(
-        &app.base,
-        Method::POST,
-        "/api/v1/login",
-        Who::Nobody,
-        Some(json!({ "name": "nobody", "password": ADA_PASSWORD })),
-    )
-    .await;
-    assert_eq!(
-        (nobody.status, nobody.code()),
-        (StatusCode::UNAUTHORIZED, "bad_credentials")
-    );
+    let nobody = try_login(&app.base, "nobody", ADA_PASSWORD).await;
+    nobody.refused(StatusCode::UNAUTHORIZED, "bad_credentials");
 
     let (session, set_cookie) = login(&app.base, "ADA", ADA_PASSWORD).await;
     for attribute in ["HttpOnly", "SameSite=Strict", "Path=/", "Max-Age=2592000"] {
@@ -260,10 +232,7 @@ async fn a_login_sets_a_strict_http_only_cookie_that_works_until_logout() {
     assert_eq!(out.status, 204);
     assert!(out.headers[SET_COOKIE].to_str().unwrap().contains("Max-Age=0"));
     let after = get(&app.base, "/api/v1/me", Who::Cookie(&session)).await;
-    assert_eq!(
-        (after.status, after.code()),
-        (StatusCode::UNAUTHORIZED, "bad_credentials")
-    );
+    after.refused(StatusCode::UNAUTHORIZED, "bad_credentials");
 }
 
 #[tokio::test]
@@ -275,28 +244,11 @@ async fn after_five_quick_failures_a_login_is_refused_with_retry_after_even_with
         login(&app.base, "ada", ADA_PASSWORD).await;
     }
     for _ in 0..5 {
-        let wrong = call(
-            &app.base,
-            Method::POST,
-            "/api/v1/login",
-            Who::Nobody,
-            Some(json!({ "name": "ada", "password": "guess guess" })),
-        )
-        .await;
+        let wrong = try_login(&app.base, "ada", "guess guess").await;
         assert_eq!(wrong.status, 401, "{}", wrong.body);
     }
-    let limited = call(
-        &app.base,
-        Method::POST,
-        "/api/v1/login",
-        Who::Nobody,
-        Some(json!({ "name": "ada", "password": ADA_PASSWORD })),
-    )
-    .await;
-    assert_eq!(
-        (limited.status, limited.code()),
-        (StatusCode::TOO_MANY_REQUESTS, "too_many_attempts")
-    );
+    let limited = try_login(&app.base, "ada", ADA_PASSWORD).await;
+    limited.refused(StatusCode::TOO_MANY_REQUESTS, "too_many_attempts");
     let retry: u64 = limited.headers["retry-after"].to_str().unwrap().parse().unwrap();
     assert!((1..=12).contains(&retry), "Retry-After: {retry}");
 }
@@ -328,10 +280,7 @@ async fn api_keys_work_as_bearer_tokens_until_revoked_and_only_their_owner_revok
     assert!(!listed.body.to_string().contains(&secret), "a key is shown once only");
 
     let forged = get(&app.base, "/api/v1/me", Who::Key("aa_not-a-key")).await;
-    assert_eq!(
-        (forged.status, forged.code()),
-        (StatusCode::UNAUTHORIZED, "bad_credentials")
-    );
+    forged.refused(StatusCode::UNAUTHORIZED, "bad_credentials");
 
     // Someone else's key is not theirs to revoke (and they can't tell it exists).
     let bob = add_user(&app.base, &ada, "bob", "bob's password", false).await;
@@ -343,7 +292,7 @@ async fn api_keys_work_as_bearer_tokens_until_revoked_and_only_their_owner_revok
         None,
     )
     .await;
-    assert_eq!((theirs.status, theirs.code()), (StatusCode::NOT_FOUND, "key_not_found"));
+    theirs.refused(StatusCode::NOT_FOUND, "key_not_found");
     assert_eq!(get(&app.base, "/api/v1/me", Who::Key(&secret)).await.status, 200);
 
     let revoked = call(
@@ -356,10 +305,7 @@ async fn api_keys_work_as_bearer_tokens_until_revoked_and_only_their_owner_revok
     .await;
     assert_eq!(revoked.status, 204);
     let after = get(&app.base, "/api/v1/me", Who::Key(&secret)).await;
-    assert_eq!(
-        (after.status, after.code()),
-        (StatusCode::UNAUTHORIZED, "bad_credentials")
-    );
+    after.refused(StatusCode::UNAUTHORIZED, "bad_credentials");
     let again = call(
         &app.base,
         Method::DELETE,
@@ -403,7 +349,7 @@ async fn a_user_who_is_not_an_admin_listens_and_manages_their_account_but_change
         async move { call(&base, Method::PUT, "/api/v1/me/password", Who::Cookie(&bob), Some(body)).await }
     };
     let wrong = password("not it", "a new password").await;
-    assert_eq!((wrong.status, wrong.code()), (StatusCode::FORBIDDEN, "wrong_password"));
+    wrong.refused(StatusCode::FORBIDDEN, "wrong_password");
     assert_eq!(password("bob's password", "short").await.status, 400);
     assert_eq!(password("bob's password", "a new password").await.status, 204);
     // Changing the password ends the sessions: log in again, with the new one.
@@ -412,7 +358,7 @@ async fn a_user_who_is_not_an_admin_listens_and_manages_their_account_but_change
 
     // The only admin stays while anyone else could be left without one.
     let last = call(&app.base, Method::DELETE, "/api/v1/users/ada", Who::Cookie(&ada), None).await;
-    assert_eq!((last.status, last.code()), (StatusCode::CONFLICT, "last_admin"));
+    last.refused(StatusCode::CONFLICT, "last_admin");
     let removed = call(&app.base, Method::DELETE, "/api/v1/users/bob", Who::Cookie(&ada), None).await;
     assert_eq!(removed.status, 204);
     assert_eq!(get(&app.base, "/api/v1/me", Who::Cookie(&bob)).await.status, 401);
@@ -433,10 +379,7 @@ async fn open_listening_lets_a_guest_search_and_play_but_not_change_anything() {
     let stream = stream_path(&base, Who::Nobody).await;
     assert_eq!(stream_status(&base, &stream).await, StatusCode::PARTIAL_CONTENT);
     let scan = call(&base, Method::POST, "/api/v1/scan", Who::Nobody, Some(json!({}))).await;
-    assert_eq!(
-        (scan.status, scan.code()),
-        (StatusCode::UNAUTHORIZED, "unauthenticated")
-    );
+    scan.refused(StatusCode::UNAUTHORIZED, "unauthenticated");
     assert_eq!(get(&base, "/api/v1/me/keys", Who::Nobody).await.status, 401);
     // An admin still logs in to change things.
     let scan = call(&base, Method::POST, "/api/v1/scan", Who::Cookie(&ada), Some(json!({}))).await;
@@ -528,10 +471,7 @@ async fn a_trusted_proxys_remote_user_is_a_login_and_anyone_elses_is_ignored() {
         &[("remote-user", "carol")],
     )
     .await;
-    assert_eq!(
-        (answer.status, answer.code()),
-        (StatusCode::UNAUTHORIZED, "unauthenticated")
-    );
+    answer.refused(StatusCode::UNAUTHORIZED, "unauthenticated");
 }
 
 #[tokio::test]

@@ -152,18 +152,8 @@ async fn a_catalog_from_an_older_build_is_rebuilt_not_a_500() {
     .unwrap();
     drop(old);
     let library = demo_library();
-    let mut config = anyaudio::config::Config::for_tests(vec![library.path().to_owned()], data.path().to_owned());
-    config.scan_at_start = false;
-    let app = anyaudio::Application::build(config)
-        .await
-        .expect("an old catalog is rebuilt");
-    let catalog = app.catalog().clone();
-    tokio::task::spawn_blocking(move || catalog.scan_blocking(false))
-        .await
-        .unwrap()
-        .unwrap();
-    let base = format!("http://127.0.0.1:{}", app.port());
-    tokio::spawn(app.run_until_stopped());
+    // An old catalog (no layout version) is rebuilt.
+    let base = crate::support::serve_on(library.path(), data.path(), true, |_| {}).await;
     let response = reqwest::get(format!("{base}/api/v1/search?q=cafe")).await.unwrap();
     assert_eq!(response.status(), 200);
     let body: serde_json::Value = response.json().await.unwrap();

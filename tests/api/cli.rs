@@ -9,7 +9,7 @@ use std::time::Duration;
 use serde_json::json;
 use tempfile::TempDir;
 
-use crate::support::demo_library;
+use crate::support::{demo_library, serve_on};
 
 /// `anyaudio ARGS --data-dir DATA` with `stdin` written to it.
 fn anyaudio(data: &Path, args: &[&str], stdin: &str) -> Output {
@@ -40,21 +40,6 @@ fn ok(output: &Output) -> String {
 fn failed(output: &Output) -> String {
     assert!(!output.status.success(), "{}", String::from_utf8_lossy(&output.stdout));
     String::from_utf8(output.stderr.clone()).unwrap()
-}
-
-/// A server in this process on `data` and a copy of the demo library, scanned; its base URL.
-async fn server_on(data: &Path, library: &Path) -> String {
-    let mut config = anyaudio::config::Config::for_tests(vec![library.to_owned()], data.to_owned());
-    config.scan_at_start = false;
-    let app = anyaudio::Application::build(config).await.expect("builds");
-    let catalog = app.catalog().clone();
-    tokio::task::spawn_blocking(move || catalog.scan_blocking(false))
-        .await
-        .unwrap()
-        .unwrap();
-    let base = format!("http://127.0.0.1:{}", app.port());
-    tokio::spawn(app.run_until_stopped());
-    base
 }
 
 async fn status_with_key(base: &str, key: &str) -> u16 {
@@ -102,7 +87,7 @@ async fn users_and_keys_made_at_the_command_line_log_in_and_a_backup_keeps_them(
     let key = key.trim();
     assert!(key.starts_with("aa_"), "{key}");
 
-    let base = server_on(data.path(), library.path()).await;
+    let base = serve_on(library.path(), data.path(), true, |_| {}).await;
     assert_eq!(status_with_key(&base, key).await, 200);
     let nobody = reqwest::get(format!("{base}/api/v1/search?q=dawn")).await.unwrap();
     assert_eq!(nobody.status(), 401, "users exist: the server is closed");

@@ -68,26 +68,38 @@ pub async fn spawn_app_configured(library: TempDir, adjust: impl FnOnce(&mut Con
         .with_env_filter("warn")
         .try_init();
     let data = TempDir::new().unwrap();
-    let mut config = Config::for_tests(vec![library.path().to_owned()], data.path().to_owned());
-    config.scan_at_start = false;
-    // Every test origin is on loopback, which the server refuses to fetch from by default
-    // (SSRF); the tests of that refusal set this back.
-    config.net.egress.allow_private = true;
-    adjust(&mut config);
-    let app = Application::build(config).await.expect("app builds");
-    let catalog = app.catalog().clone();
-    tokio::task::spawn_blocking(move || catalog.scan_blocking(false))
-        .await
-        .unwrap()
-        .expect("scan");
-    let base = format!("http://127.0.0.1:{}", app.port());
-    tokio::spawn(app.run_until_stopped());
+    let base = serve_on(library.path(), data.path(), true, |config| {
+        // Every test origin is on loopback, which the server refuses to fetch from by default
+        // (SSRF); the tests of that refusal set this back.
+        config.net.egress.allow_private = true;
+        adjust(config);
+    })
+    .await;
     TestApp {
         base,
         client: reqwest::Client::new(),
         library,
         data,
     }
+}
+
+/// A server on `library` and `data` (a data dir as a test or an earlier server left it), its
+/// config adjusted, the library scanned first if `scan`; its base URL.
+pub async fn serve_on(library: &Path, data: &Path, scan: bool, adjust: impl FnOnce(&mut Config)) -> String {
+    let mut config = Config::for_tests(vec![library.to_owned()], data.to_owned());
+    config.scan_at_start = false;
+    adjust(&mut config);
+    let app = Application::build(config).await.expect("app builds");
+    if scan {
+        let catalog = app.catalog().clone();
+        tokio::task::spawn_blocking(move || catalog.scan_blocking(false))
+            .await
+            .unwrap()
+            .expect("scan");
+    }
+    let base = format!("http://127.0.0.1:{}", app.port());
+    tokio::spawn(app.run_until_stopped());
+    base
 }
 
 impl TestApp {
