@@ -109,6 +109,9 @@ pub fn router(state: AppState) -> Router {
             header::IF_NONE_MATCH,
             header::IF_MODIFIED_SINCE,
             header::CONTENT_TYPE,
+            // A page elsewhere reads a closed server with an API key it holds (no cookie is
+            // ever sent cross-site: SameSite=Strict, and no allow-credentials).
+            header::AUTHORIZATION,
         ])
         .expose_headers([
             header::CONTENT_RANGE,

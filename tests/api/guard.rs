@@ -97,6 +97,18 @@ async fn cors_is_for_configured_origins_and_for_reading_only() {
     )
     .await;
     assert_eq!(allowed(&response), None);
+    // Reading with an API key (a closed server) passes its preflight.
+    let preflight = [
+        ("origin", pwa),
+        ("access-control-request-method", "GET"),
+        ("access-control-request-headers", "authorization,range"),
+    ];
+    let preflight = send(&app, Method::OPTIONS, "/api/v1/search?q=a", &preflight).await;
+    let headers = preflight.headers();
+    assert_eq!(allowed(&preflight).as_deref(), Some(pwa));
+    let allowed_headers = headers["access-control-allow-headers"].to_str().unwrap().to_owned();
+    assert!(allowed_headers.contains("authorization"), "{allowed_headers}");
+    assert!(headers.get("access-control-allow-credentials").is_none());
     // A preflight for a POST gets no POST back, and the POST itself is refused.
     let preflight = [
         ("origin", pwa),
