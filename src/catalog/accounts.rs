@@ -32,6 +32,9 @@ pub enum AddUserError {
     Other(#[from] anyhow::Error),
 }
 
+/// A key's `last_used_at` is precise to this many seconds (written at most this often).
+const LAST_USED_STEP: i64 = 60;
+
 const USER_COLUMNS: &str = "users.id, users.name, users.admin, users.created_at";
 
 fn user(row: &Row) -> rusqlite::Result<User> {
@@ -195,24 +198,39 @@ impl Catalog {
     }
 
     /// The user a key belongs to, noting its use.
+    /// The owner of the key with this digest. Read on the reading pool; when the key was last
+    /// used is written at most once a minute, so an app's requests seldom wait for the writer
+    /// (a scan's batches).
     pub async fn user_by_api_key(&self, secret_hash: [u8; 32]) -> anyhow::Result<Option<User>> {
-        self.write(move |conn| {
-            let found = conn
-                .query_row(
-                    &format!("SELECT {USER_COLUMNS} FROM api_keys JOIN users ON users.id = api_keys.user_id WHERE secret_hash = ?1"),
-                    [secret_hash.as_slice()],
-                    user,
-                )
-                .optional()?;
-            if found.is_some() {
+        let now = unix_now() as i64;
+        let found = self
+            .read(move |conn| {
+                Ok(conn
+                    .query_row(
+                        &format!(
+                            "SELECT {USER_COLUMNS}, api_keys.last_used_at FROM api_keys
+                             JOIN users ON users.id = api_keys.user_id WHERE secret_hash = ?1"
+                        ),
+                        [secret_hash.as_slice()],
+                        |row| Ok((user(row)?, row.get::<_, Option<i64>>(4)?)),
+                    )
+                    .optional()?)
+            })
+            .await?;
+        let Some((owner, last_used)) = found else {
+            return Ok(None);
+        };
+        if last_used.is_none_or(|t| now - t >= LAST_USED_STEP) {
+            self.write(move |conn| {
                 conn.execute(
                     "UPDATE api_keys SET last_used_at = ?2 WHERE secret_hash = ?1",
-                    params![secret_hash.as_slice(), unix_now() as i64],
+                    params![secret_hash.as_slice(), now],
                 )?;
-            }
-            Ok(found)
-        })
-        .await
+                Ok(())
+            })
+            .await?;
+        }
+        Ok(Some(owner))
     }
 
     pub async fn add_session(&self, token_hash: [u8; 32], owner: UserId, expires_at: u64) -> anyhow::Result<()> {
