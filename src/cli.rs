@@ -31,7 +31,7 @@ fn existing_catalog(data: DataArgs) -> anyhow::Result<(Catalog, PathBuf)> {
 fn accounts(data: DataArgs, create: bool) -> anyhow::Result<Auth> {
     let (catalog, dir) = if create {
         let dir = data.resolve()?;
-        std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+        crate::catalog::create_data_dir(&dir).with_context(|| format!("creating {}", dir.display()))?;
         (Catalog::open(&crate::catalog::path_in(&dir), Vec::new())?, dir)
     } else {
         existing_catalog(data)?
@@ -40,8 +40,16 @@ fn accounts(data: DataArgs, create: bool) -> anyhow::Result<Auth> {
 }
 
 pub async fn backup(args: BackupArgs) -> anyhow::Result<()> {
-    let (catalog, _) = existing_catalog(args.data)?;
+    let (catalog, dir) = existing_catalog(args.data)?;
     let file = absolute(&args.file)?;
+    // Over the live catalog (or its WAL), the copy would replace the file the server has open.
+    let live = crate::catalog::path_in(&dir);
+    let parent_of = |p: &Path| p.parent().and_then(|d| d.canonicalize().ok());
+    let same_dir = parent_of(&file).is_some() && parent_of(&file) == parent_of(&live);
+    let name = file.file_name().and_then(|n| n.to_str()).unwrap_or("");
+    if same_dir && name.starts_with("catalog.sqlite3") {
+        bail!("{} is the live catalog: write the copy elsewhere", file.display());
+    }
     catalog.backup_to(file.clone()).await?;
     let (tracks, _, _) = catalog.stats().await?;
     let users = catalog.user_count().await?;
@@ -86,7 +94,7 @@ pub async fn user(command: UserCommand) -> anyhow::Result<()> {
         }
         UserCommand::Remove { name, data } => {
             let (catalog, _) = existing_catalog(data)?;
-            match catalog.remove_user(name.clone()).await? {
+            match catalog.remove_user(name.clone(), false).await? {
                 RemoveUser::Removed => println!("removed {name}, with their keys and sessions"),
                 RemoveUser::NotFound => bail!("no user named {name:?}"),
                 RemoveUser::LastAdmin => bail!("{}", Error::LastAdmin),

@@ -69,7 +69,8 @@ impl Application {
             catalog.clone(),
             &config.data_dir,
             config.access.clone(),
-            config.listen.ip().is_loopback(),
+            // Named by `--host` (or `--public-url`), it is reached from beyond this machine.
+            config.listen.ip().is_loopback() && config.hosts.is_empty(),
         )?;
         first_admin(&auth).await?;
         catalog.load_suggestions().await?;
@@ -151,7 +152,7 @@ const HTTP_PROBE_TTL: std::time::Duration = std::time::Duration::from_secs(600);
 
 /// Opens the catalog for the configured library, unpacking the demo library if that is the one.
 pub fn open_catalog(config: &Config) -> anyhow::Result<Catalog> {
-    std::fs::create_dir_all(&config.data_dir)
+    catalog::create_data_dir(&config.data_dir)
         .with_context(|| format!("creating data dir {}", config.data_dir.display()))?;
     let roots = match &config.library {
         Library::Folders(folders) => folders.clone(),

@@ -5,7 +5,8 @@
 //!   `--idle-timeout` of opening or of its last answer's end, whatever it is doing meanwhile
 //!   (sending nothing, trickling a header, or the protocol detection of hyper-util's
 //!   `auto::Builder`, which reads before hyper's own header timer starts: hyper#3756). A
-//!   request in progress is never cut by this: a paused listener's stream stays open.
+//!   request in progress is never cut by this, nor an answer whose last bytes still wait for
+//!   the client to read them: a paused listener's stream stays open.
 //! - **Request bodies** must keep arriving (`--request-body-timeout` between frames).
 //! - **Connection caps**, in total and per client address (an IPv6 /64 counts as one), answered
 //!   with `503 too_many_connections` by hyper itself rather than left to fail at accept.
@@ -28,6 +29,7 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{Notify, Semaphore};
 use tokio::time::Instant;
 
+use crate::auth::AddressKey;
 use crate::config::ConnectionLimits;
 use crate::error::Error;
 
@@ -109,6 +111,9 @@ pub async fn serve(
             () = &mut stop => break,
         };
         let _ = stream.set_nodelay(true);
+        // On a dual-stack listener an IPv4 client is `::ffff:a.b.c.d`: as itself, so that
+        // `--trusted-proxy 10.0.0.1` and the per-address counts see the address it is.
+        let peer = SocketAddr::new(peer.ip().to_canonical(), peer.port());
         let permit = match admission.admit(peer.ip()) {
             Ok(permit) => permit,
             Err(refused) => {
@@ -123,8 +128,13 @@ pub async fn serve(
             tower_http::add_extension::AddExtension::new(app.clone(), ConnectInfo(peer)),
             activity.clone(),
         ));
+        let io = TrackedIo {
+            stream,
+            activity: activity.clone(),
+            backlog: None,
+        };
         let connection = builder
-            .serve_connection_with_upgrades(TokioIo::new(stream), service)
+            .serve_connection_with_upgrades(TokioIo::new(io), service)
             .into_owned();
         let connection = graceful.watch(connection);
         let idle = limits.idle_timeout;
@@ -190,24 +200,6 @@ impl Refused {
     }
 }
 
-/// Who a per-address count is for: an IPv4 address, or an IPv6 /64 (one subscriber's network;
-/// an attacker holding one has 2^64 addresses).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-enum AddressKey {
-    V4(u32),
-    V6Prefix(u64),
-}
-
-fn address_key(ip: IpAddr) -> AddressKey {
-    match ip {
-        IpAddr::V4(v4) => AddressKey::V4(v4.into()),
-        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
-            Some(v4) => AddressKey::V4(v4.into()),
-            None => AddressKey::V6Prefix((u128::from(v6) >> 64) as u64),
-        },
-    }
-}
-
 /// Counts of open connections, in total and per address.
 pub struct Admission {
     max_total: usize,
@@ -233,7 +225,7 @@ impl Admission {
     }
 
     pub fn admit(self: &Arc<Self>, ip: IpAddr) -> Result<Permit, Refused> {
-        let key = (!self.exempt.iter().any(|net| net.contains(&ip))).then(|| address_key(ip));
+        let key = (!self.exempt.iter().any(|net| net.contains(&ip))).then(|| AddressKey::of(ip));
         let mut open = self.open.lock().unwrap_or_else(|e| e.into_inner());
         if open.0 >= self.max_total {
             return Err(Refused::Total);
@@ -330,6 +322,78 @@ impl Drop for InFlight {
         }
         drop(state);
         self.0.changed.notify_waiters();
+    }
+}
+
+/// A connection's socket, noting on its [`Activity`] while a write waits for the client: an
+/// answer's body can be over (its last part taken from it) while hyper still holds bytes the
+/// client has not read yet; until those are written, the connection is not idle.
+struct TrackedIo<S> {
+    stream: S,
+    activity: Arc<Activity>,
+    /// Held while a write is pending.
+    backlog: Option<InFlight>,
+}
+
+impl<S> TrackedIo<S> {
+    fn note<T>(&mut self, poll: std::task::Poll<T>) -> std::task::Poll<T> {
+        if poll.is_pending() {
+            if self.backlog.is_none() {
+                self.backlog = Some(self.activity.begin());
+            }
+        } else {
+            self.backlog = None;
+        }
+        poll
+    }
+}
+
+impl<S: tokio::io::AsyncRead + Unpin> tokio::io::AsyncRead for TrackedIo<S> {
+    fn poll_read(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &mut tokio::io::ReadBuf<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut self.stream).poll_read(cx, buf)
+    }
+}
+
+impl<S: tokio::io::AsyncWrite + Unpin> tokio::io::AsyncWrite for TrackedIo<S> {
+    fn poll_write(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &[u8],
+    ) -> std::task::Poll<std::io::Result<usize>> {
+        let poll = std::pin::Pin::new(&mut self.stream).poll_write(cx, buf);
+        self.note(poll)
+    }
+
+    fn poll_write_vectored(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        bufs: &[std::io::IoSlice<'_>],
+    ) -> std::task::Poll<std::io::Result<usize>> {
+        let poll = std::pin::Pin::new(&mut self.stream).poll_write_vectored(cx, bufs);
+        self.note(poll)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.stream.is_write_vectored()
+    }
+
+    fn poll_flush(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        let poll = std::pin::Pin::new(&mut self.stream).poll_flush(cx);
+        self.note(poll)
+    }
+
+    fn poll_shutdown(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut self.stream).poll_shutdown(cx)
     }
 }
 
@@ -440,5 +504,34 @@ mod tests {
         drop(request);
         watch.await.unwrap();
         assert_eq!(ended.elapsed(), limit);
+    }
+
+    #[tokio::test]
+    async fn bytes_waiting_for_the_client_keep_a_connection_busy() {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let activity = Arc::new(Activity::new());
+        let (ours, mut client) = tokio::io::duplex(1024);
+        let mut io = TrackedIo {
+            stream: ours,
+            activity: activity.clone(),
+            backlog: None,
+        };
+        let in_flight = |a: &Activity| a.state.lock().unwrap().0;
+        // More than the pipe holds: the write waits for the client, and the connection is busy.
+        let writer = tokio::spawn(async move {
+            io.write_all(&[7u8; 4096]).await.unwrap();
+            io
+        });
+        tokio::time::timeout(Duration::from_secs(5), async {
+            while in_flight(&activity) == 0 {
+                tokio::task::yield_now().await;
+            }
+        })
+        .await
+        .expect("a pending write counts as activity");
+        let mut read = vec![0u8; 4096];
+        client.read_exact(&mut read).await.unwrap();
+        let _io = writer.await.unwrap();
+        assert_eq!(in_flight(&activity), 0, "written: idle again");
     }
 }

@@ -1,8 +1,6 @@
 //! Who may do what (the `access` middleware in front of every route), and the account
 //! routes: logging in and out, one's own password and API keys, and (admins) the users.
 
-use std::net::{IpAddr, Ipv4Addr};
-
 use axum::extract::{Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::middleware::Next;
@@ -13,7 +11,9 @@ use utoipa::ToSchema;
 
 use super::extract::{client_addr, ApiJson, ApiPath, ClientAddr};
 use super::AppState;
-use crate::auth::{access_for, authorize, Access, Credential, Principal, RequestFacts, SESSION_COOKIE, SESSION_TTL};
+use crate::auth::{
+    access_for, authorize, Access, Principal, RequestFacts, SECURE_SESSION_COOKIE, SESSION_COOKIE, SESSION_TTL,
+};
 use crate::catalog::accounts::RemoveUser;
 use crate::error::{Error, ErrorBody};
 use crate::model::{ApiKey, User};
@@ -82,11 +82,16 @@ impl Me {
     }
 }
 
-/// `anyaudio_session=…; HttpOnly; SameSite=Strict`, `Secure` when reached over https.
+/// `anyaudio_session=…; HttpOnly; SameSite=Strict`; over https `__Host-anyaudio_session=…` and
+/// `Secure`.
 fn session_cookie(value: &str, max_age: u64, secure: bool) -> HeaderValue {
-    let secure = if secure { "; Secure" } else { "" };
+    let (name, secure) = if secure {
+        (SECURE_SESSION_COOKIE, "; Secure")
+    } else {
+        (SESSION_COOKIE, "")
+    };
     HeaderValue::from_str(&format!(
-        "{SESSION_COOKIE}={value}; Path=/; Max-Age={max_age}; HttpOnly; SameSite=Strict{secure}"
+        "{name}={value}; Path=/; Max-Age={max_age}; HttpOnly; SameSite=Strict{secure}"
     ))
     .expect("a cookie of URL-safe characters")
 }
@@ -116,12 +121,17 @@ pub async fn login(
 
 /// Ends this browser's session.
 #[utoipa::path(post, path = "/api/v1/logout", tag = "account", responses((status = 204, description = "Logged out; the cookie is cleared")))]
-pub async fn logout(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, Error> {
+pub async fn logout(
+    State(state): State<AppState>,
+    ClientAddr(peer): ClientAddr,
+    headers: HeaderMap,
+) -> Result<Response, Error> {
     let facts = RequestFacts {
-        peer: IpAddr::V4(Ipv4Addr::UNSPECIFIED),
+        peer,
         headers: &headers,
     };
-    if let Credential::Session(token) = facts.credential(&[]) {
+    // The session itself, whatever else the request carries (an API key stays valid).
+    if let Some(token) = facts.session_cookie() {
         state.auth.logout(&token).await?;
     }
     let cleared = session_cookie("", 0, facts.over_tls(state.auth.config()));
@@ -255,7 +265,7 @@ pub async fn add_user(
     params(("name" = String, Path, description = "The user's name")),
     responses((status = 204), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody, description = "The last admin")))]
 pub async fn remove_user(State(state): State<AppState>, ApiPath(name): ApiPath<String>) -> Result<StatusCode, Error> {
-    match state.catalog.remove_user(name.clone()).await? {
+    match state.catalog.remove_user(name.clone(), true).await? {
         RemoveUser::Removed => Ok(StatusCode::NO_CONTENT),
         RemoveUser::NotFound => Err(Error::UserNotFound(name)),
         RemoveUser::LastAdmin => Err(Error::LastAdmin),

@@ -2,9 +2,10 @@
 //! everyone else unless they log in.
 //!
 //! **Open mode**, exactly: no login is asked for only when the server listens on a loopback
-//! address, has no user, has neither `--public-url` nor `--trusted-proxy`, and the request
-//! carries no `Forwarded` / `X-Forwarded-*` header (a reverse proxy on the same machine would
-//! otherwise open it to the internet). Everything else needs a credential, except the public
+//! address, has no user, has none of `--public-url`, `--trusted-proxy` and `--host`, and the
+//! request names it by a loopback address or `localhost` and carries no header a proxy adds
+//! (`Forwarded`, `Via`, `X-Forwarded-*`, `X-Real-IP`, ...): a reverse proxy on the same
+//! machine would otherwise open it to the internet. Everything else needs a credential, except the public
 //! paths ([`Access::Public`]: `/healthz`, the web player's files, the login itself, and stream
 //! URLs, whose signed token is their credential) and what `--open-listening` opens.
 //!
@@ -29,12 +30,32 @@ use crate::model::{unix_now, User};
 use attempts::Attempts;
 use password::Sealer;
 
-/// The session cookie's name.
+/// The session cookie's name over plain HTTP.
 pub const SESSION_COOKIE: &str = "anyaudio_session";
+/// Its name over https: the `__Host-` prefix makes browsers refuse one set by a sibling
+/// subdomain or for a narrower path (cookie tossing), RFC 6265bis §4.1.3.2.
+pub const SECURE_SESSION_COOKIE: &str = "__Host-anyaudio_session";
 /// How long a web login lasts.
 pub const SESSION_TTL: Duration = Duration::from_secs(30 * 24 * 3600);
 /// API keys start so, session cookies with `s_`.
 pub const KEY_PREFIX: &str = "aa_";
+
+/// Who a per-address count is for (login attempts, connections): an IPv4 address, or an IPv6
+/// /64 (one subscriber's network; whoever holds one has 2^64 addresses).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum AddressKey {
+    V4(u32),
+    V6Prefix(u64),
+}
+
+impl AddressKey {
+    pub fn of(ip: IpAddr) -> AddressKey {
+        match ip.to_canonical() {
+            IpAddr::V4(v4) => AddressKey::V4(v4.into()),
+            IpAddr::V6(v6) => AddressKey::V6Prefix((u128::from(v6) >> 64) as u64),
+        }
+    }
+}
 
 /// What a request needs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -120,11 +141,38 @@ pub struct RequestFacts<'a> {
 }
 
 impl RequestFacts<'_> {
-    /// A reverse proxy says it forwarded the request (RFC 7239 or the X-Forwarded family).
+    /// A proxy says it forwarded the request: RFC 7239 `Forwarded`, `Via` (RFC 9110 §7.6.3),
+    /// the X-Forwarded family, or a client-address header of the common proxies and CDNs.
     pub fn forwarded(&self) -> bool {
-        self.headers
-            .keys()
-            .any(|name| name == "forwarded" || name.as_str().starts_with("x-forwarded-"))
+        const CLIENT_ADDRESS: [&str; 6] = [
+            "x-real-ip",
+            "x-client-ip",
+            "x-cluster-client-ip",
+            "cf-connecting-ip",
+            "true-client-ip",
+            "fastly-client-ip",
+        ];
+        self.headers.keys().any(|name| {
+            let name = name.as_str();
+            name == "forwarded" || name == "via" || name.starts_with("x-forwarded-") || CLIENT_ADDRESS.contains(&name)
+        })
+    }
+
+    /// The request names the server as the machine itself does: a loopback address or
+    /// `localhost` (a proxy that adds no header of its own still sends its public name).
+    pub fn addressed_locally(&self) -> bool {
+        let Some(host) = self.headers.get(http::header::HOST).and_then(|h| h.to_str().ok()) else {
+            return true; // HTTP/1.0 without Host: nothing names another site
+        };
+        let name = match host.strip_prefix('[') {
+            Some(rest) => rest.split(']').next().unwrap_or(""),
+            None => host.rsplit_once(':').map_or(host, |(name, _)| name),
+        };
+        let name = name.trim_end_matches('.').to_ascii_lowercase();
+        match name.parse::<IpAddr>() {
+            Ok(ip) => ip.to_canonical().is_loopback(),
+            Err(_) => name == "localhost" || name.ends_with(".localhost"),
+        }
     }
 
     /// The credential this request presents; `Remote-User` only from a trusted proxy.
@@ -142,19 +190,26 @@ impl RequestFacts<'_> {
                 return Credential::RemoteUser(name.to_owned());
             }
         }
-        if let Some(session) = self
+        match self.session_cookie() {
+            Some(session) => Credential::Session(session),
+            None => Credential::None,
+        }
+    }
+
+    /// The session cookie's value: the `__Host-` one if there is one.
+    pub fn session_cookie(&self) -> Option<String> {
+        let pairs: Vec<(&str, &str)> = self
             .headers
             .get_all(http::header::COOKIE)
             .iter()
             .filter_map(|v| v.to_str().ok())
             .flat_map(|v| v.split(';'))
             .filter_map(|pair| pair.trim().split_once('='))
-            .find(|(name, _)| *name == SESSION_COOKIE)
-            .map(|(_, value)| value)
-        {
-            return Credential::Session(session.to_owned());
-        }
-        Credential::None
+            .collect();
+        [SECURE_SESSION_COOKIE, SESSION_COOKIE]
+            .iter()
+            .find_map(|wanted| pairs.iter().find(|(name, _)| name == wanted))
+            .map(|(_, value)| (*value).to_owned())
     }
 
     /// The client's address: the peer, or behind a trusted proxy the nearest address in
@@ -228,11 +283,17 @@ pub struct Auth {
     catalog: Catalog,
     sealer: Sealer,
     config: Arc<AccessConfig>,
-    /// The server listens on loopback only.
+    /// The server listens on loopback only, and no `--host` names it.
     loopback: bool,
-    logins_by_address: Arc<Attempts<IpAddr>>,
+    logins_by_address: Arc<Attempts<AddressKey>>,
     logins_by_name: Arc<Attempts<String>>,
+    /// Password hashes computed at once: argon2 takes ~19 MiB and tens of milliseconds each,
+    /// so a crowd of logins from many addresses waits here rather than filling memory.
+    hashing: Arc<tokio::sync::Semaphore>,
 }
+
+/// How long a password check waits for a turn before answering `503 busy`.
+const HASHING_WAIT: Duration = Duration::from_secs(10);
 
 /// Failed password checks: five at once, then one every twelve seconds, per client address
 /// and per user name (so that many addresses can't guess one password faster).
@@ -248,6 +309,9 @@ impl Auth {
             loopback,
             logins_by_address: Arc::new(Attempts::new(LOGIN_BURST, LOGIN_PERIOD)),
             logins_by_name: Arc::new(Attempts::new(LOGIN_BURST, LOGIN_PERIOD)),
+            hashing: Arc::new(tokio::sync::Semaphore::new(
+                std::thread::available_parallelism().map_or(2, |n| n.get()),
+            )),
         }
     }
 
@@ -277,7 +341,7 @@ impl Auth {
     async fn open_for(&self, facts: &RequestFacts<'_>) -> Result<bool, Error> {
         let closed_by_config =
             !self.loopback || self.config.public_url.is_some() || !self.config.trusted_proxies.is_empty();
-        if closed_by_config || facts.forwarded() {
+        if closed_by_config || facts.forwarded() || !facts.addressed_locally() {
             return Ok(false);
         }
         Ok(self.catalog.user_count().await? == 0)
@@ -318,8 +382,13 @@ impl Auth {
         name: &str,
         password: String,
     ) -> Result<Option<User>, Error> {
-        let client = facts.client(&self.config.trusted_proxies);
-        let name_key = name.to_lowercase();
+        // A name no user can have is checked like any other, but never kept as a key.
+        let name_key = if name.chars().count() <= MAX_NAME {
+            name.to_lowercase()
+        } else {
+            String::new()
+        };
+        let client = AddressKey::of(facts.client(&self.config.trusted_proxies));
         let limited = |wait: Duration| Error::TooManyAttempts(wait.as_secs_f64().ceil().max(1.0) as u64);
         self.logins_by_address.take(&client, Instant::now()).map_err(limited)?;
         if let Err(wait) = self.logins_by_name.take(&name_key, Instant::now()) {
@@ -330,15 +399,15 @@ impl Auth {
         let hash = stored.as_ref().map(|s| s.hash.clone());
         // Without a user, a hash is still computed, so the answer's time doesn't tell whether
         // the name exists.
-        let matches = tokio::task::spawn_blocking(move || match hash {
-            Some(hash) => password::verify(&password, &hash),
-            None => {
-                password::verify(&password, DUMMY_HASH.as_str());
-                false
-            }
-        })
-        .await
-        .map_err(|e| Error::Internal(e.into()))?;
+        let matches = self
+            .argon2(move || match hash {
+                Some(hash) => password::verify(&password, &hash),
+                None => {
+                    password::verify(&password, DUMMY_HASH.as_str());
+                    false
+                }
+            })
+            .await?;
         let user = stored.filter(|_| matches).map(|s| s.user);
         if user.is_some() {
             self.logins_by_address.give_back(&client, Instant::now());
@@ -409,10 +478,19 @@ impl Auth {
 
     async fn protect(&self, password: String) -> Result<(String, Vec<u8>), Error> {
         let sealed = self.sealer.seal(&password);
-        let hash = tokio::task::spawn_blocking(move || password::hash(&password))
-            .await
-            .map_err(|e| Error::Internal(e.into()))?;
+        let hash = self.argon2(move || password::hash(&password)).await?;
         Ok((hash, sealed))
+    }
+
+    /// Runs an argon2 computation on a blocking thread, at most [`Auth::hashing`] at once.
+    async fn argon2<T: Send + 'static>(&self, work: impl FnOnce() -> T + Send + 'static) -> Result<T, Error> {
+        let _turn = tokio::time::timeout(HASHING_WAIT, self.hashing.acquire())
+            .await
+            .map_err(|_| Error::Busy)?
+            .expect("the semaphore is never closed");
+        tokio::task::spawn_blocking(work)
+            .await
+            .map_err(|e| Error::Internal(e.into()))
     }
 
     /// A new API key for `user`: its public side, and the key itself (shown this once).
@@ -434,10 +512,13 @@ impl Auth {
     }
 }
 
+/// The longest user name, in characters.
+const MAX_NAME: usize = 64;
+
 /// A user name: what a login form and a `Remote-User` header carry, so printable and short.
 fn check_name(name: &str) -> Result<(), Error> {
     let ok = !name.is_empty()
-        && name.chars().count() <= 64
+        && name.chars().count() <= MAX_NAME
         && name.trim() == name
         && name.chars().all(|c| !c.is_control() && c != ':');
     if ok {

@@ -124,7 +124,10 @@ impl Catalog {
 
     /// Removes a user with their keys and sessions; false if there was none. The last admin
     /// stays (refused), so the server never loses its administrator.
-    pub async fn remove_user(&self, name: String) -> anyhow::Result<RemoveUser> {
+    /// Removes a user with their keys and sessions. The only admin stays while others remain;
+    /// with `keep_an_admin`, always (through the API: a closed server would have nobody to run
+    /// it until a restart printed a one-time password).
+    pub async fn remove_user(&self, name: String, keep_an_admin: bool) -> anyhow::Result<RemoveUser> {
         self.write(move |conn| {
             let tx = conn.transaction()?;
             let Some(found) = user_named(&tx, &name)? else {
@@ -132,7 +135,7 @@ impl Catalog {
             };
             let admins: i64 = tx.query_row("SELECT count(*) FROM users WHERE admin", [], |r| r.get(0))?;
             let others: i64 = tx.query_row("SELECT count(*) FROM users WHERE id != ?1", [found.id.0], |r| r.get(0))?;
-            if found.admin && admins == 1 && others > 0 {
+            if found.admin && admins == 1 && (others > 0 || keep_an_admin) {
                 return Ok(RemoveUser::LastAdmin);
             }
             tx.execute("DELETE FROM users WHERE id = ?1", [found.id.0])?;
@@ -277,6 +280,15 @@ impl Catalog {
     pub async fn backup_to(&self, to: std::path::PathBuf) -> anyhow::Result<()> {
         self.read(move |conn| {
             let partial = to.with_extension("partial");
+            // It holds password hashes and their sealed copies: the owner's alone, from the start.
+            let _ = std::fs::remove_file(&partial);
+            {
+                let mut options = std::fs::OpenOptions::new();
+                options.write(true).create_new(true);
+                #[cfg(unix)]
+                std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+                options.open(&partial)?;
+            }
             let mut copy = Connection::open(&partial)?;
             let result = rusqlite::backup::Backup::new(conn, &mut copy).and_then(|backup| loop {
                 // -1: every page in one step (`run_to_completion` insists on a positive count).
@@ -309,7 +321,7 @@ fn key_query(filter: &str) -> String {
 pub enum RemoveUser {
     Removed,
     NotFound,
-    /// The only admin, while other users remain.
+    /// The only admin (while other users remain, or always when asked to keep one).
     LastAdmin,
 }
 
@@ -362,16 +374,33 @@ mod tests {
             !catalog.revoke_api_key("k1".into(), Some(first.id)).await.unwrap(),
             "not ana's"
         );
-        assert_eq!(catalog.remove_user("ana".into()).await.unwrap(), RemoveUser::LastAdmin);
-        assert_eq!(catalog.remove_user("bo".into()).await.unwrap(), RemoveUser::Removed);
+        assert_eq!(
+            catalog.remove_user("ana".into(), false).await.unwrap(),
+            RemoveUser::LastAdmin
+        );
+        assert_eq!(
+            catalog.remove_user("bo".into(), false).await.unwrap(),
+            RemoveUser::Removed
+        );
         assert_eq!(
             catalog.user_by_api_key([7; 32]).await.unwrap(),
             None,
             "keys go with the user"
         );
         assert_eq!(catalog.user_by_session([9; 32]).await.unwrap(), None, "and sessions");
-        assert_eq!(catalog.remove_user("bo".into()).await.unwrap(), RemoveUser::NotFound);
-        assert_eq!(catalog.remove_user("ana".into()).await.unwrap(), RemoveUser::Removed);
+        assert_eq!(
+            catalog.remove_user("bo".into(), false).await.unwrap(),
+            RemoveUser::NotFound
+        );
+        assert_eq!(
+            catalog.remove_user("ana".into(), true).await.unwrap(),
+            RemoveUser::LastAdmin,
+            "kept when asked, even alone"
+        );
+        assert_eq!(
+            catalog.remove_user("ana".into(), false).await.unwrap(),
+            RemoveUser::Removed
+        );
     }
 
     #[tokio::test]

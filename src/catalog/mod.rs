@@ -44,6 +44,19 @@ pub fn path_in(data_dir: &std::path::Path) -> std::path::PathBuf {
     data_dir.join("catalog.sqlite3")
 }
 
+/// Makes a data dir (and its parents) if it is missing; a new one is the owner's alone (mode
+/// 0700: the catalog holds password hashes). An existing one is left as its owner set it.
+pub fn create_data_dir(dir: &std::path::Path) -> std::io::Result<()> {
+    if dir.is_dir() {
+        return Ok(());
+    }
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder.create(dir)
+}
+
 impl Catalog {
     /// Opens (or creates) the catalog at `path` for the library folders `roots` (canonical).
     pub fn open(path: &Path, roots: Vec<PathBuf>) -> anyhow::Result<Self> {

@@ -90,6 +90,7 @@ async fn login(base: &str, name: &str, password: &str) -> (String, String) {
     let set_cookie = answer.headers[SET_COOKIE].to_str().unwrap().to_owned();
     let value = set_cookie
         .strip_prefix("anyaudio_session=")
+        .or_else(|| set_cookie.strip_prefix("__Host-anyaudio_session="))
         .and_then(|rest| rest.split(';').next())
         .unwrap_or_else(|| panic!("not the session cookie: {set_cookie}"))
         .to_owned();
@@ -424,8 +425,21 @@ async fn a_public_url_closes_the_server_even_on_loopback() {
     assert_eq!(get(&base, "/api/v1/search?q=dawn", Who::Nobody).await.status, 401);
     assert_eq!(get(&base, "/api/v1/search?q=dawn", Who::Cookie(&ada)).await.status, 200);
     // The public URL is https: a cookie set now is Secure.
-    let (_, set_cookie) = login(&base, "ada", ADA_PASSWORD).await;
-    assert!(set_cookie.contains("; Secure"), "{set_cookie}");
+    let (session, set_cookie) = login(&base, "ada", ADA_PASSWORD).await;
+    assert!(
+        set_cookie.starts_with("__Host-anyaudio_session=") && set_cookie.contains("; Secure"),
+        "{set_cookie}"
+    );
+    let me = call_with(
+        &base,
+        Method::GET,
+        "/api/v1/me",
+        Who::Nobody,
+        None,
+        &[("cookie", &format!("__Host-anyaudio_session={session}"))],
+    )
+    .await;
+    assert_eq!(me.body["user"]["name"], "ada", "{}", me.body);
 }
 
 #[tokio::test]
