@@ -74,6 +74,7 @@ test("a first user closes the open server; the web player logs in, keeps its ses
 
   // An API key made on the account page works from outside the browser, until revoked.
   await page.fill("#add-key input[name=name]", "phone");
+  await page.fill("#add-key input[name=password]", "correct horse battery");
   await page.click("#add-key button[type=submit]");
   await page.waitForSelector("#key-secret");
   const secret = await page.textContent("#key-secret");

@@ -12,7 +12,7 @@ use utoipa::ToSchema;
 use super::extract::{client_addr, ApiJson, ApiPath, ClientAddr};
 use super::AppState;
 use crate::auth::{
-    access_for, authorize, Access, Principal, RequestFacts, SECURE_SESSION_COOKIE, SESSION_COOKIE, SESSION_TTL,
+    access_for, authorize, Access, Principal, RequestFacts, Via, SECURE_SESSION_COOKIE, SESSION_COOKIE, SESSION_TTL,
 };
 use crate::catalog::accounts::RemoveUser;
 use crate::error::{Error, ErrorBody};
@@ -30,6 +30,7 @@ pub async fn access(State(state): State<AppState>, mut request: Request, next: N
         headers: request.headers(),
     };
     let credential = facts.credential(&state.auth.config().trusted_proxies);
+    let via = credential.via();
     let decided = match state.auth.authenticate(credential, &facts).await {
         Ok(principal) => authorize(&principal, needs, state.auth.config()).map(|()| principal),
         Err(e) => Err(e),
@@ -37,6 +38,7 @@ pub async fn access(State(state): State<AppState>, mut request: Request, next: N
     match decided {
         Ok(principal) => {
             request.extensions_mut().insert(principal);
+            request.extensions_mut().insert(via);
             next.run(request).await
         }
         Err(e) => e.into_response(),
@@ -180,6 +182,9 @@ pub struct KeyList {
 pub struct NewKey {
     /// What it is for ("phone", "kodi").
     pub name: String,
+    /// The user's password: a key outlives the session, so a stolen cookie (or key) alone
+    /// can't make one. Not needed behind a trusted proxy's `Remote-User`.
+    pub password: Option<String>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -202,13 +207,27 @@ pub async fn keys(
 
 /// A new API key for this user (one per device or app).
 #[utoipa::path(post, path = "/api/v1/me/keys", tag = "account", request_body = NewKey,
-    responses((status = 201, body = CreatedKey), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)))]
+    responses((status = 201, body = CreatedKey), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+              (status = 403, body = ErrorBody, description = "Not your password"), (status = 429, body = ErrorBody)))]
 pub async fn add_key(
     State(state): State<AppState>,
     Extension(principal): Extension<Principal>,
+    Extension(via): Extension<Via>,
+    ClientAddr(peer): ClientAddr,
+    headers: HeaderMap,
     ApiJson(body): ApiJson<NewKey>,
 ) -> Result<(StatusCode, Json<CreatedKey>), Error> {
     let user = principal.user().ok_or(Error::AccountRequired)?;
+    if via != Via::RemoteUser {
+        let password = body
+            .password
+            .ok_or_else(|| Error::BadRequest("a new key needs your password".into()))?;
+        let facts = RequestFacts {
+            peer,
+            headers: &headers,
+        };
+        state.auth.confirm_password(user, &facts, password).await?;
+    }
     let (key, secret) = state.auth.add_key(user, body.name).await?;
     Ok((StatusCode::CREATED, Json(CreatedKey { key, secret })))
 }

@@ -114,6 +114,29 @@ pub enum Credential {
     },
 }
 
+/// How a request proved who it is (the kind of its [`Credential`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Via {
+    Nothing,
+    ApiKey,
+    Session,
+    /// A trusted proxy vouched for the user, on this very request.
+    RemoteUser,
+    Password,
+}
+
+impl Credential {
+    pub fn via(&self) -> Via {
+        match self {
+            Credential::None => Via::Nothing,
+            Credential::ApiKey(_) => Via::ApiKey,
+            Credential::Session(_) => Via::Session,
+            Credential::RemoteUser(_) => Via::RemoteUser,
+            Credential::Password { .. } => Via::Password,
+        }
+    }
+}
+
 /// Who is asking.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Principal {
@@ -463,10 +486,17 @@ impl Auth {
         current: String,
         new: &str,
     ) -> Result<(), Error> {
-        if self.check_password(facts, &user.name, current).await?.is_none() {
-            return Err(Error::WrongPassword);
-        }
+        self.confirm_password(user, facts, current).await?;
         self.set_password(user, new).await
+    }
+
+    /// The logged-in user's password asked again, before what outlives a session (a new
+    /// password, a new key): a stolen cookie alone can't. Rate-limited as logins are.
+    pub async fn confirm_password(&self, user: &User, facts: &RequestFacts<'_>, password: String) -> Result<(), Error> {
+        match self.check_password(facts, &user.name, password).await? {
+            Some(_) => Ok(()),
+            None => Err(Error::WrongPassword),
+        }
     }
 
     /// Sets a password without the current one (an admin at the command line).

@@ -258,14 +258,23 @@ async fn after_five_quick_failures_a_login_is_refused_with_retry_after_even_with
 async fn api_keys_work_as_bearer_tokens_until_revoked_and_only_their_owner_revokes_them() {
     let app = spawn_app().await;
     let ada = first_user(&app).await;
-    let made = call(
-        &app.base,
-        Method::POST,
-        "/api/v1/me/keys",
-        Who::Cookie(&ada),
-        Some(json!({ "name": "phone" })),
-    )
-    .await;
+    let new_key = |body: Value| {
+        call(
+            &app.base,
+            Method::POST,
+            "/api/v1/me/keys",
+            Who::Cookie(&ada),
+            Some(body),
+        )
+    };
+    // A key outlives the session: a stolen cookie alone can't make one.
+    new_key(json!({ "name": "phone" }))
+        .await
+        .refused(StatusCode::BAD_REQUEST, "bad_request");
+    new_key(json!({ "name": "phone", "password": "a guess" }))
+        .await
+        .refused(StatusCode::FORBIDDEN, "wrong_password");
+    let made = new_key(json!({ "name": "phone", "password": ADA_PASSWORD })).await;
     assert_eq!(made.status, 201, "{}", made.body);
     let secret = made.body["secret"].as_str().unwrap().to_owned();
     let id = made.body["key"]["id"].as_str().unwrap().to_owned();
@@ -470,6 +479,17 @@ async fn a_trusted_proxys_remote_user_is_a_login_and_anyone_elses_is_ignored() {
     );
     assert_eq!(as_proxy("dave", "/api/v1/search?q=dawn").await.status, 200);
     assert_eq!(as_proxy("dave", "/api/v1/users").await.code(), "admin_required");
+    // The proxy vouches on every request (dave has no password here): a key needs none.
+    let key = call_with(
+        &trusted.base,
+        Method::POST,
+        "/api/v1/me/keys",
+        Who::Nobody,
+        Some(json!({ "name": "phone" })),
+        &[("remote-user", "dave")],
+    )
+    .await;
+    assert_eq!(key.status, 201, "{}", key.body);
 
     // The same header from an address that is not a trusted proxy is nobody's login.
     let untrusted = spawn_app_configured(demo_library(), |config| {

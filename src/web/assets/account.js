@@ -147,8 +147,9 @@ async function keysSection() {
       h("p", { class: "muted" }, "For apps and scripts: send a key as “Authorization: Bearer …”. One per device, so each can be revoked alone."),
       keys.length ? h("ul", { class: "keys", "aria-label": "API keys" }, rows) : h("p", { class: "empty" }, "No keys yet."),
       field("New key's name", { name: "name", required: true, maxlength: 64, placeholder: "phone" }),
-    ], "Make a key", async ({ name }) => {
-      const made = await api("/api/v1/me/keys", json("POST", { name }));
+      field("Your password", { name: "password", type: "password", required: true, autocomplete: "current-password" }),
+    ], "Make a key", async ({ name, password }) => {
+      const made = await api("/api/v1/me/keys", json("POST", { name, password }));
       await render();
       $("new-key")?.replaceChildren(h("p", {}, "Your new key, shown this once:"), h("code", { class: "secret", id: "key-secret" }, made.secret));
     }),
