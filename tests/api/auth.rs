@@ -74,6 +74,10 @@ async fn call_with(
     Answer { status, headers, body }
 }
 
+async fn revoke(base: &str, key_id: &str, who: Who<'_>) -> Answer {
+    call(base, Method::DELETE, &format!("/api/v1/me/keys/{key_id}"), who, None).await
+}
+
 async fn get(base: &str, path: &str, who: Who<'_>) -> Answer {
     call(base, Method::GET, path, who, None).await
 }
@@ -294,36 +298,15 @@ async fn api_keys_work_as_bearer_tokens_until_revoked_and_only_their_owner_revok
 
     // Someone else's key is not theirs to revoke (and they can't tell it exists).
     let bob = add_user(&app.base, &ada, "bob", "bob's password", false).await;
-    let theirs = call(
-        &app.base,
-        Method::DELETE,
-        &format!("/api/v1/me/keys/{id}"),
-        Who::Cookie(&bob),
-        None,
-    )
-    .await;
+    let theirs = revoke(&app.base, &id, Who::Cookie(&bob)).await;
     theirs.refused(StatusCode::NOT_FOUND, "key_not_found");
     assert_eq!(get(&app.base, "/api/v1/me", Who::Key(&secret)).await.status, 200);
 
-    let revoked = call(
-        &app.base,
-        Method::DELETE,
-        &format!("/api/v1/me/keys/{id}"),
-        Who::Cookie(&ada),
-        None,
-    )
-    .await;
+    let revoked = revoke(&app.base, &id, Who::Cookie(&ada)).await;
     assert_eq!(revoked.status, 204);
     let after = get(&app.base, "/api/v1/me", Who::Key(&secret)).await;
     after.refused(StatusCode::UNAUTHORIZED, "bad_credentials");
-    let again = call(
-        &app.base,
-        Method::DELETE,
-        &format!("/api/v1/me/keys/{id}"),
-        Who::Cookie(&ada),
-        None,
-    )
-    .await;
+    let again = revoke(&app.base, &id, Who::Cookie(&ada)).await;
     assert_eq!(again.status, 404);
 }
 
