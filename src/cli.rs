@@ -106,11 +106,7 @@ pub async fn user(command: UserCommand) -> anyhow::Result<()> {
             data,
         } => {
             let auth = accounts(data, false)?;
-            let user = auth
-                .catalog()
-                .user_by_name(name.clone())
-                .await?
-                .with_context(|| format!("no user named {name:?}"))?;
+            let user = named(auth.catalog(), &name).await?;
             let password = read_password(password_stdin)?;
             auth.set_password(&user, &password).await.map_err(plain)?;
             println!("set the password of {}; their sessions ended", user.name);
@@ -123,11 +119,7 @@ pub async fn key(command: KeyCommand) -> anyhow::Result<()> {
     match command {
         KeyCommand::Add { user, name, data } => {
             let auth = accounts(data, false)?;
-            let owner = auth
-                .catalog()
-                .user_by_name(user.clone())
-                .await?
-                .with_context(|| format!("no user named {user:?}"))?;
+            let owner = named(auth.catalog(), &user).await?;
             let (key, secret) = auth.add_key(&owner, name).await.map_err(plain)?;
             eprintln!(
                 "key {} for {} (shown once; send it as `Authorization: Bearer …`):",
@@ -138,13 +130,7 @@ pub async fn key(command: KeyCommand) -> anyhow::Result<()> {
         KeyCommand::List { user, data } => {
             let (catalog, _) = existing_catalog(data)?;
             let owner = match user {
-                Some(name) => Some(
-                    catalog
-                        .user_by_name(name.clone())
-                        .await?
-                        .with_context(|| format!("no user named {name:?}"))?
-                        .id,
-                ),
+                Some(name) => Some(named(&catalog, &name).await?.id),
                 None => None,
             };
             for key in catalog.api_keys(owner).await? {
@@ -163,6 +149,14 @@ pub async fn key(command: KeyCommand) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+/// The user called `name`, or an error saying there is none.
+async fn named(catalog: &Catalog, name: &str) -> anyhow::Result<crate::model::User> {
+    catalog
+        .user_by_name(name.to_owned())
+        .await?
+        .with_context(|| format!("no user named {name:?}"))
 }
 
 /// A new password: the first line of stdin with `--password-stdin`, else asked twice on the
