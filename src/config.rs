@@ -239,13 +239,36 @@ pub struct ServeArgs {
     /// yt-dlp reads no config file. The server's own network options still win.
     #[arg(long = "yt-dlp-config", env = "ANYAUDIO_YT_DLP_CONFIG")]
     pub yt_dlp_config: Option<PathBuf>,
-    /// yt-dlp processes at once.
+    /// yt-dlp calls at once: warm workers kept (or processes alive, running a process per call).
     #[arg(
-        long = "yt-dlp-concurrency",
-        env = "ANYAUDIO_YT_DLP_CONCURRENCY",
+        long = "yt-dlp-workers",
+        visible_alias = "yt-dlp-concurrency",
+        env = "ANYAUDIO_YT_DLP_WORKERS",
         default_value_t = 2
     )]
-    pub yt_dlp_concurrency: usize,
+    pub yt_dlp_workers: usize,
+    /// Start yt-dlp for every call instead of keeping workers warm (what happens anyway when
+    /// yt-dlp is a standalone build).
+    #[arg(long = "yt-dlp-per-call", env = "ANYAUDIO_YT_DLP_PER_CALL")]
+    pub yt_dlp_per_call: bool,
+    /// The Python interpreter the warm workers run under (by default the one the yt-dlp
+    /// launcher names).
+    #[arg(long = "yt-dlp-python", env = "ANYAUDIO_YT_DLP_PYTHON")]
+    pub yt_dlp_python: Option<PathBuf>,
+    /// A warm worker is replaced after this many calls.
+    #[arg(
+        long = "yt-dlp-worker-max-calls",
+        env = "ANYAUDIO_YT_DLP_WORKER_MAX_CALLS",
+        default_value_t = 1000
+    )]
+    pub yt_dlp_worker_max_calls: u32,
+    /// A warm worker is replaced once its memory is above this many MiB.
+    #[arg(
+        long = "yt-dlp-worker-max-memory",
+        env = "ANYAUDIO_YT_DLP_WORKER_MAX_MEMORY",
+        default_value_t = 512
+    )]
+    pub yt_dlp_worker_max_memory: u64,
     /// Seconds after which a yt-dlp run is killed.
     #[arg(long = "yt-dlp-timeout", env = "ANYAUDIO_YT_DLP_TIMEOUT", default_value_t = 30)]
     pub yt_dlp_timeout: u64,
@@ -362,8 +385,11 @@ impl Config {
             idle_timeout: Duration::from_secs(args.upstream_idle_timeout),
             ..UpstreamLimits::default()
         };
-        if args.yt_dlp_concurrency == 0 || args.yt_dlp_timeout == 0 {
-            bail!("--yt-dlp-concurrency and --yt-dlp-timeout must be positive");
+        if args.yt_dlp_workers == 0 || args.yt_dlp_timeout == 0 || args.yt_dlp_worker_max_calls == 0 {
+            bail!("--yt-dlp-workers, --yt-dlp-timeout and --yt-dlp-worker-max-calls must be positive");
+        }
+        if let Some(option) = crate::sources::ytdlp::not_extracting(&args.yt_dlp_args) {
+            bail!("--yt-dlp-arg={option} makes yt-dlp do something else than read pages; leave it out");
         }
         if let Some(file) = &args.yt_dlp_config {
             if !file.is_file() {
@@ -386,7 +412,11 @@ impl Config {
                 config_file: args.yt_dlp_config,
                 forced_args,
                 extra_args: args.yt_dlp_args.into_iter().filter(|a| !a.is_empty()).collect(),
-                concurrency: args.yt_dlp_concurrency,
+                workers: args.yt_dlp_workers,
+                per_call: args.yt_dlp_per_call,
+                python: args.yt_dlp_python,
+                worker_max_calls: args.yt_dlp_worker_max_calls,
+                worker_max_memory: args.yt_dlp_worker_max_memory.saturating_mul(1024 * 1024),
                 timeout: Duration::from_secs(args.yt_dlp_timeout),
             },
             suggest_url: Some(args.youtube_suggest_url).filter(|u| !u.is_empty()),

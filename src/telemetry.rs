@@ -17,6 +17,11 @@ pub const RERESOLUTIONS: &str = "anyaudio_reresolutions_total";
 pub const STREAM_ERRORS: &str = "anyaudio_upstream_stream_errors_total";
 /// Connections over a cap (`cap`: `total`, `per_address`), answered 503.
 pub const CONNECTIONS_REFUSED: &str = "anyaudio_connections_refused_total";
+/// yt-dlp calls (`mode`: `workers`, `process`; `outcome`: `ok`, `failed` as yt-dlp said,
+/// `broken`: timed out, crashed or could not start).
+pub const YT_DLP_CALLS: &str = "anyaudio_yt_dlp_calls_total";
+/// How long yt-dlp calls take, by `mode`.
+pub const YT_DLP_SECONDS: &str = "anyaudio_yt_dlp_call_seconds";
 /// Tasks alive on the runtime (tokio's count): back to its idle level when load ends, or
 /// something leaks.
 pub const RUNTIME_TASKS: &str = "anyaudio_runtime_alive_tasks";
@@ -31,6 +36,11 @@ pub fn handle() -> &'static PrometheusHandle {
                 &[
                     0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
                 ],
+            )
+            .expect("static buckets")
+            .set_buckets_for_metric(
+                metrics_exporter_prometheus::Matcher::Full(YT_DLP_SECONDS.into()),
+                &[0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0],
             )
             .expect("static buckets")
             .build_recorder();

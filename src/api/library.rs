@@ -35,6 +35,9 @@ pub struct SourceHealth {
     pub reason: Option<String>,
     /// What yt-dlp finds for YouTube extraction (null when the source is off or unavailable).
     pub environment: Option<crate::sources::ytdlp::Environment>,
+    /// How yt-dlp runs: warm workers, or a process per call and why (null when the source is
+    /// off or unavailable).
+    pub execution: Option<crate::sources::ytdlp::Execution>,
 }
 
 #[utoipa::path(get, path = "/healthz", tag = "library", responses((status = 200, body = Health)))]
@@ -48,6 +51,7 @@ pub async fn healthz(State(state): State<AppState>) -> Result<Json<Health>, Erro
             version: None,
             reason: Some("not enabled (--youtube)".into()),
             environment: None,
+            execution: None,
         },
         Some(source) => match source.availability() {
             Ok(version) => SourceHealth {
@@ -56,6 +60,7 @@ pub async fn healthz(State(state): State<AppState>) -> Result<Json<Health>, Erro
                 version: Some(version),
                 reason: None,
                 environment: Some(source.environment()),
+                execution: Some(source.execution()),
             },
             Err(reason) => SourceHealth {
                 enabled: true,
@@ -63,6 +68,7 @@ pub async fn healthz(State(state): State<AppState>) -> Result<Json<Health>, Erro
                 version: None,
                 reason: Some(reason),
                 environment: None,
+                execution: None,
             },
         },
     };

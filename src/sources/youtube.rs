@@ -8,7 +8,7 @@ use std::time::{Duration, Instant, SystemTime};
 use http::header::{HeaderName, HeaderValue};
 
 use super::remote;
-use super::ytdlp::{Entry, Environment, Listing, YtDlp, YtDlpConfig};
+use super::ytdlp::{Entry, Environment, Execution, Listing, YtDlp, YtDlpConfig};
 use crate::error::Error;
 use crate::model::{duration_ms, Live, NewRemoteTrack, SourceKind, Track, TrackId, TrackInfo, Variant};
 use crate::upstream::{ControlClient, Locator};
@@ -53,7 +53,7 @@ impl YouTubeSource {
         let result = self.ytdlp.version().await;
         match &result {
             Ok(version) => {
-                let env = self.ytdlp.environment().await;
+                let (env, ()) = tokio::join!(self.ytdlp.environment(), self.ytdlp.start_workers());
                 tracing::info!(%version, js_runtimes = ?env.js_runtimes, yt_dlp_ejs = ?env.yt_dlp_ejs, "yt-dlp found: the YouTube source is available");
                 if !env.js_runtime_usable || env.yt_dlp_ejs.is_none() {
                     tracing::warn!(
@@ -74,13 +74,20 @@ impl YouTubeSource {
         self.environment.read().unwrap_or_else(|p| p.into_inner()).clone()
     }
 
-    /// The yt-dlp version, or why the source is unavailable (now: "not checked yet" while the
-    /// start-up check runs).
+    /// How yt-dlp runs (warm workers or a process per call).
+    pub fn execution(&self) -> Execution {
+        self.ytdlp.execution()
+    }
+
+    /// The yt-dlp version (the workers' own once they run, so an upgrade shows), or why the
+    /// source is unavailable (now: "not checked yet" while the start-up check runs).
     pub fn availability(&self) -> Result<String, String> {
-        self.availability
+        let checked = self
+            .availability
             .borrow()
             .clone()
-            .unwrap_or_else(|| Err("not checked yet".into()))
+            .unwrap_or_else(|| Err("not checked yet".into()))?;
+        Ok(self.ytdlp.worker_version().unwrap_or(checked))
     }
 
     /// The source, if it is on (`--youtube`) and yt-dlp works; else why not, as a 503. A

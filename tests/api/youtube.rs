@@ -57,15 +57,15 @@ pub fn calls(log: &Path) -> Vec<String> {
         .collect()
 }
 
-async fn youtube_app(program: PathBuf, concurrency: usize, timeout: Duration) -> TestApp {
-    youtube_app_in(program, concurrency, timeout, None).await
+async fn youtube_app(program: PathBuf, workers: usize, timeout: Duration) -> TestApp {
+    youtube_app_in(program, workers, timeout, None).await
 }
 
-async fn youtube_app_in(program: PathBuf, concurrency: usize, timeout: Duration, data: Option<&Path>) -> TestApp {
+async fn youtube_app_in(program: PathBuf, workers: usize, timeout: Duration, data: Option<&Path>) -> TestApp {
     let app = spawn_app_configured(demo_library(), |c| {
         c.youtube = youtube_with(YtDlpConfig {
             program,
-            concurrency,
+            workers,
             timeout,
             ..YtDlpConfig::default()
         });
@@ -184,7 +184,7 @@ async fn concurrent_plays_of_one_track_run_one_yt_dlp_and_a_restart_stays_warm()
     again.scan_at_start = false;
     again.youtube = youtube_with(YtDlpConfig {
         program,
-        concurrency: 1,
+        workers: 1,
         timeout: Duration::from_secs(60),
         ..YtDlpConfig::default()
     });
@@ -524,7 +524,7 @@ async fn youtube_completions_follow_the_librarys_and_fall_back_to_them() {
             c.youtube = Some(YouTubeConfig {
                 ytdlp: YtDlpConfig {
                     program: real_yt_dlp(),
-                    concurrency: 1,
+                    workers: 1,
                     timeout: Duration::from_secs(30),
                     ..YtDlpConfig::default()
                 },

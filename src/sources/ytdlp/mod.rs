@@ -1,21 +1,33 @@
-//! YouTube, and every site yt-dlp supports, through the `yt-dlp` program (a subprocess: no
-//! GPL client linked in, and users update it as sites change).
+//! YouTube, and every site yt-dlp supports, through yt-dlp (a separate program: no GPL client
+//! linked in, and users update it as sites change).
 //!
-//! Every call is `yt-dlp <fixed options> -- <target>`, without a shell: whatever a user
-//! types lands after `--` as one argument, so `--exec "rm -rf ~"` is a search, never an option.
-//! A semaphore bounds the processes alive at once; a timeout kills a hung one and its children
-//! (it runs in its own process group).
+//! yt-dlp runs in one of two ways, with the same options and the same answers:
+//! - **warm workers** ([`pool`]): Python processes that imported `yt_dlp` once and take one
+//!   call at a time, under the interpreter the `yt-dlp` launcher names ([`launcher`]);
+//! - **a process per call**: `yt-dlp <options> -- <target>`, where yt-dlp is a standalone build,
+//!   a wrapper script, or `--yt-dlp-per-call` says so.
+//!
+//! Whatever a user types is the target: after `--` as one argument without a shell, or a JSON
+//! field handed to `YoutubeDL.download()`; so `--exec "rm -rf ~"` is a search, never an option.
+//! A semaphore bounds the calls running at once; a timeout kills a hung one and its children
+//! (each runs in its own process group).
+
+mod launcher;
+mod pool;
 
 use std::path::PathBuf;
 use std::process::Stdio;
-use std::time::{Duration, SystemTime};
+use std::sync::{Arc, OnceLock};
+use std::time::{Duration, Instant, SystemTime};
 
 use serde_json::Value;
-use tokio::sync::Semaphore;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use crate::error::{Detail, Error};
 use crate::model::{from_unix, TrackId, Variant};
+use crate::telemetry;
 use crate::upstream::RangeStyle;
+use pool::{Failure, Pool, WorkerSpec};
 
 #[derive(Debug, Clone)]
 pub struct YtDlpConfig {
@@ -28,9 +40,17 @@ pub struct YtDlpConfig {
     /// Options that must match the server's own egress (`--force-ipv4`, `--proxy URL`): after
     /// the user's, so neither a config file nor an extra option can undo them.
     pub forced_args: Vec<String>,
-    /// yt-dlp processes alive at once.
-    pub concurrency: usize,
-    /// A process still running after this is killed.
+    /// Calls at once: warm workers kept, or processes alive.
+    pub workers: usize,
+    /// A process per call even where workers could run.
+    pub per_call: bool,
+    /// The Python the workers run under, instead of the one the launcher names.
+    pub python: Option<PathBuf>,
+    /// A worker is replaced after this many calls...
+    pub worker_max_calls: u32,
+    /// ... or once its resident memory is above this many bytes.
+    pub worker_max_memory: u64,
+    /// A call still running after this is killed.
     pub timeout: Duration,
 }
 
@@ -41,20 +61,73 @@ impl Default for YtDlpConfig {
             extra_args: Vec::new(),
             config_file: None,
             forced_args: Vec::new(),
-            concurrency: 2,
+            workers: 2,
+            per_call: false,
+            python: None,
+            worker_max_calls: 1000,
+            worker_max_memory: 512 * 1024 * 1024,
             timeout: Duration::from_secs(30),
         }
     }
 }
 
+/// Options of yt-dlp's that do something else than extract (yt-dlp's `_real_main` acts on
+/// them instead of printing the JSON asked for): refused at start.
+pub const NOT_EXTRACTING: &[&str] = &[
+    "-U",
+    "--update",
+    "--update-to",
+    "--rm-cache-dir",
+    "--list-extractors",
+    "--extractor-descriptions",
+    "--ap-list-mso",
+    "--dump-user-agent",
+    "--list-impersonate-targets",
+    "--load-info-json",
+    "-a",
+    "--batch-file",
+    "--version",
+    "-h",
+    "--help",
+];
+
+/// The first of `options` that stops yt-dlp from extracting (see [`NOT_EXTRACTING`]).
+pub fn not_extracting(options: &[String]) -> Option<&str> {
+    options
+        .iter()
+        .map(|o| o.split_once('=').map_or(o.as_str(), |(name, _)| name))
+        .find(|name| NOT_EXTRACTING.contains(name))
+}
+
 pub struct YtDlp {
     config: YtDlpConfig,
-    permits: Semaphore,
+    permits: Arc<Semaphore>,
+    /// Set once, by [`YtDlp::start_workers`]: the workers, or why calls run as processes.
+    pool: OnceLock<Result<Arc<Pool>, String>>,
 }
 
 /// Options on every call after the user's: JSON out. Warnings are kept: they are logged (a
 /// missing JavaScript runtime shows up there first).
 const FIXED: &[&str] = &["--no-progress", "-J"];
+
+/// How yt-dlp runs now, for `/healthz`.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+pub struct Execution {
+    /// `workers`: warm yt-dlp workers answer; `process`: a yt-dlp process per call.
+    #[schema(example = "workers")]
+    pub mode: &'static str,
+    /// Calls at once.
+    pub workers: usize,
+    /// Why yt-dlp runs as a process per call, when it does.
+    pub reason: Option<String>,
+}
+
+/// What one call printed, and whether it succeeded: the same from a worker as from a process.
+struct Output {
+    success: bool,
+    stdout: Vec<u8>,
+    stderr: String,
+}
 
 /// What yt-dlp's verbose header says of what YouTube extraction needs (yt-dlp 2025.11 on):
 /// a JavaScript runtime for YouTube's challenges, and the `yt-dlp-ejs` scripts that use it.
@@ -96,8 +169,71 @@ pub fn parse_environment(stderr: &str) -> Environment {
 
 impl YtDlp {
     pub fn new(config: YtDlpConfig) -> Self {
-        let permits = Semaphore::new(config.concurrency.max(1));
-        YtDlp { config, permits }
+        let permits = Arc::new(Semaphore::new(config.workers.max(1)));
+        YtDlp {
+            config,
+            permits,
+            pool: OnceLock::new(),
+        }
+    }
+
+    /// Starts the warm workers, unless yt-dlp cannot run that way (then calls run as a
+    /// process each, and [`YtDlp::execution`] says why). Called once yt-dlp is known to run.
+    pub async fn start_workers(&self) {
+        let pool = match self.worker_spec() {
+            Ok(spec) => Pool::start(spec).await,
+            Err(reason) => Err(reason),
+        };
+        match &pool {
+            Ok(_) => tracing::info!(workers = self.config.workers, "yt-dlp runs in warm workers"),
+            Err(reason) => tracing::info!(%reason, "yt-dlp runs as a process per call"),
+        }
+        let _ = self.pool.set(pool);
+    }
+
+    fn worker_spec(&self) -> Result<WorkerSpec, String> {
+        if self.config.per_call {
+            return Err("--yt-dlp-per-call".into());
+        }
+        let (launcher, interpreter) = match &self.config.python {
+            Some(python) => (
+                self.config.program.clone(),
+                launcher::Interpreter {
+                    program: python.clone(),
+                    args: Vec::new(),
+                },
+            ),
+            None => launcher::interpreter_of_program(&self.config.program)?,
+        };
+        let warm_up = self.call_options(&["--no-playlist", "-f", &selector(Variant::Opus)]);
+        Ok(WorkerSpec {
+            interpreter,
+            launcher,
+            options: self.base_options(),
+            warm_up,
+            size: self.config.workers.max(1),
+            max_calls: self.config.worker_max_calls.max(1),
+            max_memory: self.config.worker_max_memory,
+        })
+    }
+
+    /// How yt-dlp runs now.
+    pub fn execution(&self) -> Execution {
+        let reason = match self.pool.get() {
+            None => Some("not started yet".to_owned()),
+            Some(Err(reason)) => Some(reason.clone()),
+            Some(Ok(pool)) => pool.status().1,
+        };
+        Execution {
+            mode: if reason.is_none() { "workers" } else { "process" },
+            workers: self.config.workers,
+            reason,
+        }
+    }
+
+    /// The version the newest worker imported (it changes when yt-dlp is upgraded).
+    pub fn worker_version(&self) -> Option<String> {
+        self.pool.get()?.as_ref().ok()?.status().0
     }
 
     /// `yt-dlp --version`, or why it cannot run (in our words: the details go to the log).
@@ -121,21 +257,32 @@ impl YtDlp {
             }
         })?;
         if !output.status.success() {
-            tracing::warn!(line = %last_error(&output.stderr), "yt-dlp --version failed");
+            tracing::warn!(line = %last_error(&String::from_utf8_lossy(&output.stderr)), "yt-dlp --version failed");
             return Err("yt-dlp --version failed (the server log has its message)".to_owned());
         }
         Ok(String::from_utf8_lossy(&output.stdout).trim().to_owned())
     }
 
-    /// The options every run starts with: the user's config file (or none), the user's extra
+    /// The options every call starts with: the user's config file (or none), the user's extra
     /// options, then the forced ones.
+    fn base_options(&self) -> Vec<String> {
+        let mut options = vec!["--ignore-config".to_owned()];
+        if let Some(file) = &self.config.config_file {
+            options.extend(["--config-locations".to_owned(), file.display().to_string()]);
+        }
+        options.extend(self.config.extra_args.iter().cloned());
+        options.extend(self.config.forced_args.iter().cloned());
+        options
+    }
+
+    /// A call's own options after the base ones: [`FIXED`], then `options`.
+    fn call_options(&self, options: &[&str]) -> Vec<String> {
+        FIXED.iter().chain(options).map(|o| (*o).to_owned()).collect()
+    }
+
     fn base_command(&self) -> tokio::process::Command {
         let mut command = tokio::process::Command::new(&self.config.program);
-        command.arg("--ignore-config");
-        if let Some(file) = &self.config.config_file {
-            command.arg("--config-locations").arg(file);
-        }
-        command.args(&self.config.extra_args).args(&self.config.forced_args);
+        command.args(self.base_options());
         command
     }
 
@@ -151,12 +298,56 @@ impl YtDlp {
         }
     }
 
-    /// Runs yt-dlp with `options`, then `--`, then `target`; returns its JSON.
+    /// Runs yt-dlp with `options` on `target` (on a warm worker, else as a process); returns
+    /// its JSON.
     async fn run(&self, options: &[&str], target: &str) -> Result<Value, Error> {
-        let _permit = self.permits.acquire().await.expect("never closed");
+        let permit = self.permits.clone().acquire_owned().await.expect("never closed");
+        let started = Instant::now();
+        let options = self.call_options(options);
+        let lease = match self.pool.get() {
+            Some(Ok(pool)) => pool.lease().await.map(|lease| (pool, lease)),
+            _ => None,
+        };
+        let (mode, output) = match lease {
+            Some((pool, lease)) => {
+                let call = pool.call(lease, options, target.to_owned(), self.config.timeout, permit);
+                ("workers", call.await.map_err(|failure| self.failed(failure)))
+            }
+            None => ("process", self.run_process(&options, target, permit).await),
+        };
+        let outcome = match &output {
+            Ok(o) if o.success => "ok",
+            Ok(_) => "failed",
+            Err(_) => "broken",
+        };
+        metrics::counter!(telemetry::YT_DLP_CALLS, "mode" => mode, "outcome" => outcome).increment(1);
+        metrics::histogram!(telemetry::YT_DLP_SECONDS, "mode" => mode).record(started.elapsed().as_secs_f64());
+        finish(target, output?)
+    }
+
+    fn failed(&self, failure: Failure) -> Error {
+        match failure {
+            Failure::TimedOut => self.timed_out(),
+            Failure::Crashed => Error::source_failed("yt-dlp stopped while reading this page"),
+        }
+    }
+
+    fn timed_out(&self) -> Error {
+        Error::source_failed(format!(
+            "yt-dlp took longer than {:?} and was stopped",
+            self.config.timeout
+        ))
+    }
+
+    /// `yt-dlp <base options> <options> -- <target>`, a process of its own.
+    async fn run_process(
+        &self,
+        options: &[String],
+        target: &str,
+        _permit: OwnedSemaphorePermit,
+    ) -> Result<Output, Error> {
         let mut command = self.base_command();
         command
-            .args(FIXED)
             .args(options)
             .arg("--")
             .arg(target)
@@ -175,28 +366,15 @@ impl YtDlp {
             Ok(output) => output.map_err(|e| Error::source_failed_because("yt-dlp failed", e))?,
             Err(_) => {
                 kill_group(pid);
-                return Err(Error::source_failed(format!(
-                    "yt-dlp took longer than {:?} and was stopped",
-                    self.config.timeout
-                )));
+                return Err(self.timed_out());
             }
         };
         kill_group(pid); // anything it left behind (ffmpeg, a JS runtime)
-        for warning in String::from_utf8_lossy(&output.stderr)
-            .lines()
-            .filter(|l| l.starts_with("WARNING:"))
-        {
-            tracing::warn!(target: "anyaudio::yt_dlp", "{warning}");
-        }
-        if !output.status.success() {
-            let line = last_error(&output.stderr);
-            tracing::warn!(%target, %line, "yt-dlp failed");
-            return Err(classify_failure(&line).because(Detail(line)));
-        }
-        match serde_json::from_slice::<Value>(&output.stdout) {
-            Ok(value) if value.is_object() => Ok(value),
-            _ => Err(Error::source_failed("yt-dlp returned no usable JSON")),
-        }
+        Ok(Output {
+            success: output.status.success(),
+            stdout: output.stdout,
+            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+        })
     }
 
     /// Up to `n` results for `query` (one flat listing: no per-result resolution).
@@ -238,10 +416,26 @@ fn kill_group(pid: Option<u32>) {
     }
 }
 
+/// yt-dlp's answer to a call on `target`: its warnings logged, its JSON, or the error its
+/// last ERROR line stands for.
+fn finish(target: &str, output: Output) -> Result<Value, Error> {
+    for warning in output.stderr.lines().filter(|l| l.starts_with("WARNING:")) {
+        tracing::warn!(target: "anyaudio::yt_dlp", "{warning}");
+    }
+    if !output.success {
+        let line = last_error(&output.stderr);
+        tracing::warn!(%target, %line, "yt-dlp failed");
+        return Err(classify_failure(&line).because(Detail(line)));
+    }
+    match serde_json::from_slice::<Value>(&output.stdout) {
+        Ok(value) if value.is_object() => Ok(value),
+        _ => Err(Error::source_failed("yt-dlp returned no usable JSON")),
+    }
+}
+
 /// The last `ERROR:` line yt-dlp printed (or its last line).
-fn last_error(stderr: &[u8]) -> String {
-    let text = String::from_utf8_lossy(stderr);
-    let lines: Vec<&str> = text.lines().map(str::trim).filter(|l| !l.is_empty()).collect();
+fn last_error(stderr: &str) -> String {
+    let lines: Vec<&str> = stderr.lines().map(str::trim).filter(|l| !l.is_empty()).collect();
     let line = lines
         .iter()
         .rev()
@@ -775,10 +969,10 @@ mod tests {
     #[test]
     fn the_last_error_line_is_reported() {
         assert_eq!(
-            last_error(b"WARNING: x\nERROR: [generic] '--exec rm' is not a valid URL\n"),
+            last_error("WARNING: x\nERROR: [generic] '--exec rm' is not a valid URL\n"),
             "ERROR: [generic] '--exec rm' is not a valid URL"
         );
-        assert_eq!(last_error(b""), "no output");
+        assert_eq!(last_error(""), "no output");
     }
 
     /// Every JSON value's place in `json`, as JSON pointers.
@@ -851,7 +1045,7 @@ mod tests {
         fn any_stderr_is_read_without_panic(text in "(\\[debug\\] (JS runtimes|Optional libraries): )?\\PC{0,60}") {
             let _ = parse_environment(&text);
             let _ = classify_failure(&text);
-            prop_assert!(last_error(text.as_bytes()).chars().count() <= 300);
+            prop_assert!(last_error(&text).chars().count() <= 300);
         }
     }
 }
