@@ -4,8 +4,9 @@ anyaudio, measured in one run on loopback by examples/loadgen.rs. Prints a markd
 
 anyaudio is measured twice: in front of the plain origin (an HTTP source), and playing a
 YouTube-style track: the tests' googlevideo stand-in (examples/googlevideo.rs, `range=` answered
-with 200s) serving the same file, resolved by the tests' stand-in yt-dlp over the recorded video
-(real yt-dlp's format selection, its format 251 repointed at the stand-in with the file's size).
+with 200s) serving the same file, resolved by the real yt-dlp over the recorded video (the tests'
+recorded-YouTube plugin; yt-dlp's own format selection, its format 251 repointed at the
+stand-in with the file's size).
 
 Usage: bench/run.py [--size-mib 256] [--seconds 10] [--concurrency 256] [--requests 300]
 Installs what it needs: nginx (Debian), flask/gunicorn/requests and yt-dlp (a venv in bench/.venv).
@@ -47,8 +48,9 @@ def ensure_tools():
 
 
 def youtube_stand_in(work, venv, size):
-    """The tests' stand-in yt-dlp, answering every watch URL from the recorded video with its
-    googlevideo URLs pointed at the stand-in origin; format 251 is given the bench file's size."""
+    """Server options for the real yt-dlp with the tests' recorded-YouTube plugin, answering every
+    watch URL from the recorded video with its googlevideo URLs pointed at the stand-in origin;
+    format 251 is given the bench file's size."""
     import urllib.parse
     with open(os.path.join(FIXTURES, "recorded", "youtube-video.json")) as f:
         info = json.load(f)
@@ -73,11 +75,10 @@ def youtube_stand_in(work, venv, size):
         json.dump(info, f)
     with open(os.path.join(directory, "targets.json"), "w") as f:
         json.dump({"https://www.youtube.com/watch?v=*": {"info": "video.json"}}, f)
-    program = os.path.join(directory, "yt-dlp")
-    with open(program, "w") as f:
-        f.write(f"#!/bin/sh\nexec python3 '{FIXTURES}/stand-in-yt-dlp.py' '{directory}' '{venv}/bin/yt-dlp' \"$@\"\n")
-    os.chmod(program, 0o755)
-    return program
+    plugins = os.path.join(FIXTURES, "plugins")
+    return ["--yt-dlp", os.path.join(venv, "bin", "yt-dlp"),
+            "--yt-dlp-arg=--plugin-dirs", f"--yt-dlp-arg={plugins}",
+            "--yt-dlp-arg=--extractor-args", f"--yt-dlp-arg=anyaudiorecorded:dir={directory}"]
 
 
 def nginx_conf(work, name, server_block):
@@ -194,7 +195,7 @@ def main():
         procs["anyaudio"] = subprocess.Popen(
             [os.path.join(ROOT, "target", "release", "anyaudio"), "serve", "--listen", f"127.0.0.1:{PORTS['anyaudio']}",
              "--data-dir", os.path.join(work, "anyaudio-data"), "--no-scan",
-             "--youtube", "--yt-dlp", youtube_stand_in(work, venv, size), "--youtube-suggest-url", "",
+             "--youtube", *youtube_stand_in(work, venv, size), "--youtube-suggest-url", "",
              "--resolve", f"{GOOGLEVIDEO_HOST}=127.0.0.1",
              # The origins are on loopback, which sources may not be by default (SSRF), and
              # every load-test client comes from one address, which is capped by default.

@@ -4,7 +4,7 @@
 Listeners (examples/soak.rs), in rounds, play, seek, pause and hang up at random across library files (two
 long WAVs and one file of every format), an HTTP track from a faulty origin (examples/origin.rs:
 every connection dropped after 768 KiB, some requests answered 500) and a YouTube-style track
-(the googlevideo stand-in, resolved by the tests' stand-in yt-dlp), checking every byte; a
+(the googlevideo stand-in, resolved by the real yt-dlp and the tests' recorded-YouTube plugin), checking every byte; a
 rescan runs every 7.5 s, a file added, then removed. Before, during and after: the server's
 descriptors, threads, runtime tasks and RSS. Last, 100 listeners are mid-stream when the server
 gets SIGTERM: each stream must end whole or closed (never a wrong byte), the server must exit
@@ -27,7 +27,7 @@ import urllib.request
 import wave
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import run  # noqa: E402  (the stream benchmark's helpers: the stand-in yt-dlp, RSS of a process)
+import run  # noqa: E402  (the stream benchmark's helpers: the recorded-YouTube yt-dlp, RSS of a process)
 
 ROOT = run.ROOT
 PORTS = dict(run.PORTS, origin=18106)
@@ -220,7 +220,7 @@ def main():
         procs["anyaudio"] = subprocess.Popen(
             [release("anyaudio"), "serve", "--listen", f"127.0.0.1:{PORTS['anyaudio']}", "--library", library,
              "--data-dir", os.path.join(work, "data"), "--shutdown-grace", str(GRACE),
-             "--youtube", "--yt-dlp", run.youtube_stand_in(work, venv, youtube_size), "--youtube-suggest-url", "",
+             "--youtube", *run.youtube_stand_in(work, venv, youtube_size), "--youtube-suggest-url", "",
              "--resolve", f"{run.GOOGLEVIDEO_HOST}=127.0.0.1",
              # The origins are on loopback, which sources may not be by default (SSRF), and
              # every load-test client comes from one address, which is capped by default.

@@ -31,58 +31,230 @@ pub fn real_yt_dlp() -> PathBuf {
     path
 }
 
-/// A wrapper that logs every call's arguments (one line per run) and runs the real yt-dlp.
-pub fn logging_yt_dlp(dir: &Path) -> (PathBuf, PathBuf) {
-    let log = dir.join("calls.log");
-    let script = format!(
-        "#!/bin/sh\nprintf '%s\\n' \"$*\" >> '{}'\nexec '{}' \"$@\"\n",
-        log.display(),
-        real_yt_dlp().display()
-    );
-    (write_script(dir, "yt-dlp-logged", &script), log)
+/// How the server runs yt-dlp in a test: the yt-dlp tests run in both.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mode {
+    Workers,
+    PerCall,
 }
 
-fn write_script(dir: &Path, name: &str, body: &str) -> PathBuf {
+impl Mode {
+    /// What `/healthz` says of it (`sources.youtube.execution.mode`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Mode::Workers => "workers",
+            Mode::PerCall => "process",
+        }
+    }
+}
+
+/// Runs `$case(Mode)` as two tests, `$case::workers` and `$case::per_call`.
+macro_rules! in_both_modes {
+    ($($case:ident),* $(,)?) => {$(
+        mod $case {
+            #![allow(unused_imports)]
+            #[tokio::test]
+            async fn workers() {
+                super::$case(super::Mode::Workers).await
+            }
+            #[tokio::test]
+            async fn per_call() {
+                super::$case(super::Mode::PerCall).await
+            }
+        }
+    )*};
+}
+pub(crate) use in_both_modes;
+
+/// The tests' yt-dlp plugins (tests/fixtures/ytdlp/plugins): stand-ins and an observer that
+/// run inside the real yt-dlp.
+pub fn plugin_dirs() -> Vec<String> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/ytdlp/plugins");
+    vec!["--plugin-dirs".into(), dir.display().to_string()]
+}
+
+/// What the real yt-dlp extracted, seen from inside it (the observer plugin, run after every
+/// extraction): one JSON object per page, with the options of its call.
+pub struct Observed {
+    _dir: TempDir,
+    log: PathBuf,
+}
+
+impl Observed {
+    pub fn new() -> Observed {
+        let dir = TempDir::new().unwrap();
+        let log = dir.path().join("extracted.log");
+        Observed { _dir: dir, log }
+    }
+
+    /// yt-dlp options that load the observer.
+    pub fn options(&self) -> Vec<String> {
+        let mut options = plugin_dirs();
+        options.extend([
+            "--use-postprocessor".into(),
+            format!("AnyaudioObserve:when=pre_process;log={}", self.log.display()),
+        ]);
+        options
+    }
+
+    pub fn pages(&self) -> Vec<serde_json::Value> {
+        std::fs::read_to_string(&self.log)
+            .unwrap_or_default()
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect()
+    }
+
+    /// The pages resolved for playing (`-f` given), as (page, format selection).
+    pub fn resolutions(&self) -> Vec<(String, String)> {
+        self.pages()
+            .iter()
+            .filter_map(|p| Some((p["target"].as_str()?.to_owned(), p["format"].as_str()?.to_owned())))
+            .collect()
+    }
+}
+
+/// Recorded YouTube answers inside the real yt-dlp (the recorded-YouTube plugin): each target
+/// (exactly, or by a prefix ending in `*`) answers with a recorded listing, video or error.
+pub struct Recorded {
+    pub dir: TempDir,
+    targets: serde_json::Map<String, serde_json::Value>,
+}
+
+impl Recorded {
+    pub fn new() -> Recorded {
+        Recorded {
+            dir: TempDir::new().unwrap(),
+            targets: serde_json::Map::new(),
+        }
+    }
+
+    /// yt-dlp options that load the recordings.
+    pub fn options(&self) -> Vec<String> {
+        let mut options = plugin_dirs();
+        options.extend([
+            "--extractor-args".into(),
+            format!("anyaudiorecorded:dir={}", self.dir.path().display()),
+        ]);
+        options
+    }
+
+    fn answer(&mut self, target: &str, answer: serde_json::Value) {
+        self.targets.insert(target.into(), answer);
+        std::fs::write(
+            self.dir.path().join("targets.json"),
+            serde_json::to_string(&self.targets).unwrap(),
+        )
+        .unwrap();
+    }
+
+    /// `target` answers with the listing at `fixture` (under tests/fixtures/ytdlp).
+    pub fn listing(&mut self, target: &str, fixture: &str) {
+        let file = format!("listing-{}.json", self.targets.len());
+        std::fs::copy(fixtures().join(fixture), self.dir.path().join(&file)).unwrap();
+        self.answer(target, serde_json::json!({ "print": file }));
+    }
+
+    /// `target` answers with the video `info` (a recorded `-J`), yt-dlp selecting its format.
+    pub fn video(&mut self, target: &str, info: &serde_json::Value) {
+        let file = format!("video-{}.json", self.targets.len());
+        std::fs::write(self.dir.path().join(&file), info.to_string()).unwrap();
+        self.answer(target, serde_json::json!({ "info": file }));
+    }
+
+    /// `target` fails with the recorded ERROR `line`.
+    pub fn error(&mut self, target: &str, line: &str) {
+        self.answer(target, serde_json::json!({ "error": line }));
+    }
+
+    /// Every call so far: its target and the options of the call (`format`, `flat`,
+    /// `noplaylist`, `items`, `proxy`, `source_address`).
+    pub fn calls(&self) -> Vec<serde_json::Value> {
+        std::fs::read_to_string(self.dir.path().join("calls.log"))
+            .unwrap_or_default()
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect()
+    }
+}
+
+pub fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/ytdlp")
+}
+
+/// The real yt-dlp, run in `mode`.
+pub fn real_in(mode: Mode) -> YtDlpConfig {
+    YtDlpConfig {
+        program: real_yt_dlp(),
+        per_call: mode == Mode::PerCall,
+        timeout: Duration::from_secs(60),
+        ..YtDlpConfig::default()
+    }
+}
+
+/// The real yt-dlp in `mode`, watched by `observed`.
+pub fn observed_in(mode: Mode, observed: &Observed) -> YtDlpConfig {
+    YtDlpConfig {
+        extra_args: observed.options(),
+        ..real_in(mode)
+    }
+}
+
+pub fn write_script(dir: &Path, name: &str, body: &str) -> PathBuf {
     let path = dir.join(name);
     std::fs::write(&path, body).unwrap();
     std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
     path
 }
 
-pub fn calls(log: &Path) -> Vec<String> {
-    std::fs::read_to_string(log)
-        .unwrap_or_default()
-        .lines()
-        .map(str::to_owned)
-        .collect()
-}
-
 async fn youtube_app(program: PathBuf, workers: usize, timeout: Duration) -> TestApp {
-    youtube_app_in(program, workers, timeout, None).await
+    youtube_app_with(YtDlpConfig {
+        program,
+        workers,
+        timeout,
+        ..YtDlpConfig::default()
+    })
+    .await
 }
 
-async fn youtube_app_in(program: PathBuf, workers: usize, timeout: Duration, data: Option<&Path>) -> TestApp {
+/// The demo library with the YouTube source on `ytdlp`, once its start-up check is done.
+pub async fn youtube_app_with(ytdlp: YtDlpConfig) -> TestApp {
+    youtube_app_in(ytdlp, None).await
+}
+
+async fn youtube_app_in(ytdlp: YtDlpConfig, data: Option<&Path>) -> TestApp {
     let app = spawn_app_configured(demo_library(), |c| {
-        c.youtube = youtube_with(YtDlpConfig {
-            program,
-            workers,
-            timeout,
-            ..YtDlpConfig::default()
-        });
+        c.youtube = youtube_with(ytdlp);
         if let Some(data) = data {
             c.data_dir = data.to_owned();
         }
     })
     .await;
-    // The availability check runs in the background at start.
-    for _ in 0..200 {
+    ready(&app).await;
+    app
+}
+
+/// `/healthz` once the availability check (run in the background at start) is done.
+pub async fn ready(app: &TestApp) -> serde_json::Value {
+    for _ in 0..400 {
         let (_, health) = app.get_json("/healthz").await;
-        if health["sources"]["youtube"]["reason"] != "not checked yet" {
-            return app;
+        let youtube = &health["sources"]["youtube"];
+        if youtube["reason"] != "not checked yet" && youtube["execution"]["reason"] != "not started yet" {
+            return health;
         }
         tokio::time::sleep(Duration::from_millis(25)).await;
     }
     panic!("the yt-dlp check never finished");
+}
+
+/// Asserts yt-dlp runs in `mode` (a test of the workers must not pass on the fallback).
+pub async fn assert_mode(app: &TestApp, mode: Mode) {
+    let health = ready(app).await;
+    assert_eq!(
+        health["sources"]["youtube"]["execution"]["mode"],
+        mode.name(),
+        "{health}"
+    );
 }
 
 pub async fn post(app: &TestApp, path: &str, url: &str) -> (reqwest::StatusCode, serde_json::Value) {
@@ -106,12 +278,20 @@ fn demo_mp3() -> Bytes {
     .into()
 }
 
-#[tokio::test]
-async fn a_page_resolved_by_real_yt_dlp_streams_byte_exact_with_seeking() {
+in_both_modes!(
+    a_page_resolved_by_real_yt_dlp_streams_byte_exact_with_seeking,
+    concurrent_plays_of_one_track_run_one_yt_dlp_and_a_restart_stays_warm,
+    the_format_follows_the_client_and_the_next_tracks_are_resolved_ahead,
+    a_playlist_is_imported_listed_played_and_refreshed,
+    a_query_or_url_is_never_a_yt_dlp_option,
+);
+
+async fn a_page_resolved_by_real_yt_dlp_streams_byte_exact_with_seeking(mode: Mode) {
     let origin = Origin::start().await;
     let mp3 = demo_mp3();
     let url = origin.put("songs/drift.mp3", Content::Bytes(mp3.clone()), Faults::default());
-    let app = youtube_app(real_yt_dlp(), 2, Duration::from_secs(60)).await;
+    let app = youtube_app_with(real_in(mode)).await;
+    assert_mode(&app, mode).await;
     let (_, health) = app.get_json("/healthz").await;
     assert_eq!(health["sources"]["youtube"]["available"], true, "{health}");
 
@@ -154,15 +334,18 @@ async fn a_page_resolved_by_real_yt_dlp_streams_byte_exact_with_seeking() {
     );
 }
 
-#[tokio::test]
-async fn concurrent_plays_of_one_track_run_one_yt_dlp_and_a_restart_stays_warm() {
+async fn concurrent_plays_of_one_track_run_one_yt_dlp_and_a_restart_stays_warm(mode: Mode) {
     let origin = Origin::start().await;
     let url = origin.put("one.mp3", Content::Bytes(demo_mp3()), Faults::default());
-    let scripts = TempDir::new().unwrap();
-    let (program, log) = logging_yt_dlp(scripts.path());
+    let observed = Observed::new();
     let data = TempDir::new().unwrap();
     let data_path = data.path().to_owned();
-    let app = youtube_app_in(program.clone(), 4, Duration::from_secs(60), Some(&data_path)).await;
+    let ytdlp = YtDlpConfig {
+        workers: 4,
+        ..observed_in(mode, &observed)
+    };
+    let app = youtube_app_in(ytdlp.clone(), Some(&data_path)).await;
+    assert_mode(&app, mode).await;
     let (status, body) = post(&app, "/api/v1/tracks/import", &url).await;
     assert_eq!(status, 201, "{body}");
     let id = body["tracks"][0]["id"].as_str().unwrap().to_owned();
@@ -176,18 +359,12 @@ async fn concurrent_plays_of_one_track_run_one_yt_dlp_and_a_restart_stays_warm()
     for r in requests {
         assert_eq!(r.await.unwrap(), 200);
     }
-    let resolutions = calls(&log).iter().filter(|c| c.contains(" -f ")).count();
-    assert_eq!(resolutions, 1, "{:?}", calls(&log));
+    assert_eq!(observed.resolutions().len(), 1, "{:?}", observed.pages());
 
     // A new server on the same data dir answers from the kept resolution.
     let mut again = anyaudio::config::Config::for_tests(vec![app.library.path().to_owned()], data_path);
     again.scan_at_start = false;
-    again.youtube = youtube_with(YtDlpConfig {
-        program,
-        workers: 1,
-        timeout: Duration::from_secs(60),
-        ..YtDlpConfig::default()
-    });
+    again.youtube = youtube_with(YtDlpConfig { workers: 1, ..ytdlp });
     let server = anyaudio::Application::build(again).await.unwrap();
     let base = format!("http://127.0.0.1:{}", server.port());
     tokio::spawn(server.run_until_stopped());
@@ -196,22 +373,23 @@ async fn concurrent_plays_of_one_track_run_one_yt_dlp_and_a_restart_stays_warm()
         .await
         .unwrap();
     assert_eq!(response.status(), 200);
-    assert_eq!(
-        calls(&log).iter().filter(|c| c.contains(" -f ")).count(),
-        1,
-        "a restart ran yt-dlp again"
-    );
+    assert_eq!(observed.resolutions().len(), 1, "a restart ran yt-dlp again");
     drop((app, data));
 }
 
-#[tokio::test]
-async fn the_format_follows_the_client_and_the_next_tracks_are_resolved_ahead() {
+async fn the_format_follows_the_client_and_the_next_tracks_are_resolved_ahead(mode: Mode) {
     let origin = Origin::start().await;
     let a = origin.put("a.mp3", Content::Bytes(demo_mp3()), Faults::default());
     let b = origin.put("b.mp3", Content::Bytes(demo_mp3()), Faults::default());
-    let scripts = TempDir::new().unwrap();
-    let (program, log) = logging_yt_dlp(scripts.path());
-    let app = youtube_app(program, 2, Duration::from_secs(60)).await;
+    let observed = Observed::new();
+    let app = youtube_app_with(observed_in(mode, &observed)).await;
+    assert_mode(&app, mode).await;
+    let resolved = |page: &str, selection: &str| {
+        observed
+            .resolutions()
+            .iter()
+            .any(|(p, f)| p.ends_with(page) && f.contains(selection))
+    };
     let id_a = post(&app, "/api/v1/tracks/import", &a).await.1["tracks"][0]["id"]
         .as_str()
         .unwrap()
@@ -230,19 +408,15 @@ async fn the_format_follows_the_client_and_the_next_tracks_are_resolved_ahead() 
         .await
         .unwrap();
     assert_eq!(response.status(), 200);
-    let runs = calls(&log);
-    assert!(
-        runs.iter().any(|c| c.contains("ba[ext=m4a]") && c.ends_with("/a.mp3")),
-        "{runs:?}"
-    );
+    assert!(resolved("/a.mp3", "ba[ext=m4a]"), "{:?}", observed.pages());
     // b was resolved in the background: its stream_url runs no yt-dlp of its own.
     for _ in 0..100 {
-        if calls(&log).iter().any(|c| c.ends_with("/b.mp3") && c.contains(" -f ")) {
+        if resolved("/b.mp3", "") {
             break;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    let before = calls(&log).len();
+    let before = observed.pages().len();
     let response = app
         .client
         .get(app.url(&format!("/api/v1/tracks/{id_b}/stream_url")))
@@ -251,7 +425,7 @@ async fn the_format_follows_the_client_and_the_next_tracks_are_resolved_ahead() 
         .await
         .unwrap();
     assert_eq!(response.status(), 200);
-    assert_eq!(calls(&log).len(), before, "the prefetched track was resolved again");
+    assert_eq!(observed.pages().len(), before, "the prefetched track was resolved again");
     // An explicit format wins; an unknown one is a 400.
     let response = app
         .client
@@ -260,9 +434,7 @@ async fn the_format_follows_the_client_and_the_next_tracks_are_resolved_ahead() 
         .await
         .unwrap();
     assert_eq!(response.status(), 200);
-    assert!(calls(&log)
-        .iter()
-        .any(|c| c.contains("ba[acodec=opus]") && c.ends_with("/a.mp3")));
+    assert!(resolved("/a.mp3", "ba[acodec=opus]"), "{:?}", observed.pages());
     let (status, body) = app
         .get_json(&format!("/api/v1/tracks/{id_a}/stream_url?format=flac"))
         .await;
@@ -272,8 +444,7 @@ async fn the_format_follows_the_client_and_the_next_tracks_are_resolved_ahead() 
     );
 }
 
-#[tokio::test]
-async fn a_playlist_is_imported_listed_played_and_refreshed() {
+async fn a_playlist_is_imported_listed_played_and_refreshed(mode: Mode) {
     let origin = Origin::start().await;
     origin.put("e1.mp3", Content::Bytes(demo_mp3()), Faults::default());
     origin.put("e2.mp3", Content::Bytes(demo_mp3()), Faults::default());
@@ -292,7 +463,8 @@ async fn a_playlist_is_imported_listed_played_and_refreshed() {
             ..Default::default()
         },
     );
-    let app = youtube_app(real_yt_dlp(), 2, Duration::from_secs(60)).await;
+    let app = youtube_app_with(real_in(mode)).await;
+    assert_mode(&app, mode).await;
     let (status, body) = post(&app, "/api/v1/playlists/import", &url).await;
     assert_eq!(status, 201, "{body}");
     assert_eq!(body["playlist"]["kind"], "youtube");
@@ -338,27 +510,32 @@ async fn a_playlist_is_imported_listed_played_and_refreshed() {
     assert_eq!(status, 422, "{body}");
 }
 
-#[tokio::test]
-async fn a_query_or_url_is_never_a_yt_dlp_option() {
+/// Searches answer from the recorded search listing (the recorded-YouTube plugin), which sees
+/// each query whole, as the page it was asked for.
+async fn a_query_or_url_is_never_a_yt_dlp_option(mode: Mode) {
+    let mut recorded = Recorded::new();
+    recorded.listing("ytsearch*", "derived/youtube-search-flat.json");
     let scripts = TempDir::new().unwrap();
-    let (program, log) = logging_yt_dlp(scripts.path());
     let marker = scripts.path().join("pwned");
-    let app = youtube_app(program, 2, Duration::from_secs(60)).await;
+    let app = youtube_app_with(YtDlpConfig {
+        extra_args: recorded.options(),
+        ..real_in(mode)
+    })
+    .await;
+    assert_mode(&app, mode).await;
     let evil = format!("--exec \"touch {}\"", marker.display());
-    let (status, body) = app
-        .get_json(&format!(
-            "/api/v1/search?source=youtube&q={}",
-            crate::support::urlencode(&evil)
-        ))
-        .await;
-    // Offline, the search itself fails; what matters is that it was a search.
-    assert_eq!(status, 502, "{body}");
-    assert_eq!(body["error"]["code"], "source_failed");
-    let runs = calls(&log);
-    assert!(
-        runs.iter().any(|c| c.ends_with(&format!("-- ytsearch50:{evil}"))),
-        "{runs:?}"
-    );
+    for query in [evil.as_str(), "--version", "-J --flat-playlist"] {
+        let (status, body) = app
+            .get_json(&format!(
+                "/api/v1/search?source=youtube&q={}",
+                crate::support::urlencode(query)
+            ))
+            .await;
+        assert_eq!(status, 200, "{query}: {body}");
+        assert_eq!(body["tracks"][0]["id"], "yt-Je8iIWgavh4", "{body}");
+        let asked: Vec<String> = recorded.calls().iter().map(|c| c["target"].as_str().unwrap().to_owned()).collect();
+        assert_eq!(asked.last(), Some(&format!("ytsearch50:{query}")), "{asked:?}");
+    }
     for start in ["-o /tmp/x", "--exec=id", "-"] {
         let (status, body) = post(&app, "/api/v1/tracks/import", start).await;
         assert_eq!(status, 400, "{start}: {body}");
@@ -574,40 +751,33 @@ async fn youtube_completions_follow_the_librarys_and_fall_back_to_them() {
     assert_eq!(body["suggestions"].as_array().unwrap().len(), 1, "{body}");
 }
 
-#[tokio::test]
-async fn health_says_what_yt_dlp_finds_and_a_users_config_is_read_before_our_network_options() {
+in_both_modes!(health_says_what_yt_dlp_finds_and_a_users_config_is_read_before_our_network_options);
+
+async fn health_says_what_yt_dlp_finds_and_a_users_config_is_read_before_our_network_options(mode: Mode) {
+    let origin = Origin::start().await;
+    let url = origin.put("v4.mp3", Content::Bytes(demo_mp3()), Faults::default());
     let scripts = TempDir::new().unwrap();
-    let (program, log) = logging_yt_dlp(scripts.path());
+    let observed = Observed::new();
     let config = scripts.path().join("yt-dlp.conf");
     // The user's config turns JavaScript runtimes off and asks for IPv6; the server's IPv4
     // comes after it and wins (yt-dlp: the last of two options counts).
     std::fs::write(&config, "--no-js-runtimes\n--force-ipv6\n").unwrap();
-    let app = spawn_app_configured(demo_library(), |c| {
-        c.youtube = youtube_with(YtDlpConfig {
-            program,
-            config_file: Some(config.clone()),
-            forced_args: vec!["--force-ipv4".into()],
-            ..YtDlpConfig::default()
-        });
+    let app = youtube_app_with(YtDlpConfig {
+        config_file: Some(config.clone()),
+        forced_args: vec!["--force-ipv4".into()],
+        ..observed_in(mode, &observed)
     })
     .await;
-    let mut health = serde_json::Value::Null;
-    for _ in 0..400 {
-        health = app.get_json("/healthz").await.1;
-        if !health["sources"]["youtube"]["environment"].is_null() {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
+    assert_mode(&app, mode).await;
+    let health = ready(&app).await;
     let env = &health["sources"]["youtube"]["environment"];
     assert_eq!(env["js_runtimes"], "none (disabled)", "{health}");
     assert_eq!(env["js_runtime_usable"], false);
     assert_eq!(env["yt_dlp_ejs"], serde_json::Value::Null);
-    let runs = calls(&log);
-    let probe = runs.iter().find(|c| c.contains(" -v ")).expect("the environment run");
-    let config_at = probe.find("--config-locations").unwrap();
-    let ipv4_at = probe.find("--force-ipv4").unwrap();
-    assert!(probe.starts_with("--ignore-config") && config_at < ipv4_at, "{probe}");
+    let (status, body) = post(&app, "/api/v1/tracks/import", &url).await;
+    assert_eq!(status, 201, "{body}");
+    let pages = observed.pages();
+    assert!(!pages.is_empty() && pages.iter().all(|p| p["source_address"] == "0.0.0.0"), "{pages:?}");
 }
 
 /// A request that arrives while the start-up check of yt-dlp still runs waits for it (issue

@@ -1,24 +1,19 @@
-//! YouTube end to end, offline, against what YouTube really prints and serves: the stand-in
-//! yt-dlp answers from recorded yt-dlp output (`tests/fixtures/ytdlp/`), with the real yt-dlp
-//! doing the format selection over a recorded `-J` (`--load-info-json`); its media URLs point
-//! at the googlevideo stand-in ([`crate::googlevideo`]), which the app reaches through its own
-//! resolver (`NetConfig::hosts`), so the product's googlevideo path (ranges in the query,
-//! answered with 200s) is the one under test.
+//! YouTube end to end, offline, against what YouTube really prints and serves: the real yt-dlp
+//! runs (in warm workers and as a process per call), and a plugin of the tests' answers its
+//! YouTube extractions from recorded yt-dlp output (`tests/fixtures/ytdlp/`), so option
+//! parsing, format selection over a recorded `-J` and the JSON printed are yt-dlp's own; the
+//! media URLs point at the googlevideo stand-in ([`crate::googlevideo`]), which the app reaches
+//! through its own resolver (`NetConfig::hosts`), so the product's googlevideo path (ranges in
+//! the query, answered with 200s) is the one under test.
 
-use std::os::unix::fs::PermissionsExt;
-use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyaudio::sources::ytdlp::YtDlpConfig;
 use serde_json::{json, Value};
-use tempfile::TempDir;
 
 use crate::googlevideo::{media, unix_now, GoogleVideo, HOST, OTHER_HOST};
 use crate::support::{demo_library, spawn_app_configured, youtube_with, TestApp};
-
-fn fixtures() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/ytdlp")
-}
+use crate::youtube::{assert_mode, fixtures, in_both_modes, real_in, Mode, Recorded};
 
 fn read_json(relative: &str) -> Value {
     serde_json::from_str(&std::fs::read_to_string(fixtures().join(relative)).unwrap()).unwrap()
@@ -34,53 +29,28 @@ const M4A_SIZE: u64 = 2_429_964;
 const RECORDED_UA: &str =
     "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/93.0.4577.15 Safari/537.36";
 
-/// A stand-in yt-dlp in a temp dir: a `targets.json` of recorded answers.
+/// The real yt-dlp answering YouTube from recordings (the recorded-YouTube plugin), its
+/// videos' media on the googlevideo stand-in.
 struct FakeYouTube {
-    dir: TempDir,
-    program: PathBuf,
+    recorded: Recorded,
     port: u16,
-    targets: serde_json::Map<String, Value>,
 }
 
 impl FakeYouTube {
     fn new(googlevideo: &GoogleVideo) -> FakeYouTube {
-        let dir = TempDir::new().unwrap();
-        let program = dir.path().join("yt-dlp");
-        let script = format!(
-            "#!/bin/sh\nexec python3 '{}' '{}' '{}' \"$@\"\n",
-            fixtures().join("stand-in-yt-dlp.py").display(),
-            dir.path().display(),
-            crate::youtube::real_yt_dlp().display()
-        );
-        std::fs::write(&program, script).unwrap();
-        std::fs::set_permissions(&program, std::fs::Permissions::from_mode(0o755)).unwrap();
         FakeYouTube {
-            dir,
-            program,
+            recorded: Recorded::new(),
             port: googlevideo.port,
-            targets: serde_json::Map::new(),
         }
     }
 
-    fn save(&self) {
-        std::fs::write(
-            self.dir.path().join("targets.json"),
-            serde_json::to_string(&self.targets).unwrap(),
-        )
-        .unwrap();
-    }
-
-    /// `target` prints the listing at `fixture` as recorded.
+    /// `target` answers with the listing at `fixture` as recorded.
     fn listing(&mut self, target: &str, fixture: &str) {
-        let file = format!("listing-{}.json", self.targets.len());
-        std::fs::copy(fixtures().join(fixture), self.dir.path().join(&file)).unwrap();
-        self.targets.insert(target.into(), json!({ "print": file }));
-        self.save();
+        self.recorded.listing(target, fixture);
     }
 
     fn error(&mut self, target: &str, line: &str) {
-        self.targets.insert(target.into(), json!({ "error": line }));
-        self.save();
+        self.recorded.error(target, line);
     }
 
     /// `target` resolves from the recorded video, its googlevideo URLs moved to the stand-in
@@ -89,28 +59,27 @@ impl FakeYouTube {
         let mut info = read_json("recorded/youtube-video.json");
         repoint(&mut info, self.port, expire);
         edit(&mut info);
-        let file = format!("video-{}.json", self.targets.len());
-        std::fs::write(self.dir.path().join(&file), info.to_string()).unwrap();
-        self.targets.insert(target.into(), json!({ "info": file }));
-        self.save();
+        self.recorded.video(target, &info);
     }
 
-    /// The arguments of every yt-dlp run but `--version`.
-    fn calls(&self) -> Vec<Vec<String>> {
-        std::fs::read_to_string(self.dir.path().join("calls.log"))
-            .unwrap_or_default()
-            .lines()
-            .map(|l| serde_json::from_str::<Vec<String>>(l).unwrap())
-            .filter(|c| c.first().map(String::as_str) != Some("--version"))
-            .collect()
+    /// yt-dlp as the app runs it, in `mode`.
+    fn yt_dlp(&self, mode: Mode) -> YtDlpConfig {
+        YtDlpConfig {
+            extra_args: self.recorded.options(),
+            ..real_in(mode)
+        }
+    }
+
+    /// Every call yt-dlp made of a recording: its target and options.
+    fn calls(&self) -> Vec<Value> {
+        self.recorded.calls()
     }
 
     /// The `-f` selections of the resolutions run so far.
     fn selections(&self) -> Vec<String> {
         self.calls()
             .iter()
-            .filter(|c| c.iter().any(|a| a == "--no-playlist"))
-            .filter_map(|c| c.iter().skip_while(|a| *a != "-f").nth(1).cloned())
+            .filter_map(|c| c["format"].as_str().map(str::to_owned))
             .collect()
     }
 }
@@ -144,14 +113,10 @@ fn repoint(v: &mut Value, port: u16, expire: u64) {
     }
 }
 
-async fn app_with(fake: &FakeYouTube, chunk_size: u64) -> TestApp {
-    let program = fake.program.clone();
+async fn app_with(fake: &FakeYouTube, chunk_size: u64, mode: Mode) -> TestApp {
+    let ytdlp = fake.yt_dlp(mode);
     let app = spawn_app_configured(demo_library(), move |c| {
-        c.youtube = youtube_with(YtDlpConfig {
-            program,
-            timeout: Duration::from_secs(60),
-            ..YtDlpConfig::default()
-        });
+        c.youtube = youtube_with(ytdlp);
         c.net.hosts = GoogleVideo::hosts();
         c.upstream.chunk_size = chunk_size;
     })
@@ -159,11 +124,12 @@ async fn app_with(fake: &FakeYouTube, chunk_size: u64) -> TestApp {
     for _ in 0..400 {
         let (_, health) = app.get_json("/healthz").await;
         if health["sources"]["youtube"]["available"] == true {
+            assert_mode(&app, mode).await;
             return app;
         }
         tokio::time::sleep(Duration::from_millis(25)).await;
     }
-    panic!("the stand-in yt-dlp was never found available");
+    panic!("yt-dlp was never found available");
 }
 
 async fn stream_url(app: &TestApp, id: &str, user_agent: Option<&str>) -> (u16, Value) {
@@ -218,16 +184,27 @@ fn field_of_tracks<'a>(body: &'a Value, field: &str) -> Vec<&'a str> {
 
 const SAFARI: &str = "Mozilla/5.0 (iPhone; CPU iPhone OS 18_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.0 Mobile/15E148 Safari/604.1";
 
+in_both_modes!(
+    a_youtube_search_result_plays_seeks_and_reads_its_tail_through_googlevideo,
+    an_expiry_mid_stream_re_resolves_the_same_format_and_carries_on,
+    media_is_asked_for_only_once_it_is_available,
+    redirects_between_googlevideo_hosts_are_followed_without_resolving_again,
+    a_youtube_playlist_is_imported_and_its_second_entry_plays,
+    yt_dlp_failures_are_clear_codes,
+    a_channel_imports_its_uploads_not_its_tabs,
+    a_watch_url_in_a_mix_imports_the_one_video,
+    media_and_yt_dlp_go_through_the_upstream_proxy,
+);
+
 /// A plain play, a seek past the first chunk, HEAD and a suffix range, each byte for byte,
 /// through googlevideo's 200-for-a-range answers (issue 13: every one of these was a 502).
-#[tokio::test]
-async fn a_youtube_search_result_plays_seeks_and_reads_its_tail_through_googlevideo() {
+async fn a_youtube_search_result_plays_seeks_and_reads_its_tail_through_googlevideo(mode: Mode) {
     let googlevideo = GoogleVideo::start().await;
     let mut fake = FakeYouTube::new(&googlevideo);
     fake.listing("ytsearch*", "derived/youtube-search-flat.json");
     fake.video(WATCH, unix_now() + 6 * 3600, |_| {});
     let chunk = 256 * 1024;
-    let app = app_with(&fake, chunk).await;
+    let app = app_with(&fake, chunk, mode).await;
 
     let (status, found) = app.get_json("/api/v1/search?q=preparing+for+war&source=youtube").await;
     assert_eq!(status, 200, "{found}");
@@ -333,12 +310,11 @@ async fn a_youtube_search_result_plays_seeks_and_reads_its_tail_through_googlevi
 /// An URL that expires mid-stream (googlevideo: 403) is resolved again with the format pinned,
 /// and the stream carries on byte for byte; when the pinned format is gone, the connection
 /// ends before its Content-Length instead of passing another format's bytes off as these.
-#[tokio::test]
-async fn an_expiry_mid_stream_re_resolves_the_same_format_and_carries_on() {
+async fn an_expiry_mid_stream_re_resolves_the_same_format_and_carries_on(mode: Mode) {
     let googlevideo = GoogleVideo::start().await;
     let mut fake = FakeYouTube::new(&googlevideo);
     fake.video(WATCH, unix_now() + 3600, |_| {});
-    let app = app_with(&fake, 256 * 1024).await;
+    let app = app_with(&fake, 256 * 1024, mode).await;
     let (status, answer) = stream_url(&app, "yt-uApthBVk7mw", None).await;
     assert_eq!(status, 200, "{answer}");
     let path = answer["url"].as_str().unwrap().to_owned();
@@ -384,8 +360,7 @@ async fn an_expiry_mid_stream_re_resolves_the_same_format_and_carries_on() {
 
 /// `available_at`: stream_url answers at once; the first media request waits for it, so
 /// googlevideo never sees a request it would refuse. Far in the future: a clear 422.
-#[tokio::test]
-async fn media_is_asked_for_only_once_it_is_available() {
+async fn media_is_asked_for_only_once_it_is_available(mode: Mode) {
     let googlevideo = GoogleVideo::start().await;
     let mut fake = FakeYouTube::new(&googlevideo);
     let available = unix_now() + 3;
@@ -397,7 +372,7 @@ async fn media_is_asked_for_only_once_it_is_available() {
         }
     });
     googlevideo.refuse_before("251", available);
-    let app = app_with(&fake, 1024 * 1024).await;
+    let app = app_with(&fake, 1024 * 1024, mode).await;
     let (status, answer) = stream_url(&app, "yt-uApthBVk7mw", None).await;
     assert_eq!(status, 200, "{answer}");
     assert!(unix_now() < available, "stream_url waited for the media");
@@ -415,7 +390,7 @@ async fn media_is_asked_for_only_once_it_is_available() {
             f["available_at"] = json!(later);
         }
     });
-    let app = app_with(&fake, 1024 * 1024).await;
+    let app = app_with(&fake, 1024 * 1024, mode).await;
     let (status, answer) = stream_url(&app, "yt-uApthBVk7mw", None).await;
     assert_eq!(status, 200, "{answer}");
     let response = fetch(&app, answer["url"].as_str().unwrap(), None).await;
@@ -424,13 +399,12 @@ async fn media_is_asked_for_only_once_it_is_available() {
     assert_eq!(error["error"]["code"], "not_yet_available", "{error}");
 }
 
-#[tokio::test]
-async fn redirects_between_googlevideo_hosts_are_followed_without_resolving_again() {
+async fn redirects_between_googlevideo_hosts_are_followed_without_resolving_again(mode: Mode) {
     let googlevideo = GoogleVideo::start().await;
     googlevideo.redirect_from(HOST);
     let mut fake = FakeYouTube::new(&googlevideo);
     fake.video(WATCH, unix_now() + 6 * 3600, |_| {});
-    let app = app_with(&fake, 512 * 1024).await;
+    let app = app_with(&fake, 512 * 1024, mode).await;
     let (_, answer) = stream_url(&app, "yt-uApthBVk7mw", None).await;
     let path = answer["url"].as_str().unwrap().to_owned();
     let body = play(&app, &path).await;
@@ -444,14 +418,13 @@ async fn redirects_between_googlevideo_hosts_are_followed_without_resolving_agai
     assert_eq!(fake.selections().len(), 1, "a redirect re-resolved");
 }
 
-#[tokio::test]
-async fn a_youtube_playlist_is_imported_and_its_second_entry_plays() {
+async fn a_youtube_playlist_is_imported_and_its_second_entry_plays(mode: Mode) {
     let googlevideo = GoogleVideo::start().await;
     let mut fake = FakeYouTube::new(&googlevideo);
     fake.listing(PLAYLIST, "recorded/youtube-playlist-flat.json");
     // Every video of the playlist resolves from the one recorded video.
     fake.video(WATCH, unix_now() + 6 * 3600, |_| {});
-    let app = app_with(&fake, 1024 * 1024).await;
+    let app = app_with(&fake, 1024 * 1024, mode).await;
     let body = import_playlist(&app, PLAYLIST).await;
     assert_eq!(body["playlist"]["name"], "HighAction/Preparing for War");
     let ids = field_of_tracks(&body, "id");
@@ -473,22 +446,21 @@ async fn a_youtube_playlist_is_imported_and_its_second_entry_plays() {
     assert_eq!(status, 200, "{answer}");
     let body = play(&app, answer["url"].as_str().unwrap()).await;
     assert!(body == media(OPUS_SIZE)[..]);
-    let resolved: Vec<String> = fake
-        .calls()
+    let calls = fake.calls();
+    let resolved: Vec<&str> = calls
         .iter()
-        .filter(|c| c.iter().any(|a| a == "--no-playlist"))
-        .map(|c| c.last().unwrap().clone())
+        .filter(|c| c["format"].is_string())
+        .map(|c| c["target"].as_str().unwrap())
         .collect();
     assert!(
-        resolved.contains(&"https://www.youtube.com/watch?v=nvQNUxoN8gw".to_owned()),
+        resolved.contains(&"https://www.youtube.com/watch?v=nvQNUxoN8gw"),
         "{resolved:?}"
     );
 }
 
 /// Each failure a user meets first, from the ERROR line yt-dlp really prints for it, is its
 /// own code and a short message of ours, never yt-dlp's text.
-#[tokio::test]
-async fn yt_dlp_failures_are_clear_codes() {
+async fn yt_dlp_failures_are_clear_codes(mode: Mode) {
     let googlevideo = GoogleVideo::start().await;
     let mut fake = FakeYouTube::new(&googlevideo);
     let lines = read_json("recorded/error-lines.json");
@@ -497,7 +469,7 @@ async fn yt_dlp_failures_are_clear_codes() {
         fake.error(&target, case["line"].as_str().unwrap());
     }
     fake.listing("ytsearch*", "derived/youtube-search-flat.json");
-    let app = app_with(&fake, 1024 * 1024).await;
+    let app = app_with(&fake, 1024 * 1024, mode).await;
     for case in lines.as_array().unwrap() {
         let code = case["case"].as_str().unwrap();
         let (status, body) = stream_url(&app, &format!("yt-{}", case["id"].as_str().unwrap()), None).await;
@@ -564,12 +536,11 @@ async fn yt_dlp_failures_are_clear_codes() {
     );
 }
 
-#[tokio::test]
-async fn a_channel_imports_its_uploads_not_its_tabs() {
+async fn a_channel_imports_its_uploads_not_its_tabs(mode: Mode) {
     let googlevideo = GoogleVideo::start().await;
     let mut fake = FakeYouTube::new(&googlevideo);
     fake.listing(CHANNEL, "derived/youtube-channel-flat.json");
-    let app = app_with(&fake, 1024 * 1024).await;
+    let app = app_with(&fake, 1024 * 1024, mode).await;
     let body = import_playlist(&app, CHANNEL).await;
     assert_eq!(body["playlist"]["name"], "Negocios TV");
     let titles = field_of_tracks(&body, "title");
@@ -586,12 +557,11 @@ async fn a_channel_imports_its_uploads_not_its_tabs() {
 
 /// `watch?v=X&list=RD…` (a mix) is one video for `/tracks/import`: yt-dlp is told
 /// `--no-playlist`, so it does not list the mix.
-#[tokio::test]
-async fn a_watch_url_in_a_mix_imports_the_one_video() {
+async fn a_watch_url_in_a_mix_imports_the_one_video(mode: Mode) {
     let googlevideo = GoogleVideo::start().await;
     let mut fake = FakeYouTube::new(&googlevideo);
     fake.video(WATCH, unix_now() + 6 * 3600, |_| {});
-    let app = app_with(&fake, 1024 * 1024).await;
+    let app = app_with(&fake, 1024 * 1024, mode).await;
     let mix = "https://www.youtube.com/watch?v=uApthBVk7mw&list=RDuApthBVk7mw";
     let body = import(&app, "/api/v1/tracks/import", mix).await;
     assert_eq!(field_of_tracks(&body, "id"), vec!["yt-uApthBVk7mw"]);
@@ -599,28 +569,26 @@ async fn a_watch_url_in_a_mix_imports_the_one_video() {
     let listing = fake
         .calls()
         .into_iter()
-        .find(|c| c.iter().any(|a| a == "--flat-playlist"))
-        .unwrap();
-    assert!(listing.iter().any(|a| a == "--no-playlist"), "{listing:?}");
+        .find(|c| c["flat"] == "in_playlist")
+        .expect("a flat listing");
+    assert_eq!(listing["noplaylist"], true, "{listing}");
 }
 
 /// `--upstream-proxy`: the media requests tunnel through the proxy (which resolves the
 /// googlevideo host itself: the app's own resolver is not asked), and yt-dlp is given the same
 /// proxy, so the address that resolves is the address that fetches.
-#[tokio::test]
-async fn media_and_yt_dlp_go_through_the_upstream_proxy() {
+async fn media_and_yt_dlp_go_through_the_upstream_proxy(mode: Mode) {
     let googlevideo = GoogleVideo::start().await;
     let proxy = crate::connect_proxy::ConnectProxy::start(GoogleVideo::hosts()).await;
     let mut fake = FakeYouTube::new(&googlevideo);
     fake.video(WATCH, unix_now() + 6 * 3600, |_| {});
-    let program = fake.program.clone();
     let proxy_url = proxy.url.clone();
+    let ytdlp = YtDlpConfig {
+        forced_args: vec!["--proxy".into(), proxy_url.clone()],
+        ..fake.yt_dlp(mode)
+    };
     let app = spawn_app_configured(demo_library(), move |c| {
-        c.youtube = youtube_with(YtDlpConfig {
-            program,
-            forced_args: vec!["--proxy".into(), proxy_url.clone()],
-            ..YtDlpConfig::default()
-        });
+        c.youtube = youtube_with(ytdlp);
         c.net.proxy = Some(anyaudio::upstream::net::UpstreamProxy::parse(&proxy_url).unwrap());
         c.upstream.chunk_size = 1024 * 1024;
     })
@@ -644,12 +612,8 @@ async fn media_and_yt_dlp_go_through_the_upstream_proxy() {
         !tunnels.is_empty() && tunnels.iter().all(|r| *r == expected),
         "{tunnels:?}"
     );
-    let resolution = fake.calls().into_iter().find(|c| c.iter().any(|a| a == "-f")).unwrap();
-    let at = resolution
-        .iter()
-        .position(|a| a == "--proxy")
-        .expect("yt-dlp got the proxy");
-    assert_eq!(resolution[at + 1], proxy.url);
+    let resolution = fake.calls().into_iter().find(|c| c["format"].is_string()).unwrap();
+    assert_eq!(resolution["proxy"], proxy.url, "yt-dlp got the proxy");
 
     // The control plane too: a remote source is probed through the proxy.
     let origin = crate::origin::Origin::start().await;
