@@ -599,6 +599,36 @@ mod tests {
     }
 
     #[test]
+    fn yt_dlp_options_that_do_not_extract_are_refused_and_the_workers_are_set() {
+        let serve = |extra: &[&str]| {
+            let mut argv = vec!["anyaudio", "serve", "--data-dir", "/tmp/anyaudio-config-test", "--youtube"];
+            argv.extend(extra);
+            let Command::Serve(args) = Cli::parse_from(argv).command else {
+                panic!("serve")
+            };
+            Config::from_serve_args(*args)
+        };
+        for bad in ["--yt-dlp-arg=--update", "--yt-dlp-arg=--batch-file=urls.txt", "--yt-dlp-arg=-U"] {
+            let error = serve(&[bad]).unwrap_err().to_string();
+            assert!(error.contains("something else than read pages"), "{bad}: {error}");
+        }
+        let config = serve(&[
+            "--yt-dlp-workers",
+            "3",
+            "--yt-dlp-per-call",
+            "--yt-dlp-worker-max-memory",
+            "100",
+        ])
+        .unwrap();
+        let ytdlp = config.youtube.unwrap().ytdlp;
+        assert_eq!((ytdlp.workers, ytdlp.per_call, ytdlp.worker_max_memory), (3, true, 100 << 20));
+        // The old name still works.
+        let config = serve(&["--yt-dlp-concurrency", "4"]).unwrap();
+        assert_eq!(config.youtube.unwrap().ytdlp.workers, 4);
+        assert!(serve(&["--yt-dlp-workers", "0"]).is_err());
+    }
+
+    #[test]
     fn the_upstream_proxy_and_family_reach_both_clients_and_yt_dlp_after_the_users_options() {
         let cli = Cli::parse_from([
             "anyaudio",

@@ -20,3 +20,4 @@ mod stream;
 mod support;
 mod youtube;
 mod youtube_googlevideo;
+mod ytdlp_workers;

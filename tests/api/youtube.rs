@@ -425,7 +425,11 @@ async fn the_format_follows_the_client_and_the_next_tracks_are_resolved_ahead(mo
         .await
         .unwrap();
     assert_eq!(response.status(), 200);
-    assert_eq!(observed.pages().len(), before, "the prefetched track was resolved again");
+    assert_eq!(
+        observed.pages().len(),
+        before,
+        "the prefetched track was resolved again"
+    );
     // An explicit format wins; an unknown one is a 400.
     let response = app
         .client
@@ -533,7 +537,11 @@ async fn a_query_or_url_is_never_a_yt_dlp_option(mode: Mode) {
             .await;
         assert_eq!(status, 200, "{query}: {body}");
         assert_eq!(body["tracks"][0]["id"], "yt-Je8iIWgavh4", "{body}");
-        let asked: Vec<String> = recorded.calls().iter().map(|c| c["target"].as_str().unwrap().to_owned()).collect();
+        let asked: Vec<String> = recorded
+            .calls()
+            .iter()
+            .map(|c| c["target"].as_str().unwrap().to_owned())
+            .collect();
         assert_eq!(asked.last(), Some(&format!("ytsearch50:{query}")), "{asked:?}");
     }
     for start in ["-o /tmp/x", "--exec=id", "-"] {
@@ -593,41 +601,6 @@ async fn a_hung_yt_dlp_is_killed_and_garbage_is_a_502() {
         let (_, stats) = app.get_json("/api/v1/stats").await;
         assert_eq!(stats["tracks"], 9, "{name}: nothing stored");
     }
-}
-
-#[tokio::test]
-async fn the_pool_bounds_yt_dlp_processes() {
-    let scripts = TempDir::new().unwrap();
-    let spans = scripts.path().join("spans");
-    let slow = write_script(
-        scripts.path(),
-        "yt-dlp-slow",
-        &format!(
-            "#!/bin/sh\ncase \" $* \" in *\" --version \"*|*\" -v \"*) echo 2099.01.01; exit 0;; esac\necho start $(date +%s%N) >> '{0}'\nsleep 0.4\necho end $(date +%s%N) >> '{0}'\necho '{{\"id\": \"x\", \"title\": \"t\", \"url\": \"http://127.0.0.1:9/t.mp3\"}}'\n",
-            spans.display()
-        ),
-    );
-    let app = youtube_app(slow, 1, Duration::from_secs(10)).await;
-    let mut imports = Vec::new();
-    for i in 0..3 {
-        let (client, endpoint) = (app.client.clone(), app.url("/api/v1/tracks/import"));
-        imports.push(tokio::spawn(async move {
-            client
-                .post(endpoint)
-                .json(&serde_json::json!({"url": format!("http://127.0.0.1:9/{i}.mp3")}))
-                .send()
-                .await
-                .unwrap()
-                .status()
-        }));
-    }
-    for i in imports {
-        assert_eq!(i.await.unwrap(), 201);
-    }
-    // With a pool of one, every run ends before the next starts.
-    let lines = std::fs::read_to_string(&spans).unwrap();
-    let kinds: Vec<&str> = lines.lines().map(|l| l.split(' ').next().unwrap()).collect();
-    assert_eq!(kinds, vec!["start", "end", "start", "end", "start", "end"], "{lines}");
 }
 
 #[tokio::test]
@@ -777,7 +750,10 @@ async fn health_says_what_yt_dlp_finds_and_a_users_config_is_read_before_our_net
     let (status, body) = post(&app, "/api/v1/tracks/import", &url).await;
     assert_eq!(status, 201, "{body}");
     let pages = observed.pages();
-    assert!(!pages.is_empty() && pages.iter().all(|p| p["source_address"] == "0.0.0.0"), "{pages:?}");
+    assert!(
+        !pages.is_empty() && pages.iter().all(|p| p["source_address"] == "0.0.0.0"),
+        "{pages:?}"
+    );
 }
 
 /// A request that arrives while the start-up check of yt-dlp still runs waits for it (issue

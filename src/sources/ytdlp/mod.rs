@@ -81,7 +81,6 @@ pub const NOT_EXTRACTING: &[&str] = &[
     "--list-extractors",
     "--extractor-descriptions",
     "--ap-list-mso",
-    "--dump-user-agent",
     "--list-impersonate-targets",
     "--load-info-json",
     "-a",

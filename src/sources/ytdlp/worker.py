@@ -105,7 +105,6 @@ ACTIONS = {
     'list_extractors': '--list-extractors',
     'list_extractor_descriptions': '--extractor-descriptions',
     'ap_list_mso': '--ap-list-mso',
-    'dump_user_agent': '--dump-user-agent',
     'list_impersonate_targets': '--list-impersonate-targets',
     'load_info_filename': '--load-info-json',
     'batchfile': '--batch-file',
@@ -117,7 +116,8 @@ def parse(yt_dlp, options):
     try:
         parsed = yt_dlp.parse_options(options)
     except SystemExit:
-        raise ValueError(err.take().strip().splitlines()[-1:] or ['yt-dlp refused its options'])
+        said = err.take().strip().splitlines()
+        raise ValueError(said[-1] if said else 'yt-dlp refused its options')
     actions = [flag for name, flag in ACTIONS.items() if getattr(parsed.options, name, None)]
     if actions:
         raise ValueError(f'{", ".join(actions)} has no use for anyaudio (yt-dlp would not extract)')
@@ -206,9 +206,12 @@ def serve(yt_dlp, base):
 def main():
     try:
         yt_dlp, base = start()
+    except ValueError as e:  # ours: said plainly
+        send({'ready': False, 'error': str(e)})
+        return
     except Exception as e:
         detail = ''.join(traceback.format_exception_only(type(e), e)).strip()
-        send({'ready': False, 'error': detail + (' ' + err.take().strip() if err.parts else '')})
+        send({'ready': False, 'error': ' '.join([detail, err.take().strip()]).strip()})
         return
     serve(yt_dlp, base)
 
