@@ -601,14 +601,24 @@ mod tests {
     #[test]
     fn yt_dlp_options_that_do_not_extract_are_refused_and_the_workers_are_set() {
         let serve = |extra: &[&str]| {
-            let mut argv = vec!["anyaudio", "serve", "--data-dir", "/tmp/anyaudio-config-test", "--youtube"];
+            let mut argv = vec![
+                "anyaudio",
+                "serve",
+                "--data-dir",
+                "/tmp/anyaudio-config-test",
+                "--youtube",
+            ];
             argv.extend(extra);
             let Command::Serve(args) = Cli::parse_from(argv).command else {
                 panic!("serve")
             };
             Config::from_serve_args(*args)
         };
-        for bad in ["--yt-dlp-arg=--update", "--yt-dlp-arg=--batch-file=urls.txt", "--yt-dlp-arg=-U"] {
+        for bad in [
+            "--yt-dlp-arg=--update",
+            "--yt-dlp-arg=--batch-file=urls.txt",
+            "--yt-dlp-arg=-U",
+        ] {
             let error = serve(&[bad]).unwrap_err().to_string();
             assert!(error.contains("something else than read pages"), "{bad}: {error}");
         }
@@ -621,7 +631,10 @@ mod tests {
         ])
         .unwrap();
         let ytdlp = config.youtube.unwrap().ytdlp;
-        assert_eq!((ytdlp.workers, ytdlp.per_call, ytdlp.worker_max_memory), (3, true, 100 << 20));
+        assert_eq!(
+            (ytdlp.workers, ytdlp.per_call, ytdlp.worker_max_memory),
+            (3, true, 100 << 20)
+        );
         // The old name still works.
         let config = serve(&["--yt-dlp-concurrency", "4"]).unwrap();
         assert_eq!(config.youtube.unwrap().ytdlp.workers, 4);

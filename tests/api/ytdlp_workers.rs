@@ -14,8 +14,7 @@ use tempfile::TempDir;
 use crate::origin::{Content, Faults, Origin};
 use crate::support::TestApp;
 use crate::youtube::{
-    assert_mode, in_both_modes, observed_in, post, ready, real_yt_dlp, write_script, youtube_app_with, Mode,
-    Observed,
+    assert_mode, in_both_modes, observed_in, post, ready, real_yt_dlp, write_script, youtube_app_with, Mode, Observed,
 };
 
 /// The fault plugin's log: `start|end PID MONOTONIC_NS` lines.
@@ -54,7 +53,11 @@ impl Faulty {
             .map(|l| {
                 let mut words = l.split(' ');
                 let event = words.next().unwrap().to_owned();
-                (event, words.next().unwrap().parse().unwrap(), words.next().unwrap().parse().unwrap())
+                (
+                    event,
+                    words.next().unwrap().parse().unwrap(),
+                    words.next().unwrap().parse().unwrap(),
+                )
             })
             .collect()
     }
@@ -130,10 +133,17 @@ async fn calls_at_once_are_bounded(mode: Mode) {
     let mut events = faulty.events();
     events.sort_by_key(|(_, _, at)| *at);
     let kinds: Vec<&str> = events.iter().map(|(kind, _, _)| kind.as_str()).collect();
-    assert_eq!(kinds, vec!["start", "end", "start", "end", "start", "end"], "{events:?}");
+    assert_eq!(
+        kinds,
+        vec!["start", "end", "start", "end", "start", "end"],
+        "{events:?}"
+    );
 }
 
-in_both_modes!(calls_are_served_by_the_processes_the_mode_says, calls_at_once_are_bounded);
+in_both_modes!(
+    calls_are_served_by_the_processes_the_mode_says,
+    calls_at_once_are_bounded
+);
 
 /// A worker whose call hangs is killed at the timeout (its process gone) while the other
 /// worker answers; a worker that dies mid-call fails that call alone; both are replaced.
@@ -177,12 +187,19 @@ async fn a_hung_or_crashing_worker_fails_its_call_alone_and_is_replaced() {
     let (status, body) = hung.await.unwrap();
     assert_eq!(status, 502, "{body}");
     assert_eq!(body["error"]["code"], "source_failed");
-    assert!(body["error"]["message"].as_str().unwrap().contains("longer than"), "{body}");
+    assert!(
+        body["error"]["message"].as_str().unwrap().contains("longer than"),
+        "{body}"
+    );
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert!(!alive(hung_pid), "the hung worker {hung_pid} was not killed");
 
     let (status, body) = import(&app, "http://127.0.0.1:9/fault/crash/b").await;
-    assert_eq!((status.as_u16(), body["error"]["code"].as_str()), (502, Some("source_failed")), "{body}");
+    assert_eq!(
+        (status.as_u16(), body["error"]["code"].as_str()),
+        (502, Some("source_failed")),
+        "{body}"
+    );
     let crashed_pid = faulty.events().last().unwrap().1;
     for _ in 0..100 {
         if !alive(crashed_pid) {
@@ -201,7 +218,9 @@ async fn a_hung_or_crashing_worker_fails_its_call_alone_and_is_replaced() {
     let pages = faulty.observed.pages();
     let last_pids: Vec<u64> = pages.iter().rev().take(3).map(|p| p["pid"].as_u64().unwrap()).collect();
     assert!(
-        last_pids.iter().all(|p| *p != u64::from(hung_pid) && *p != u64::from(crashed_pid)),
+        last_pids
+            .iter()
+            .all(|p| *p != u64::from(hung_pid) && *p != u64::from(crashed_pid)),
         "{last_pids:?}"
     );
 }
