@@ -347,13 +347,7 @@ async fn a_standalone_yt_dlp_runs_as_a_process_per_call() {
         ..observed_in(Mode::Workers, &observed)
     })
     .await;
-    let health = ready(&app).await;
-    let execution = &health["sources"]["youtube"]["execution"];
-    assert_eq!(execution["mode"], "process", "{health}");
-    assert!(
-        execution["reason"].as_str().unwrap().contains("not a Python script"),
-        "{health}"
-    );
+    assert_runs_a_process_per_call(&app, "not a Python script").await;
     for i in 0..2 {
         let url = origin.put(&format!("s{i}.mp3"), Content::Bytes(mp3()), Faults::default());
         assert_eq!(import(&app, &url).await.0, 201);
@@ -369,11 +363,13 @@ async fn a_standalone_yt_dlp_runs_as_a_process_per_call() {
         ..observed_in(Mode::Workers, &observed)
     })
     .await;
-    let health = ready(&app).await;
+    assert_runs_a_process_per_call(&app, "--list-extractors").await;
+}
+
+/// `/healthz` says calls run as a process each, for a reason that names `why`.
+async fn assert_runs_a_process_per_call(app: &TestApp, why: &str) {
+    let health = ready(app).await;
     let execution = &health["sources"]["youtube"]["execution"];
     assert_eq!(execution["mode"], "process", "{health}");
-    assert!(
-        execution["reason"].as_str().unwrap().contains("--list-extractors"),
-        "{health}"
-    );
+    assert!(execution["reason"].as_str().unwrap().contains(why), "{health}");
 }
