@@ -7,7 +7,8 @@
 //!   page can send without a preflight: a POST needs `Content-Type: application/json` or an
 //!   `X-Requested-With` header (415 otherwise). Browsers send `Origin` with every such request;
 //!   when it is there it must be the server's own origin (403 otherwise), whatever
-//!   `--cors-origin` allows, since CORS here covers reading only.
+//!   `--cors-origin` allows, since CORS here covers reading only. The Subsonic API (`/rest`),
+//!   whose calls carry their own credentials, is exempt.
 
 use std::sync::Arc;
 
@@ -36,7 +37,10 @@ pub async fn same_origin(State(hosts): State<Hosts>, request: Request, next: Nex
             return Error::UnknownHost(host.clone()).into_response();
         }
     }
-    if !matches!(*request.method(), Method::GET | Method::HEAD | Method::OPTIONS) {
+    // Subsonic calls carry their credentials in the call itself (never a cookie): another
+    // page can't make one that works, so they may come from anywhere, as form posts too.
+    let carries_credentials = super::subsonic::is_subsonic(request.uri().path());
+    if !carries_credentials && !matches!(*request.method(), Method::GET | Method::HEAD | Method::OPTIONS) {
         if let Some(origin) = request.headers().get(ORIGIN) {
             let origin = origin.to_str().unwrap_or("null");
             if !host.as_deref().is_some_and(|host| same_origin_as(origin, host)) {

@@ -1,5 +1,6 @@
-//! The HTTP surface: JSON API under `/api/v1`, `/stream/<token>`, `/healthz`, the web player at
-//! `/`; same-origin by default (`guard`), CORS for reading only, for the origins configured.
+//! The HTTP surface: JSON API under `/api/v1`, `/stream/<token>`, `/healthz`, the Subsonic API
+//! under `/rest`, the web player at `/`; same-origin by default (`guard`), CORS for reading
+//! only, for the origins configured.
 
 mod access_log;
 pub mod account;
@@ -10,6 +11,7 @@ pub mod library;
 pub mod playlists;
 pub mod search;
 pub mod stream;
+pub mod subsonic;
 pub mod tracks;
 
 use std::sync::Arc;
@@ -122,7 +124,7 @@ pub fn router(state: AppState) -> Router {
         ]);
     let (documented, doc) = documented_routes().split_for_parts();
     let doc = Arc::new(doc);
-    documented
+    let main = documented
         .route(
             "/api/v1/openapi.json",
             get(move || async move { Json(doc.as_ref().clone()) }),
@@ -132,7 +134,9 @@ pub fn router(state: AppState) -> Router {
         .fallback(|uri: Uri| async move { Error::RouteNotFound(uri.path().to_owned()) })
         .method_not_allowed_fallback(|method: Method| async move { Error::MethodNotAllowed(method.to_string()) })
         .layer(axum::middleware::from_fn_with_state(state.clone(), account::access))
-        .layer(cors)
+        .layer(cors);
+    // The Subsonic API authenticates each call itself, and has CORS of its own.
+    main.merge(subsonic::router())
         .layer(axum::middleware::from_fn_with_state(hosts, guard::same_origin))
         .layer(axum::middleware::from_fn(access_log::log_requests))
         .with_state(state)

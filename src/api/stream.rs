@@ -7,7 +7,7 @@ use axum::response::Response;
 use super::extract::ApiPath;
 use super::AppState;
 use crate::error::{Error, ErrorBody};
-use crate::model::{unix_now, Variant};
+use crate::model::{unix_now, TrackId, Variant};
 use crate::resolve::Playable;
 use crate::stream::token::{self, TokenError};
 use crate::stream::{local, proxy};
@@ -33,19 +33,31 @@ pub async fn stream(
         TokenError::Expired => Error::ExpiredToken,
     })?;
     let variant = claims.variant.unwrap_or(Variant::Opus);
-    match state.resolver.resolve(&claims.track_id, variant).await? {
-        Playable::LocalFile { path, mime } => match local::serve_file(&method, &headers, &path, &mime).await {
+    serve_track(&state, &claims.track_id, variant, &method, &headers).await
+}
+
+/// A track's bytes as `method` and `headers` ask (ranges, conditions): a library file from
+/// disk, remote media through the proxy. Shared by `/stream/<token>` and Subsonic's `stream`.
+pub async fn serve_track(
+    state: &AppState,
+    track_id: &TrackId,
+    variant: Variant,
+    method: &Method,
+    headers: &HeaderMap,
+) -> Result<Response, Error> {
+    match state.resolver.resolve(track_id, variant).await? {
+        Playable::LocalFile { path, mime } => match local::serve_file(method, headers, &path, &mime).await {
             Ok(response) => Ok(response),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(Error::MediaGone(claims.track_id.to_string())),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(Error::MediaGone(track_id.to_string())),
             Err(e) => Err(Error::Internal(anyhow::Error::new(e).context("serving a library file"))),
         },
         Playable::Remote(locator) => {
-            let (resolver, track_id) = (state.resolver.clone(), claims.track_id.clone());
+            let (resolver, track_id) = (state.resolver.clone(), track_id.clone());
             let reresolve: proxy::ReResolve = std::sync::Arc::new(move |pin: Option<String>| {
                 let (resolver, track_id) = (resolver.clone(), track_id.clone());
                 Box::pin(async move { resolver.reresolve(&track_id, variant, pin.as_deref()).await })
             });
-            proxy::serve(&state.upstream, locator, reresolve, &method, &headers).await
+            proxy::serve(&state.upstream, locator, reresolve, method, headers).await
         }
     }
 }

@@ -166,7 +166,13 @@ pub async fn artwork(
     ApiPath(id): ApiPath<TrackId>,
     headers: HeaderMap,
 ) -> Result<Response, Error> {
-    let track = find_track(&state, &id).await?;
+    artwork_of(&state, &id, &headers).await
+}
+
+/// A track's cover as a response (the image, a 304, or a redirect to a remote thumbnail).
+pub async fn artwork_of(state: &AppState, id: &TrackId, headers: &HeaderMap) -> Result<Response, Error> {
+    let id = id.clone();
+    let track = find_track(state, &id).await?;
     let Some(Origin::LocalFile { path, .. }) = state.catalog.origin(id.clone()).await? else {
         return match track.artwork {
             Some(url) => Ok((StatusCode::SEE_OTHER, [(header::LOCATION, url)]).into_response()),
@@ -183,7 +189,7 @@ pub async fn artwork(
         Artwork::Image { bytes, mime } => (bytes, mime),
     };
     let etag = plan::etag_of_digest(&sha2::Sha256::digest(&bytes));
-    let fresh = plan::not_modified(&headers, &etag);
+    let fresh = plan::not_modified(headers, &etag);
     let cache = [
         (header::ETAG, etag),
         (header::CACHE_CONTROL, "private, max-age=86400".to_owned()),

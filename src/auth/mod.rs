@@ -112,6 +112,12 @@ pub enum Credential {
         name: String,
         password: String,
     },
+    /// Subsonic's `u`, `t` and `s`: `token` is md5(password + `salt`), in hex.
+    Token {
+        name: String,
+        token: String,
+        salt: String,
+    },
 }
 
 /// How a request proved who it is (the kind of its [`Credential`]).
@@ -123,6 +129,7 @@ pub enum Via {
     /// A trusted proxy vouched for the user, on this very request.
     RemoteUser,
     Password,
+    Token,
 }
 
 impl Credential {
@@ -133,6 +140,7 @@ impl Credential {
             Credential::Session(_) => Via::Session,
             Credential::RemoteUser(_) => Via::RemoteUser,
             Credential::Password { .. } => Via::Password,
+            Credential::Token { .. } => Via::Token,
         }
     }
 }
@@ -380,6 +388,7 @@ impl Auth {
             Credential::Session(token) => self.catalog.user_by_session(password::digest(&token)).await?,
             Credential::RemoteUser(name) => Some(self.remote_user(name).await?),
             Credential::Password { name, password } => self.check_password(facts, &name, password).await?,
+            Credential::Token { name, token, salt } => self.check_token(facts, &name, &token, &salt).await?,
         };
         user.map(Principal::User).ok_or(Error::BadCredentials)
     }
@@ -405,6 +414,52 @@ impl Auth {
         name: &str,
         password: String,
     ) -> Result<Option<User>, Error> {
+        self.rate_limited(facts, name, async {
+            let stored = self.catalog.stored_password(name.to_owned()).await?;
+            let hash = stored.as_ref().map(|s| s.hash.clone());
+            // Without a user, a hash is still computed, so the answer's time doesn't tell
+            // whether the name exists.
+            let matches = self
+                .argon2(move || match hash {
+                    Some(hash) => password::verify(&password, &hash),
+                    None => {
+                        password::verify(&password, DUMMY_HASH.as_str());
+                        false
+                    }
+                })
+                .await?;
+            Ok(stored.filter(|_| matches).map(|s| s.user))
+        })
+        .await
+    }
+
+    /// Subsonic's token, md5(password + salt), checked against the password the account keeps
+    /// sealed; failures limited as password checks are.
+    async fn check_token(
+        &self,
+        facts: &RequestFacts<'_>,
+        name: &str,
+        token: &str,
+        salt: &str,
+    ) -> Result<Option<User>, Error> {
+        self.rate_limited(facts, name, async {
+            let stored = self.catalog.stored_password(name.to_owned()).await?;
+            Ok(stored.and_then(|stored| {
+                let password = self.sealer.open(&stored.sealed)?;
+                password::token_matches(&password, salt, token).then_some(stored.user)
+            }))
+        })
+        .await
+    }
+
+    /// Runs a check of a user's secret if the client's address and the name have attempts
+    /// left (five at once, then one every [`LOGIN_PERIOD`]); a success gives its attempt back.
+    async fn rate_limited(
+        &self,
+        facts: &RequestFacts<'_>,
+        name: &str,
+        check: impl std::future::Future<Output = Result<Option<User>, Error>>,
+    ) -> Result<Option<User>, Error> {
         // A name no user can have is checked like any other, but never kept as a key.
         let name_key = if name.chars().count() <= MAX_NAME {
             name.to_lowercase()
@@ -418,20 +473,7 @@ impl Auth {
             self.logins_by_address.give_back(&client, Instant::now());
             return Err(limited(wait));
         }
-        let stored = self.catalog.stored_password(name.to_owned()).await?;
-        let hash = stored.as_ref().map(|s| s.hash.clone());
-        // Without a user, a hash is still computed, so the answer's time doesn't tell whether
-        // the name exists.
-        let matches = self
-            .argon2(move || match hash {
-                Some(hash) => password::verify(&password, &hash),
-                None => {
-                    password::verify(&password, DUMMY_HASH.as_str());
-                    false
-                }
-            })
-            .await?;
-        let user = stored.filter(|_| matches).map(|s| s.user);
+        let user = check.await?;
         if user.is_some() {
             self.logins_by_address.give_back(&client, Instant::now());
             self.logins_by_name.give_back(&name_key, Instant::now());

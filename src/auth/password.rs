@@ -99,6 +99,26 @@ pub fn key_id(secret: &str) -> String {
     digest(secret)[..6].iter().map(|b| format!("{b:02x}")).collect()
 }
 
+/// Whether `token` is Subsonic's md5(password + salt), in hex (either case), compared in
+/// constant time.
+pub fn token_matches(password: &str, salt: &str, token: &str) -> bool {
+    use md5::Digest as _;
+    let expected: String = md5::Md5::new()
+        .chain_update(password.as_bytes())
+        .chain_update(salt.as_bytes())
+        .finalize()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    let token = token.to_ascii_lowercase();
+    expected.len() == token.len()
+        && expected
+            .bytes()
+            .zip(token.bytes())
+            .fold(0u8, |diff, (a, b)| diff | (a ^ b))
+            == 0
+}
+
 /// A password for the first admin when the server starts beyond loopback with no user.
 pub fn one_time_password() -> String {
     let mut bytes = [0u8; 15];
@@ -131,6 +151,15 @@ mod tests {
         assert_eq!(sealer.open(&tampered), None);
         assert_eq!(sealer.open(&[1, 2]), None);
         assert_ne!(sealer.seal("pässwörd"), sealed, "a fresh nonce each time");
+    }
+
+    /// The example of the Subsonic API's documentation (api-reference, "Authentication").
+    #[test]
+    fn the_specs_token_example_matches() {
+        assert!(token_matches("sesame", "c19b2d", "26719a1196d2a940705a59634eb18eab"));
+        assert!(token_matches("sesame", "c19b2d", "26719A1196D2A940705A59634EB18EAB"));
+        assert!(!token_matches("sesame", "c19b2e", "26719a1196d2a940705a59634eb18eab"));
+        assert!(!token_matches("sesame", "c19b2d", "26719a"));
     }
 
     #[test]

@@ -7,7 +7,9 @@
 //! resolutions are kept as opaque text that `upstream` writes and reads.
 
 pub mod accounts;
+pub mod browse;
 pub mod db;
+mod entities;
 pub mod normalize;
 pub mod playlists;
 pub mod remote;
@@ -25,7 +27,8 @@ use anyhow::Context;
 use rusqlite::OptionalExtension;
 
 use crate::model::{
-    unix, unix_now, Import, Origin, Playlist, PlaylistId, PlaylistKind, PlaylistSummary, Suggestion, Track, TrackId,
+    unix, unix_now, Album, AlbumId, Artist, ArtistId, Genre, Import, Origin, Playlist, PlaylistId, PlaylistKind,
+    PlaylistSummary, Song, Suggestion, Track, TrackId,
 };
 use db::Db;
 pub use playlists::PlaylistFilter;
@@ -263,6 +266,61 @@ impl Catalog {
 
     pub async fn related(&self, id: TrackId, limit: u32) -> anyhow::Result<Option<Vec<Track>>> {
         self.read(move |conn| playlists::related(conn, &id, limit)).await
+    }
+
+    /// Runs a browsing query with the library folders at hand (they number the music folders).
+    async fn browse<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&rusqlite::Connection, &[PathBuf]) -> anyhow::Result<T> + Send + 'static,
+    ) -> anyhow::Result<T> {
+        let roots = self.roots.clone();
+        self.read(move |conn| f(conn, &roots)).await
+    }
+
+    /// Artists with albums, by name.
+    pub async fn artists(&self) -> anyhow::Result<Vec<Artist>> {
+        self.read(browse::artists).await
+    }
+
+    pub async fn artist(&self, id: ArtistId) -> anyhow::Result<Option<(Artist, Vec<Album>)>> {
+        self.read(move |conn| browse::artist(conn, &id)).await
+    }
+
+    pub async fn album(&self, id: AlbumId) -> anyhow::Result<Option<(Album, Vec<Song>)>> {
+        self.browse(move |conn, roots| browse::album(conn, roots, &id)).await
+    }
+
+    pub async fn song(&self, id: TrackId) -> anyhow::Result<Option<Song>> {
+        self.browse(move |conn, roots| browse::song(conn, roots, &id)).await
+    }
+
+    pub async fn genres(&self) -> anyhow::Result<Vec<Genre>> {
+        self.read(browse::genres).await
+    }
+
+    pub async fn search_library(&self, query: String, pages: browse::SearchPages) -> anyhow::Result<browse::Found> {
+        self.browse(move |conn, roots| browse::search(conn, roots, &query, pages))
+            .await
+    }
+
+    pub async fn album_list(&self, order: browse::AlbumOrder, size: u32, offset: u32) -> anyhow::Result<Vec<Album>> {
+        self.read(move |conn| browse::album_list(conn, &order, size, offset))
+            .await
+    }
+
+    pub async fn random_songs(
+        &self,
+        size: u32,
+        genre: Option<String>,
+        years: (Option<u32>, Option<u32>),
+    ) -> anyhow::Result<Vec<Song>> {
+        self.browse(move |conn, roots| browse::random_songs(conn, roots, size, genre.as_deref(), years))
+            .await
+    }
+
+    pub async fn songs_by_genre(&self, genre: String, count: u32, offset: u32) -> anyhow::Result<Vec<Song>> {
+        self.browse(move |conn, roots| browse::songs_by_genre(conn, roots, &genre, count, offset))
+            .await
     }
 
     pub async fn stats(&self) -> anyhow::Result<(u64, u64, u64)> {

@@ -98,7 +98,7 @@ fn resolve_entry(dir: &Path, entry: &str) -> Option<String> {
     path.canonicalize().ok()?.to_str().map(str::to_owned)
 }
 
-/// Rebuilds the album, artist and genre playlists from the tracks.
+/// Rebuilds the album, artist and genre playlists from the tracks, and the albums and artists.
 pub fn rebuild_derived(tx: &Transaction<'_>) -> anyhow::Result<()> {
     tx.execute("DELETE FROM playlists WHERE kind IN ('album', 'artist', 'genre')", [])?;
     tx.execute_batch(
@@ -113,6 +113,7 @@ pub fn rebuild_derived(tx: &Transaction<'_>) -> anyhow::Result<()> {
            SELECT 'genre-' || substr(stable_id('genre', genre), 1, 12), 'genre', genre, NULL, genre, NULL, count(*)
            FROM tracks WHERE genre IS NOT NULL GROUP BY genre;",
     )?;
+    super::entities::rebuild(tx)?;
     Ok(())
 }
 

@@ -2,7 +2,9 @@
 
 use rusqlite::Row;
 
-use crate::model::{PlaylistId, PlaylistKind, PlaylistSummary, SourceKind, Track, TrackId};
+use crate::model::{
+    Album, AlbumId, Artist, ArtistId, PlaylistId, PlaylistKind, PlaylistSummary, Song, SourceKind, Track, TrackId,
+};
 
 /// The columns [`track`] reads, in order; prefix with a table alias where needed.
 pub const TRACK_COLUMNS: &str = "id, source, title, artist, album, album_artist, track_no, disc_no, year, genre, \
@@ -61,5 +63,66 @@ pub fn playlist_summary(row: &Row<'_>) -> rusqlite::Result<PlaylistSummary> {
         name: row.get(2)?,
         subtitle: row.get(3)?,
         track_count: row.get::<_, i64>(4)? as u64,
+    })
+}
+
+/// The columns [`song`] reads: [`TRACK_COLUMNS`], then the track's place in the library.
+pub fn song_columns(alias: &str) -> String {
+    let place = ["album_id", "artist_id", "added_at", "path"];
+    TRACK_COLUMNS
+        .split(", ")
+        .chain(place)
+        .map(|c| format!("{alias}.{c}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// A song from a row of [`song_columns`]; `roots` are the library folders, whose order
+/// numbers the music folders.
+pub fn song(row: &Row<'_>, roots: &[std::path::PathBuf]) -> rusqlite::Result<Song> {
+    let path: Option<String> = row.get(23)?;
+    let music_folder = path.and_then(|path| {
+        let position = roots
+            .iter()
+            .position(|root| std::path::Path::new(&path).starts_with(root))?;
+        u32::try_from(position + 1).ok()
+    });
+    Ok(Song {
+        track: track(row)?,
+        album_id: row.get::<_, Option<String>>(20)?.map(AlbumId::from_trusted),
+        artist_id: row.get::<_, Option<String>>(21)?.map(ArtistId::from_trusted),
+        created: row.get::<_, i64>(22)?.max(0) as u64,
+        music_folder,
+    })
+}
+
+/// The columns [`album`] reads.
+pub const ALBUM_COLUMNS: &str =
+    "id, name, artist, artist_id, year, genre, song_count, duration_ms, created_at, cover_track";
+
+pub fn album(row: &Row<'_>) -> rusqlite::Result<Album> {
+    Ok(Album {
+        id: AlbumId::from_trusted(row.get(0)?),
+        name: row.get(1)?,
+        artist: row.get(2)?,
+        artist_id: ArtistId::from_trusted(row.get(3)?),
+        year: row.get(4)?,
+        genre: row.get(5)?,
+        song_count: row.get(6)?,
+        duration: (row.get::<_, i64>(7)?.max(0) as u64).div_ceil(1000),
+        created: row.get::<_, i64>(8)?.max(0) as u64,
+        cover_track: row.get::<_, Option<String>>(9)?.map(TrackId::from_trusted),
+    })
+}
+
+/// The columns [`artist`] reads.
+pub const ARTIST_COLUMNS: &str = "id, name, album_count, cover_album";
+
+pub fn artist(row: &Row<'_>) -> rusqlite::Result<Artist> {
+    Ok(Artist {
+        id: ArtistId::from_trusted(row.get(0)?),
+        name: row.get(1)?,
+        album_count: row.get(2)?,
+        cover_album: row.get::<_, Option<String>>(3)?.map(AlbumId::from_trusted),
     })
 }

@@ -70,11 +70,25 @@ fn tiers(query: &str) -> [String; 3] {
 }
 
 pub fn search(conn: &Connection, input: &str, scope: Scope, limit: u32, offset: u32) -> anyhow::Result<SearchPage> {
+    let (total, rowids) = matching_rowids(conn, input, scope, limit, offset)?;
+    let mut by_rowid = conn.prepare_cached(&format!("SELECT {TRACK_COLUMNS} FROM tracks WHERE rowid = ?1"))?;
+    let tracks = rowids
+        .iter()
+        .map(|rowid| by_rowid.query_row([rowid], rows::track))
+        .collect::<Result<_, _>>()?;
+    Ok(SearchPage { total, tracks })
+}
+
+/// How many tracks match, and the rowids of one page of them, best first.
+pub fn matching_rowids(
+    conn: &Connection,
+    input: &str,
+    scope: Scope,
+    limit: u32,
+    offset: u32,
+) -> anyhow::Result<(u64, Vec<i64>)> {
     let Some(query) = fts_query(input) else {
-        return Ok(SearchPage {
-            total: 0,
-            tracks: Vec::new(),
-        });
+        return Ok((0, Vec::new()));
     };
     let from = match scope {
         Scope::All => "FROM tracks_fts WHERE tracks_fts MATCH ?1".to_owned(),
@@ -111,15 +125,7 @@ pub fn search(conn: &Connection, input: &str, scope: Scope, limit: u32, offset: 
         }
         page
     };
-    let mut by_rowid = conn.prepare_cached(&format!("SELECT {TRACK_COLUMNS} FROM tracks WHERE rowid = ?1"))?;
-    let tracks = rowids
-        .iter()
-        .map(|rowid| by_rowid.query_row([rowid], rows::track))
-        .collect::<Result<_, _>>()?;
-    Ok(SearchPage {
-        total: total as u64,
-        tracks,
-    })
+    Ok((total as u64, rowids))
 }
 
 #[cfg(test)]

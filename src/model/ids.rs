@@ -98,6 +98,33 @@ id_type!(
     "playlist"
 );
 
+id_type!(
+    /// An album of the library (its name and album artist): `al-<hash>`.
+    AlbumId,
+    "album"
+);
+id_type!(
+    /// An artist of the library, by name: `ar-<hash>`.
+    ArtistId,
+    "artist"
+);
+
+impl AlbumId {
+    /// An album id read back from the catalog.
+    pub fn from_trusted(id: String) -> AlbumId {
+        debug_assert!(well_formed(&id), "{id}");
+        AlbumId(id)
+    }
+}
+
+impl ArtistId {
+    /// An artist id read back from the catalog.
+    pub fn from_trusted(id: String) -> ArtistId {
+        debug_assert!(well_formed(&id), "{id}");
+        ArtistId(id)
+    }
+}
+
 impl TrackId {
     /// A library file's or remote medium's id, from where it is.
     pub fn stable(source: SourceKind, location: &str) -> TrackId {

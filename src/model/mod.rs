@@ -10,13 +10,15 @@ mod epoch;
 mod ids;
 mod import;
 mod kinds;
+mod library;
 mod track;
 
 pub use account::{ApiKey, User, UserId};
 pub use epoch::{from_unix, unix, unix_nanos, unix_now};
-pub use ids::{stable_id, IdError, PlaylistId, TrackId};
+pub use ids::{stable_id, AlbumId, ArtistId, IdError, PlaylistId, TrackId};
 pub use import::{Import, NewPlaylist, NewRemoteTrack, SkippedEntry};
 pub use kinds::{PlaylistKind, SourceKind, SuggestionKind, Variant};
+pub use library::{Album, Artist, Genre, Song, UNKNOWN_ALBUM, UNKNOWN_ARTIST, VARIOUS_ARTISTS};
 pub use track::{
     duration_ms, duration_ms_of_secs, Live, Origin, Playlist, PlaylistSummary, Suggestion, Track, TrackInfo,
 };

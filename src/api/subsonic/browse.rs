@@ -1,0 +1,194 @@
+//! Browsing by tags: `getArtists`, `getArtist`, `getAlbum`, `getSong`, `getGenres`, the info
+//! methods, `search2`/`search3`, `getAlbumList`/`getAlbumList2`, `getRandomSongs`,
+//! `getSongsByGenre`.
+
+use std::collections::BTreeMap;
+
+use super::render::{self, IGNORED_ARTICLES};
+use super::reply::{Failure, Node};
+use super::Call;
+use crate::catalog::browse::{AlbumOrder, Page, SearchPages};
+use crate::model::{AlbumId, ArtistId, TrackId};
+
+/// The most of a kind one call returns: a client paging through the library asks for pages
+/// of up to this many (the offsets themselves are not capped).
+const MAX_PAGE: u32 = 10_000;
+
+fn id<T>(call: &Call<'_>, parse: fn(&str) -> Result<T, crate::model::IdError>, what: &str) -> Result<T, Failure> {
+    let raw = call.params.required("id")?;
+    parse(raw).map_err(|_| Failure::not_found(format!("{what} {raw:?}")))
+}
+
+pub async fn artists(call: &Call<'_>) -> Result<Node, Failure> {
+    let artists = call.state.catalog.artists().await?;
+    let mut index: BTreeMap<String, Vec<Node>> = BTreeMap::new();
+    for artist in &artists {
+        index
+            .entry(render::index_letter(&artist.name))
+            .or_default()
+            .push(render::artist(artist));
+    }
+    let indexes = index
+        .into_iter()
+        .map(|(letter, artists)| Node::new().attr("name", letter).list("artist", artists))
+        .collect();
+    Ok(Node::new().child(
+        "artists",
+        Node::new()
+            .attr("ignoredArticles", IGNORED_ARTICLES)
+            .list("index", indexes),
+    ))
+}
+
+pub async fn artist(call: &Call<'_>) -> Result<Node, Failure> {
+    let id = id(call, ArtistId::parse, "artist")?;
+    let (artist, albums) = call
+        .state
+        .catalog
+        .artist(id.clone())
+        .await?
+        .ok_or_else(|| Failure::not_found(format!("artist {id}")))?;
+    Ok(Node::new().child(
+        "artist",
+        render::artist(&artist).list("album", albums.iter().map(render::album).collect()),
+    ))
+}
+
+pub async fn album(call: &Call<'_>) -> Result<Node, Failure> {
+    let id = id(call, AlbumId::parse, "album")?;
+    let (album, songs) = call
+        .state
+        .catalog
+        .album(id.clone())
+        .await?
+        .ok_or_else(|| Failure::not_found(format!("album {id}")))?;
+    Ok(Node::new().child(
+        "album",
+        render::album(&album).list("song", songs.iter().map(render::song).collect()),
+    ))
+}
+
+pub async fn song(call: &Call<'_>) -> Result<Node, Failure> {
+    let id = id(call, TrackId::parse, "song")?;
+    let song = call
+        .state
+        .catalog
+        .song(id.clone())
+        .await?
+        .ok_or_else(|| Failure::not_found(format!("song {id}")))?;
+    Ok(Node::new().child("song", render::song(&song)))
+}
+
+pub async fn genres(call: &Call<'_>) -> Result<Node, Failure> {
+    let genres = call.state.catalog.genres().await?;
+    Ok(Node::new().child(
+        "genres",
+        Node::new().list("genre", genres.iter().map(render::genre).collect()),
+    ))
+}
+
+/// `getArtistInfo2` / `getAlbumInfo2`: no biographies or notes are kept (nothing is fetched
+/// from outside), so an existing item's info is empty; an unknown one is not found.
+pub async fn artist_info(call: &Call<'_>, element: &'static str) -> Result<Node, Failure> {
+    let id = id(call, ArtistId::parse, "artist")?;
+    if call.state.catalog.artist(id.clone()).await?.is_none() {
+        return Err(Failure::not_found(format!("artist {id}")));
+    }
+    Ok(Node::new().child(element, Node::new()))
+}
+
+pub async fn album_info(call: &Call<'_>, element: &'static str) -> Result<Node, Failure> {
+    let id = id(call, AlbumId::parse, "album")?;
+    if call.state.catalog.album(id.clone()).await?.is_none() {
+        return Err(Failure::not_found(format!("album {id}")));
+    }
+    Ok(Node::new().child(element, Node::new()))
+}
+
+/// Which search answer: `search3` (ID3 records) or `search2` (directory style).
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum SearchStyle {
+    Id3,
+    Folders,
+}
+
+pub async fn search(call: &Call<'_>, style: SearchStyle) -> Result<Node, Failure> {
+    let p = &call.params;
+    // OpenSubsonic: an empty query (or `""`, as some clients send it) is everything.
+    let query = p.get("query").unwrap_or("").trim().trim_matches('"').to_owned();
+    let page = |count: &str, offset: &str| -> Result<Page, Failure> {
+        Ok(Page {
+            count: p.bounded(count, 20, MAX_PAGE)?,
+            offset: p.number::<u32>(offset)?.unwrap_or(0),
+        })
+    };
+    let pages = SearchPages {
+        artists: page("artistCount", "artistOffset")?,
+        albums: page("albumCount", "albumOffset")?,
+        songs: page("songCount", "songOffset")?,
+    };
+    let found = call.state.catalog.search_library(query, pages).await?;
+    let (element, album): (&'static str, fn(&crate::model::Album) -> Node) = match style {
+        SearchStyle::Id3 => ("searchResult3", render::album),
+        SearchStyle::Folders => ("searchResult2", render::album_child),
+    };
+    Ok(Node::new().child(
+        element,
+        Node::new()
+            .list("artist", found.artists.iter().map(render::artist).collect())
+            .list("album", found.albums.iter().map(album).collect())
+            .list("song", found.songs.iter().map(render::song).collect()),
+    ))
+}
+
+/// `getAlbumList2` (`albumList2` of `AlbumID3`) or `getAlbumList` (`albumList` of directories).
+pub async fn album_list(call: &Call<'_>, style: SearchStyle) -> Result<Node, Failure> {
+    let p = &call.params;
+    let kind = p.required("type")?;
+    let order = match kind {
+        "random" => AlbumOrder::Random,
+        "newest" => AlbumOrder::Newest,
+        "alphabeticalByName" => AlbumOrder::AlphabeticalByName,
+        "alphabeticalByArtist" => AlbumOrder::AlphabeticalByArtist,
+        "byYear" => AlbumOrder::ByYear {
+            from: p.number("fromYear")?.ok_or_else(|| Failure::missing("fromYear"))?,
+            to: p.number("toYear")?.ok_or_else(|| Failure::missing("toYear"))?,
+        },
+        "byGenre" => AlbumOrder::ByGenre(p.required("genre")?.to_owned()),
+        other => return Err(Failure::generic(format!(
+            "unknown list type {other:?}: random, newest, alphabeticalByName, alphabeticalByArtist, byYear or byGenre"
+        ))),
+    };
+    let size = p.bounded("size", 10, 500)?;
+    let offset = p.number::<u32>("offset")?.unwrap_or(0);
+    let albums = call.state.catalog.album_list(order, size, offset).await?;
+    let (element, render): (&'static str, fn(&crate::model::Album) -> Node) = match style {
+        SearchStyle::Id3 => ("albumList2", render::album),
+        SearchStyle::Folders => ("albumList", render::album_child),
+    };
+    Ok(Node::new().child(element, Node::new().list("album", albums.iter().map(render).collect())))
+}
+
+pub async fn random_songs(call: &Call<'_>) -> Result<Node, Failure> {
+    let p = &call.params;
+    let size = p.bounded("size", 10, 500)?;
+    let genre = p.get("genre").filter(|g| !g.is_empty()).map(str::to_owned);
+    let years = (p.number("fromYear")?, p.number("toYear")?);
+    let songs = call.state.catalog.random_songs(size, genre, years).await?;
+    Ok(Node::new().child(
+        "randomSongs",
+        Node::new().list("song", songs.iter().map(render::song).collect()),
+    ))
+}
+
+pub async fn songs_by_genre(call: &Call<'_>) -> Result<Node, Failure> {
+    let p = &call.params;
+    let genre = p.required("genre")?.to_owned();
+    let count = p.bounded("count", 10, 500)?;
+    let offset = p.number::<u32>("offset")?.unwrap_or(0);
+    let songs = call.state.catalog.songs_by_genre(genre, count, offset).await?;
+    Ok(Node::new().child(
+        "songsByGenre",
+        Node::new().list("song", songs.iter().map(render::song).collect()),
+    ))
+}

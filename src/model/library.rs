@@ -1,0 +1,64 @@
+//! The library as albums and artists: what the Subsonic API browses by tags.
+//!
+//! Albums are filed under their album artist, not the track artist, so a compilation is one
+//! album by "Various Artists" rather than one per track artist.
+
+use super::{AlbumId, ArtistId, Track};
+
+/// The album artist of compilations that name none.
+pub const VARIOUS_ARTISTS: &str = "Various Artists";
+/// What files without an artist tag are filed under.
+pub const UNKNOWN_ARTIST: &str = "[Unknown Artist]";
+/// What files without an album tag are filed under.
+pub const UNKNOWN_ALBUM: &str = "[Unknown Album]";
+
+/// A track with its place in the library.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Song {
+    pub track: Track,
+    pub album_id: Option<AlbumId>,
+    /// The track artist's entity.
+    pub artist_id: Option<ArtistId>,
+    /// When it was added (unix seconds).
+    pub created: u64,
+    /// Which library folder holds it (1-based, as `getMusicFolders` lists them); None for
+    /// remote media.
+    pub music_folder: Option<u32>,
+}
+
+/// An album: tracks of one album name and album artist.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Album {
+    pub id: AlbumId,
+    pub name: String,
+    /// The album artist.
+    pub artist: String,
+    pub artist_id: ArtistId,
+    pub year: Option<u32>,
+    pub genre: Option<String>,
+    pub song_count: u32,
+    /// Seconds, summed over the songs.
+    pub duration: u64,
+    /// When its first track was added (unix seconds).
+    pub created: u64,
+    /// A track of it that has a cover, whose cover is the album's.
+    pub cover_track: Option<super::TrackId>,
+}
+
+/// An artist: a name that is the album artist of at least one album.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Artist {
+    pub id: ArtistId,
+    pub name: String,
+    pub album_count: u32,
+    /// An album of theirs with a cover.
+    pub cover_album: Option<AlbumId>,
+}
+
+/// A genre and how much of the library has it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Genre {
+    pub name: String,
+    pub song_count: u32,
+    pub album_count: u32,
+}
