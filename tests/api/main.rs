@@ -17,6 +17,7 @@ mod scan;
 mod search;
 mod shutdown;
 mod stream;
+mod subsonic;
 mod support;
 mod youtube;
 mod youtube_googlevideo;

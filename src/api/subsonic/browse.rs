@@ -155,9 +155,11 @@ pub async fn album_list(call: &Call<'_>, style: SearchStyle) -> Result<Node, Fai
             to: p.number("toYear")?.ok_or_else(|| Failure::missing("toYear"))?,
         },
         "byGenre" => AlbumOrder::ByGenre(p.required("genre")?.to_owned()),
-        other => return Err(Failure::generic(format!(
+        other => {
+            return Err(Failure::generic(format!(
             "unknown list type {other:?}: random, newest, alphabeticalByName, alphabeticalByArtist, byYear or byGenre"
-        ))),
+        )))
+        }
     };
     let size = p.bounded("size", 10, 500)?;
     let offset = p.number::<u32>("offset")?.unwrap_or(0);

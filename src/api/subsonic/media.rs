@@ -4,7 +4,7 @@
 //! `maxBitRate` and `format` are accepted and the original is served (no transcoding yet);
 //! `transcodeOffset` is not advertised.
 
-use axum::http::{header, HeaderValue};
+use axum::http::{header, HeaderValue, Method};
 use axum::response::Response;
 
 use super::reply::Failure;
@@ -23,7 +23,13 @@ pub async fn stream(call: &Call<'_>, download: bool) -> Result<Response, Failure
     let id = track_id(call)?;
     let user_agent = call.headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok());
     let variant = Variant::for_client(None, user_agent).unwrap_or(Variant::Opus);
-    let mut response = serve_track(call.state, &id, variant, call.method, call.headers).await?;
+    // A form POST (py-sonic's default) asks for the same bytes a GET would.
+    let method = if call.method == Method::HEAD {
+        Method::HEAD
+    } else {
+        Method::GET
+    };
+    let mut response = serve_track(call.state, &id, variant, &method, call.headers).await?;
     if download {
         let name = match call.state.catalog.track(id.clone()).await? {
             Some(track) => format!("{}.{}", track.title, super::render::suffix_of(&track.mime)),

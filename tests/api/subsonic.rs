@@ -1,0 +1,420 @@
+//! The Subsonic API at `/rest`: driven by py-sonic (a client library nobody here wrote) over
+//! real HTTP, and by raw requests for what py-sonic can't send (API keys, conflicting
+//! credentials, JSONP, other origins).
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use lofty::config::WriteOptions;
+use lofty::prelude::*;
+use lofty::probe::Probe;
+use lofty::tag::Tag;
+use serde_json::{json, Value};
+use tempfile::TempDir;
+
+use crate::support::{spawn_app, spawn_app_with, TestApp};
+
+const PASSWORD: &str = "correct horse battery";
+
+/// The tests' Python (the venv scripts/test.sh makes, with py-sonic), next to their yt-dlp.
+fn python() -> PathBuf {
+    let yt_dlp = crate::youtube::real_yt_dlp();
+    let python = yt_dlp.parent().unwrap().join("python");
+    let ok = Command::new(&python)
+        .args(["-c", "import libsonic"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    assert!(
+        ok,
+        "py-sonic not importable by {}: run the tests through scripts/test.sh",
+        python.display()
+    );
+    python
+}
+
+/// Runs tests/subsonic/pysonic_client.py (waiting without blocking the server, which runs
+/// on the test's runtime); its JSON line on success.
+async fn pysonic(mode: &str, app: &TestApp, user: &str, arg: &str) -> Value {
+    let port = app.base.rsplit(':').next().unwrap().to_owned();
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/subsonic/pysonic_client.py");
+    let output = tokio::process::Command::new(python())
+        .arg(script)
+        .args([mode, &port, user, PASSWORD, arg])
+        .kill_on_drop(true)
+        .output()
+        .await
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "py-sonic {mode}: {}\n{}",
+        String::from_utf8_lossy(&output.stderr),
+        String::from_utf8_lossy(&output.stdout)
+    );
+    serde_json::from_slice(&output.stdout).unwrap()
+}
+
+/// The first user (an admin), made while the server is open.
+async fn add_admin(app: &TestApp, name: &str) {
+    let made = app
+        .client
+        .post(app.url("/api/v1/users"))
+        .json(&json!({ "name": name, "password": PASSWORD, "admin": true }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(made.status(), 201);
+}
+
+/// `GET /rest/<method>?<query>&f=json`: the `subsonic-response`.
+async fn rest(app: &TestApp, method: &str, query: &str) -> Value {
+    let response = app.get(&format!("/rest/{method}?{query}&f=json&v=1.16.1&c=test")).await;
+    assert_eq!(response.status(), 200);
+    let body: Value = response.json().await.unwrap();
+    body["subsonic-response"].clone()
+}
+
+fn code(response: &Value) -> Option<u64> {
+    assert_eq!(
+        response["status"],
+        if response["error"].is_null() { "ok" } else { "failed" }
+    );
+    response["error"]["code"].as_u64()
+}
+
+#[tokio::test]
+async fn py_sonic_browses_by_tags_searches_streams_with_ranges_and_gets_covers() {
+    let app = spawn_app().await;
+    add_admin(&app, "ana").await;
+    let seen = pysonic("browse", &app, "ana", app.library.path().to_str().unwrap()).await;
+    assert_eq!(
+        seen["artists"],
+        json!([
+            "anyaudio",
+            "Aurora Sines",
+            "The Square Waves",
+            "Various Artists",
+            "Zoë Lémieux"
+        ])
+    );
+    assert_eq!(seen["genres"].as_array().unwrap().len(), 6, "{seen}");
+}
+
+/// A library of `albums` albums of ten tracks, each a copy of a small MP3 with its own tags.
+fn generated_library(albums: usize) -> TempDir {
+    let dir = TempDir::new().unwrap();
+    let mp3 =
+        std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/formats/Format mp3.mp3")).unwrap();
+    for album in 0..albums {
+        let artist = format!("Artist {:03}", album / 5);
+        let folder = dir.path().join(&artist).join(format!("Album {album:04}"));
+        std::fs::create_dir_all(&folder).unwrap();
+        for track in 0..10u32 {
+            let path = folder.join(format!("{track:02}.mp3"));
+            std::fs::write(&path, &mp3).unwrap();
+            let mut file = Probe::open(&path).unwrap().read().unwrap();
+            let mut tag = Tag::new(file.primary_tag_type());
+            tag.set_title(format!("Song {album}-{track}"));
+            tag.set_artist(artist.clone());
+            tag.set_album(format!("Album {album:04}"));
+            tag.set_track(track + 1);
+            file.insert_tag(tag);
+            file.save_to_path(&path, WriteOptions::default()).unwrap();
+        }
+    }
+    dir
+}
+
+#[tokio::test]
+async fn an_empty_search3_pages_through_a_library_of_thousands_as_clients_sync() {
+    let app = spawn_app_with(generated_library(300)).await;
+    add_admin(&app, "ana").await;
+    let paged = pysonic("page", &app, "ana", "3000").await;
+    assert_eq!(paged, json!({ "songs": 3000, "pages": 7, "albums": 300 }));
+    // Past the 10,000th there is no cap on offsets: the last song's offset answers.
+    let auth = format!("u=ana&p={}", crate::support::urlencode(PASSWORD));
+    let last = rest(
+        &app,
+        "search3",
+        &format!("{auth}&query=&artistCount=0&albumCount=0&songCount=5&songOffset=2999"),
+    )
+    .await;
+    assert_eq!(last["searchResult3"]["song"].as_array().unwrap().len(), 1, "{last}");
+}
+
+#[tokio::test]
+async fn every_credential_is_checked_and_each_mistake_has_the_specs_code() {
+    let app = spawn_app().await;
+    // No user yet, the server open on loopback: /rest still asks for credentials.
+    assert_eq!(code(&rest(&app, "getArtists", "").await), Some(10));
+    add_admin(&app, "ana").await;
+    let pass = crate::support::urlencode(PASSWORD);
+    assert_eq!(code(&rest(&app, "getArtists", &format!("u=ana&p={pass}")).await), None);
+    // md5("correct horse battery" + "c19b2d"), computed by coreutils' md5sum.
+    let salt = "c19b2d";
+    let token = md5_hex(&format!("{PASSWORD}{salt}"));
+    assert_eq!(
+        code(&rest(&app, "ping", &format!("u=ana&t={token}&s={salt}")).await),
+        None
+    );
+    assert_eq!(
+        code(&rest(&app, "ping", &format!("u=ana&t={token}&s=other")).await),
+        Some(40)
+    );
+
+    // An API key, made in the JSON API, works alone; with `u` it conflicts.
+    let session = login(&app, "ana").await;
+    let key: Value = app
+        .client
+        .post(app.url("/api/v1/me/keys"))
+        .header("cookie", format!("anyaudio_session={session}"))
+        .json(&json!({ "name": "phone", "password": PASSWORD }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let secret = key["secret"].as_str().unwrap();
+    let me = rest(&app, "getUser", &format!("apiKey={secret}&username=ana")).await;
+    assert_eq!(me["user"]["username"], "ana", "{me}");
+    assert_eq!(
+        code(&rest(&app, "ping", &format!("apiKey={secret}&u=ana")).await),
+        Some(43)
+    );
+    assert_eq!(code(&rest(&app, "ping", "apiKey=aa_not_a_key").await), Some(44));
+    assert_eq!(
+        code(&rest(&app, "ping", &format!("u=ana&p={pass}&t={token}&s={salt}")).await),
+        Some(43)
+    );
+    assert_eq!(code(&rest(&app, "ping", "u=ana&t=abc").await), Some(10));
+
+    // The public three answer without credentials; the extensions list what is served.
+    assert_eq!(code(&rest(&app, "ping", "").await), None);
+    let extensions = rest(&app, "getOpenSubsonicExtensions", "").await;
+    let names: Vec<&str> = extensions["openSubsonicExtensions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["apiKeyAuthentication", "formPost"]);
+
+    // Wrong passwords are rate-limited like logins: after five failures (the wrong token
+    // above was the first), even the right one waits.
+    for _ in 0..4 {
+        assert_eq!(code(&rest(&app, "ping", "u=ana&p=wrong").await), Some(40));
+    }
+    let limited = rest(&app, "ping", &format!("u=ana&p={pass}")).await;
+    assert_eq!(code(&limited), Some(0), "{limited}");
+    assert!(
+        limited["error"]["message"].as_str().unwrap().contains("too many"),
+        "{limited}"
+    );
+}
+
+#[tokio::test]
+async fn only_admins_scan_and_see_other_users() {
+    let app = spawn_app().await;
+    add_admin(&app, "ana").await;
+    let session = login(&app, "ana").await;
+    let made = app
+        .client
+        .post(app.url("/api/v1/users"))
+        .header("cookie", format!("anyaudio_session={session}"))
+        .json(&json!({ "name": "bo", "password": PASSWORD, "admin": false }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(made.status(), 201);
+    let bo = format!("u=bo&p={}", crate::support::urlencode(PASSWORD));
+    assert_eq!(code(&rest(&app, "startScan", &bo).await), Some(50));
+    assert_eq!(
+        code(&rest(&app, "getUser", &format!("{bo}&username=ana")).await),
+        Some(50)
+    );
+    let me = rest(&app, "getUser", &format!("{bo}&username=bo")).await;
+    assert_eq!(
+        (me["user"]["adminRole"].clone(), me["user"]["streamRole"].clone()),
+        (json!(false), json!(true))
+    );
+    let ana = format!("u=ana&p={}", crate::support::urlencode(PASSWORD));
+    let started = rest(&app, "startScan", &ana).await;
+    assert_eq!(code(&started), None, "{started}");
+    assert!(started["scanStatus"]["scanning"].is_boolean(), "{started}");
+}
+
+#[tokio::test]
+async fn answers_come_as_xml_by_default_json_or_jsonp_and_to_any_origin() {
+    let app = spawn_app().await;
+    add_admin(&app, "ana").await;
+    let auth = format!("u=ana&p={}", crate::support::urlencode(PASSWORD));
+    let xml = app.get(&format!("/rest/getAlbumList2.view?{auth}&type=newest")).await;
+    assert_eq!(xml.headers()["content-type"], "text/xml; charset=utf-8");
+    let xml = xml.text().await.unwrap();
+    assert!(xml.starts_with("<?xml version=\"1.0\" encoding=\"UTF-8\"?><subsonic-response xmlns=\"http://subsonic.org/restapi\" status=\"ok\" version=\"1.16.1\" type=\"anyaudio\""), "{xml}");
+    assert_eq!(xml.matches("<album ").count(), 5, "{xml}");
+
+    let jsonp = app.get(&format!("/rest/ping?{auth}&f=jsonp&callback=done")).await;
+    assert_eq!(jsonp.headers()["content-type"], "application/javascript");
+    let jsonp = jsonp.text().await.unwrap();
+    assert!(
+        jsonp.starts_with("done({\"subsonic-response\":") && jsonp.ends_with(");"),
+        "{jsonp}"
+    );
+
+    // A web client elsewhere: a preflight and a form POST from its origin are answered, with
+    // no credentials of the browser's allowed.
+    let preflight = app
+        .client
+        .request(reqwest::Method::OPTIONS, app.url("/rest/ping.view"))
+        .header("origin", "https://player.example")
+        .header("access-control-request-method", "POST")
+        .header("access-control-request-headers", "content-type")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(preflight.headers()["access-control-allow-origin"], "*");
+    assert!(preflight.headers().get("access-control-allow-credentials").is_none());
+    let posted = app
+        .client
+        .post(app.url("/rest/getGenres"))
+        .header("origin", "https://player.example")
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(format!("{auth}&f=json&v=1.16.1&c=web"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(posted.headers()["access-control-allow-origin"], "*");
+    let body: Value = posted.json().await.unwrap();
+    assert_eq!(
+        body["subsonic-response"]["genres"]["genre"].as_array().unwrap().len(),
+        6,
+        "{body}"
+    );
+    // The JSON API still refuses a state change from that origin.
+    let scan = app
+        .client
+        .post(app.url("/api/v1/scan"))
+        .header("origin", "https://player.example")
+        .header("content-type", "application/json")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(scan.status(), 403);
+
+    // Unknown methods and ids are Subsonic errors, never a 500.
+    assert_eq!(code(&rest(&app, "getNothing", &auth).await), Some(0));
+    assert_eq!(
+        code(&rest(&app, "getAlbum", &format!("{auth}&id=al-000000000000")).await),
+        Some(70)
+    );
+    assert_eq!(
+        code(&rest(&app, "getAlbum", &format!("{auth}&id=../../etc")).await),
+        Some(70)
+    );
+    assert_eq!(code(&rest(&app, "getAlbum", &auth).await), Some(10));
+    assert_eq!(
+        code(&rest(&app, "getAlbumList2", &format!("{auth}&type=newest&size=x")).await),
+        Some(0)
+    );
+}
+
+/// An album artist tag files tracks under it; without one, an album of several artists in
+/// one folder is a compilation by "Various Artists", and a single-artist one is theirs.
+#[tokio::test]
+async fn albums_are_filed_under_their_album_artist() {
+    let dir = generated_library(1);
+    let folder = dir.path().join("Artist 000/Album 0000");
+    for (track, artist, album_artist) in [(0, "Guest One", None), (1, "Guest Two", None)] {
+        retag(&folder.join(format!("{track:02}.mp3")), artist, album_artist);
+    }
+    let solo = dir.path().join("Solo/Own");
+    std::fs::create_dir_all(&solo).unwrap();
+    std::fs::copy(folder.join("05.mp3"), solo.join("a.mp3")).unwrap();
+    retag(&solo.join("a.mp3"), "Feat Singer", Some("Band Leader"));
+    let app = spawn_app_with(dir).await;
+    add_admin(&app, "ana").await;
+    let auth = format!("u=ana&p={}", crate::support::urlencode(PASSWORD));
+    let artists = rest(&app, "getArtists", &auth).await;
+    let names: Vec<&str> = artists["artists"]["index"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|i| i["artist"].as_array().unwrap())
+        .map(|a| a["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["Band Leader", "Various Artists"], "{artists}");
+    // Two albums of one name: the compilation's ten tracks, and the one filed under its
+    // album artist.
+    let found = rest(&app, "search3", &format!("{auth}&query=album 0000")).await;
+    let mut albums: Vec<(&str, u64)> = found["searchResult3"]["album"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| (a["artist"].as_str().unwrap(), a["songCount"].as_u64().unwrap()))
+        .collect();
+    albums.sort();
+    assert_eq!(albums, [("Band Leader", 1), ("Various Artists", 10)], "{found}");
+    // A track artist who files no album is still an artist a song links to.
+    let song = rest(&app, "search3", &format!("{auth}&query=feat singer")).await;
+    let song = &song["searchResult3"]["song"][0];
+    let artist = rest(
+        &app,
+        "getArtist",
+        &format!("{auth}&id={}", song["artistId"].as_str().unwrap()),
+    )
+    .await;
+    assert_eq!(
+        (
+            artist["artist"]["name"].as_str(),
+            artist["artist"]["albumCount"].as_u64()
+        ),
+        (Some("Feat Singer"), Some(0))
+    );
+    assert_eq!(song["displayAlbumArtist"], "Band Leader", "{song}");
+}
+
+fn retag(path: &Path, artist: &str, album_artist: Option<&str>) {
+    let mut file = Probe::open(path).unwrap().read().unwrap();
+    let tag = file.primary_tag_mut().unwrap();
+    tag.set_artist(artist.to_owned());
+    if let Some(album_artist) = album_artist {
+        tag.insert_text(ItemKey::AlbumArtist, album_artist.to_owned());
+    }
+    tag.save_to_path(path, WriteOptions::default()).unwrap();
+}
+
+async fn login(app: &TestApp, name: &str) -> String {
+    let answer = app
+        .client
+        .post(app.url("/api/v1/login"))
+        .json(&json!({ "name": name, "password": PASSWORD }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), 200);
+    let cookie = answer.headers()["set-cookie"].to_str().unwrap().to_owned();
+    cookie
+        .strip_prefix("anyaudio_session=")
+        .and_then(|rest| rest.split(';').next())
+        .unwrap()
+        .to_owned()
+}
+
+/// md5 in hex, from coreutils' md5sum: not the server's code.
+fn md5_hex(text: &str) -> String {
+    use std::io::Write;
+    let mut child = Command::new("md5sum")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(text.as_bytes()).unwrap();
+    let out = child.wait_with_output().unwrap();
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .split(' ')
+        .next()
+        .unwrap()
+        .to_owned()
+}

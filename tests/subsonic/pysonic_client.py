@@ -1,0 +1,136 @@
+#!/usr/bin/env python3
+"""Drives anyaudio's /rest with py-sonic (libsonic, from PyPI: a Subsonic client library nobody
+here wrote), as the integration tests in tests/api/subsonic.rs ask. Exits non-zero, with the
+failed check on stderr, when anything is not as a Subsonic client expects; prints a JSON line
+of what it saw on success.
+
+Usage: pysonic_client.py browse PORT USER PASSWORD LIBRARY_DIR
+       pysonic_client.py page   PORT USER PASSWORD EXPECTED_SONGS
+"""
+import json
+import os
+import sys
+
+import libsonic
+from libsonic import errors
+
+
+def connect(port, user, password, **kwargs):
+    return libsonic.Connection("http://127.0.0.1", user, password, port=port, appName="pysonic-test", **kwargs)
+
+
+def check(condition, what):
+    if not condition:
+        sys.exit(f"check failed: {what}")
+
+
+def browse(port, user, password, library):
+    seen = {}
+    # Token auth (py-sonic's default: a fresh salt per call, form POST), then the older ways.
+    conn = connect(port, user, password)
+    check(conn.ping(), "ping with a token")
+    check(connect(port, user, password, legacyAuth=True).ping(), "ping with p=enc:...")
+    # (Not useGET=True: py-sonic 1.2.0's GET path calls an undefined urllib2. GET is what the
+    # Rust tests of /rest send.)
+    try:
+        connect(port, user, password + "x").getArtists()
+        sys.exit("check failed: a wrong password was accepted")
+    except errors.CredentialError:
+        pass
+
+    check(conn.getLicense()["license"]["valid"] is True, "licence valid")
+    folders = conn.getMusicFolders()["musicFolders"]["musicFolder"]
+    check(len(folders) == 1 and folders[0]["id"] == 1, f"one music folder: {folders}")
+    me = conn.getUser(user)["user"]
+    check(me["username"] == user and me["adminRole"] is True and me["streamRole"] is True, f"user: {me}")
+
+    # By tags: artists -> an artist -> an album -> a song.
+    indexes = conn.getArtists()["artists"]["index"]
+    artists = [a for index in indexes for a in index["artist"]]
+    names = [a["name"] for a in artists]  # in the index's order
+    seen["artists"] = names
+    aurora = next(a for a in artists if a["name"] == "Aurora Sines")
+    artist = conn.getArtist(aurora["id"])["artist"]
+    check([al["name"] for al in artist["album"]] == ["First Light"], f"Aurora's albums: {artist}")
+    album = conn.getAlbum(artist["album"][0]["id"])["album"]
+    titles = [s["title"] for s in album["song"]]
+    check(titles == ["Dawn Chorus", "Morning Drift"], f"First Light in order: {titles}")
+    check(album["songCount"] == 2 and album["year"] == 2024, f"album facts: {album}")
+    song = album["song"][1]
+    again = conn.getSong(song["id"])["song"]
+    check(again["id"] == song["id"] and again["albumId"] == album["id"], f"getSong: {again}")
+    check(again["suffix"] == "mp3" and again["contentType"] == "audio/mpeg", f"mp3 facts: {again}")
+    sampler = next(a for a in artists if a["name"] == "Various Artists")
+    compilation = conn.getArtist(sampler["id"])["artist"]["album"]
+    check([al["name"] for al in compilation] == ["Demo Sampler"], f"the compilation is one album: {compilation}")
+    try:
+        conn.getAlbum("al-000000000000")
+        sys.exit("check failed: an unknown album was found")
+    except errors.DataNotFoundError:
+        pass
+
+    genres = sorted(g["value"] for g in conn.getGenres()["genres"]["genre"])
+    seen["genres"] = genres
+    newest = conn.getAlbumList2("newest", size=2)["albumList2"]["album"]
+    check(len(newest) == 2, f"two newest albums: {newest}")
+    by_name = [a["name"] for a in conn.getAlbumList2("alphabeticalByName", size=50)["albumList2"]["album"]]
+    check(by_name == sorted(by_name, key=str.lower), f"albums by name: {by_name}")
+    years = [a["year"] for a in conn.getAlbumList2("byYear", size=50, fromYear=2022, toYear=2024)["albumList2"]["album"]]
+    check(years and all(2022 <= y <= 2024 for y in years) and years == sorted(years), f"by year: {years}")
+    ambient = conn.getAlbumList2("byGenre", size=50, genre="Ambient")["albumList2"]["album"]
+    check([a["name"] for a in ambient] == ["First Light"], f"by genre: {ambient}")
+    found = conn.search3("morning")["searchResult3"]
+    check([s["title"] for s in found.get("song", [])] == ["Morning Drift"], f"search3 morning: {found}")
+
+    # The bytes: the whole file, a range of it (seeking), and the album's cover.
+    path = os.path.join(library, "Aurora Sines", "First Light", "02 Morning Drift.mp3")
+    with open(path, "rb") as f:
+        expected = f.read()
+    whole = conn.stream(song["id"]).read()
+    check(whole == expected, f"stream: {len(whole)} bytes against the file's {len(expected)}")
+    check(conn.download(song["id"]).read() == expected, "download is the file")
+    ranged = connect(port, user, password, customHeaders={"Range": "bytes=1000-1999"}).stream(song["id"])
+    check(ranged.status == 206, f"a range is 206: {ranged.status}")
+    check(ranged.read() == expected[1000:2000], "the range is those bytes of the file")
+    cover = conn.getCoverArt(album["coverArt"])
+    with open(os.path.join(library, "Aurora Sines", "First Light", "cover.png"), "rb") as f:
+        check(cover.read() == f.read(), "the album's cover is its cover.png")
+
+    scan = conn.getScanStatus()["scanStatus"]
+    check(scan["scanning"] is False and scan["count"] == 9, f"scan status: {scan}")
+    print(json.dumps(seen))
+
+
+def page(port, user, password, expected):
+    """An empty search3 query pages through every song, as clients sync."""
+    conn = connect(port, user, password)
+    ids, offset, pages = [], 0, 0
+    while True:
+        result = conn.search3("", artistCount=0, albumCount=0, songCount=500, songOffset=offset)["searchResult3"]
+        songs = result.get("song", [])
+        ids.extend(s["id"] for s in songs)
+        pages += 1
+        if len(songs) < 500:
+            break
+        offset += len(songs)
+        check(pages < 100, "paging ends")
+    check(len(ids) == expected, f"{len(ids)} songs paged, {expected} in the library")
+    check(len(set(ids)) == expected, "no song twice")
+    albums = []
+    offset = 0
+    while True:
+        page_of = conn.search3("", artistCount=0, albumCount=100, albumOffset=offset, songCount=0)["searchResult3"]
+        found = page_of.get("album", [])
+        albums.extend(a["id"] for a in found)
+        if len(found) < 100:
+            break
+        offset += len(found)
+    print(json.dumps({"songs": len(ids), "pages": pages, "albums": len(set(albums))}))
+
+
+if __name__ == "__main__":
+    mode, port, user, password, arg = sys.argv[1:6]
+    if mode == "browse":
+        browse(int(port), user, password, arg)
+    else:
+        page(int(port), user, password, int(arg))
