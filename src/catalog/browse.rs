@@ -8,7 +8,7 @@ use rusqlite::{params, Connection, OptionalExtension, ToSql};
 use super::normalize::fold;
 use super::rows::{self, ALBUM_COLUMNS, ARTIST_COLUMNS};
 use super::search::{matching_rowids, Scope};
-use crate::model::{Album, AlbumId, Artist, ArtistId, Genre, Song, TrackId};
+use crate::model::{Album, AlbumId, Artist, ArtistId, Genre, Song, TrackId, UserId};
 
 /// Artists that have albums, by name.
 pub fn artists(conn: &Connection) -> anyhow::Result<Vec<Artist>> {
@@ -208,6 +208,12 @@ pub enum AlbumOrder {
         to: u32,
     },
     ByGenre(String),
+    /// The user's most played first.
+    Frequent(UserId),
+    /// The user's last played first.
+    Recent(UserId),
+    /// The user's starred, last starred first.
+    Starred(UserId),
 }
 
 /// A page of albums in `order`.
@@ -240,12 +246,85 @@ pub fn album_list(conn: &Connection, order: &AlbumOrder, size: u32, offset: u32)
                 &[&size, &offset, low, high],
             )
         }
+        AlbumOrder::Frequent(user) => annotated_albums(
+            conn,
+            *user,
+            "play_count > 0",
+            "play_count DESC, played_at DESC",
+            size,
+            offset,
+        ),
+        AlbumOrder::Recent(user) => {
+            annotated_albums(conn, *user, "played_at IS NOT NULL", "played_at DESC", size, offset)
+        }
+        AlbumOrder::Starred(user) => {
+            annotated_albums(conn, *user, "starred_at IS NOT NULL", "starred_at DESC", size, offset)
+        }
         AlbumOrder::ByGenre(genre) => albums_where(
             conn,
             "id IN (SELECT album_id FROM tracks WHERE genre = ?3) ORDER BY name COLLATE NOCASE, id LIMIT ?1 OFFSET ?2",
             &[&size, &offset, genre],
         ),
     }
+}
+
+/// A page of the albums a user's annotations select, in their order (the annotation's
+/// columns don't clash with the album's, so neither needs a prefix).
+fn annotated_albums(
+    conn: &Connection,
+    user: UserId,
+    condition: &str,
+    order: &str,
+    size: i64,
+    offset: i64,
+) -> anyhow::Result<Vec<Album>> {
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT {ALBUM_COLUMNS} FROM albums JOIN annotations ON item_id = albums.id AND user_id = ?1
+         WHERE {condition} ORDER BY {order}, albums.id LIMIT ?2 OFFSET ?3"
+    ))?;
+    let found = stmt.query_map(params![user.0, size, offset], rows::album)?;
+    Ok(found.collect::<Result<_, _>>()?)
+}
+
+/// What a user starred: artists, albums and songs, last starred first.
+pub fn starred(conn: &Connection, roots: &[PathBuf], user: UserId) -> anyhow::Result<Found> {
+    let starred = "JOIN annotations n ON n.item_id = {t}.id AND n.user_id = ?1 AND n.starred_at IS NOT NULL";
+    let artists = {
+        let mut stmt = conn.prepare_cached(&format!(
+            "SELECT {} FROM artists x {} ORDER BY n.starred_at DESC",
+            prefixed(ARTIST_COLUMNS, "x"),
+            starred.replace("{t}", "x")
+        ))?;
+        let found = stmt.query_map([user.0], rows::artist)?;
+        found.collect::<Result<_, _>>()?
+    };
+    let albums = {
+        let mut stmt = conn.prepare_cached(&format!(
+            "SELECT {} FROM albums x {} ORDER BY n.starred_at DESC",
+            prefixed(ALBUM_COLUMNS, "x"),
+            starred.replace("{t}", "x")
+        ))?;
+        let found = stmt.query_map([user.0], rows::album)?;
+        found.collect::<Result<_, _>>()?
+    };
+    let songs = {
+        let mut stmt = conn.prepare_cached(&format!(
+            "SELECT {} FROM tracks t {} ORDER BY n.starred_at DESC",
+            rows::song_columns("t"),
+            starred.replace("{t}", "t")
+        ))?;
+        let found = stmt.query_map([user.0], |row| rows::song(row, roots))?;
+        found.collect::<Result<_, _>>()?
+    };
+    Ok(Found { artists, albums, songs })
+}
+
+fn prefixed(columns: &str, alias: &str) -> String {
+    columns
+        .split(", ")
+        .map(|c| format!("{alias}.{c}"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// Up to `size` random songs, of a genre and from a span of years if given.

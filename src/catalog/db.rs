@@ -36,6 +36,8 @@ fn migrations() -> Migrations<'static> {
             super::entities::rebuild(tx)?;
             Ok(())
         }),
+        // 6: each user's stars, ratings and plays, and the history of plays.
+        M::up(super::annotations::LAYOUT),
     ])
 }
 
@@ -171,7 +173,7 @@ fn migrate(conn: &mut Connection) -> anyhow::Result<()> {
 }
 
 /// How many layouts [`migrations`] knows.
-pub const LAYOUTS: usize = 5;
+pub const LAYOUTS: usize = 6;
 
 fn configure(conn: &Connection) -> rusqlite::Result<()> {
     conn.busy_timeout(std::time::Duration::from_secs(10))?;

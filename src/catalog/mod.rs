@@ -7,6 +7,7 @@
 //! resolutions are kept as opaque text that `upstream` writes and reads.
 
 pub mod accounts;
+pub mod annotations;
 pub mod browse;
 pub mod db;
 mod entities;
@@ -27,8 +28,8 @@ use anyhow::Context;
 use rusqlite::OptionalExtension;
 
 use crate::model::{
-    unix, unix_now, Album, AlbumId, Artist, ArtistId, Genre, Import, Origin, Playlist, PlaylistId, PlaylistKind,
-    PlaylistSummary, Song, Suggestion, Track, TrackId,
+    unix, unix_now, Album, AlbumId, Annotation, Artist, ArtistId, Genre, Import, Origin, Playlist, PlaylistId,
+    PlaylistKind, PlaylistSummary, Song, Suggestion, Track, TrackId, UserId,
 };
 use db::Db;
 pub use playlists::PlaylistFilter;
@@ -321,6 +322,31 @@ impl Catalog {
     pub async fn songs_by_genre(&self, genre: String, count: u32, offset: u32) -> anyhow::Result<Vec<Song>> {
         self.browse(move |conn, roots| browse::songs_by_genre(conn, roots, &genre, count, offset))
             .await
+    }
+
+    /// Stars, unstars or rates items (songs, albums, artists) for a user.
+    pub async fn mark(&self, user: UserId, items: Vec<String>, mark: annotations::Mark) -> anyhow::Result<()> {
+        self.write(move |conn| annotations::mark(conn, user, &items, mark))
+            .await
+    }
+
+    /// A finished play; false if there is no such track in the catalog.
+    pub async fn record_play(&self, user: UserId, track: TrackId, at: u64) -> anyhow::Result<bool> {
+        self.write(move |conn| annotations::record_play(conn, user, &track, at))
+            .await
+    }
+
+    /// A user's annotations of the items among `ids` that have any.
+    pub async fn annotations(
+        &self,
+        user: UserId,
+        ids: Vec<String>,
+    ) -> anyhow::Result<std::collections::HashMap<String, Annotation>> {
+        self.read(move |conn| annotations::of(conn, user, &ids)).await
+    }
+
+    pub async fn starred(&self, user: UserId) -> anyhow::Result<browse::Found> {
+        self.browse(move |conn, roots| browse::starred(conn, roots, user)).await
     }
 
     pub async fn stats(&self) -> anyhow::Result<(u64, u64, u64)> {

@@ -62,3 +62,15 @@ pub struct Genre {
     pub song_count: u32,
     pub album_count: u32,
 }
+
+/// What one user marked of a song, album or artist, and how often they played it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Annotation {
+    /// When they starred it (unix seconds).
+    pub starred: Option<u64>,
+    /// 1 to 5.
+    pub rating: Option<u8>,
+    pub play_count: u64,
+    /// When they last played it (unix seconds).
+    pub played: Option<u64>,
+}

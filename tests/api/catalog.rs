@@ -169,7 +169,14 @@ async fn a_catalog_from_an_older_build_is_rebuilt_not_a_500() {
 
 /// Turns a current catalog back into one from before accounts (layout 4); the tests below then
 /// take it back further.
-const BEFORE_ACCOUNTS: &str = "DROP TABLE sessions; DROP TABLE api_keys; DROP TABLE users;";
+/// What layouts 4 to 6 added (accounts; albums and artists; annotations), undone, so that a
+/// current catalog becomes an older one.
+const BEFORE_ACCOUNTS: &str = "DROP TABLE plays; DROP TABLE annotations;
+     DROP TABLE albums; DROP TABLE artists;
+     DROP INDEX tracks_album_id; DROP INDEX tracks_artist_id;
+     ALTER TABLE tracks DROP COLUMN filed_artist; ALTER TABLE tracks DROP COLUMN album_id;
+     ALTER TABLE tracks DROP COLUMN artist_id;
+     DROP TABLE sessions; DROP TABLE api_keys; DROP TABLE users;";
 
 #[tokio::test]
 async fn a_layout_1_catalog_is_upgraded_in_place_and_its_index_stays_right() {

@@ -82,7 +82,7 @@ fn code(response: &Value) -> Option<u64> {
 }
 
 #[tokio::test]
-async fn py_sonic_browses_by_tags_searches_streams_with_ranges_and_gets_covers() {
+async fn py_sonic_browses_by_tags_searches_streams_with_ranges_gets_covers_and_stars_and_scrobbles() {
     let app = spawn_app().await;
     add_admin(&app, "ana").await;
     let seen = pysonic("browse", &app, "ana", app.library.path().to_str().unwrap()).await;
@@ -238,6 +238,36 @@ async fn only_admins_scan_and_see_other_users() {
         (json!(false), json!(true))
     );
     let ana = format!("u=ana&p={}", crate::support::urlencode(PASSWORD));
+    // Stars and plays are each user's own.
+    let album = rest(&app, "getAlbumList2", &format!("{ana}&type=alphabeticalByName&size=1")).await;
+    let album_id = album["albumList2"]["album"][0]["id"].as_str().unwrap().to_owned();
+    assert_eq!(
+        code(&rest(&app, "star", &format!("{ana}&albumId={album_id}")).await),
+        None
+    );
+    let starred = |who: String| {
+        let app = &app;
+        async move {
+            rest(app, "getStarred2", &who).await["starred2"]["album"]
+                .as_array()
+                .unwrap()
+                .len()
+        }
+    };
+    assert_eq!((starred(ana.clone()).await, starred(bo.clone()).await), (1, 0));
+    assert_eq!(
+        code(&rest(&app, "star", &format!("{ana}&albumId=../x")).await),
+        Some(70)
+    );
+    assert_eq!(code(&rest(&app, "star", &ana).await), Some(10));
+    assert_eq!(
+        code(&rest(&app, "scrobble", &format!("{ana}&id=0123456789abcdef0123")).await),
+        Some(70)
+    );
+    assert_eq!(
+        code(&rest(&app, "setRating", &format!("{ana}&id={album_id}&rating=9")).await),
+        Some(0)
+    );
     let started = rest(&app, "startScan", &ana).await;
     assert_eq!(code(&started), None, "{started}");
     assert!(started["scanStatus"]["scanning"].is_boolean(), "{started}");

@@ -363,6 +363,9 @@ async fn an_expiry_mid_stream_re_resolves_the_same_format_and_carries_on(mode: M
 async fn media_is_asked_for_only_once_it_is_available(mode: Mode) {
     let googlevideo = GoogleVideo::start().await;
     let mut fake = FakeYouTube::new(&googlevideo);
+    // The recording is read at each call: the app starts first (yt-dlp's checks take their
+    // time), so that the seconds before `available_at` are all the call's.
+    let app = app_with(&fake, 1024 * 1024, mode).await;
     let available = unix_now() + 3;
     // yt-dlp puts `available_at` on every non-live format (`_video.py`
     // `_get_available_at_timestamp`, 2025.12.08 on); the recording predates the field.
@@ -372,7 +375,6 @@ async fn media_is_asked_for_only_once_it_is_available(mode: Mode) {
         }
     });
     googlevideo.refuse_before("251", available);
-    let app = app_with(&fake, 1024 * 1024, mode).await;
     let (status, answer) = stream_url(&app, "yt-uApthBVk7mw", None).await;
     assert_eq!(status, 200, "{answer}");
     assert!(unix_now() < available, "stream_url waited for the media");

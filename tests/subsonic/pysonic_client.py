@@ -96,6 +96,27 @@ def browse(port, user, password, library):
     with open(os.path.join(library, "Aurora Sines", "First Light", "cover.png"), "rb") as f:
         check(cover.read() == f.read(), "the album's cover is its cover.png")
 
+    # Annotations: a star, a rating and plays, seen in what they feed.
+    conn.star(sids=[song["id"]], albumIds=[album["id"]], artistIds=[aurora["id"]])
+    conn.setRating(song["id"], 4)
+    conn.scrobble(song["id"], submission=False)  # "now playing": not a play
+    conn.scrobble(song["id"], listenTime=1700000000)
+    conn.scrobble(song["id"])
+    starred = conn.getStarred2()["starred2"]
+    check([s["id"] for s in starred["song"]] == [song["id"]], f"starred songs: {starred}")
+    check([a["id"] for a in starred["album"]] == [album["id"]], f"starred albums: {starred}")
+    check([a["id"] for a in starred["artist"]] == [aurora["id"]], f"starred artists: {starred}")
+    marked = conn.getSong(song["id"])["song"]
+    check(marked["userRating"] == 4 and marked["playCount"] == 2 and "starred" in marked, f"marks: {marked}")
+    frequent = conn.getAlbumList2("frequent")["albumList2"]["album"]
+    check([a["id"] for a in frequent] == [album["id"]] and frequent[0]["playCount"] == 2, f"frequent: {frequent}")
+    recent = conn.getAlbumList2("recent")["albumList2"]["album"]
+    check([a["id"] for a in recent] == [album["id"]], f"recent: {recent}")
+    check([a["id"] for a in conn.getAlbumList2("starred")["albumList2"]["album"]] == [album["id"]], "starred list")
+    conn.unstar(sids=[song["id"]])
+    check(conn.getStarred2()["starred2"].get("song", []) == [], "unstarred")
+    check("starred" in conn.getStarred()["starred"]["album"][0], "getStarred shows the album")
+
     scan = conn.getScanStatus()["scanStatus"]
     check(scan["scanning"] is False and scan["count"] == 9, f"scan status: {scan}")
     print(json.dumps(seen))

@@ -7,8 +7,8 @@ use std::collections::BTreeMap;
 use super::render::{self, IGNORED_ARTICLES};
 use super::reply::{Failure, Node};
 use super::Call;
-use crate::catalog::browse::{AlbumOrder, Page, SearchPages};
-use crate::model::{AlbumId, ArtistId, TrackId};
+use crate::catalog::browse::{AlbumOrder, Found, Page, SearchPages};
+use crate::model::{AlbumId, ArtistId, Song, TrackId};
 
 /// The most of a kind one call returns: a client paging through the library asks for pages
 /// of up to this many (the offsets themselves are not capped).
@@ -21,12 +21,13 @@ fn id<T>(call: &Call<'_>, parse: fn(&str) -> Result<T, crate::model::IdError>, w
 
 pub async fn artists(call: &Call<'_>) -> Result<Node, Failure> {
     let artists = call.state.catalog.artists().await?;
+    let marks = call.marks(artists.iter().map(|a| a.id.as_str())).await?;
     let mut index: BTreeMap<String, Vec<Node>> = BTreeMap::new();
     for artist in &artists {
         index
             .entry(render::index_letter(&artist.name))
             .or_default()
-            .push(render::artist(artist));
+            .push(render::artist(artist, &marks));
     }
     let indexes = index
         .into_iter()
@@ -48,9 +49,12 @@ pub async fn artist(call: &Call<'_>) -> Result<Node, Failure> {
         .artist(id.clone())
         .await?
         .ok_or_else(|| Failure::not_found(format!("artist {id}")))?;
+    let marks = call
+        .marks(std::iter::once(artist.id.as_str()).chain(albums.iter().map(|a| a.id.as_str())))
+        .await?;
     Ok(Node::new().child(
         "artist",
-        render::artist(&artist).list("album", albums.iter().map(render::album).collect()),
+        render::artist(&artist, &marks).list("album", albums.iter().map(|a| render::album(a, &marks)).collect()),
     ))
 }
 
@@ -62,9 +66,12 @@ pub async fn album(call: &Call<'_>) -> Result<Node, Failure> {
         .album(id.clone())
         .await?
         .ok_or_else(|| Failure::not_found(format!("album {id}")))?;
+    let marks = call
+        .marks(std::iter::once(album.id.as_str()).chain(songs.iter().map(|s| s.track.id.as_str())))
+        .await?;
     Ok(Node::new().child(
         "album",
-        render::album(&album).list("song", songs.iter().map(render::song).collect()),
+        render::album(&album, &marks).list("song", songs.iter().map(|s| render::song(s, &marks)).collect()),
     ))
 }
 
@@ -76,7 +83,8 @@ pub async fn song(call: &Call<'_>) -> Result<Node, Failure> {
         .song(id.clone())
         .await?
         .ok_or_else(|| Failure::not_found(format!("song {id}")))?;
-    Ok(Node::new().child("song", render::song(&song)))
+    let marks = call.marks([song.track.id.as_str()]).await?;
+    Ok(Node::new().child("song", render::song(&song, &marks)))
 }
 
 pub async fn genres(call: &Call<'_>) -> Result<Node, Failure> {
@@ -128,17 +136,43 @@ pub async fn search(call: &Call<'_>, style: SearchStyle) -> Result<Node, Failure
         songs: page("songCount", "songOffset")?,
     };
     let found = call.state.catalog.search_library(query, pages).await?;
-    let (element, album): (&'static str, fn(&crate::model::Album) -> Node) = match style {
-        SearchStyle::Id3 => ("searchResult3", render::album),
-        SearchStyle::Folders => ("searchResult2", render::album_child),
+    let element = match style {
+        SearchStyle::Id3 => "searchResult3",
+        SearchStyle::Folders => "searchResult2",
     };
-    Ok(Node::new().child(
-        element,
-        Node::new()
-            .list("artist", found.artists.iter().map(render::artist).collect())
-            .list("album", found.albums.iter().map(album).collect())
-            .list("song", found.songs.iter().map(render::song).collect()),
-    ))
+    Ok(Node::new().child(element, found_node(call, &found, style).await?))
+}
+
+/// Artists, albums and songs as `search3`, `search2`, `getStarred2` and `getStarred` show them.
+async fn found_node(call: &Call<'_>, found: &Found, style: SearchStyle) -> Result<Node, Failure> {
+    let ids = found
+        .artists
+        .iter()
+        .map(|a| a.id.as_str())
+        .chain(found.albums.iter().map(|a| a.id.as_str()))
+        .chain(found.songs.iter().map(|s| s.track.id.as_str()));
+    let marks = call.marks(ids).await?;
+    let album = match style {
+        SearchStyle::Id3 => render::album,
+        SearchStyle::Folders => render::album_child,
+    };
+    Ok(Node::new()
+        .list(
+            "artist",
+            found.artists.iter().map(|a| render::artist(a, &marks)).collect(),
+        )
+        .list("album", found.albums.iter().map(|a| album(a, &marks)).collect())
+        .list("song", found.songs.iter().map(|s| render::song(s, &marks)).collect()))
+}
+
+/// `getStarred2` (ID3 records) or `getStarred`.
+pub async fn starred(call: &Call<'_>, style: SearchStyle) -> Result<Node, Failure> {
+    let found = call.state.catalog.starred(call.user.id).await?;
+    let element = match style {
+        SearchStyle::Id3 => "starred2",
+        SearchStyle::Folders => "starred",
+    };
+    Ok(Node::new().child(element, found_node(call, &found, style).await?))
 }
 
 /// `getAlbumList2` (`albumList2` of `AlbumID3`) or `getAlbumList` (`albumList` of directories).
@@ -155,20 +189,28 @@ pub async fn album_list(call: &Call<'_>, style: SearchStyle) -> Result<Node, Fai
             to: p.number("toYear")?.ok_or_else(|| Failure::missing("toYear"))?,
         },
         "byGenre" => AlbumOrder::ByGenre(p.required("genre")?.to_owned()),
+        "frequent" => AlbumOrder::Frequent(call.user.id),
+        "recent" => AlbumOrder::Recent(call.user.id),
+        "starred" => AlbumOrder::Starred(call.user.id),
         other => {
             return Err(Failure::generic(format!(
-            "unknown list type {other:?}: random, newest, alphabeticalByName, alphabeticalByArtist, byYear or byGenre"
-        )))
+                "unknown list type {other:?}: random, newest, frequent, recent, starred, alphabeticalByName, \
+                 alphabeticalByArtist, byYear or byGenre"
+            )))
         }
     };
     let size = p.bounded("size", 10, 500)?;
     let offset = p.number::<u32>("offset")?.unwrap_or(0);
     let albums = call.state.catalog.album_list(order, size, offset).await?;
-    let (element, render): (&'static str, fn(&crate::model::Album) -> Node) = match style {
+    let marks = call.marks(albums.iter().map(|a| a.id.as_str())).await?;
+    let (element, render): (&'static str, fn(&crate::model::Album, &render::Marks) -> Node) = match style {
         SearchStyle::Id3 => ("albumList2", render::album),
         SearchStyle::Folders => ("albumList", render::album_child),
     };
-    Ok(Node::new().child(element, Node::new().list("album", albums.iter().map(render).collect())))
+    Ok(Node::new().child(
+        element,
+        Node::new().list("album", albums.iter().map(|a| render(a, &marks)).collect()),
+    ))
 }
 
 pub async fn random_songs(call: &Call<'_>) -> Result<Node, Failure> {
@@ -177,10 +219,7 @@ pub async fn random_songs(call: &Call<'_>) -> Result<Node, Failure> {
     let genre = p.get("genre").filter(|g| !g.is_empty()).map(str::to_owned);
     let years = (p.number("fromYear")?, p.number("toYear")?);
     let songs = call.state.catalog.random_songs(size, genre, years).await?;
-    Ok(Node::new().child(
-        "randomSongs",
-        Node::new().list("song", songs.iter().map(render::song).collect()),
-    ))
+    songs_node(call, "randomSongs", &songs).await
 }
 
 pub async fn songs_by_genre(call: &Call<'_>) -> Result<Node, Failure> {
@@ -189,8 +228,13 @@ pub async fn songs_by_genre(call: &Call<'_>) -> Result<Node, Failure> {
     let count = p.bounded("count", 10, 500)?;
     let offset = p.number::<u32>("offset")?.unwrap_or(0);
     let songs = call.state.catalog.songs_by_genre(genre, count, offset).await?;
+    songs_node(call, "songsByGenre", &songs).await
+}
+
+async fn songs_node(call: &Call<'_>, element: &'static str, songs: &[Song]) -> Result<Node, Failure> {
+    let marks = call.marks(songs.iter().map(|s| s.track.id.as_str())).await?;
     Ok(Node::new().child(
-        "songsByGenre",
-        Node::new().list("song", songs.iter().map(render::song).collect()),
+        element,
+        Node::new().list("song", songs.iter().map(|s| render::song(s, &marks)).collect()),
     ))
 }

@@ -9,6 +9,7 @@
 //! `getOpenSubsonicExtensions` answer without credentials; `ping` checks them when given, so
 //! that an app's "test connection" means something.
 
+mod annotate;
 mod browse;
 mod media;
 mod render;
@@ -43,6 +44,17 @@ pub struct Call<'a> {
     pub user: User,
     pub method: &'a Method,
     pub headers: &'a HeaderMap,
+}
+
+impl Call<'_> {
+    /// The caller's annotations of the items named.
+    pub async fn marks<'i>(&self, ids: impl IntoIterator<Item = &'i str>) -> Result<render::Marks, Failure> {
+        let ids: Vec<String> = ids.into_iter().map(str::to_owned).collect();
+        if ids.is_empty() {
+            return Ok(render::Marks::default());
+        }
+        Ok(render::Marks(self.state.catalog.annotations(self.user.id, ids).await?))
+    }
 }
 
 /// `/rest/*`, with its own CORS: any origin may read, never with credentials of the browser.
@@ -183,6 +195,12 @@ async fn dispatch(call: &Call<'_>, name: &str) -> Result<Answer, Failure> {
         "getAlbumList" => browse::album_list(call, SearchStyle::Folders).await?,
         "getRandomSongs" => browse::random_songs(call).await?,
         "getSongsByGenre" => browse::songs_by_genre(call).await?,
+        "getStarred2" => browse::starred(call, SearchStyle::Id3).await?,
+        "getStarred" => browse::starred(call, SearchStyle::Folders).await?,
+        "star" => annotate::star(call, true).await?,
+        "unstar" => annotate::star(call, false).await?,
+        "setRating" => annotate::set_rating(call).await?,
+        "scrobble" => annotate::scrobble(call).await?,
         "stream" => return Ok(Answer::Raw(media::stream(call, false).await?)),
         "download" => return Ok(Answer::Raw(media::stream(call, true).await?)),
         "getCoverArt" => return Ok(Answer::Raw(media::cover_art(call).await?)),

@@ -1,8 +1,33 @@
 //! The library's records as Subsonic elements: `Child` (a song), `AlbumID3`, `ArtistID3`,
 //! with the OpenSubsonic additions clients read (`mediaType`, `displayArtist`, `genres`, ...).
 
+use std::collections::HashMap;
+
 use super::reply::Node;
-use crate::model::{Album, Artist, Genre, Song};
+use crate::model::{Album, Annotation, Artist, Genre, Song};
+
+/// A user's annotations of what an answer shows, by item id.
+#[derive(Debug, Default)]
+pub struct Marks(pub HashMap<String, Annotation>);
+
+impl Marks {
+    /// `node` with what the user marked of `id`: `starred`, `userRating`, and for songs and
+    /// albums `playCount` and `played`.
+    fn on(&self, node: Node, id: &str, plays: bool) -> Node {
+        let Some(a) = self.0.get(id) else {
+            return if plays { node.attr("playCount", 0u64) } else { node };
+        };
+        let node = node
+            .maybe("starred", a.starred.map(date_time))
+            .maybe("userRating", a.rating);
+        if plays {
+            node.attr("playCount", a.play_count)
+                .maybe("played", a.played.map(date_time))
+        } else {
+            node
+        }
+    }
+}
 
 /// Unix seconds as the ISO 8601 time the schema's `xs:dateTime` wants.
 pub fn date_time(unix: u64) -> String {
@@ -31,12 +56,12 @@ pub fn suffix_of(mime: &str) -> &'static str {
 }
 
 /// A song as a `Child`.
-pub fn song(song: &Song) -> Node {
+pub fn song(song: &Song, marks: &Marks) -> Node {
     let t = &song.track;
     let cover = t.artwork.is_some().then(|| t.id.to_string());
     let artist = t.artist.clone();
     let album_artist = t.album_artist.clone();
-    Node::new()
+    let node = Node::new()
         .attr("id", t.id.as_str())
         .maybe("parent", song.album_id.as_ref().map(|a| a.as_str()))
         .attr("isDir", false)
@@ -67,12 +92,13 @@ pub fn song(song: &Song) -> Node {
         .list(
             "genres",
             t.genre.iter().map(|g| Node::new().attr("name", g.as_str())).collect(),
-        )
+        );
+    marks.on(node, t.id.as_str(), true)
 }
 
 /// An album as an `AlbumID3`.
-pub fn album(album: &Album) -> Node {
-    Node::new()
+pub fn album(album: &Album, marks: &Marks) -> Node {
+    let node = Node::new()
         .attr("id", album.id.as_str())
         .attr("name", &album.name)
         .attr("artist", &album.artist)
@@ -98,12 +124,13 @@ pub fn album(album: &Album) -> Node {
             vec![Node::new()
                 .attr("id", album.artist_id.as_str())
                 .attr("name", &album.artist)],
-        )
+        );
+    marks.on(node, album.id.as_str(), true)
 }
 
 /// An album as a directory `Child` (`getAlbumList`, `search2`: the folder-style answers).
-pub fn album_child(album: &Album) -> Node {
-    Node::new()
+pub fn album_child(album: &Album, marks: &Marks) -> Node {
+    let node = Node::new()
         .attr("id", album.id.as_str())
         .attr("parent", album.artist_id.as_str())
         .attr("isDir", true)
@@ -117,16 +144,18 @@ pub fn album_child(album: &Album) -> Node {
         .attr("created", date_time(album.created))
         .attr("albumId", album.id.as_str())
         .attr("artistId", album.artist_id.as_str())
-        .attr("mediaType", "album")
+        .attr("mediaType", "album");
+    marks.on(node, album.id.as_str(), true)
 }
 
 /// An artist as an `ArtistID3`.
-pub fn artist(artist: &Artist) -> Node {
-    Node::new()
+pub fn artist(artist: &Artist, marks: &Marks) -> Node {
+    let node = Node::new()
         .attr("id", artist.id.as_str())
         .attr("name", &artist.name)
         .maybe("coverArt", artist.cover_album.as_ref().map(|_| artist.id.as_str()))
-        .attr("albumCount", artist.album_count)
+        .attr("albumCount", artist.album_count);
+    marks.on(node, artist.id.as_str(), false)
 }
 
 pub fn genre(genre: &Genre) -> Node {
