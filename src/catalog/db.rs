@@ -38,6 +38,8 @@ fn migrations() -> Migrations<'static> {
         }),
         // 6: each user's stars, ratings and plays, and the history of plays.
         M::up(super::annotations::LAYOUT),
+        // 7: users' own playlists.
+        M::up(super::user_playlists::LAYOUT),
     ])
 }
 
@@ -173,7 +175,7 @@ fn migrate(conn: &mut Connection) -> anyhow::Result<()> {
 }
 
 /// How many layouts [`migrations`] knows.
-pub const LAYOUTS: usize = 6;
+pub const LAYOUTS: usize = 7;
 
 fn configure(conn: &Connection) -> rusqlite::Result<()> {
     conn.busy_timeout(std::time::Duration::from_secs(10))?;

@@ -20,6 +20,7 @@ pub mod search;
 pub mod suggest;
 pub mod text_index;
 mod tracks;
+pub mod user_playlists;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -28,8 +29,8 @@ use anyhow::Context;
 use rusqlite::OptionalExtension;
 
 use crate::model::{
-    unix, unix_now, Album, AlbumId, Annotation, Artist, ArtistId, Genre, Import, Origin, Playlist, PlaylistId,
-    PlaylistKind, PlaylistSummary, Song, Suggestion, Track, TrackId, UserId,
+    unix, unix_now, Album, AlbumId, Annotation, Artist, ArtistId, Genre, Import, ListedPlaylist, Origin, Playlist,
+    PlaylistId, PlaylistKind, PlaylistSummary, Song, Suggestion, Track, TrackId, UserId,
 };
 use db::Db;
 pub use playlists::PlaylistFilter;
@@ -347,6 +348,50 @@ impl Catalog {
 
     pub async fn starred(&self, user: UserId) -> anyhow::Result<browse::Found> {
         self.browse(move |conn, roots| browse::starred(conn, roots, user)).await
+    }
+
+    /// The playlists `user` sees in the Subsonic API.
+    pub async fn user_playlists(&self, user: UserId) -> anyhow::Result<Vec<ListedPlaylist>> {
+        self.read(move |conn| user_playlists::list(conn, user)).await
+    }
+
+    pub async fn user_playlist(
+        &self,
+        user: UserId,
+        id: PlaylistId,
+    ) -> anyhow::Result<Option<(ListedPlaylist, Vec<Song>)>> {
+        self.browse(move |conn, roots| user_playlists::get(conn, roots, user, &id))
+            .await
+    }
+
+    pub async fn create_user_playlist(
+        &self,
+        user: UserId,
+        name: String,
+        songs: Vec<TrackId>,
+    ) -> anyhow::Result<Result<PlaylistId, user_playlists::Refused>> {
+        let now = unix_now();
+        self.write(move |conn| user_playlists::create(conn, user, &name, &songs, now))
+            .await
+    }
+
+    pub async fn update_user_playlist(
+        &self,
+        user: UserId,
+        id: PlaylistId,
+        update: user_playlists::Update,
+    ) -> anyhow::Result<Result<(), user_playlists::Refused>> {
+        let now = unix_now();
+        self.write(move |conn| user_playlists::update(conn, user, &id, &update, now))
+            .await
+    }
+
+    pub async fn delete_user_playlist(
+        &self,
+        user: UserId,
+        id: PlaylistId,
+    ) -> anyhow::Result<Result<(), user_playlists::Refused>> {
+        self.write(move |conn| user_playlists::delete(conn, user, &id)).await
     }
 
     pub async fn stats(&self) -> anyhow::Result<(u64, u64, u64)> {

@@ -74,3 +74,20 @@ pub struct Annotation {
     /// When they last played it (unix seconds).
     pub played: Option<u64>,
 }
+
+/// A playlist as the Subsonic API lists it: a user's own, or one of the library's (an M3U
+/// file, an imported feed or YouTube playlist), which nobody owns and everyone sees.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ListedPlaylist {
+    pub id: super::PlaylistId,
+    pub name: String,
+    pub comment: Option<String>,
+    /// The owner's name; None for the library's.
+    pub owner: Option<String>,
+    pub public: bool,
+    pub song_count: u32,
+    /// Seconds.
+    pub duration: u64,
+    pub created: u64,
+    pub changed: u64,
+}

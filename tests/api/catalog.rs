@@ -169,9 +169,10 @@ async fn a_catalog_from_an_older_build_is_rebuilt_not_a_500() {
 
 /// Turns a current catalog back into one from before accounts (layout 4); the tests below then
 /// take it back further.
-/// What layouts 4 to 6 added (accounts; albums and artists; annotations), undone, so that a
+/// What layouts 4 to 7 added (accounts; albums and artists; annotations; user playlists), undone, so that a
 /// current catalog becomes an older one.
-const BEFORE_ACCOUNTS: &str = "DROP TABLE plays; DROP TABLE annotations;
+const BEFORE_ACCOUNTS: &str =
+    "DROP TABLE user_playlist_tracks; DROP TABLE user_playlists; DROP TABLE plays; DROP TABLE annotations;
      DROP TABLE albums; DROP TABLE artists;
      DROP INDEX tracks_album_id; DROP INDEX tracks_artist_id;
      ALTER TABLE tracks DROP COLUMN filed_artist; ALTER TABLE tracks DROP COLUMN album_id;

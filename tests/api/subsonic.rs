@@ -213,7 +213,7 @@ async fn every_credential_is_checked_and_each_mistake_has_the_specs_code() {
 }
 
 #[tokio::test]
-async fn only_admins_scan_and_see_other_users() {
+async fn only_admins_scan_and_see_other_users_and_marks_and_playlists_are_each_users_own() {
     let app = spawn_app().await;
     add_admin(&app, "ana").await;
     let session = login(&app, "ana").await;
@@ -267,6 +267,34 @@ async fn only_admins_scan_and_see_other_users() {
     assert_eq!(
         code(&rest(&app, "setRating", &format!("{ana}&id={album_id}&rating=9")).await),
         Some(0)
+    );
+    // A playlist is its owner's: others don't see it, and can't change it.
+    let made = rest(&app, "createPlaylist", &format!("{ana}&name=Private")).await;
+    let playlist = made["playlist"]["id"].as_str().unwrap().to_owned();
+    let listed = rest(&app, "getPlaylists", &bo).await;
+    assert!(listed["playlists"]["playlist"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|p| p["id"] != playlist.as_str()));
+    assert_eq!(
+        code(&rest(&app, "getPlaylist", &format!("{bo}&id={playlist}")).await),
+        Some(70)
+    );
+    assert_eq!(
+        code(&rest(&app, "deletePlaylist", &format!("{bo}&id={playlist}")).await),
+        Some(50)
+    );
+    assert_eq!(
+        code(
+            &rest(
+                &app,
+                "createPlaylist",
+                &format!("{ana}&name=x&songId=0123456789abcdef0123")
+            )
+            .await
+        ),
+        Some(70)
     );
     let started = rest(&app, "startScan", &ana).await;
     assert_eq!(code(&started), None, "{started}");

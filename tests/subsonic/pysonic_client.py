@@ -117,6 +117,24 @@ def browse(port, user, password, library):
     check(conn.getStarred2()["starred2"].get("song", []) == [], "unstarred")
     check("starred" in conn.getStarred()["starred"]["album"][0], "getStarred shows the album")
 
+    # Playlists: the library's M3U file is listed read-only beside the user's own.
+    listed = conn.getPlaylists()["playlists"]["playlist"]
+    favourites = next(p for p in listed if p["name"] == "Favourites")
+    check(favourites["readonly"] is True and favourites["songCount"] > 0, f"the M3U playlist: {favourites}")
+    first = album["song"][0]["id"]
+    made = conn.createPlaylist(name="Mine", songIds=[song["id"], first])["playlist"]
+    check([e["id"] for e in made["entry"]] == [song["id"], first], f"created: {made}")
+    conn.updatePlaylist(made["id"], name="Mine, renamed", songIdsToAdd=[song["id"]], songIndexesToRemove=[0])
+    again = conn.getPlaylist(made["id"])["playlist"]
+    check(again["name"] == "Mine, renamed" and [e["id"] for e in again["entry"]] == [first, song["id"]], f"updated: {again}")
+    try:
+        conn.deletePlaylist(favourites["id"])
+        sys.exit("check failed: the library's playlist was deleted")
+    except errors.AuthError:
+        pass
+    conn.deletePlaylist(made["id"])
+    check(all(p["id"] != made["id"] for p in conn.getPlaylists()["playlists"]["playlist"]), "deleted")
+
     scan = conn.getScanStatus()["scanStatus"]
     check(scan["scanning"] is False and scan["count"] == 9, f"scan status: {scan}")
     print(json.dumps(seen))

@@ -12,6 +12,7 @@
 mod annotate;
 mod browse;
 mod media;
+mod playlists;
 mod render;
 pub mod reply;
 mod request;
@@ -201,6 +202,11 @@ async fn dispatch(call: &Call<'_>, name: &str) -> Result<Answer, Failure> {
         "unstar" => annotate::star(call, false).await?,
         "setRating" => annotate::set_rating(call).await?,
         "scrobble" => annotate::scrobble(call).await?,
+        "getPlaylists" => playlists::list(call).await?,
+        "getPlaylist" => playlists::get(call).await?,
+        "createPlaylist" => playlists::create(call).await?,
+        "updatePlaylist" => playlists::update(call).await?,
+        "deletePlaylist" => playlists::delete(call).await?,
         "stream" => return Ok(Answer::Raw(media::stream(call, false).await?)),
         "download" => return Ok(Answer::Raw(media::stream(call, true).await?)),
         "getCoverArt" => return Ok(Answer::Raw(media::cover_art(call).await?)),
