@@ -40,6 +40,8 @@ fn migrations() -> Migrations<'static> {
         M::up(super::annotations::LAYOUT),
         // 7: users' own playlists.
         M::up(super::user_playlists::LAYOUT),
+        // 8: each user's saved play queue.
+        M::up(super::play_queue::LAYOUT),
     ])
 }
 
@@ -175,7 +177,7 @@ fn migrate(conn: &mut Connection) -> anyhow::Result<()> {
 }
 
 /// How many layouts [`migrations`] knows.
-pub const LAYOUTS: usize = 7;
+pub const LAYOUTS: usize = 8;
 
 fn configure(conn: &Connection) -> rusqlite::Result<()> {
     conn.busy_timeout(std::time::Duration::from_secs(10))?;

@@ -12,6 +12,7 @@ pub mod browse;
 pub mod db;
 mod entities;
 pub mod normalize;
+pub mod play_queue;
 pub mod playlists;
 pub mod remote;
 mod rows;
@@ -392,6 +393,25 @@ impl Catalog {
         id: PlaylistId,
     ) -> anyhow::Result<Result<(), user_playlists::Refused>> {
         self.write(move |conn| user_playlists::delete(conn, user, &id)).await
+    }
+
+    pub async fn save_play_queue(&self, user: UserId, queue: play_queue::PlayQueue) -> anyhow::Result<()> {
+        self.write(move |conn| play_queue::save(conn, user, &queue)).await
+    }
+
+    /// The user's saved queue, with the songs of it the catalog still has.
+    pub async fn play_queue(&self, user: UserId) -> anyhow::Result<Option<(play_queue::PlayQueue, Vec<Song>)>> {
+        self.browse(move |conn, roots| {
+            let Some(queue) = play_queue::load(conn, user)? else {
+                return Ok(None);
+            };
+            let mut songs = Vec::with_capacity(queue.tracks.len());
+            for id in &queue.tracks {
+                songs.extend(browse::song(conn, roots, id)?);
+            }
+            Ok(Some((queue, songs)))
+        })
+        .await
     }
 
     pub async fn stats(&self) -> anyhow::Result<(u64, u64, u64)> {

@@ -169,7 +169,8 @@ async fn a_catalog_from_an_older_build_is_rebuilt_not_a_500() {
 
 /// Turns a current catalog back into one from before accounts (layout 4); the tests below then
 /// take it back further.
-/// What layouts 4 to 7 added (accounts; albums and artists; annotations; user playlists), undone, so that a
+/// What layouts 4 to 8 added (accounts; albums and artists; annotations; user playlists; play
+/// queues), undone, so that a
 /// current catalog becomes an older one.
 const BEFORE_ACCOUNTS: &str =
     "DROP TABLE user_playlist_tracks; DROP TABLE user_playlists; DROP TABLE plays; DROP TABLE annotations;

@@ -135,6 +135,13 @@ def browse(port, user, password, library):
     conn.deletePlaylist(made["id"])
     check(all(p["id"] != made["id"] for p in conn.getPlaylists()["playlists"]["playlist"]), "deleted")
 
+    # The play queue, saved on one device and picked up on another.
+    check("playQueue" not in conn.getPlayQueue(), "no queue saved yet")
+    conn.savePlayQueue([first, song["id"]], current=song["id"], position=12345)
+    other = connect(port, user, password, legacyAuth=True).getPlayQueue()["playQueue"]
+    check([e["id"] for e in other["entry"]] == [first, song["id"]], f"the queue: {other}")
+    check(other["current"] == song["id"] and other["position"] == 12345 and other["changedBy"] == "pysonic-test", f"where: {other}")
+
     scan = conn.getScanStatus()["scanStatus"]
     check(scan["scanning"] is False and scan["count"] == 9, f"scan status: {scan}")
     print(json.dumps(seen))

@@ -207,6 +207,8 @@ async fn dispatch(call: &Call<'_>, name: &str) -> Result<Answer, Failure> {
         "createPlaylist" => playlists::create(call).await?,
         "updatePlaylist" => playlists::update(call).await?,
         "deletePlaylist" => playlists::delete(call).await?,
+        "savePlayQueue" => playlists::save_queue(call).await?,
+        "getPlayQueue" => playlists::queue(call).await?,
         "stream" => return Ok(Answer::Raw(media::stream(call, false).await?)),
         "download" => return Ok(Answer::Raw(media::stream(call, true).await?)),
         "getCoverArt" => return Ok(Answer::Raw(media::cover_art(call).await?)),

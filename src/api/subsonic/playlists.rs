@@ -1,8 +1,10 @@
-//! `getPlaylists`, `getPlaylist`, `createPlaylist`, `updatePlaylist`, `deletePlaylist`.
+//! `getPlaylists`, `getPlaylist`, `createPlaylist`, `updatePlaylist`, `deletePlaylist`, and the
+//! saved play queue (`savePlayQueue`, `getPlayQueue`).
 
 use super::render::{self, date_time};
 use super::reply::{Failure, Node};
 use super::Call;
+use crate::catalog::play_queue::PlayQueue;
 use crate::catalog::user_playlists::{Refused, Update};
 use crate::model::{ListedPlaylist, PlaylistId, TrackId};
 
@@ -137,4 +139,46 @@ pub async fn delete(call: &Call<'_>) -> Result<Node, Failure> {
         .await?
         .map_err(|r| refused(r, raw))?;
     Ok(Node::new())
+}
+
+/// `savePlayQueue`: the queue (`id`s), the playing one (`current`) and how far into it
+/// (`position`, ms). No `id` clears it.
+pub async fn save_queue(call: &Call<'_>) -> Result<Node, Failure> {
+    let p = &call.params;
+    let tracks = song_ids(p.all("id"))?;
+    let current = p
+        .get("current")
+        .filter(|c| !c.is_empty())
+        .map(|c| TrackId::parse(c).map_err(|_| Failure::not_found(format!("song {c:?}"))))
+        .transpose()?;
+    if current.as_ref().is_some_and(|c| !tracks.contains(c)) {
+        return Err(Failure::generic("current must be one of the queue's ids"));
+    }
+    let queue = PlayQueue {
+        tracks,
+        current,
+        position_ms: p.number("position")?.unwrap_or(0),
+        changed_at: crate::model::unix_now(),
+        changed_by: p.get("c").unwrap_or("").chars().take(64).collect(),
+    };
+    call.state.catalog.save_play_queue(call.user.id, queue).await?;
+    Ok(Node::new())
+}
+
+/// `getPlayQueue`: what was saved, or no `playQueue` element when nothing was.
+pub async fn queue(call: &Call<'_>) -> Result<Node, Failure> {
+    let Some((queue, songs)) = call.state.catalog.play_queue(call.user.id).await? else {
+        return Ok(Node::new());
+    };
+    let marks = call.marks(songs.iter().map(|s| s.track.id.as_str())).await?;
+    Ok(Node::new().child(
+        "playQueue",
+        Node::new()
+            .maybe("current", queue.current.as_ref().map(TrackId::as_str))
+            .attr("position", queue.position_ms)
+            .attr("username", call.user.name.as_str())
+            .attr("changed", date_time(queue.changed_at))
+            .attr("changedBy", queue.changed_by)
+            .list("entry", songs.iter().map(|s| render::song(s, &marks)).collect()),
+    ))
 }
