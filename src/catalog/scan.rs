@@ -270,7 +270,7 @@ fn run(
             bar.inc_length(1);
             Some(entry)
         });
-    let changes = write_read_tracks(db, to_read, progress, &bar)?;
+    let (changes, added) = write_read_tracks(db, to_read, progress, &bar)?;
     bar.finish_and_clear();
     if progress.is_cancelled() {
         // What was not walked is not gone: nothing is dropped, and the next scan goes on.
@@ -278,6 +278,12 @@ fn run(
     }
 
     tracing::debug!(elapsed = ?phase.elapsed(), changes, "scan: folders walked, tags read and written");
+    if !known.is_empty() && !added.is_empty() {
+        let moved = db.write(|conn| keep_moved(conn, &mut known, &added))?;
+        progress.added.fetch_sub(moved, Ordering::Relaxed);
+        progress.changed.fetch_add(moved, Ordering::Relaxed);
+        tracing::debug!(elapsed = ?phase.elapsed(), moved, "scan: moved files paired with their tracks");
+    }
     let removed = db.write(|conn| remove_vanished(conn, known.keys(), skipped.keys()))?;
     progress.removed.store(removed, Ordering::Relaxed);
     if !cover_changes.is_empty() {
@@ -458,16 +464,18 @@ pub fn mtime_ns(modified: Option<SystemTime>) -> i64 {
     modified.map_or(0, |m| i64::try_from(unix_nanos(m)).unwrap_or(i64::MAX))
 }
 
-/// Reads tags on a rayon pool while this thread writes batches. Returns how many tracks changed.
+/// Reads tags on a rayon pool while this thread writes batches. Returns how many tracks changed,
+/// and the paths of the new ones.
 fn write_read_tracks(
     db: &Db,
     to_read: impl Iterator<Item = FileEntry> + Send,
     progress: &ScanProgress,
     bar: &ProgressBar,
-) -> anyhow::Result<u64> {
+) -> anyhow::Result<(u64, Vec<String>)> {
     let (tx, rx) = mpsc::sync_channel::<Result<ReadTrack, (FileEntry, String)>>(BATCH);
     let now = unix_now() as i64;
     let mut changes = 0;
+    let mut added = Vec::new();
     std::thread::scope(|s| -> anyhow::Result<()> {
         s.spawn(move || {
             to_read.par_bridge().for_each_with(tx, |tx, entry| {
@@ -493,6 +501,9 @@ fn write_read_tracks(
                         Ok(track) => {
                             let is_new = !track.entry.known;
                             upsert_track(&txn, &mut index, &track, now)?;
+                            if is_new {
+                                added.push(track.entry.path.clone());
+                            }
                             if track.entry.skipped {
                                 txn.execute("DELETE FROM skipped WHERE path = ?1", [&track.entry.path])?;
                             }
@@ -521,11 +532,75 @@ fn write_read_tracks(
         tracing::debug!(?writing, "scan: time the writer was busy");
         Ok(())
     })?;
-    Ok(changes)
+    Ok((changes, added))
+}
+
+/// Files renamed or moved inside the library keep their tracks: a vanished file and a new one
+/// of the same size, duration and tags (title, artist, album, album artist, track, disc) are one
+/// file moved, and the old track (its id, time of adding, stars, plays and playlist places)
+/// takes the new path while the new track goes. Of several such new files, the one with the
+/// same modification time wins (a rename keeps it); each new file pairs once. Only vanished and
+/// new files are compared, so a scan without either costs nothing more. Returns how many
+/// moves were paired; they leave `vanished`.
+fn keep_moved(
+    conn: &mut Connection,
+    vanished: &mut HashMap<String, (u64, i64, bool)>,
+    added: &[String],
+) -> anyhow::Result<u64> {
+    let tx = conn.transaction()?;
+    tx.execute_batch("CREATE TEMP TABLE IF NOT EXISTS scan_added(path TEXT PRIMARY KEY); DELETE FROM scan_added;")?;
+    for path in added {
+        tx.prepare_cached("INSERT OR IGNORE INTO scan_added(path) VALUES (?1)")?
+            .execute([path])?;
+    }
+    let mut index = text_index::Pending::default();
+    let mut moved = Vec::new();
+    let mut paths: Vec<String> = vanished.keys().cloned().collect();
+    paths.sort();
+    for old_path in paths {
+        let candidate: Option<(String, i64, bool)> = tx
+            .prepare_cached(
+                "SELECT n.path, n.mtime_ns, n.folder_cover FROM tracks o
+                 JOIN tracks n ON n.path IN (SELECT path FROM scan_added)
+                     AND n.file_size = o.file_size AND n.duration_ms IS o.duration_ms
+                     AND n.title = o.title AND n.artist IS o.artist AND n.album IS o.album
+                     AND n.album_artist IS o.album_artist AND n.track_no IS o.track_no AND n.disc_no IS o.disc_no
+                 WHERE o.path = ?1
+                 ORDER BY n.mtime_ns = o.mtime_ns DESC, n.path LIMIT 1",
+            )?
+            .query_row([&old_path], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .optional()?;
+        let Some((new_path, mtime_ns, folder_cover)) = candidate else {
+            continue;
+        };
+        index.delete_by_path(&tx, &new_path)?;
+        tx.prepare_cached("DELETE FROM scan_added WHERE path = ?1")?
+            .execute([&new_path])?;
+        tx.prepare_cached("UPDATE tracks SET path = ?2, mtime_ns = ?3, folder_cover = ?4 WHERE path = ?1")?
+            .execute(params![old_path, new_path, mtime_ns, folder_cover])?;
+        moved.push(old_path);
+    }
+    index.apply(&tx)?;
+    tx.commit()?;
+    for path in &moved {
+        vanished.remove(path);
+    }
+    Ok(moved.len() as u64)
 }
 
 fn upsert_track(conn: &Connection, index: &mut text_index::Pending, t: &ReadTrack, now: i64) -> anyhow::Result<()> {
-    let id = TrackId::stable(SourceKind::Local, &t.entry.path);
+    // A track that moved here keeps the id it had ([`keep_moved`]): a known path's id is read.
+    let kept: Option<String> = if t.entry.known {
+        conn.prepare_cached("SELECT id FROM tracks WHERE path = ?1")?
+            .query_row([&t.entry.path], |r| r.get(0))
+            .optional()?
+    } else {
+        None
+    };
+    let id = kept.map_or_else(
+        || TrackId::stable(SourceKind::Local, &t.entry.path),
+        TrackId::from_trusted,
+    );
     let track = NewTrack {
         id: &id,
         source: SourceKind::Local,

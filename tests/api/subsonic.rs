@@ -476,3 +476,60 @@ fn md5_hex(text: &str) -> String {
         .unwrap()
         .to_owned()
 }
+
+/// Starts a scan through `/rest` and waits for it to end.
+async fn rescan(app: &TestApp, auth: &str) {
+    assert_eq!(code(&rest(app, "startScan", auth).await), None);
+    for _ in 0..500 {
+        if rest(app, "getScanStatus", auth).await["scanStatus"]["scanning"] == false {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    panic!("the scan did not end");
+}
+
+/// A file renamed and moved to another folder keeps its track: its id, its star, its play
+/// count and its place in a playlist; it plays from where it is now, and a later change to
+/// its tags keeps the id too.
+#[tokio::test]
+async fn a_renamed_or_moved_file_keeps_its_id_stars_plays_and_playlist_places() {
+    let app = spawn_app().await;
+    add_admin(&app, "ana").await;
+    let auth = format!("u=ana&p={}", crate::support::urlencode(PASSWORD));
+    let found = rest(&app, "search3", &format!("{auth}&query=morning drift")).await;
+    let id = found["searchResult3"]["song"][0]["id"].as_str().unwrap().to_owned();
+    assert_eq!(code(&rest(&app, "star", &format!("{auth}&id={id}")).await), None);
+    assert_eq!(code(&rest(&app, "scrobble", &format!("{auth}&id={id}")).await), None);
+    let made = rest(&app, "createPlaylist", &format!("{auth}&name=Keep&songId={id}")).await;
+    let playlist = made["playlist"]["id"].as_str().unwrap().to_owned();
+
+    let old = app.library_file(crate::support::MORNING_DRIFT);
+    let bytes = std::fs::read(&old).unwrap();
+    let new = app.library_file("Elsewhere/renamed drift.mp3");
+    std::fs::create_dir_all(new.parent().unwrap()).unwrap();
+    std::fs::rename(&old, &new).unwrap();
+    rescan(&app, &auth).await;
+
+    let song = rest(&app, "getSong", &format!("{auth}&id={id}")).await;
+    assert_eq!(song["song"]["title"], "Morning Drift", "{song}");
+    assert_eq!(song["song"]["playCount"], 1, "{song}");
+    assert!(song["song"]["starred"].is_string(), "{song}");
+    let listed = rest(&app, "getPlaylist", &format!("{auth}&id={playlist}")).await;
+    assert_eq!(listed["playlist"]["entry"][0]["id"], id.as_str(), "{listed}");
+    let all = rest(&app, "search3", &format!("{auth}&query=&songCount=100")).await;
+    assert_eq!(
+        all["searchResult3"]["song"].as_array().unwrap().len(),
+        9,
+        "one track, not two"
+    );
+    let streamed = app.get(&format!("/rest/stream?{auth}&id={id}")).await;
+    assert_eq!(streamed.bytes().await.unwrap(), bytes);
+
+    // Retagged where it is now: still the same track.
+    crate::support::retag(&new, "Morning Drift (remaster)", None);
+    rescan(&app, &auth).await;
+    let song = rest(&app, "getSong", &format!("{auth}&id={id}")).await;
+    assert_eq!(song["song"]["title"], "Morning Drift (remaster)", "{song}");
+    assert!(song["song"]["starred"].is_string(), "{song}");
+}
