@@ -173,7 +173,7 @@ async fn a_catalog_from_an_older_build_is_rebuilt_not_a_500() {
 /// queues), undone, so that a
 /// current catalog becomes an older one.
 const BEFORE_ACCOUNTS: &str =
-    "DROP TABLE user_playlist_tracks; DROP TABLE user_playlists; DROP TABLE plays; DROP TABLE annotations;
+    "DROP TABLE play_queues; DROP TABLE user_playlist_tracks; DROP TABLE user_playlists; DROP TABLE plays; DROP TABLE annotations;
      DROP TABLE albums; DROP TABLE artists;
      DROP INDEX tracks_album_id; DROP INDEX tracks_artist_id;
      ALTER TABLE tracks DROP COLUMN filed_artist; ALTER TABLE tracks DROP COLUMN album_id;

@@ -186,7 +186,7 @@ async fn app_stream(base: &str, id: &str) -> String {
 }
 
 #[tokio::test]
-async fn a_renamed_file_is_one_track_under_its_new_path_and_a_moved_folder_too() {
+async fn a_renamed_file_is_one_track_under_its_new_path_and_its_old_id_and_a_moved_folder_too() {
     let app = spawn_app().await;
     let (_, before) = app.get_json("/api/v1/stats").await;
     let old_id = app.track_titled("Café Noir").await["id"].clone();
@@ -202,9 +202,15 @@ async fn a_renamed_file_is_one_track_under_its_new_path_and_a_moved_folder_too()
     )
     .unwrap();
     let report = app.rescan().await;
+    // Each moved file is paired with its track (catalog::scan::keep_moved): changed, not
+    // removed and added again.
     assert_eq!(
-        (report["added"].as_u64(), report["removed"].as_u64()),
-        (Some(3), Some(3)),
+        (
+            report["added"].as_u64(),
+            report["removed"].as_u64(),
+            report["changed"].as_u64()
+        ),
+        (Some(0), Some(0), Some(3)),
         "{report}"
     );
 
@@ -212,12 +218,15 @@ async fn a_renamed_file_is_one_track_under_its_new_path_and_a_moved_folder_too()
     assert_eq!(after["tracks"], before["tracks"], "exact count after renames");
     let (_, found) = app.get_json("/api/v1/search?q=cafe%20noir").await;
     assert_eq!(found["total"], 1, "{found}");
-    assert_ne!(found["tracks"][0]["id"], old_id, "ids follow paths");
-    // The old id is gone, not a dangling 500.
+    assert_eq!(
+        found["tracks"][0]["id"], old_id,
+        "a track keeps its id when its file moves"
+    );
+    // It plays from where it is now.
     let (status, _) = app
-        .get_json(&format!("/api/v1/tracks/{}", old_id.as_str().unwrap()))
+        .get_json(&format!("/api/v1/tracks/{}/stream_url", old_id.as_str().unwrap()))
         .await;
-    assert_eq!(status, 404);
+    assert_eq!(status, 200);
     let (_, found) = app.get_json("/api/v1/search?q=dawn%20chorus").await;
     assert_eq!(found["total"], 1, "{found}");
 }
