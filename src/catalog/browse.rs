@@ -109,6 +109,8 @@ pub struct Found {
     pub artists: Vec<Artist>,
     pub albums: Vec<Album>,
     pub songs: Vec<Song>,
+    /// How many songs match in all (for a query with words; 0 for the empty query).
+    pub songs_total: u64,
 }
 
 /// Artists, albums and songs matching `query` (every word the start of a word of the name, or
@@ -140,6 +142,7 @@ pub fn search(conn: &Connection, roots: &[PathBuf], query: &str, pages: SearchPa
                 "1 ORDER BY t.rowid LIMIT ?1 OFFSET ?2",
                 &[&so_count, &so_offset],
             )?,
+            songs_total: 0,
         });
     }
     // Each folded word must start a word of the folded name.
@@ -181,12 +184,17 @@ pub fn search(conn: &Connection, roots: &[PathBuf], query: &str, pages: SearchPa
         ),
         &values,
     )?;
-    let (_, rowids) = matching_rowids(conn, query, Scope::All, pages.songs.count, pages.songs.offset)?;
+    let (songs_total, rowids) = matching_rowids(conn, query, Scope::All, pages.songs.count, pages.songs.offset)?;
     let mut songs = Vec::with_capacity(rowids.len());
     for rowid in rowids {
         songs.extend(songs_where(conn, roots, "t.rowid = ?1", &[&rowid])?);
     }
-    Ok(Found { artists, albums, songs })
+    Ok(Found {
+        artists,
+        albums,
+        songs,
+        songs_total,
+    })
 }
 
 /// A LIKE pattern for names with a word that starts with `word` (wildcards in it escaped).
@@ -316,7 +324,12 @@ pub fn starred(conn: &Connection, roots: &[PathBuf], user: UserId) -> anyhow::Re
         let found = stmt.query_map([user.0], |row| rows::song(row, roots))?;
         found.collect::<Result<_, _>>()?
     };
-    Ok(Found { artists, albums, songs })
+    Ok(Found {
+        artists,
+        albums,
+        songs,
+        songs_total: 0,
+    })
 }
 
 fn prefixed(columns: &str, alias: &str) -> String {

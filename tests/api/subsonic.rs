@@ -533,3 +533,63 @@ async fn a_renamed_or_moved_file_keeps_its_id_stars_plays_and_playlist_places() 
     assert_eq!(song["song"]["title"], "Morning Drift (remaster)", "{song}");
     assert!(song["song"]["starred"].is_string(), "{song}");
 }
+
+/// With the YouTube source on, `search3` answers the library's songs first, then YouTube's
+/// (from the recorded search listing, inside the real yt-dlp), marked as YouTube's and
+/// playable by their ids; an empty or short query never runs yt-dlp (a library sync stays
+/// offline and fast).
+#[tokio::test]
+async fn search3_adds_youtube_after_the_library_and_a_sync_never_asks_youtube() {
+    use crate::youtube::{real_in, youtube_app_with, Mode, Recorded};
+    let mut recorded = Recorded::new();
+    recorded.listing("ytsearch*", "derived/youtube-search-flat.json");
+    let app = youtube_app_with(anyaudio::sources::ytdlp::YtDlpConfig {
+        extra_args: recorded.options(),
+        ..real_in(Mode::Workers)
+    })
+    .await;
+    add_admin(&app, "ana").await;
+    let auth = format!("u=ana&p={}", crate::support::urlencode(PASSWORD));
+    // The recorded listing holds three playable videos, a live one and an upcoming one.
+    let page = |offset: u32| {
+        let (app, auth) = (&app, &auth);
+        async move {
+            let found = rest(
+                app,
+                "search3",
+                &format!("{auth}&query=morning&songCount=2&songOffset={offset}"),
+            )
+            .await;
+            found["searchResult3"]["song"].as_array().unwrap().clone()
+        }
+    };
+    let first = page(0).await;
+    let ids = |songs: &[Value]| {
+        songs
+            .iter()
+            .map(|s| s["id"].as_str().unwrap().to_owned())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(first[0]["title"], "Morning Drift", "the library's first: {first:?}");
+    assert_eq!(ids(&first)[1], "yt-Je8iIWgavh4");
+    assert_eq!(
+        (first[1]["album"].as_str(), first[1]["genre"].as_str()),
+        (Some("YouTube"), Some("YouTube"))
+    );
+    // The next pages go on in YouTube's list, without the live and upcoming ones.
+    assert_eq!(ids(&page(2).await), ["yt-nvQNUxoN8gw", "yt-ZxnMdkQ-OXE"]);
+    assert!(page(4).await.is_empty());
+    let asked = recorded.calls().len();
+    for query in ["", "mo", "\"\""] {
+        let synced = rest(&app, "search3", &format!("{auth}&query={query}&songCount=50")).await;
+        assert!(
+            synced["searchResult3"]["song"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|s| !s["id"].as_str().unwrap().starts_with("yt-")),
+            "{synced}"
+        );
+    }
+    assert_eq!(recorded.calls().len(), asked, "yt-dlp ran for a sync or a short query");
+}

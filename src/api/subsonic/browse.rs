@@ -8,7 +8,8 @@ use super::render::{self, IGNORED_ARTICLES};
 use super::reply::{Failure, Node};
 use super::Call;
 use crate::catalog::browse::{AlbumOrder, Found, Page, SearchPages};
-use crate::model::{AlbumId, ArtistId, Song, TrackId};
+use crate::model::{unix_now, AlbumId, ArtistId, Song, Track, TrackId, Variant};
+use crate::sources::youtube::youtube_mime;
 
 /// The most of a kind one call returns: a client paging through the library asks for pages
 /// of up to this many (the offsets themselves are not capped).
@@ -135,12 +136,66 @@ pub async fn search(call: &Call<'_>, style: SearchStyle) -> Result<Node, Failure
         albums: page("albumCount", "albumOffset")?,
         songs: page("songCount", "songOffset")?,
     };
-    let found = call.state.catalog.search_library(query, pages).await?;
+    let mut found = call.state.catalog.search_library(query.clone(), pages).await?;
+    found
+        .songs
+        .extend(youtube_songs(call, &query, &found, pages.songs).await);
     let element = match style {
         SearchStyle::Id3 => "searchResult3",
         SearchStyle::Folders => "searchResult2",
     };
     Ok(Node::new().child(element, found_node(call, &found, style).await?))
+}
+
+/// The shortest query sent to YouTube: shorter ones (and the empty one, a library sync) never
+/// run yt-dlp.
+const YOUTUBE_MIN_QUERY: usize = 3;
+
+/// The album and genre YouTube results show, so that clients show where they come from.
+const YOUTUBE_LABEL: &str = "YouTube";
+
+/// YouTube's results for `query` that fall in the songs page after the library's matches,
+/// when the YouTube source is on; playable at once (`stream` resolves them by id). A failed
+/// YouTube search leaves the library's answer whole.
+async fn youtube_songs(call: &Call<'_>, query: &str, found: &Found, page: Page) -> Vec<Song> {
+    let Some(youtube) = &call.state.youtube else {
+        return Vec::new();
+    };
+    let room = (page.count as usize).saturating_sub(found.songs.len());
+    if query.chars().count() < YOUTUBE_MIN_QUERY || room == 0 {
+        return Vec::new();
+    }
+    let skip = u64::from(page.offset).saturating_sub(found.songs_total) as usize;
+    let results = match youtube.search(query, 50).await {
+        Ok(results) => results,
+        Err(error) => {
+            tracing::warn!(%error, "subsonic: YouTube search failed; answering with the library's results");
+            return Vec::new();
+        }
+    };
+    let user_agent = call
+        .headers
+        .get(axum::http::header::USER_AGENT)
+        .and_then(|v| v.to_str().ok());
+    let mime = youtube_mime(Variant::for_client(None, user_agent).unwrap_or(Variant::Opus));
+    results
+        .iter()
+        .filter(|t| t.live.is_none())
+        .skip(skip)
+        .take(room)
+        .map(|t| Song {
+            track: Track {
+                mime: mime.to_owned(),
+                album: Some(YOUTUBE_LABEL.to_owned()),
+                genre: Some(YOUTUBE_LABEL.to_owned()),
+                ..t.clone()
+            },
+            album_id: None,
+            artist_id: None,
+            created: unix_now(),
+            music_folder: None,
+        })
+        .collect()
 }
 
 /// Artists, albums and songs as `search3`, `search2`, `getStarred2` and `getStarred` show them.
