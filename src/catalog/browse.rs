@@ -296,40 +296,31 @@ fn annotated_albums(
 
 /// What a user starred: artists, albums and songs, last starred first.
 pub fn starred(conn: &Connection, roots: &[PathBuf], user: UserId) -> anyhow::Result<Found> {
-    let starred = "JOIN annotations n ON n.item_id = {t}.id AND n.user_id = ?1 AND n.starred_at IS NOT NULL";
-    let artists = {
-        let mut stmt = conn.prepare_cached(&format!(
-            "SELECT {} FROM artists x {} ORDER BY n.starred_at DESC",
-            prefixed(ARTIST_COLUMNS, "x"),
-            starred.replace("{t}", "x")
-        ))?;
-        let found = stmt.query_map([user.0], rows::artist)?;
-        found.collect::<Result<_, _>>()?
-    };
-    let albums = {
-        let mut stmt = conn.prepare_cached(&format!(
-            "SELECT {} FROM albums x {} ORDER BY n.starred_at DESC",
-            prefixed(ALBUM_COLUMNS, "x"),
-            starred.replace("{t}", "x")
-        ))?;
-        let found = stmt.query_map([user.0], rows::album)?;
-        found.collect::<Result<_, _>>()?
-    };
-    let songs = {
-        let mut stmt = conn.prepare_cached(&format!(
-            "SELECT {} FROM tracks t {} ORDER BY n.starred_at DESC",
-            rows::song_columns("t"),
-            starred.replace("{t}", "t")
-        ))?;
-        let found = stmt.query_map([user.0], |row| rows::song(row, roots))?;
-        found.collect::<Result<_, _>>()?
-    };
     Ok(Found {
-        artists,
-        albums,
-        songs,
+        artists: starred_in(conn, user, "artists", &prefixed(ARTIST_COLUMNS, "x"), rows::artist)?,
+        albums: starred_in(conn, user, "albums", &prefixed(ALBUM_COLUMNS, "x"), rows::album)?,
+        songs: starred_in(conn, user, "tracks", &rows::song_columns("x"), |row| {
+            rows::song(row, roots)
+        })?,
         songs_total: 0,
     })
+}
+
+/// The rows of `table` (as `x`) the user starred, last starred first.
+fn starred_in<T>(
+    conn: &Connection,
+    user: UserId,
+    table: &str,
+    columns: &str,
+    read: impl FnMut(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
+) -> anyhow::Result<Vec<T>> {
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT {columns} FROM {table} x
+         JOIN annotations n ON n.item_id = x.id AND n.user_id = ?1 AND n.starred_at IS NOT NULL
+         ORDER BY n.starred_at DESC"
+    ))?;
+    let found = stmt.query_map([user.0], read)?;
+    Ok(found.collect::<Result<_, _>>()?)
 }
 
 fn prefixed(columns: &str, alias: &str) -> String {

@@ -33,7 +33,7 @@ use crate::error::Error;
 use crate::model::User;
 use browse::SearchStyle;
 use reply::{respond, Failure, Format, Node};
-use request::{presented, Params, Presented};
+use request::{presented, Params};
 
 /// The largest form body a call may send (a playlist of thousands of song ids fits).
 const MAX_FORM: usize = 1 << 20;
@@ -146,16 +146,14 @@ async fn authenticate(
     if name == "getOpenSubsonicExtensions" {
         return Ok(None);
     }
-    let (credential, wrong) = match presented(params)? {
-        Presented::Nothing if public(name) => return Ok(None),
-        Presented::Nothing => return Err(Failure::missing("u")),
-        Presented::ApiKey(key) => (Credential::ApiKey(key), Failure::new(44, "invalid API key")),
-        Presented::Password { name, password } => {
-            (Credential::Password { name, password }, Failure::wrong_credentials())
-        }
-        Presented::Token { name, token, salt } => {
-            (Credential::Token { name, token, salt }, Failure::wrong_credentials())
-        }
+    let credential = match presented(params)? {
+        Some(credential) => credential,
+        None if public(name) => return Ok(None),
+        None => return Err(Failure::missing("u")),
+    };
+    let wrong = match credential {
+        Credential::ApiKey(_) => Failure::new(44, "invalid API key"),
+        _ => Failure::wrong_credentials(),
     };
     match state.auth.authenticate(credential, facts).await {
         Ok(Principal::User(user)) => Ok(Some(user)),

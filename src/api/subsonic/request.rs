@@ -2,6 +2,7 @@
 //! the credentials among them.
 
 use super::reply::Failure;
+use crate::auth::Credential;
 
 /// Every `name=value` pair of the call, in order; names may repeat (`id=1&id=2`).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -60,28 +61,9 @@ impl Params {
     }
 }
 
-/// What a call presents to say who it is.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Presented {
-    Nothing,
-    /// `apiKey` (OpenSubsonic's `apiKeyAuthentication`).
-    ApiKey(String),
-    /// `u` and `p` (clear, or `enc:` and hex).
-    Password {
-        name: String,
-        password: String,
-    },
-    /// `u`, `t` = md5(password + `s`) and `s`.
-    Token {
-        name: String,
-        token: String,
-        salt: String,
-    },
-}
-
 /// The credentials of a call, or why they are unusable: the spec's 43 for an API key with
 /// anything else, 10 for a half of one, 40 for a `p` whose `enc:` is no hex of UTF-8.
-pub fn presented(params: &Params) -> Result<Presented, Failure> {
+pub fn presented(params: &Params) -> Result<Option<Credential>, Failure> {
     let (u, p, t, s) = (params.get("u"), params.get("p"), params.get("t"), params.get("s"));
     if let Some(key) = params.get("apiKey") {
         if u.is_some() || p.is_some() || t.is_some() || s.is_some() {
@@ -90,11 +72,11 @@ pub fn presented(params: &Params) -> Result<Presented, Failure> {
                 "multiple conflicting authentication mechanisms provided: apiKey goes alone, without u, p, t or s",
             ));
         }
-        return Ok(Presented::ApiKey(key.to_owned()));
+        return Ok(Some(Credential::ApiKey(key.to_owned())));
     }
     let Some(name) = u else {
         return match (p, t, s) {
-            (None, None, None) => Ok(Presented::Nothing),
+            (None, None, None) => Ok(None),
             _ => Err(Failure::missing("u")),
         };
     };
@@ -104,15 +86,15 @@ pub fn presented(params: &Params) -> Result<Presented, Failure> {
             43,
             "multiple conflicting authentication mechanisms provided: p, or t and s",
         )),
-        (Some(p), None, None) => Ok(Presented::Password {
+        (Some(p), None, None) => Ok(Some(Credential::Password {
             name,
             password: decode_password(p).ok_or_else(Failure::wrong_credentials)?,
-        }),
-        (None, Some(token), Some(salt)) => Ok(Presented::Token {
+        })),
+        (None, Some(token), Some(salt)) => Ok(Some(Credential::Token {
             name,
             token: token.to_owned(),
             salt: salt.to_owned(),
-        }),
+        })),
         (None, Some(_), None) => Err(Failure::missing("s")),
         (None, None, _) => Err(Failure::missing("p")),
     }
@@ -138,7 +120,7 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
 
-    fn of(query: &str) -> Result<Presented, Failure> {
+    fn of(query: &str) -> Result<Option<Credential>, Failure> {
         presented(&Params::parse(Some(query), None))
     }
 
@@ -146,29 +128,29 @@ mod tests {
     fn each_mechanism_and_its_conflicts() {
         assert_eq!(
             of("u=joe&p=sesame"),
-            Ok(Presented::Password {
+            Ok(Some(Credential::Password {
                 name: "joe".into(),
                 password: "sesame".into()
-            })
+            }))
         );
         // The spec's example: enc:736573616d65 is "sesame".
         assert_eq!(
             of("u=joe&p=enc:736573616d65"),
-            Ok(Presented::Password {
+            Ok(Some(Credential::Password {
                 name: "joe".into(),
                 password: "sesame".into()
-            })
+            }))
         );
         assert_eq!(
             of("u=joe&t=26719a1196d2a940705a59634eb18eab&s=c19b2d"),
-            Ok(Presented::Token {
+            Ok(Some(Credential::Token {
                 name: "joe".into(),
                 token: "26719a1196d2a940705a59634eb18eab".into(),
                 salt: "c19b2d".into()
-            })
+            }))
         );
-        assert_eq!(of("apiKey=aa_x"), Ok(Presented::ApiKey("aa_x".into())));
-        assert_eq!(of("c=app&v=1.16.1"), Ok(Presented::Nothing));
+        assert_eq!(of("apiKey=aa_x"), Ok(Some(Credential::ApiKey("aa_x".into()))));
+        assert_eq!(of("c=app&v=1.16.1"), Ok(None));
         for (query, code) in [
             ("apiKey=aa_x&u=joe", 43),
             ("apiKey=aa_x&p=x", 43),
