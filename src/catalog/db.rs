@@ -42,6 +42,11 @@ fn migrations() -> Migrations<'static> {
         M::up(super::user_playlists::LAYOUT),
         // 8: each user's saved play queue.
         M::up(super::play_queue::LAYOUT),
+        // 9: the library's folders, derived from the tracks at once.
+        M::up_with_hook(super::folders::LAYOUT, |tx: &rusqlite::Transaction<'_>| {
+            super::folders::rebuild(tx)?;
+            Ok(())
+        }),
     ])
 }
 
@@ -177,7 +182,7 @@ fn migrate(conn: &mut Connection) -> anyhow::Result<()> {
 }
 
 /// How many layouts [`migrations`] knows.
-pub const LAYOUTS: usize = 8;
+pub const LAYOUTS: usize = 9;
 
 fn configure(conn: &Connection) -> rusqlite::Result<()> {
     conn.busy_timeout(std::time::Duration::from_secs(10))?;

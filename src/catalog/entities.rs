@@ -12,7 +12,7 @@ use crate::model::{UNKNOWN_ALBUM, UNKNOWN_ARTIST, VARIOUS_ARTISTS};
 
 /// The folder of a track's path, with its trailing slash ('' for remote media): SQLite has
 /// no dirname, but trimming every character that is not a slash off the end is one.
-const FOLDER: &str = "coalesce(rtrim(path, replace(path, '/', '')), '')";
+pub(super) const FOLDER: &str = "coalesce(rtrim(path, replace(path, '/', '')), '')";
 
 /// Rebuilds `albums` and `artists` and each track's `album_id`, `artist_id` and
 /// `filed_artist`. Rows whose values stay are not rewritten.

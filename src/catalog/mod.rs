@@ -11,6 +11,7 @@ pub mod annotations;
 pub mod browse;
 pub mod db;
 mod entities;
+pub mod folders;
 pub mod normalize;
 pub mod play_queue;
 pub mod playlists;
@@ -30,8 +31,8 @@ use anyhow::Context;
 use rusqlite::OptionalExtension;
 
 use crate::model::{
-    unix, unix_now, Album, AlbumId, Annotation, Artist, ArtistId, Genre, Import, ListedPlaylist, Origin, Playlist,
-    PlaylistId, PlaylistKind, PlaylistSummary, Song, Suggestion, Track, TrackId, UserId,
+    unix, unix_now, Album, AlbumId, Annotation, Artist, ArtistId, Folder, FolderId, Genre, Import, ListedPlaylist,
+    Origin, Playlist, PlaylistId, PlaylistKind, PlaylistSummary, Song, Suggestion, Track, TrackId, UserId,
 };
 use db::Db;
 pub use playlists::PlaylistFilter;
@@ -295,6 +296,22 @@ impl Catalog {
 
     pub async fn song(&self, id: TrackId) -> anyhow::Result<Option<Song>> {
         self.browse(move |conn, roots| browse::song(conn, roots, &id)).await
+    }
+
+    pub async fn folder(&self, id: FolderId) -> anyhow::Result<Option<Folder>> {
+        self.read(move |conn| folders::folder(conn, &id)).await
+    }
+
+    /// The folder of the library at `path` (absolute, with its trailing slash), if it holds
+    /// audio files.
+    pub async fn folder_at(&self, path: String) -> anyhow::Result<Option<Folder>> {
+        self.read(move |conn| folders::folder_at(conn, &path)).await
+    }
+
+    /// The folders right below a folder, and its songs.
+    pub async fn folder_contents(&self, id: FolderId) -> anyhow::Result<(Vec<Folder>, Vec<Song>)> {
+        self.browse(move |conn, roots| folders::contents(conn, roots, &id))
+            .await
     }
 
     pub async fn genres(&self) -> anyhow::Result<Vec<Genre>> {

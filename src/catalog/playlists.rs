@@ -114,6 +114,7 @@ pub fn rebuild_derived(tx: &Transaction<'_>) -> anyhow::Result<()> {
            FROM tracks WHERE genre IS NOT NULL GROUP BY genre;",
     )?;
     super::entities::rebuild(tx)?;
+    super::folders::rebuild(tx)?;
     Ok(())
 }
 

@@ -3,7 +3,8 @@
 use rusqlite::Row;
 
 use crate::model::{
-    Album, AlbumId, Artist, ArtistId, PlaylistId, PlaylistKind, PlaylistSummary, Song, SourceKind, Track, TrackId,
+    Album, AlbumId, Artist, ArtistId, Folder, FolderId, PlaylistId, PlaylistKind, PlaylistSummary, Song, SourceKind,
+    Track, TrackId,
 };
 
 /// The columns [`track`] reads, in order; prefix with a table alias where needed.
@@ -68,7 +69,7 @@ pub fn playlist_summary(row: &Row<'_>) -> rusqlite::Result<PlaylistSummary> {
 
 /// The columns [`song`] reads: [`TRACK_COLUMNS`], then the track's place in the library.
 pub fn song_columns(alias: &str) -> String {
-    let place = ["album_id", "artist_id", "added_at", "path"];
+    let place = ["album_id", "artist_id", "added_at", "path", "folder_id"];
     TRACK_COLUMNS
         .split(", ")
         .chain(place)
@@ -81,18 +82,34 @@ pub fn song_columns(alias: &str) -> String {
 /// numbers the music folders.
 pub fn song(row: &Row<'_>, roots: &[std::path::PathBuf]) -> rusqlite::Result<Song> {
     let path: Option<String> = row.get(23)?;
-    let music_folder = path.and_then(|path| {
-        let position = roots
-            .iter()
-            .position(|root| std::path::Path::new(&path).starts_with(root))?;
-        u32::try_from(position + 1).ok()
+    let place = path.as_deref().and_then(|path| {
+        let path = std::path::Path::new(path);
+        let (position, root) = roots.iter().enumerate().find(|(_, root)| path.starts_with(root))?;
+        let inside = path.strip_prefix(root).ok()?.to_string_lossy().into_owned();
+        Some((u32::try_from(position + 1).ok()?, inside))
     });
+    let (music_folder, path) = place.unzip();
     Ok(Song {
         track: track(row)?,
         album_id: row.get::<_, Option<String>>(20)?.map(AlbumId::from_trusted),
         artist_id: row.get::<_, Option<String>>(21)?.map(ArtistId::from_trusted),
         created: row.get::<_, i64>(22)?.max(0) as u64,
         music_folder,
+        path,
+        folder_id: row.get::<_, Option<String>>(24)?.map(FolderId::from_trusted),
+    })
+}
+
+/// The columns [`folder`] reads.
+pub const FOLDER_COLUMNS: &str = "id, name, path, parent_id, cover_track";
+
+pub fn folder(row: &Row<'_>) -> rusqlite::Result<Folder> {
+    Ok(Folder {
+        id: FolderId::from_trusted(row.get(0)?),
+        name: row.get(1)?,
+        path: row.get(2)?,
+        parent: row.get::<_, Option<String>>(3)?.map(FolderId::from_trusted),
+        cover_track: row.get::<_, Option<String>>(4)?.map(TrackId::from_trusted),
     })
 }
 

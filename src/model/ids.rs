@@ -108,6 +108,11 @@ id_type!(
     ArtistId,
     "artist"
 );
+id_type!(
+    /// A folder of the library, by its path: `fo-<hash>`.
+    FolderId,
+    "folder"
+);
 
 impl AlbumId {
     /// An album id read back from the catalog.
@@ -122,6 +127,14 @@ impl ArtistId {
     pub fn from_trusted(id: String) -> ArtistId {
         debug_assert!(well_formed(&id), "{id}");
         ArtistId(id)
+    }
+}
+
+impl FolderId {
+    /// A folder id read back from the catalog.
+    pub fn from_trusted(id: String) -> FolderId {
+        debug_assert!(well_formed(&id), "{id}");
+        FolderId(id)
     }
 }
 

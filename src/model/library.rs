@@ -3,7 +3,7 @@
 //! Albums are filed under their album artist, not the track artist, so a compilation is one
 //! album by "Various Artists" rather than one per track artist.
 
-use super::{AlbumId, ArtistId, Track};
+use super::{AlbumId, ArtistId, FolderId, Track};
 
 /// The album artist of compilations that name none.
 pub const VARIOUS_ARTISTS: &str = "Various Artists";
@@ -24,6 +24,24 @@ pub struct Song {
     /// Which library folder holds it (1-based, as `getMusicFolders` lists them); None for
     /// remote media.
     pub music_folder: Option<u32>,
+    /// Its path inside that library folder (`Artist/Album/01 Song.flac`); None for remote media.
+    pub path: Option<String>,
+    /// The folder that holds it; None for remote media.
+    pub folder_id: Option<FolderId>,
+}
+
+/// A folder of the library that holds audio files (directly or below): the Subsonic API's
+/// browsing by folders.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Folder {
+    pub id: FolderId,
+    pub name: String,
+    /// Its absolute path, with a trailing slash: for the catalog's queries, never shown.
+    pub path: String,
+    /// The folder above it; None for `/`.
+    pub parent: Option<FolderId>,
+    /// A track in it (or in a folder right below it) with a cover.
+    pub cover_track: Option<super::TrackId>,
 }
 
 /// An album: tracks of one album name and album artist.

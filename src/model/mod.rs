@@ -15,11 +15,11 @@ mod track;
 
 pub use account::{ApiKey, User, UserId};
 pub use epoch::{from_unix, unix, unix_nanos, unix_now};
-pub use ids::{stable_id, AlbumId, ArtistId, IdError, PlaylistId, TrackId};
+pub use ids::{stable_id, AlbumId, ArtistId, FolderId, IdError, PlaylistId, TrackId};
 pub use import::{Import, NewPlaylist, NewRemoteTrack, SkippedEntry};
 pub use kinds::{PlaylistKind, SourceKind, SuggestionKind, Variant};
 pub use library::{
-    Album, Annotation, Artist, Genre, ListedPlaylist, Song, UNKNOWN_ALBUM, UNKNOWN_ARTIST, VARIOUS_ARTISTS,
+    Album, Annotation, Artist, Folder, Genre, ListedPlaylist, Song, UNKNOWN_ALBUM, UNKNOWN_ARTIST, VARIOUS_ARTISTS,
 };
 pub use track::{
     duration_ms, duration_ms_of_secs, Live, Origin, Playlist, PlaylistSummary, Suggestion, Track, TrackInfo,

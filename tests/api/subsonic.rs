@@ -99,6 +99,31 @@ async fn py_sonic_browses_by_tags_searches_streams_with_ranges_gets_covers_and_s
     assert_eq!(seen["genres"].as_array().unwrap().len(), 6, "{seen}");
 }
 
+#[tokio::test]
+async fn py_sonic_browses_by_folders_to_every_file_and_no_folder_outside_the_library() {
+    let app = spawn_app().await;
+    add_admin(&app, "ana").await;
+    let seen = pysonic("folders", &app, "ana", app.library.path().to_str().unwrap()).await;
+    assert_eq!(seen, json!({ "directories": 10, "songs": 9 }));
+
+    // Folders above a library folder are in the catalog (as every folder up to /), but no
+    // client sees them, even knowing how their ids are made.
+    let auth = format!("u=ana&p={}", crate::support::urlencode(PASSWORD));
+    let root = app.library.path().canonicalize().unwrap();
+    let above = format!("{}/", root.parent().unwrap().to_str().unwrap());
+    let above_id = format!("fo-{}", &anyaudio::model::stable_id(&["folder", &above])[..12]);
+    let inside = format!("{}/Aurora Sines/", root.to_str().unwrap());
+    let inside_id = format!("fo-{}", &anyaudio::model::stable_id(&["folder", &inside])[..12]);
+    let listed = rest(&app, "getMusicDirectory", &format!("{auth}&id={inside_id}")).await;
+    assert_eq!(listed["directory"]["name"], "Aurora Sines", "{listed}");
+    for id in [above_id.as_str(), "fo-..%2F..", "0", "2"] {
+        let refused = rest(&app, "getMusicDirectory", &format!("{auth}&id={id}")).await;
+        assert_eq!(code(&refused), Some(70), "{id}: {refused}");
+    }
+    let unknown_folder = rest(&app, "getIndexes", &format!("{auth}&musicFolderId=7")).await;
+    assert_eq!(code(&unknown_folder), Some(70), "{unknown_folder}");
+}
+
 /// A library of `albums` albums of ten tracks, each a copy of a small MP3 with its own tags.
 fn generated_library(albums: usize) -> TempDir {
     let dir = TempDir::new().unwrap();

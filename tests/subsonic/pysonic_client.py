@@ -4,8 +4,9 @@ here wrote), as the integration tests in tests/api/subsonic.rs ask. Exits non-ze
 failed check on stderr, when anything is not as a Subsonic client expects; prints a JSON line
 of what it saw on success.
 
-Usage: pysonic_client.py browse PORT USER PASSWORD LIBRARY_DIR
-       pysonic_client.py page   PORT USER PASSWORD EXPECTED_SONGS
+Usage: pysonic_client.py browse  PORT USER PASSWORD LIBRARY_DIR
+       pysonic_client.py folders PORT USER PASSWORD LIBRARY_DIR
+       pysonic_client.py page    PORT USER PASSWORD EXPECTED_SONGS
 """
 import json
 import os
@@ -147,6 +148,61 @@ def browse(port, user, password, library):
     print(json.dumps(seen))
 
 
+AUDIO = (".mp3", ".flac", ".ogg", ".opus", ".m4a")
+
+
+def folders(port, user, password, library):
+    """Browses by folders as DSub and Ultrasonic do: getIndexes, then getMusicDirectory down to
+    every song; the tree is the library's on disk."""
+    conn = connect(port, user, password)
+    on_disk = sorted(
+        os.path.relpath(os.path.join(top, name), library)
+        for top, _, names in os.walk(library)
+        for name in names
+        if name.lower().endswith(AUDIO)
+    )
+    indexes = conn.getIndexes()["indexes"]
+    check(indexes["lastModified"] > 0, f"lastModified: {indexes}")
+    tops = [a for index in indexes["index"] for a in index["artist"]]
+    check(sorted(a["name"] for a in tops) == sorted(d for d in os.listdir(library) if os.path.isdir(os.path.join(library, d))),
+          f"the top folders are the library's: {tops}")
+    unchanged = conn.getIndexes(ifModifiedSince=indexes["lastModified"])["indexes"]
+    check(not unchanged.get("index"), f"nothing new since lastModified: {unchanged}")
+
+    seen, directories = [], 0
+    pending = [(a["id"], a["name"]) for a in tops]
+    while pending:
+        folder_id, folder_path = pending.pop()
+        directory = conn.getMusicDirectory(folder_id)["directory"]
+        directories += 1
+        check(directory["id"] == folder_id, f"the directory asked for: {directory}")
+        for child in directory.get("child", []):
+            check(child["parent"] == folder_id, f"a child's parent is its folder: {child}")
+            if child["isDir"]:
+                pending.append((child["id"], os.path.join(folder_path, child["title"])))
+            else:
+                check(os.path.dirname(child["path"]) == folder_path, f"{child['path']} lies in {folder_path}")
+                seen.append(child["path"])
+                song = child
+    check(sorted(seen) == on_disk, f"every file once: {sorted(seen)} against {on_disk}")
+    with open(os.path.join(library, song["path"]), "rb") as f:
+        check(conn.stream(song["id"]).read() == f.read(), f"a song found by folder streams as its file: {song['path']}")
+
+    # The folder-style lists name albums and artists that open as directories too.
+    album = conn.getAlbumList("alphabeticalByName", size=1)["albumList"]["album"][0]
+    songs = conn.getMusicDirectory(album["id"])["directory"]
+    check(songs["name"] == album["title"] and songs["child"] and all(not c["isDir"] for c in songs["child"]),
+          f"an album as a directory: {songs}")
+    albums = conn.getMusicDirectory(album["parent"])["directory"]
+    check(album["id"] in [c["id"] for c in albums["child"]], f"its artist as a directory: {albums}")
+    try:
+        conn.getMusicDirectory("fo-000000000000")
+        sys.exit("check failed: an unknown folder was found")
+    except errors.DataNotFoundError:
+        pass
+    print(json.dumps({"directories": directories, "songs": len(seen)}))
+
+
 def page(port, user, password, expected):
     """An empty search3 query pages through every song, as clients sync."""
     conn = connect(port, user, password)
@@ -178,5 +234,7 @@ if __name__ == "__main__":
     mode, port, user, password, arg = sys.argv[1:6]
     if mode == "browse":
         browse(int(port), user, password, arg)
+    elif mode == "folders":
+        folders(int(port), user, password, arg)
     else:
         page(int(port), user, password, int(arg))

@@ -194,6 +194,8 @@ async fn youtube_songs(call: &Call<'_>, query: &str, found: &Found, page: Page) 
             artist_id: None,
             created: unix_now(),
             music_folder: None,
+            path: None,
+            folder_id: None,
         })
         .collect()
 }

@@ -11,6 +11,7 @@
 
 mod annotate;
 mod browse;
+mod folders;
 mod media;
 mod playlists;
 mod render;
@@ -181,6 +182,8 @@ async fn dispatch(call: &Call<'_>, name: &str) -> Result<Answer, Failure> {
         "getMusicFolders" => system::music_folders(call),
         "getScanStatus" => system::scan_status(call).await?,
         "startScan" => system::start_scan(call).await?,
+        "getIndexes" => folders::indexes(call).await?,
+        "getMusicDirectory" => folders::directory(call).await?,
         "getArtists" => browse::artists(call).await?,
         "getArtist" => browse::artist(call).await?,
         "getAlbum" => browse::album(call).await?,

@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 
 use super::reply::Node;
-use crate::model::{Album, Annotation, Artist, Genre, Song};
+use crate::model::{Album, Annotation, Artist, Folder, Genre, Song};
 
 /// A user's annotations of what an answer shows, by item id.
 #[derive(Debug, Default)]
@@ -13,7 +13,7 @@ pub struct Marks(pub HashMap<String, Annotation>);
 impl Marks {
     /// `node` with what the user marked of `id`: `starred`, `userRating`, and for songs and
     /// albums `playCount` and `played`.
-    fn on(&self, node: Node, id: &str, plays: bool) -> Node {
+    pub fn on(&self, node: Node, id: &str, plays: bool) -> Node {
         let Some(a) = self.0.get(id) else {
             return if plays { node.attr("playCount", 0u64) } else { node };
         };
@@ -73,6 +73,7 @@ pub fn song(song: &Song, marks: &Marks) -> Node {
         .maybe("genre", t.genre.as_deref())
         .maybe("coverArt", cover)
         .maybe("size", t.size)
+        .maybe("path", song.path.as_deref())
         .attr("contentType", t.mime.as_str())
         .attr("suffix", suffix_of(&t.mime))
         .maybe("duration", t.duration.map(|d| d.round() as u64))
@@ -146,6 +147,26 @@ pub fn album_child(album: &Album, marks: &Marks) -> Node {
         .attr("artistId", album.artist_id.as_str())
         .attr("mediaType", "album");
     marks.on(node, album.id.as_str(), true)
+}
+
+/// A folder as a directory `Child` (`getMusicDirectory`).
+pub fn folder_child(folder: &Folder, marks: &Marks) -> Node {
+    let node = Node::new()
+        .attr("id", folder.id.as_str())
+        .maybe("parent", folder.parent.as_ref().map(|p| p.as_str()))
+        .attr("isDir", true)
+        .attr("title", &folder.name)
+        .maybe("coverArt", folder.cover_track.as_ref().map(|t| t.as_str()));
+    marks.on(node, folder.id.as_str(), true)
+}
+
+/// A folder as an `Artist` of `getIndexes` (the folders at the top of a library folder).
+pub fn folder_artist(folder: &Folder, marks: &Marks) -> Node {
+    let node = Node::new()
+        .attr("id", folder.id.as_str())
+        .attr("name", &folder.name)
+        .maybe("coverArt", folder.cover_track.as_ref().map(|t| t.as_str()));
+    marks.on(node, folder.id.as_str(), false)
 }
 
 /// An artist as an `ArtistID3`.

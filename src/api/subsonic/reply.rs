@@ -108,6 +108,16 @@ impl Node {
         self
     }
 
+    /// The attribute, in place of one of that name if there is one.
+    pub fn set(mut self, name: &'static str, value: impl Into<Scalar>) -> Node {
+        let value = value.into();
+        match self.attrs.iter_mut().find(|(n, _)| *n == name) {
+            Some((_, old)) => *old = value,
+            None => self.attrs.push((name, value)),
+        }
+        self
+    }
+
     /// The attribute if there is a value.
     pub fn maybe<T: Into<Scalar>>(self, name: &'static str, value: Option<T>) -> Node {
         match value {

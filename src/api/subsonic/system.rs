@@ -39,10 +39,9 @@ pub fn music_folders(call: &Call<'_>) -> Node {
         .iter()
         .enumerate()
         .map(|(i, root)| {
-            let name = root
-                .file_name()
-                .map_or("Music".into(), |n| n.to_string_lossy().into_owned());
-            Node::new().attr("id", (i + 1) as u32).attr("name", name)
+            Node::new()
+                .attr("id", (i + 1) as u32)
+                .attr("name", super::folders::music_folder_name(root))
         })
         .collect();
     Node::new().child("musicFolders", Node::new().list("musicFolder", folders))

@@ -1,0 +1,100 @@
+//! The library's folders, derived from the tracks' paths whenever the library changes (with
+//! the albums and artists), as the Subsonic API browses them by folder (`getIndexes`,
+//! `getMusicDirectory`: DSub, Ultrasonic and others browse this way).
+//!
+//! Every folder that holds an audio file, and every folder above one up to `/`, is a row; its
+//! id is a hash of its path, so it stays across rescans. Which of them a client may see (those
+//! inside a library folder) is the caller's business: the catalog doesn't know the roots'
+//! order or meaning.
+
+use std::path::PathBuf;
+
+use rusqlite::{Connection, OptionalExtension, Transaction};
+
+use super::entities::FOLDER;
+use super::rows::{self, FOLDER_COLUMNS};
+use crate::model::{Folder, FolderId, Song};
+
+/// The layout these need (migration 9).
+pub const LAYOUT: &str = "
+ALTER TABLE tracks ADD COLUMN folder_id TEXT;          -- local files: the folder that holds it
+CREATE INDEX tracks_folder ON tracks(folder_id);
+CREATE TABLE folders (
+    id          TEXT PRIMARY KEY,                      -- fo-<hash of the path>
+    path        TEXT NOT NULL UNIQUE,                  -- absolute, with its trailing slash
+    parent_id   TEXT,                                  -- NULL for /
+    name        TEXT NOT NULL,
+    cover_track TEXT                                   -- a track of it or of a folder right below with a cover
+);
+CREATE INDEX folders_parent ON folders(parent_id);
+";
+
+/// The folder id of a path expression (a folder path with its trailing slash).
+fn folder_id(path: &str) -> String {
+    format!("'fo-' || substr(stable_id('folder', {path}), 1, 12)")
+}
+
+/// Rebuilds `folders` and each library track's `folder_id`. Track rows whose folder stays are
+/// not rewritten.
+pub fn rebuild(tx: &Transaction<'_>) -> rusqlite::Result<()> {
+    // A folder path without its trailing slash; its parent is that, trimmed back to the last
+    // slash (SQLite has no dirname: see FOLDER), and its name what the trimming took off.
+    let trimmed = "substr(path, 1, length(path) - 1)";
+    let parent = format!("rtrim({trimmed}, replace({trimmed}, '/', ''))");
+    tx.execute_batch(&format!(
+        "UPDATE tracks SET folder_id = {track_folder}
+         WHERE source = 'local' AND path IS NOT NULL AND folder_id IS NOT {track_folder};
+
+         DELETE FROM folders;
+         INSERT INTO folders(id, path, parent_id, name)
+           WITH RECURSIVE up(path) AS (
+               SELECT DISTINCT {FOLDER} FROM tracks WHERE source = 'local' AND path IS NOT NULL
+               UNION
+               SELECT {parent} FROM up WHERE length(path) > 1)
+           SELECT {id}, path, CASE WHEN length(path) > 1 THEN {parent_id} END,
+                  substr({trimmed}, length({parent}) + 1)
+           FROM up WHERE path <> '';
+
+         UPDATE folders SET cover_track =
+           (SELECT min(id) FROM tracks WHERE folder_id = folders.id AND (picture OR folder_cover));
+         UPDATE folders SET cover_track =
+           (SELECT min(below.cover_track) FROM folders below WHERE below.parent_id = folders.id)
+         WHERE cover_track IS NULL;",
+        track_folder = folder_id(FOLDER),
+        id = folder_id("path"),
+        parent_id = folder_id(&parent),
+    ))
+}
+
+pub fn folder(conn: &Connection, id: &FolderId) -> anyhow::Result<Option<Folder>> {
+    Ok(conn
+        .prepare_cached(&format!("SELECT {FOLDER_COLUMNS} FROM folders WHERE id = ?1"))?
+        .query_row([id.as_str()], rows::folder)
+        .optional()?)
+}
+
+/// The folder at `path` (absolute, with its trailing slash), if it holds audio files.
+pub fn folder_at(conn: &Connection, path: &str) -> anyhow::Result<Option<Folder>> {
+    Ok(conn
+        .prepare_cached(&format!("SELECT {FOLDER_COLUMNS} FROM folders WHERE path = ?1"))?
+        .query_row([path], rows::folder)
+        .optional()?)
+}
+
+/// What a folder holds: the folders right below it, by name, and its own songs, in file order.
+pub fn contents(conn: &Connection, roots: &[PathBuf], id: &FolderId) -> anyhow::Result<(Vec<Folder>, Vec<Song>)> {
+    let folders = conn
+        .prepare_cached(&format!(
+            "SELECT {FOLDER_COLUMNS} FROM folders WHERE parent_id = ?1 ORDER BY name COLLATE NOCASE, name"
+        ))?
+        .query_map([id.as_str()], rows::folder)?
+        .collect::<Result<_, _>>()?;
+    let songs = conn
+        .prepare_cached(&format!(
+            "SELECT {} FROM tracks t WHERE t.folder_id = ?1 ORDER BY t.path",
+            rows::song_columns("t")
+        ))?
+        .query_map([id.as_str()], |row| rows::song(row, roots))?
+        .collect::<Result<_, _>>()?;
+    Ok((folders, songs))
+}
