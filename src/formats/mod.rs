@@ -5,6 +5,7 @@
 
 pub mod covers;
 pub mod demuxed;
+pub mod lyrics;
 pub mod matroska;
 pub mod playlist;
 pub mod tags;

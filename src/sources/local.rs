@@ -7,7 +7,7 @@ use std::sync::Arc;
 use anyhow::Context;
 
 use crate::error::Error;
-use crate::formats::covers;
+use crate::formats::{covers, lyrics};
 use crate::model::TrackId;
 
 /// The library's files; cheap to clone.
@@ -98,4 +98,33 @@ pub fn artwork(path: &Path, roots: &[PathBuf]) -> anyhow::Result<Artwork> {
         bytes,
         mime: mime.to_owned(),
     })
+}
+
+/// Endings of lyrics files beside a track (`Song.lrc` for `Song.flac`), in the order taken.
+const LYRICS_FILES: &[&str] = &["lrc", "LRC", "txt", "TXT"];
+
+/// The lyrics of the library file `path`: from a lyrics file beside it (`.lrc`, `.txt`), then
+/// from its tags. None if the file is gone or outside the library.
+pub fn lyrics(path: &Path, roots: &[PathBuf]) -> anyhow::Result<Option<Vec<lyrics::Lyrics>>> {
+    let Some(path) = inside_library(path, roots)? else {
+        return Ok(None);
+    };
+    let mut found = Vec::new();
+    for ending in LYRICS_FILES {
+        // Like a cover, the lyrics file must lie inside the library (it could be a link out).
+        let Some(file) = inside_library(&path.with_extension(ending), roots)? else {
+            continue;
+        };
+        if !file.is_file() || file.metadata()?.len() > lyrics::MAX_LYRICS {
+            continue;
+        }
+        let bytes = std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
+        found.extend(lyrics::parse(&String::from_utf8_lossy(&bytes), None));
+        break;
+    }
+    match lyrics::embedded(&path) {
+        Ok(embedded) => found.extend(embedded),
+        Err(error) => tracing::debug!(path = %path.display(), %error, "no embedded lyrics"),
+    }
+    Ok(Some(found))
 }

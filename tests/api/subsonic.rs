@@ -124,6 +124,122 @@ async fn py_sonic_browses_by_folders_to_every_file_and_no_folder_outside_the_lib
     assert_eq!(code(&unknown_folder), Some(70), "{unknown_folder}");
 }
 
+#[tokio::test]
+async fn lyrics_come_from_an_lrc_file_beside_a_song_or_its_tags_timed_where_they_are() {
+    let library = crate::support::demo_library();
+    let album = library.path().join("Aurora Sines/First Light");
+    std::fs::write(
+        album.join("02 Morning Drift.lrc"),
+        "[ar:Aurora Sines]\r\n[ti:Morning Drift]\r\n[offset:-150]\r\n[00:01.20]Mist on the water\r\n\
+         [00:04.75][00:09.00]Drifting, drifting\r\n",
+    )
+    .unwrap();
+    // Vorbis comments' LYRICS (FLAC), and ID3v2's USLT with its language (MP3).
+    let flac = album.join("01 Dawn Chorus.flac");
+    let mut file = Probe::open(&flac).unwrap().read().unwrap();
+    file.primary_tag_mut()
+        .unwrap()
+        .insert_text(ItemKey::Lyrics, "Birds at dawn\n\nSinging on".to_owned());
+    file.save_to_path(&flac, WriteOptions::default()).unwrap();
+    let mp3 = library
+        .path()
+        .join("The Square Waves/Retro Circuits/02 Pulse Width.mp3");
+    let file = Probe::open(&mp3).unwrap().read().unwrap();
+    let mut id3: lofty::id3::v2::Id3v2Tag = file.primary_tag().unwrap().clone().into();
+    id3.insert(lofty::id3::v2::Frame::UnsynchronizedText(
+        lofty::id3::v2::UnsynchronizedTextFrame::new(
+            lofty::TextEncoding::UTF8,
+            *b"eng",
+            String::new(),
+            "Square and bright".to_owned(),
+        ),
+    ));
+    id3.save_to_path(&mp3, WriteOptions::default()).unwrap();
+
+    let app = spawn_app_with(library).await;
+    add_admin(&app, "ana").await;
+    let auth = format!("u=ana&p={}", crate::support::urlencode(PASSWORD));
+    let song_id = |title: &'static str| {
+        let app = &app;
+        let auth = auth.clone();
+        async move {
+            let found = rest(
+                app,
+                "search3",
+                &format!("{auth}&query={}", crate::support::urlencode(title)),
+            )
+            .await;
+            found["searchResult3"]["song"][0]["id"].as_str().unwrap().to_owned()
+        }
+    };
+    let lyrics = |id: String| {
+        let app = &app;
+        let auth = auth.clone();
+        async move { rest(app, "getLyricsBySongId", &format!("{auth}&id={id}")).await }
+    };
+
+    let drift = lyrics(song_id("Morning Drift").await).await;
+    assert_eq!(
+        drift["lyricsList"]["structuredLyrics"],
+        json!([{
+            "displayArtist": "Aurora Sines", "displayTitle": "Morning Drift", "lang": "xxx",
+            "offset": -150, "synced": true,
+            "line": [
+                { "start": 1200, "value": "Mist on the water" },
+                { "start": 4750, "value": "Drifting, drifting" },
+                { "start": 9000, "value": "Drifting, drifting" },
+            ]
+        }]),
+        "{drift}"
+    );
+    let dawn = lyrics(song_id("Dawn Chorus").await).await;
+    assert_eq!(
+        dawn["lyricsList"]["structuredLyrics"][0]["line"],
+        json!([{ "value": "Birds at dawn" }, { "value": "" }, { "value": "Singing on" }]),
+        "{dawn}"
+    );
+    assert_eq!(dawn["lyricsList"]["structuredLyrics"][0]["synced"], false);
+    let pulse = lyrics(song_id("Pulse Width").await).await;
+    assert_eq!(pulse["lyricsList"]["structuredLyrics"][0]["lang"], "eng", "{pulse}");
+    let none = lyrics(song_id("Bientôt").await).await;
+    assert_eq!(none["lyricsList"]["structuredLyrics"], json!([]), "{none}");
+    assert_eq!(code(&lyrics("0123456789abcdef0123".to_owned()).await), Some(70));
+
+    // XML: each line's text is its content, its start an attribute.
+    let id = song_id("Morning Drift").await;
+    let xml = app
+        .get(&format!("/rest/getLyricsBySongId?{auth}&id={id}"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        xml.contains(r#"<structuredLyrics displayArtist="Aurora Sines" displayTitle="Morning Drift" lang="xxx" offset="-150" synced="true"><line start="1200">Mist on the water</line>"#),
+        "{xml}"
+    );
+    let extensions = rest(&app, "getOpenSubsonicExtensions", "").await;
+    assert!(
+        extensions["openSubsonicExtensions"]
+            .as_array()
+            .unwrap()
+            .contains(&json!({ "name": "songLyrics", "versions": [1] })),
+        "{extensions}"
+    );
+
+    // The original getLyrics, through py-sonic: plain text by artist and title.
+    let found = pysonic("lyrics", &app, "ana", "Aurora Sines|morning drift").await;
+    assert_eq!(
+        found,
+        json!({ "artist": "Aurora Sines", "title": "Morning Drift",
+                "value": "Mist on the water\nDrifting, drifting\nDrifting, drifting" })
+    );
+    assert_eq!(
+        pysonic("lyrics", &app, "ana", "|Dawn Chorus").await["value"],
+        "Birds at dawn\n\nSinging on"
+    );
+    assert_eq!(pysonic("lyrics", &app, "ana", "Nobody|Dawn Chorus").await, json!({}));
+}
+
 /// A library of `albums` albums of ten tracks, each a copy of a small MP3 with its own tags.
 fn generated_library(albums: usize) -> TempDir {
     let dir = TempDir::new().unwrap();

@@ -7,6 +7,7 @@ of what it saw on success.
 Usage: pysonic_client.py browse  PORT USER PASSWORD LIBRARY_DIR
        pysonic_client.py folders PORT USER PASSWORD LIBRARY_DIR
        pysonic_client.py page    PORT USER PASSWORD EXPECTED_SONGS
+       pysonic_client.py lyrics  PORT USER PASSWORD "ARTIST|TITLE"
 """
 import json
 import os
@@ -203,6 +204,12 @@ def folders(port, user, password, library):
     print(json.dumps({"directories": directories, "songs": len(seen)}))
 
 
+def lyrics(port, user, password, song):
+    """getLyrics by artist and title, as the original API finds them: the lyrics element."""
+    artist, title = song.split("|")
+    print(json.dumps(connect(port, user, password).getLyrics(artist=artist or None, title=title)["lyrics"]))
+
+
 def page(port, user, password, expected):
     """An empty search3 query pages through every song, as clients sync."""
     conn = connect(port, user, password)
@@ -236,5 +243,7 @@ if __name__ == "__main__":
         browse(int(port), user, password, arg)
     elif mode == "folders":
         folders(int(port), user, password, arg)
+    elif mode == "lyrics":
+        lyrics(int(port), user, password, arg)
     else:
         page(int(port), user, password, int(arg))

@@ -12,6 +12,7 @@
 mod annotate;
 mod browse;
 mod folders;
+mod lyrics;
 mod media;
 mod playlists;
 mod render;
@@ -212,6 +213,8 @@ async fn dispatch(call: &Call<'_>, name: &str) -> Result<Answer, Failure> {
         "getPlayQueue" => playlists::queue(call).await?,
         "stream" => return Ok(Answer::Raw(media::stream(call, false).await?)),
         "download" => return Ok(Answer::Raw(media::stream(call, true).await?)),
+        "getLyricsBySongId" => return Ok(Answer::Node(lyrics::by_song_id(call).await?)),
+        "getLyrics" => return Ok(Answer::Node(lyrics::by_artist_and_title(call).await?)),
         "getCoverArt" => return Ok(Answer::Raw(media::cover_art(call).await?)),
         other => return Err(Failure::generic(format!("anyaudio has no method {other:?}"))),
     };

@@ -88,6 +88,8 @@ pub struct Node {
     attrs: Vec<(&'static str, Scalar)>,
     children: Vec<(&'static str, Children)>,
     text: Option<Scalar>,
+    /// Whether the JSON form is an object even without attributes (the text its `value`).
+    object: bool,
 }
 
 impl Node {
@@ -95,11 +97,20 @@ impl Node {
         Node::default()
     }
 
-    /// An element whose content is `text` alone.
+    /// An element whose content is `text` alone: in JSON, that value (`versions`).
     pub fn text(text: impl Into<Scalar>) -> Node {
         Node {
             text: Some(text.into()),
             ..Node::default()
+        }
+    }
+
+    /// An element with text content that JSON shows as `{"value": text, ...}` with whatever
+    /// attributes it has, or none (`lyrics`, a lyrics `line`).
+    pub fn valued(text: impl Into<Scalar>) -> Node {
+        Node {
+            object: true,
+            ..Node::text(text)
         }
     }
 
@@ -139,7 +150,7 @@ impl Node {
     }
 
     fn json(&self) -> Value {
-        if self.attrs.is_empty() && self.children.is_empty() {
+        if self.attrs.is_empty() && self.children.is_empty() && !self.object {
             if let Some(text) = &self.text {
                 return text.json();
             }
@@ -333,7 +344,7 @@ fn envelope(outcome: Result<Node, Failure>) -> Node {
         Ok(payload) => Node {
             attrs: base.attrs.into_iter().chain(payload.attrs).collect(),
             children: payload.children,
-            text: None,
+            ..Node::default()
         },
         Err(failure) => base.child(
             "error",

@@ -16,7 +16,7 @@ pub fn license() -> Node {
 
 /// The OpenSubsonic extensions served, each with the versions of it.
 pub fn extensions() -> Node {
-    let extensions = [("apiKeyAuthentication", 1u32), ("formPost", 1)];
+    let extensions = [("apiKeyAuthentication", 1u32), ("formPost", 1), ("songLyrics", 1)];
     Node::new().list(
         "openSubsonicExtensions",
         extensions
