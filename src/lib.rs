@@ -43,6 +43,7 @@ use config::{Config, Library};
 use importer::Importer;
 use resolve::Resolver;
 use sources::remote::RemoteSource;
+use sources::scaled_covers::ScaledCovers;
 use sources::youtube::YouTubeSource;
 use stream::proxy::Upstream;
 use stream::token::SigningKey;
@@ -112,6 +113,10 @@ impl Application {
             importer,
             catalog,
             key,
+            covers: ScaledCovers::new(
+                config.data_dir.join("cache").join("covers"),
+                sources::scaled_covers::MAX_BYTES,
+            ),
             config: Arc::new(config),
         };
         Ok(Application { listener, addr, state })

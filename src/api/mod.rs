@@ -45,6 +45,7 @@ pub struct AppState {
     pub youtube: Option<Arc<YouTubeSource>>,
     pub key: SigningKey,
     pub auth: crate::auth::Auth,
+    pub covers: crate::sources::scaled_covers::ScaledCovers,
 }
 
 #[derive(OpenApi)]

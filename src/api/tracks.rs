@@ -11,9 +11,11 @@ use utoipa::{IntoParams, ToSchema};
 use super::extract::{bounded, ApiPath, ApiQuery};
 use super::AppState;
 use crate::error::{Error, ErrorBody};
+use crate::formats::covers;
 use crate::model::{unix_now, Origin, PlaylistId, SourceKind, Track, TrackId, Variant};
 use crate::resolve::Playable;
 use crate::sources::local::{self, Artwork};
+use crate::sources::scaled_covers::Scaled;
 use crate::stream::plan;
 use crate::stream::token::{self, Claims};
 
@@ -153,10 +155,18 @@ pub async fn related(
     Ok(Json(RelatedTracks { tracks }))
 }
 
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ArtworkParams {
+    /// Scale a library cover down to fit this many pixels a side (16 to 2048); the original
+    /// when it is no larger. Scaled copies are kept, so each size is scaled once.
+    size: Option<u32>,
+}
+
 /// The track's cover: for a library file the picture in its tags, else a `cover.jpg` (or
 /// `folder.png`, ...) beside it; for a remote track a redirect to its thumbnail.
 #[utoipa::path(get, path = "/api/v1/tracks/{id}/artwork", tag = "tracks",
-    params(("id" = String, Path, description = "Track id")),
+    params(("id" = String, Path, description = "Track id"), ArtworkParams),
     responses((status = 200, description = "The image (Content-Type image/...)"),
               (status = 303, description = "A remote track's thumbnail, elsewhere"),
               (status = 304, description = "Not modified (If-None-Match)"),
@@ -164,13 +174,24 @@ pub async fn related(
 pub async fn artwork(
     State(state): State<AppState>,
     ApiPath(id): ApiPath<TrackId>,
+    ApiQuery(params): ApiQuery<ArtworkParams>,
     headers: HeaderMap,
 ) -> Result<Response, Error> {
-    artwork_of(&state, &id, &headers).await
+    let size = params
+        .size
+        .map(|size| bounded("size", Some(size), size, 16, covers::MAX_SCALED_SIDE))
+        .transpose()?;
+    artwork_of(&state, &id, size, &headers).await
 }
 
-/// A track's cover as a response (the image, a 304, or a redirect to a remote thumbnail).
-pub async fn artwork_of(state: &AppState, id: &TrackId, headers: &HeaderMap) -> Result<Response, Error> {
+/// A track's cover as a response (the image, a 304, or a redirect to a remote thumbnail),
+/// scaled to fit `size` pixels a side if asked (remote thumbnails are as they are).
+pub async fn artwork_of(
+    state: &AppState,
+    id: &TrackId,
+    size: Option<u32>,
+    headers: &HeaderMap,
+) -> Result<Response, Error> {
     let id = id.clone();
     let track = find_track(state, &id).await?;
     let Some(Origin::LocalFile { path, .. }) = state.catalog.origin(id.clone()).await? else {
@@ -188,14 +209,25 @@ pub async fn artwork_of(state: &AppState, id: &TrackId, headers: &HeaderMap) -> 
         Artwork::None => return Err(Error::ArtworkNotFound(id.to_string())),
         Artwork::Image { bytes, mime } => (bytes, mime),
     };
-    let etag = plan::etag_of_digest(&sha2::Sha256::digest(&bytes));
-    let fresh = plan::not_modified(headers, &etag);
+    let digest = sha2::Sha256::digest(&bytes);
+    // The scaled copy's validator is the original's and the size: it changes with either.
+    let etag = match size {
+        Some(size) => plan::etag_of_digest(&sha2::Sha256::digest(format!("{digest:x}-{size}"))),
+        None => plan::etag_of_digest(&digest),
+    };
     let cache = [
-        (header::ETAG, etag),
+        (header::ETAG, etag.clone()),
         (header::CACHE_CONTROL, "private, max-age=86400".to_owned()),
     ];
-    if fresh {
+    if plan::not_modified(headers, &etag) {
         return Ok((StatusCode::NOT_MODIFIED, cache).into_response());
     }
+    let (bytes, mime) = match size {
+        None => (bytes, mime),
+        Some(size) => match state.covers.scaled(bytes, &format!("{digest:x}"), size).await? {
+            Scaled::Image { bytes, mime } => (bytes, mime.to_owned()),
+            Scaled::Original(bytes) => (bytes, mime),
+        },
+    };
     Ok((cache, [(header::CONTENT_TYPE, mime)], bytes).into_response())
 }

@@ -8,6 +8,38 @@ use lofty::probe::Probe;
 /// Cover images larger than this are not served (a tag can hold anything).
 pub const MAX_COVER: usize = 16 << 20;
 
+/// The largest side a cover is scaled to; a client asking for more gets at most this.
+pub const MAX_SCALED_SIDE: u32 = 2048;
+
+/// The memory one decoded cover may take (a small file can claim huge dimensions).
+const MAX_DECODED: u64 = 128 << 20;
+
+/// A cover scaled down to fit `side` × `side` pixels (its shape kept): a JPEG, or a PNG when
+/// it has transparency. None when it is no larger than that already (the original will do).
+pub fn scaled(bytes: &[u8], side: u32) -> anyhow::Result<Option<(Vec<u8>, &'static str)>> {
+    use image::{ImageFormat, ImageReader};
+    let side = side.clamp(1, MAX_SCALED_SIDE);
+    let mut reader = ImageReader::new(std::io::Cursor::new(bytes)).with_guessed_format()?;
+    let mut limits = image::Limits::default();
+    limits.max_alloc = Some(MAX_DECODED);
+    reader.limits(limits);
+    let image = super::guarded(|| reader.decode()).ok_or_else(|| anyhow::anyhow!("the image decoder failed"))??;
+    if image.width() <= side && image.height() <= side {
+        return Ok(None);
+    }
+    let small = image.resize(side, side, image::imageops::FilterType::Lanczos3);
+    let mut out = std::io::Cursor::new(Vec::new());
+    let mime = if small.color().has_alpha() {
+        small.write_to(&mut out, ImageFormat::Png)?;
+        "image/png"
+    } else {
+        let rgb = small.into_rgb8();
+        image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 85).encode_image(&rgb)?;
+        "image/jpeg"
+    };
+    Ok(Some((out.into_inner(), mime)))
+}
+
 /// The cover embedded in a file's tags (the front cover if marked, else the first picture),
 /// with its Content-Type; None if it has none.
 pub fn embedded(path: &std::path::Path) -> Result<Option<(Vec<u8>, String)>, super::tags::Unreadable> {
@@ -60,5 +92,42 @@ mod tests {
         assert_eq!(folder_cover("cover.gif"), None);
         assert_eq!(folder_cover("back.jpg"), None);
         assert_eq!(folder_cover("cover"), None);
+    }
+}
+
+#[cfg(test)]
+mod scaling_tests {
+    use super::*;
+
+    fn png(width: u32, height: u32, alpha: bool) -> Vec<u8> {
+        let mut out = std::io::Cursor::new(Vec::new());
+        let image: image::DynamicImage = if alpha {
+            image::RgbaImage::from_pixel(width, height, image::Rgba([200, 10, 10, 128])).into()
+        } else {
+            image::RgbImage::from_fn(width, height, |x, y| image::Rgb([(x % 256) as u8, (y % 256) as u8, 90])).into()
+        };
+        image.write_to(&mut out, image::ImageFormat::Png).unwrap();
+        out.into_inner()
+    }
+
+    #[test]
+    fn a_cover_is_scaled_to_fit_keeping_its_shape() {
+        let (bytes, mime) = scaled(&png(600, 300, false), 100).unwrap().unwrap();
+        assert_eq!(mime, "image/jpeg");
+        let small = image::load_from_memory(&bytes).unwrap();
+        assert_eq!((small.width(), small.height()), (100, 50));
+        let (bytes, mime) = scaled(&png(300, 600, true), 64).unwrap().unwrap();
+        assert_eq!(mime, "image/png");
+        let small = image::load_from_memory(&bytes).unwrap();
+        assert_eq!((small.width(), small.height()), (32, 64));
+    }
+
+    #[test]
+    fn a_small_cover_is_left_as_it_is_and_garbage_is_an_error() {
+        assert_eq!(scaled(&png(80, 80, false), 100).unwrap(), None);
+        assert!(scaled(b"not an image at all", 100).is_err());
+        let mut cut = png(600, 300, false);
+        cut.truncate(cut.len() / 2);
+        assert!(scaled(&cut, 100).is_err());
     }
 }

@@ -171,3 +171,82 @@ async fn a_remote_file_with_a_picture_has_no_artwork_link() {
         .await;
     assert_eq!(response.status(), 404);
 }
+
+/// The width and height of an image's bytes.
+fn dimensions(bytes: &[u8]) -> (u32, u32) {
+    let image = image::load_from_memory(bytes).expect("an image");
+    (image.width(), image.height())
+}
+
+#[tokio::test]
+async fn a_cover_is_scaled_to_the_size_asked_once_and_kept_with_its_own_validator() {
+    let app = spawn_app().await;
+    let original = std::fs::read(app.library_file("Aurora Sines/First Light/cover.png")).unwrap();
+    assert_eq!(dimensions(&original), (240, 240));
+    let id = app.track_titled("Dawn Chorus").await["id"].as_str().unwrap().to_owned();
+    let sized = |size: &str| {
+        let url = app.url(&format!("/api/v1/tracks/{id}/artwork?size={size}"));
+        app.client.get(url).send()
+    };
+
+    let small = sized("64").await.unwrap();
+    assert_eq!(small.status(), 200);
+    let mime = small.headers()["content-type"].to_str().unwrap().to_owned();
+    assert!(mime == "image/jpeg" || mime == "image/png", "{mime}");
+    let etag = small.headers()["etag"].to_str().unwrap().to_owned();
+    let bytes = small.bytes().await.unwrap();
+    assert_eq!(dimensions(&bytes), (64, 64));
+    // Kept in the data dir, and served from there the next time.
+    let kept: Vec<_> = std::fs::read_dir(app.data.path().join("cache/covers"))
+        .unwrap()
+        .collect();
+    assert_eq!(kept.len(), 1, "{kept:?}");
+    assert_eq!(sized("64").await.unwrap().bytes().await.unwrap(), bytes);
+
+    // Another size has its own validator; the original's does not match a scaled copy.
+    let original_etag = app.get(&format!("/api/v1/tracks/{id}/artwork")).await.headers()["etag"].clone();
+    assert_ne!(original_etag.to_str().unwrap(), etag);
+    let revalidated = app
+        .client
+        .get(app.url(&format!("/api/v1/tracks/{id}/artwork?size=64")))
+        .header("if-none-match", &etag)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(revalidated.status(), 304);
+
+    // No larger than it is: the original, as it is.
+    let large = sized("1000").await.unwrap();
+    assert_eq!(large.bytes().await.unwrap().as_ref(), original.as_slice());
+    for bad in ["8", "5000", "big"] {
+        assert_eq!(sized(bad).await.unwrap().status(), 400, "size={bad}");
+    }
+
+    // The Subsonic API scales the same way (its calls carry credentials: a user is made).
+    let song = app.track_titled("Dawn Chorus").await;
+    app.client
+        .post(app.url("/api/v1/users"))
+        .json(&serde_json::json!({ "name": "ana", "password": "correct horse battery", "admin": true }))
+        .send()
+        .await
+        .unwrap();
+    let cover = app
+        .get(&format!(
+            "/rest/getCoverArt?u=ana&p=correct%20horse%20battery&v=1.16.1&c=t&id={}&size=100",
+            song["id"].as_str().unwrap()
+        ))
+        .await;
+    assert_eq!(cover.status(), 200);
+    assert_eq!(dimensions(&cover.bytes().await.unwrap()), (100, 100));
+}
+
+#[tokio::test]
+async fn a_cover_the_decoder_cannot_read_is_served_as_it_is_when_scaled() {
+    let app = spawn_app().await;
+    let embedded = b"\xff\xd8\xff\xe0 not really a jpeg, but ours".to_vec();
+    embed_cover(&app.library_file(HALO_TONES), &embedded);
+    let id = app.track_titled("Halo Tones").await["id"].as_str().unwrap().to_owned();
+    let response = app.get(&format!("/api/v1/tracks/{id}/artwork?size=64")).await;
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.bytes().await.unwrap().as_ref(), embedded.as_slice());
+}

@@ -56,7 +56,7 @@ pub async fn stream(call: &Call<'_>, download: bool) -> Result<Response, Failure
 }
 
 /// The cover of a song, of an album (its first track with one), or of an artist (their
-/// first album with one).
+/// first album with one), scaled to fit `size` pixels a side when asked.
 pub async fn cover_art(call: &Call<'_>) -> Result<Response, Failure> {
     let raw = call.params.required("id")?;
     let not_found = || Failure::not_found(format!("cover art {raw:?}"));
@@ -76,5 +76,7 @@ pub async fn cover_art(call: &Call<'_>) -> Result<Response, Failure> {
         _ => TrackId::parse(raw).ok(),
     };
     let track = track.ok_or_else(not_found)?;
-    Ok(artwork_of(call.state, &track, call.headers).await?)
+    // Any positive size is honoured (within the largest scaled side); 0 or none, the original.
+    let size = call.params.number::<u32>("size")?.filter(|s| *s > 0);
+    Ok(artwork_of(call.state, &track, size, call.headers).await?)
 }
