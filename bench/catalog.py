@@ -7,7 +7,9 @@ an album, four albums an artist), with
 diacritics, compilations, a few corrupt files and an M3U playlist; then measures, for both
 servers: initial scan, unchanged rescan, rescan after retagging 1% and deleting 0.5%, search
 latency over a few hundred queries, autocomplete latency (anyaudio; mpd has none), and whether
-diacritic-less queries find accented names. Prints a markdown table.
+diacritic-less queries find accented names; and for anyaudio's Subsonic API, `search3` with the
+same queries, `getAlbumList2` pages and an empty-query `search3` sync, beside its JSON search.
+Prints markdown tables.
 
 Usage: bench/catalog.py [--tracks 20000] [--queries 300]
 Installs what it needs: ffmpeg, mpd, mpc (Debian), mutagen (a venv in bench/.venv).
@@ -77,6 +79,11 @@ for line in sys.stdin:
     else:
         f.save()
 '''
+
+
+def n_albums(tracks):
+    """How many albums `generate` makes of that many tracks (ten a folder)."""
+    return (tracks + 9) // 10
 
 
 def generate(lib, n, python):
@@ -274,6 +281,9 @@ def measure(args, work, lib, paths, python, bin_, scan, env, r, mpd):
         q = {0: tags["artist"].split()[0], 1: tags["album"].split()[0], 2: tags["title"].split()[0],
              3: f'{tags["title"].split()[0]} {tags["album"].split()[0]}', 4: fold(tags["artist"].split()[0])}[kind]
         queries.append(q)
+    # A user for the Subsonic API (its calls always carry credentials).
+    subprocess.run([bin_, "user", "add", "--password-stdin", "--data-dir", os.path.join(work, "aa"), "bench"],
+                   input=b"bench-password\n", env=env, check=True, capture_output=True)
     # The server builds its in-memory autocomplete index at start; its log says how long that took.
     server_log = os.path.join(work, "server.log")
     server = subprocess.Popen([bin_, "serve", "--library", lib, "--data-dir", os.path.join(work, "aa"), "--no-scan",
@@ -305,6 +315,35 @@ def measure(args, work, lib, paths, python, bin_, scan, env, r, mpd):
     for name, fn in (("anyaudio", lambda q: aa(f"/api/v1/search?q={urllib.parse.quote(q)}&limit=20")), ("mpd", mpd.search)):
         times = [fn(q)[0] for q in queries]
         r[name]["search_p50_ms"], r[name]["search_p99_ms"] = pct(times, 0.5), pct(times, 0.99)
+    # The Subsonic API over the same catalog: search3 with the same queries, album lists, and an
+    # empty search3 paging through every song as apps sync.
+    rest = "u=bench&p=bench-password&v=1.16.1&c=bench&f=json"
+
+    def subsonic(method, query):
+        took, body = aa(f"/rest/{method}?{rest}&{query}")
+        if body["subsonic-response"]["status"] != "ok":
+            raise SystemExit(f"{method}?{query}: {body}")
+        return took, body["subsonic-response"]
+
+    times = [subsonic("search3", f"query={urllib.parse.quote(q)}")[0] for q in queries]
+    r["anyaudio"]["search3_p50_ms"], r["anyaudio"]["search3_p99_ms"] = pct(times, 0.5), pct(times, 0.99)
+    albums = n_albums(args.tracks)
+    for kind in ("newest", "alphabeticalByName", "alphabeticalByArtist", "random"):
+        lists = [subsonic("getAlbumList2", f"type={kind}&size=50&offset={qrng.randrange(0, albums)}")[0]
+                 for _ in range(args.queries // 3)]
+        r["anyaudio"][f"list_{kind}_p50_ms"], r["anyaudio"][f"list_{kind}_p99_ms"] = pct(lists, 0.5), pct(lists, 0.99)
+    synced, offset, pages = [], 0, []
+    while True:
+        took, page = subsonic("search3", f"query=&artistCount=0&albumCount=0&songCount=500&songOffset={offset}")
+        pages.append(took)
+        songs = page["searchResult3"].get("song", [])
+        synced.extend(s["id"] for s in songs)
+        if len(songs) < 500:
+            break
+        offset += len(songs)
+    r["anyaudio"]["sync_songs"] = len(set(synced))
+    r["anyaudio"]["sync_s"] = sum(pages)
+    r["anyaudio"]["sync_page_p50_ms"], r["anyaudio"]["sync_page_p99_ms"] = pct(pages, 0.5), pct(pages, 0.99)
     prefixes = [q[: max(1, len(q) // 2)] for q in queries]
     times = [aa(f"/api/v1/suggest?q={urllib.parse.quote(p)}")[0] for p in prefixes]
     r["anyaudio"]["suggest_p50_ms"], r["anyaudio"]["suggest_p99_ms"] = pct(times, 0.5), pct(times, 0.99)
@@ -336,6 +375,17 @@ def measure(args, work, lib, paths, python, bin_, scan, env, r, mpd):
     print(f"| autocomplete p50 / p99 (ms) | {a['suggest_p50_ms']:.2f} / {a['suggest_p99_ms']:.2f} | none | |")
     print(f"| autocomplete index built at server start (ms) | {a['index_ms']:.0f} | none | |")
     print(f"| server peak RSS after the searches (MiB) | {a['serve_rss_kib'] / 1024:.1f} | {m['scan_rss_kib'] / 1024:.1f} (after its scan) | |")
+    print(f"\nThe Subsonic API (`/rest`, f=json, password auth) beside the JSON API, same server and catalog:\n")
+    print("| | p50 (ms) | p99 (ms) | p50 / JSON search's |\n|---|---|---|---|")
+    print(f"| JSON `/api/v1/search` (20 a page) | {a['search_p50_ms']:.2f} | {a['search_p99_ms']:.2f} | 1.00× |")
+    print(f"| `search3` (20 artists, albums, songs) | {a['search3_p50_ms']:.2f} | {a['search3_p99_ms']:.2f} | "
+          f"{a['search3_p50_ms'] / a['search_p50_ms']:.2f}× |")
+    for kind in ("newest", "alphabeticalByName", "alphabeticalByArtist", "random"):
+        print(f"| `getAlbumList2` {kind} (50 at a random offset) | {a[f'list_{kind}_p50_ms']:.2f} | "
+              f"{a[f'list_{kind}_p99_ms']:.2f} | {a[f'list_{kind}_p50_ms'] / a['search_p50_ms']:.2f}× |")
+    print(f"| `search3` empty query, a page of 500 songs (a sync) | {a['sync_page_p50_ms']:.2f} | "
+          f"{a['sync_page_p99_ms']:.2f} | |")
+    print(f"\nA whole sync: {a['sync_songs']} songs (of {a['count']}) in {a['sync_s']:.2f} s.\n")
     print(f"| diacritic-less queries find accented names | {'yes' if a['diacritics'] else 'no'} | {'yes' if m['diacritics'] else 'no'} | |")
 
 
