@@ -19,7 +19,7 @@ pub fn artists(conn: &Connection) -> anyhow::Result<Vec<Artist>> {
     Ok(found.collect::<Result<_, _>>()?)
 }
 
-/// An artist and the albums filed under them, oldest first.
+/// An artist and the albums they are an album artist of, oldest first.
 pub fn artist(conn: &Connection, id: &ArtistId) -> anyhow::Result<Option<(Artist, Vec<Album>)>> {
     let Some(artist) = conn
         .prepare_cached(&format!("SELECT {ARTIST_COLUMNS} FROM artists WHERE id = ?1"))?
@@ -30,7 +30,7 @@ pub fn artist(conn: &Connection, id: &ArtistId) -> anyhow::Result<Option<(Artist
     };
     let albums = albums_where(
         conn,
-        "artist_id = ?1 ORDER BY year, name COLLATE NOCASE",
+        "id IN (SELECT album_id FROM album_artists WHERE artist_id = ?1) ORDER BY year, name COLLATE NOCASE",
         &[&id.as_str()],
     )?;
     Ok(Some((artist, albums)))

@@ -31,22 +31,26 @@ fn migrations() -> Migrations<'static> {
         ),
         // 4: accounts, their API keys and web sessions.
         M::up(LAYOUT_4_ACCOUNTS),
-        // 5: albums and artists (filed by album artist), derived from the tracks at once.
-        M::up_with_hook(super::entities::LAYOUT, |tx: &rusqlite::Transaction<'_>| {
-            super::entities::rebuild(tx)?;
-            Ok(())
-        }),
+        // 5: albums and artists (filed by album artist); derived from the tracks by layout 10.
+        M::up(super::entities::LAYOUT),
         // 6: each user's stars, ratings and plays, and the history of plays.
         M::up(super::annotations::LAYOUT),
         // 7: users' own playlists.
         M::up(super::user_playlists::LAYOUT),
         // 8: each user's saved play queue.
         M::up(super::play_queue::LAYOUT),
-        // 9: the library's folders, derived from the tracks at once.
-        M::up_with_hook(super::folders::LAYOUT, |tx: &rusqlite::Transaction<'_>| {
-            super::folders::rebuild(tx)?;
-            Ok(())
-        }),
+        // 9: the library's folders.
+        M::up(super::folders::LAYOUT),
+        // 10: several artists to a track or album; then albums, artists and folders are derived
+        // from the tracks at once (whatever layout the file had).
+        M::up_with_hook(
+            super::entities::LAYOUT_ARTIST_LISTS,
+            |tx: &rusqlite::Transaction<'_>| {
+                super::entities::rebuild(tx)?;
+                super::folders::rebuild(tx)?;
+                Ok(())
+            },
+        ),
     ])
 }
 
@@ -182,7 +186,7 @@ fn migrate(conn: &mut Connection) -> anyhow::Result<()> {
 }
 
 /// How many layouts [`migrations`] knows.
-pub const LAYOUTS: usize = 9;
+pub const LAYOUTS: usize = 10;
 
 fn configure(conn: &Connection) -> rusqlite::Result<()> {
     conn.busy_timeout(std::time::Duration::from_secs(10))?;

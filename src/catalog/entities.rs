@@ -2,9 +2,11 @@
 //! derived playlists), as the Subsonic API browses them.
 //!
 //! A track is filed under its album artist tag; without one, under "Various Artists" when
-//! other tracks of the same album in the same folder have other artists (a compilation
-//! tagged without album artists), else under its own artist. An album is its name and the
-//! artist it is filed under; its id is a hash of both, so it stays across rescans.
+//! other tracks of the same album in the same folder have other (first) artists (a
+//! compilation tagged without album artists), else under its own first artist. An album is
+//! its name and the artist it is filed under; its id is a hash of both, so it stays across
+//! rescans. Where the tags list several album artists, the album is also listed under each
+//! (`album_artists`); where they list several artists, each is an artist.
 
 use rusqlite::Transaction;
 
@@ -14,41 +16,63 @@ use crate::model::{UNKNOWN_ALBUM, UNKNOWN_ARTIST, VARIOUS_ARTISTS};
 /// no dirname, but trimming every character that is not a slash off the end is one.
 pub(super) const FOLDER: &str = "coalesce(rtrim(path, replace(path, '/', '')), '')";
 
-/// Rebuilds `albums` and `artists` and each track's `album_id`, `artist_id` and
-/// `filed_artist`. Rows whose values stay are not rewritten.
+/// The artist id of a name expression ([`ArtistId::named`](crate::model::ArtistId::named) in SQL).
+fn artist_id_of(name: &str) -> String {
+    format!("'ar-' || substr(stable_id('artist', {name}), 1, 12)")
+}
+
+/// Rebuilds `albums`, `album_artists` and `artists` and each track's `album_id`, `artist_id`
+/// and `filed_artist`. Rows whose values stay are not rewritten.
 pub fn rebuild(tx: &Transaction<'_>) -> rusqlite::Result<()> {
+    // A track's (first) artist: its first listed artist, else its one artist. An album whose
+    // tracks have one first artist is theirs ("A feat. B" on A's album is no compilation).
+    let first_artist = "coalesce(json_extract(artists, '$[0]'), artist)";
+    let track_artist = format!("coalesce({first_artist}, '{UNKNOWN_ARTIST}')");
     let filed = format!(
         "coalesce(album_artist,
                   CASE WHEN (album, {FOLDER}) IN compilations THEN '{VARIOUS_ARTISTS}' END,
-                  artist, '{UNKNOWN_ARTIST}')"
+                  {track_artist})"
     );
     tx.execute_batch(&format!(
         "WITH compilations AS (
              SELECT album, {FOLDER} FROM tracks WHERE album_artist IS NULL AND album IS NOT NULL
-             GROUP BY 1, 2 HAVING count(DISTINCT coalesce(artist, '')) > 1)
+             GROUP BY 1, 2 HAVING count(DISTINCT coalesce({first_artist}, '')) > 1)
          UPDATE tracks SET filed_artist = {filed} WHERE filed_artist IS NOT {filed};
 
          UPDATE tracks SET artist_id = {artist_id}, album_id = {album_id}
          WHERE artist_id IS NOT {artist_id} OR album_id IS NOT {album_id};
 
          DELETE FROM albums;
-         INSERT INTO albums(id, name, folded, artist, artist_id, year, genre, song_count, duration_ms, created_at, cover_track)
+         INSERT INTO albums(id, name, folded, artist, artist_id, artists, year, genre, song_count, duration_ms,
+                            created_at, cover_track)
            SELECT album_id, min(coalesce(album, '{UNKNOWN_ALBUM}')), fold_text(min(coalesce(album, '{UNKNOWN_ALBUM}'))),
-                  min(filed_artist), 'ar-' || substr(stable_id('artist', min(filed_artist)), 1, 12),
-                  max(year), max(genre), count(*), sum(coalesce(duration_ms, 0)), min(added_at),
+                  min(filed_artist), {album_artist_id},
+                  min(album_artists), max(year), max(genre), count(*), sum(coalesce(duration_ms, 0)), min(added_at),
                   min(CASE WHEN picture OR folder_cover OR artwork IS NOT NULL THEN id END)
            FROM tracks GROUP BY album_id;
+
+         DELETE FROM album_artists;
+         INSERT OR IGNORE INTO album_artists(album_id, artist_id, name, position)
+           SELECT albums.id, {listed_id}, name.value, name.key
+           FROM albums, json_each(coalesce(albums.artists, json_array(albums.artist))) name;
 
          DELETE FROM artists;
          INSERT INTO artists(id, name, folded, album_count, cover_album)
            SELECT id, min(name), fold_text(min(name)), sum(albums), min(cover) FROM (
-               SELECT artist_id AS id, artist AS name, 1 AS albums,
-                      CASE WHEN cover_track IS NOT NULL THEN id END AS cover FROM albums
+               SELECT m.artist_id AS id, m.name AS name, 1 AS albums,
+                      CASE WHEN a.cover_track IS NOT NULL THEN a.id END AS cover
+               FROM album_artists m JOIN albums a ON a.id = m.album_id
                UNION ALL
-               SELECT artist_id, coalesce(artist, '{UNKNOWN_ARTIST}'), 0, NULL FROM tracks GROUP BY artist_id)
+               SELECT artist_id, {track_artist}, 0, NULL FROM tracks GROUP BY artist_id
+               UNION ALL
+               SELECT {listed_id}, name.value, 0, NULL
+               FROM tracks, json_each(tracks.artists) name WHERE tracks.artists IS NOT NULL)
            GROUP BY id;",
-        artist_id = format!("'ar-' || substr(stable_id('artist', coalesce(artist, '{UNKNOWN_ARTIST}')), 1, 12)"),
-        album_id = format!("'al-' || substr(stable_id('album', coalesce(album, '{UNKNOWN_ALBUM}'), filed_artist), 1, 12)"),
+        album_artist_id = artist_id_of("coalesce(json_extract(min(album_artists), '$[0]'), min(filed_artist))"),
+        listed_id = artist_id_of("name.value"),
+        artist_id = artist_id_of(&track_artist),
+        album_id =
+            format!("'al-' || substr(stable_id('album', coalesce(album, '{UNKNOWN_ALBUM}'), filed_artist), 1, 12)"),
     ))
 }
 
@@ -83,4 +107,21 @@ CREATE TABLE artists (
     cover_album TEXT
 );
 CREATE INDEX artists_name ON artists(name COLLATE NOCASE);
+";
+
+/// Several artists to a track or an album (migration 10). The files are read again at the
+/// next scan (a negative mtime matches none), to learn the lists their tags hold.
+pub const LAYOUT_ARTIST_LISTS: &str = "
+ALTER TABLE tracks ADD COLUMN artists TEXT;        -- each artist, a JSON array, when the tags name several
+ALTER TABLE tracks ADD COLUMN album_artists TEXT;  -- each album artist, likewise
+ALTER TABLE albums ADD COLUMN artists TEXT;        -- its album artists, when several
+CREATE TABLE album_artists (                       -- every album under each of its album artists
+    album_id  TEXT NOT NULL,
+    artist_id TEXT NOT NULL,
+    name      TEXT NOT NULL,
+    position  INTEGER NOT NULL,
+    PRIMARY KEY (album_id, artist_id)
+) WITHOUT ROWID;
+CREATE INDEX album_artists_artist ON album_artists(artist_id);
+UPDATE tracks SET mtime_ns = -1 WHERE source = 'local';
 ";

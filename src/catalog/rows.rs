@@ -69,7 +69,7 @@ pub fn playlist_summary(row: &Row<'_>) -> rusqlite::Result<PlaylistSummary> {
 
 /// The columns [`song`] reads: [`TRACK_COLUMNS`], then the track's place in the library.
 pub fn song_columns(alias: &str) -> String {
-    let place = ["album_id", "artist_id", "added_at", "path", "folder_id"];
+    let place = ["album_id", "artist_id", "added_at", "path", "folder_id", "artists"];
     TRACK_COLUMNS
         .split(", ")
         .chain(place)
@@ -97,6 +97,7 @@ pub fn song(row: &Row<'_>, roots: &[std::path::PathBuf]) -> rusqlite::Result<Son
         music_folder,
         path,
         folder_id: row.get::<_, Option<String>>(24)?.map(FolderId::from_trusted),
+        artists: names(row, 25)?,
     })
 }
 
@@ -115,7 +116,16 @@ pub fn folder(row: &Row<'_>) -> rusqlite::Result<Folder> {
 
 /// The columns [`album`] reads.
 pub const ALBUM_COLUMNS: &str =
-    "id, name, artist, artist_id, year, genre, song_count, duration_ms, created_at, cover_track";
+    "id, name, artist, artist_id, year, genre, song_count, duration_ms, created_at, cover_track, artists";
+
+/// A list of names the catalog keeps as a JSON array (NULL: none listed).
+fn names(row: &Row<'_>, index: usize) -> rusqlite::Result<Vec<String>> {
+    let Some(text) = row.get::<_, Option<String>>(index)? else {
+        return Ok(Vec::new());
+    };
+    serde_json::from_str(&text)
+        .map_err(|e| rusqlite::Error::FromSqlConversionFailure(index, rusqlite::types::Type::Text, e.into()))
+}
 
 pub fn album(row: &Row<'_>) -> rusqlite::Result<Album> {
     Ok(Album {
@@ -129,6 +139,7 @@ pub fn album(row: &Row<'_>) -> rusqlite::Result<Album> {
         duration: (row.get::<_, i64>(7)?.max(0) as u64).div_ceil(1000),
         created: row.get::<_, i64>(8)?.max(0) as u64,
         cover_track: row.get::<_, Option<String>>(9)?.map(TrackId::from_trusted),
+        artists: names(row, 10)?,
     })
 }
 

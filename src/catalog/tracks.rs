@@ -23,6 +23,12 @@ pub struct NewTrack<'a> {
     pub folder_cover: bool,
 }
 
+/// Names as the catalog keeps a list of them (a JSON array, which SQLite's `json_each`
+/// reads); None for fewer than two, where the one name column says it all.
+fn name_list(names: &[String]) -> Option<String> {
+    (names.len() > 1).then(|| serde_json::to_string(names).expect("strings serialise"))
+}
+
 /// Inserts the track or updates what it says of itself (its id, source, place and time of
 /// adding stay); a size it does not know keeps the one learnt before. Keeps the full-text
 /// index in step through `index`.
@@ -30,8 +36,9 @@ pub fn upsert(conn: &Connection, index: &mut text_index::Pending, t: &NewTrack<'
     let mut upsert = conn.prepare_cached(
         "INSERT INTO tracks (id, source, path, url, title, artist, album, album_artist, track_no, disc_no, year, genre,
                              duration_ms, codec, mime, bitrate, sample_rate, channels, file_size, mtime_ns, added_at,
-                             artwork, picture, folder_cover)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24)
+                             artwork, picture, folder_cover, artists, album_artists)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24,
+                 ?25, ?26)
          ON CONFLICT(id) DO UPDATE SET
              title = excluded.title, artist = excluded.artist, album = excluded.album,
              album_artist = excluded.album_artist, track_no = excluded.track_no, disc_no = excluded.disc_no,
@@ -39,7 +46,8 @@ pub fn upsert(conn: &Connection, index: &mut text_index::Pending, t: &NewTrack<'
              codec = excluded.codec, mime = excluded.mime, bitrate = excluded.bitrate,
              sample_rate = excluded.sample_rate, channels = excluded.channels,
              file_size = coalesce(excluded.file_size, file_size), mtime_ns = excluded.mtime_ns,
-             artwork = excluded.artwork, picture = excluded.picture, folder_cover = excluded.folder_cover
+             artwork = excluded.artwork, picture = excluded.picture, folder_cover = excluded.folder_cover,
+             artists = excluded.artists, album_artists = excluded.album_artists
          RETURNING rowid",
     )?;
     let i = t.info;
@@ -69,7 +77,9 @@ pub fn upsert(conn: &Connection, index: &mut text_index::Pending, t: &NewTrack<'
         now,
         t.artwork,
         t.picture,
-        t.folder_cover
+        t.folder_cover,
+        name_list(&i.artists),
+        name_list(&i.album_artists),
     ];
     index.write_track(conn, t.id.as_str(), || upsert.query_row(values, |r| r.get(0)))?;
     Ok(())

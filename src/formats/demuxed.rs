@@ -60,6 +60,8 @@ pub fn read<R: Read + Seek + Send + Sync>(reader: R, extension: Option<&str>) ->
         sample_rate: params.sample_rate,
         channels: params.channels.as_ref().and_then(|c| u8::try_from(c.count()).ok()),
         has_picture: false,
+        artists: Vec::new(),
+        album_artists: Vec::new(),
     };
     info.bitrate = info.duration_ms.and_then(|ms| super::average_kbps(size, ms));
     if let Some(revision) = format.metadata().skip_to_latest() {

@@ -100,6 +100,8 @@ pub fn read<R: Read + Seek>(mut reader: R) -> Result<TrackInfo, Unreadable> {
             .map(|hz| hz.round() as u32),
         channels: settings.and_then(|a| u8::try_from(a.channels().get()).ok()),
         has_picture: false,
+        artists: Vec::new(),
+        album_artists: Vec::new(),
     })
 }
 

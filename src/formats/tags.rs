@@ -80,17 +80,58 @@ pub fn read_path(path: &std::path::Path, pictures: bool) -> Result<TrackInfo, Un
     read(std::fs::File::open(path)?, extension, pictures)
 }
 
+/// The separate values of a tag's field: several fields of one name (Vorbis comments, APE),
+/// or an ID3v2.4 list (lofty splits it at its NULs), each trimmed, without blanks or repeats.
+fn values(tag: &lofty::tag::Tag, key: &ItemKey) -> Vec<String> {
+    let mut values: Vec<String> = Vec::new();
+    for value in tag.get_strings(key).map(str::trim).filter(|v| !v.is_empty()) {
+        if !values.iter().any(|v| v == value) {
+            values.push(value.to_owned());
+        }
+    }
+    values
+}
+
+/// A track's artists (or album artists) from its tags: the one name to show, and each name
+/// when there are several. The list is the tag's own several values, else the plural tag
+/// taggers write beside it (`ARTISTS`, `ALBUMARTISTS`: MusicBrainz Picard's), whose names the
+/// one to show may join in its own way ("A feat. B"). Names are never split on characters
+/// (`&`, `/`, `,`): "Simon & Garfunkel" is one artist.
+fn artists_of(tag: &lofty::tag::Tag, key: &ItemKey, plural: &ItemKey) -> (Option<String>, Vec<String>) {
+    let own = values(tag, key);
+    let listed = if own.len() > 1 {
+        own.clone()
+    } else {
+        values(tag, plural)
+    };
+    let shown = match own.len() {
+        0 => (!listed.is_empty()).then(|| listed.join(", ")),
+        1 => own.into_iter().next(),
+        _ => Some(own.join(", ")),
+    };
+    let listed = if listed.len() > 1 { listed } else { Vec::new() };
+    (shown, listed)
+}
+
 fn describe(tagged: &TaggedFile) -> TrackInfo {
     let props = tagged.properties();
     let tag = tagged.primary_tag().or_else(|| tagged.first_tag());
     let text = |v: Option<std::borrow::Cow<'_, str>>| v.map(|s| s.trim().to_owned()).filter(|s| !s.is_empty());
     let (codec, mime) = codec_and_mime(tagged.file_type());
     let duration = props.duration();
+    let (artist, artists) = tag.map_or_else(Default::default, |t| {
+        artists_of(t, &ItemKey::TrackArtist, &ItemKey::TrackArtists)
+    });
+    let (album_artist, album_artists) = tag.map_or_else(Default::default, |t| {
+        artists_of(t, &ItemKey::AlbumArtist, &ItemKey::Unknown("ALBUMARTISTS".to_owned()))
+    });
     TrackInfo {
         title: tag.and_then(|t| text(t.title())),
-        artist: tag.and_then(|t| text(t.artist())),
+        artist,
+        artists,
         album: tag.and_then(|t| text(t.album())),
-        album_artist: tag.and_then(|t| text(t.get_string(&ItemKey::AlbumArtist).map(Into::into))),
+        album_artist,
+        album_artists,
         track_no: tag.and_then(|t| t.track()),
         disc_no: tag.and_then(|t| t.disk()),
         year: tag.and_then(|t| t.year()),
@@ -133,6 +174,57 @@ mod tests {
     use proptest::prelude::*;
 
     use super::*;
+
+    fn tag_of(items: &[(ItemKey, &str)]) -> lofty::tag::Tag {
+        let mut tag = lofty::tag::Tag::new(lofty::tag::TagType::VorbisComments);
+        for (key, value) in items {
+            tag.push(lofty::tag::TagItem::new(
+                key.clone(),
+                lofty::tag::ItemValue::Text((*value).to_owned()),
+            ));
+        }
+        tag
+    }
+
+    fn of(items: &[(ItemKey, &str)]) -> (Option<String>, Vec<String>) {
+        artists_of(&tag_of(items), &ItemKey::TrackArtist, &ItemKey::TrackArtists)
+    }
+
+    #[test]
+    fn several_artist_fields_are_each_an_artist_and_shown_together() {
+        let (shown, listed) = of(&[(ItemKey::TrackArtist, "Ana"), (ItemKey::TrackArtist, " Bo ")]);
+        assert_eq!(shown.as_deref(), Some("Ana, Bo"));
+        assert_eq!(listed, ["Ana", "Bo"]);
+    }
+
+    #[test]
+    fn a_plural_tag_lists_the_artists_of_the_one_shown() {
+        let (shown, listed) = of(&[
+            (ItemKey::TrackArtist, "Ana feat. Bo"),
+            (ItemKey::TrackArtists, "Ana"),
+            (ItemKey::TrackArtists, "Bo"),
+        ]);
+        assert_eq!(shown.as_deref(), Some("Ana feat. Bo"));
+        assert_eq!(listed, ["Ana", "Bo"]);
+        let (shown, listed) = of(&[(ItemKey::TrackArtists, "Ana"), (ItemKey::TrackArtists, "Bo")]);
+        assert_eq!((shown.as_deref(), listed.len()), (Some("Ana, Bo"), 2));
+    }
+
+    #[test]
+    fn one_name_is_never_split_and_repeats_and_blanks_are_not_artists() {
+        let (shown, listed) = of(&[(ItemKey::TrackArtist, "Simon & Garfunkel")]);
+        assert_eq!(
+            (shown.as_deref(), listed),
+            (Some("Simon & Garfunkel"), Vec::<String>::new())
+        );
+        let (shown, listed) = of(&[
+            (ItemKey::TrackArtist, "Ana"),
+            (ItemKey::TrackArtist, "Ana"),
+            (ItemKey::TrackArtist, " "),
+        ]);
+        assert_eq!((shown.as_deref(), listed), (Some("Ana"), Vec::<String>::new()));
+        assert_eq!(of(&[]), (None, Vec::new()));
+    }
 
     /// The real files of every format the library reads (tests/fixtures/formats).
     fn fixtures() -> Vec<(String, Vec<u8>)> {

@@ -123,6 +123,11 @@ impl AlbumId {
 }
 
 impl ArtistId {
+    /// The id of the artist of this name (the catalog makes the same in SQL).
+    pub fn named(name: &str) -> ArtistId {
+        ArtistId(format!("ar-{}", &stable_id(&["artist", name])[..12]))
+    }
+
     /// An artist id read back from the catalog.
     pub fn from_trusted(id: String) -> ArtistId {
         debug_assert!(well_formed(&id), "{id}");

@@ -17,8 +17,10 @@ pub const UNKNOWN_ALBUM: &str = "[Unknown Album]";
 pub struct Song {
     pub track: Track,
     pub album_id: Option<AlbumId>,
-    /// The track artist's entity.
+    /// The track artist's entity (its first listed artist's).
     pub artist_id: Option<ArtistId>,
+    /// Each artist, when its tags name several; else empty.
+    pub artists: Vec<String>,
     /// When it was added (unix seconds).
     pub created: u64,
     /// Which library folder holds it (1-based, as `getMusicFolders` lists them); None for
@@ -49,9 +51,12 @@ pub struct Folder {
 pub struct Album {
     pub id: AlbumId,
     pub name: String,
-    /// The album artist.
+    /// The album artist, as shown.
     pub artist: String,
+    /// Its (first) album artist's entity.
     pub artist_id: ArtistId,
+    /// Each album artist, when its tags name several (it is listed under each); else empty.
+    pub artists: Vec<String>,
     pub year: Option<u32>,
     pub genre: Option<String>,
     pub song_count: u32,

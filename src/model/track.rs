@@ -81,6 +81,11 @@ pub struct TrackInfo {
     pub channels: Option<u8>,
     /// The file's tags hold a picture.
     pub has_picture: bool,
+    /// Each artist, when the tags name more than one (several `ARTIST` fields, an ID3v2.4
+    /// list, or an `ARTISTS` tag); empty when `artist` is the one.
+    pub artists: Vec<String>,
+    /// Each album artist, likewise.
+    pub album_artists: Vec<String>,
 }
 
 /// A duration given in seconds by a file, a playlist, a feed or yt-dlp, as the catalog's

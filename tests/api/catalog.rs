@@ -167,13 +167,13 @@ async fn a_catalog_from_an_older_build_is_rebuilt_not_a_500() {
     assert_eq!(stats["tracks"], 9);
 }
 
-/// Turns a current catalog back into one from before accounts (layout 4); the tests below then
-/// take it back further.
-/// What layouts 4 to 8 added (accounts; albums and artists; annotations; user playlists; play
-/// queues), undone, so that a
-/// current catalog becomes an older one.
+/// What layouts 4 to 10 added (accounts; albums and artists; annotations; user playlists; play
+/// queues; folders; artist lists), undone, so that a current catalog becomes one from before
+/// accounts (layout 3); the tests below take it back further.
 const BEFORE_ACCOUNTS: &str =
-    "DROP TABLE play_queues; DROP TABLE user_playlist_tracks; DROP TABLE user_playlists; DROP TABLE plays; DROP TABLE annotations;
+    "DROP TABLE album_artists; ALTER TABLE tracks DROP COLUMN artists; ALTER TABLE tracks DROP COLUMN album_artists;
+     DROP TABLE folders; DROP INDEX tracks_folder; ALTER TABLE tracks DROP COLUMN folder_id;
+     DROP TABLE play_queues; DROP TABLE user_playlist_tracks; DROP TABLE user_playlists; DROP TABLE plays; DROP TABLE annotations;
      DROP TABLE albums; DROP TABLE artists;
      DROP INDEX tracks_album_id; DROP INDEX tracks_artist_id;
      ALTER TABLE tracks DROP COLUMN filed_artist; ALTER TABLE tracks DROP COLUMN album_id;

@@ -240,6 +240,103 @@ async fn lyrics_come_from_an_lrc_file_beside_a_song_or_its_tags_timed_where_they
     assert_eq!(pysonic("lyrics", &app, "ana", "Nobody|Dawn Chorus").await, json!({}));
 }
 
+/// Sets every value of `key` in a file's tags to `values` (several fields of one name,
+/// several MP4 data atoms, or an ID3v2.4 list: one frame, its values apart by NULs, as the
+/// standard's §4.2 has it; lofty writes repeated items as repeated frames, which readers drop).
+fn tag_values(path: &Path, key: ItemKey, values: &[&str]) {
+    let mut file = Probe::open(path).unwrap().read().unwrap();
+    let id3 = file.file_type() == lofty::file::FileType::Mpeg;
+    let tag = file.primary_tag_mut().unwrap();
+    tag.remove_key(&key);
+    let joined = [values.join("\0")];
+    let values: Vec<&str> = if id3 { vec![joined[0].as_str()] } else { values.to_vec() };
+    for value in values {
+        tag.push(lofty::tag::TagItem::new(
+            key.clone(),
+            lofty::tag::ItemValue::Text(value.to_owned()),
+        ));
+    }
+    file.save_to_path(path, WriteOptions::default()).unwrap();
+}
+
+#[tokio::test]
+async fn several_artists_in_the_tags_are_each_an_artist_and_an_album_is_under_each_album_artist() {
+    let library = crate::support::demo_library();
+    tag_values(
+        &library.path().join("Aurora Sines/First Light/01 Dawn Chorus.flac"),
+        ItemKey::TrackArtist,
+        &["Aurora Sines", "Guest Voice"],
+    );
+    for file in ["01 Eight Bit Heart.m4a", "02 Pulse Width.mp3"] {
+        tag_values(
+            &library.path().join("The Square Waves/Retro Circuits").join(file),
+            ItemKey::AlbumArtist,
+            &["The Square Waves", "Chip Tune"],
+        );
+    }
+    let app = spawn_app_with(library).await;
+    add_admin(&app, "ana").await;
+    let auth = format!("u=ana&p={}", crate::support::urlencode(PASSWORD));
+    let artists = rest(&app, "getArtists", &auth).await;
+    let by_name: std::collections::HashMap<String, Value> = artists["artists"]["index"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|i| i["artist"].as_array().unwrap().clone())
+        .map(|a| (a["name"].as_str().unwrap().to_owned(), a))
+        .collect();
+    assert!(by_name.contains_key("Chip Tune"), "{artists}");
+    assert!(
+        !by_name.contains_key("Guest Voice"),
+        "a track artist alone has no albums: {artists}"
+    );
+    let albums_of = |name: &str| {
+        let id = by_name[name]["id"].as_str().unwrap().to_owned();
+        let (app, auth) = (&app, auth.clone());
+        async move {
+            let artist = rest(app, "getArtist", &format!("{auth}&id={id}")).await;
+            artist["artist"]["album"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|a| a["name"].as_str().unwrap().to_owned())
+                .collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(albums_of("Chip Tune").await, ["Retro Circuits"]);
+    assert_eq!(albums_of("The Square Waves").await, ["Retro Circuits"]);
+    assert_eq!(by_name["Chip Tune"]["albumCount"], 1);
+
+    let found = rest(&app, "search3", &format!("{auth}&query=retro+circuits&songCount=0")).await;
+    let album = &found["searchResult3"]["album"][0];
+    assert_eq!(album["artist"], "The Square Waves, Chip Tune", "{album}");
+    assert_eq!(album["artistId"], by_name["The Square Waves"]["id"], "{album}");
+    assert_eq!(
+        album["artists"],
+        json!([
+            { "id": by_name["The Square Waves"]["id"], "name": "The Square Waves" },
+            { "id": by_name["Chip Tune"]["id"], "name": "Chip Tune" },
+        ])
+    );
+
+    // A song of two artists: shown together, each an artist (the first its entity).
+    let found = rest(&app, "search3", &format!("{auth}&query=guest+voice")).await;
+    let song = &found["searchResult3"]["song"][0];
+    assert_eq!(song["title"], "Dawn Chorus", "{found}");
+    assert_eq!(song["artist"], "Aurora Sines, Guest Voice");
+    assert_eq!(song["artistId"], by_name["Aurora Sines"]["id"]);
+    let guest = song["artists"][1].clone();
+    assert_eq!(guest["name"], "Guest Voice", "{song}");
+    let artist = rest(
+        &app,
+        "getArtist",
+        &format!("{auth}&id={}", guest["id"].as_str().unwrap()),
+    )
+    .await;
+    assert_eq!(artist["artist"]["name"], "Guest Voice", "{artist}");
+    assert_eq!(artist["artist"]["albumCount"], 0);
+}
+
 /// A library of `albums` albums of ten tracks, each a copy of a small MP3 with its own tags.
 fn generated_library(albums: usize) -> TempDir {
     let dir = TempDir::new().unwrap();
@@ -338,7 +435,7 @@ async fn every_credential_is_checked_and_each_mistake_has_the_specs_code() {
         .iter()
         .map(|e| e["name"].as_str().unwrap())
         .collect();
-    assert_eq!(names, ["apiKeyAuthentication", "formPost"]);
+    assert_eq!(names, ["apiKeyAuthentication", "formPost", "songLyrics"]);
 
     // Wrong passwords are rate-limited like logins: after five failures (the wrong token
     // above was the first), even the right one waits.

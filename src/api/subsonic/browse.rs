@@ -196,6 +196,7 @@ async fn youtube_songs(call: &Call<'_>, query: &str, found: &Found, page: Page) 
             music_folder: None,
             path: None,
             folder_id: None,
+            artists: Vec::new(),
         })
         .collect()
 }

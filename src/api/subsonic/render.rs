@@ -4,7 +4,26 @@
 use std::collections::HashMap;
 
 use super::reply::Node;
-use crate::model::{Album, Annotation, Artist, Folder, Genre, Song};
+use crate::model::{Album, Annotation, Artist, ArtistId, Folder, Genre, Song};
+
+/// OpenSubsonic's `artists` of a song or album: each named artist as an `ArtistID3` stub
+/// (`id`, `name`), the one shown (with its entity) when none are listed.
+fn artist_stubs(listed: &[String], one: Option<(&str, &str)>) -> Vec<Node> {
+    if listed.is_empty() {
+        return one
+            .map(|(id, name)| Node::new().attr("id", id).attr("name", name))
+            .into_iter()
+            .collect();
+    }
+    listed
+        .iter()
+        .map(|name| {
+            Node::new()
+                .attr("id", ArtistId::named(name).as_str())
+                .attr("name", name.as_str())
+        })
+        .collect()
+}
 
 /// A user's annotations of what an answer shows, by item id.
 #[derive(Debug, Default)]
@@ -93,6 +112,16 @@ pub fn song(song: &Song, marks: &Marks) -> Node {
         .list(
             "genres",
             t.genre.iter().map(|g| Node::new().attr("name", g.as_str())).collect(),
+        )
+        .list(
+            "artists",
+            artist_stubs(
+                &song.artists,
+                song.artist_id
+                    .as_ref()
+                    .zip(t.artist.as_deref())
+                    .map(|(id, name)| (id.as_str(), name)),
+            ),
         );
     marks.on(node, t.id.as_str(), true)
 }
@@ -122,9 +151,7 @@ pub fn album(album: &Album, marks: &Marks) -> Node {
         )
         .list(
             "artists",
-            vec![Node::new()
-                .attr("id", album.artist_id.as_str())
-                .attr("name", &album.artist)],
+            artist_stubs(&album.artists, Some((album.artist_id.as_str(), &album.artist))),
         );
     marks.on(node, album.id.as_str(), true)
 }
