@@ -8,6 +8,7 @@ pub mod extract;
 pub mod guard;
 pub mod imports;
 pub mod library;
+pub mod marks;
 pub mod playlists;
 pub mod search;
 pub mod stream;
@@ -84,6 +85,10 @@ pub fn documented_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(account::change_password))
         .routes(routes!(account::keys, account::add_key))
         .routes(routes!(account::revoke_key))
+        .routes(routes!(marks::saved))
+        .routes(routes!(marks::save, marks::unsave))
+        .routes(routes!(marks::play))
+        .routes(routes!(marks::import))
         .routes(routes!(account::users, account::add_user))
         .routes(routes!(account::remove_user))
 }
@@ -170,9 +175,11 @@ mod tests {
             operations,
             [
                 "delete /api/v1/me/keys/{id}",
+                "delete /api/v1/me/saved/{id}",
                 "delete /api/v1/users/{name}",
                 "get /api/v1/me",
                 "get /api/v1/me/keys",
+                "get /api/v1/me/saved",
                 "get /api/v1/playlists",
                 "get /api/v1/playlists/{id}",
                 "get /api/v1/scan",
@@ -188,7 +195,9 @@ mod tests {
                 "get /stream/{token}",
                 "post /api/v1/login",
                 "post /api/v1/logout",
+                "post /api/v1/me/import",
                 "post /api/v1/me/keys",
+                "post /api/v1/me/plays",
                 "post /api/v1/playlists/import",
                 "post /api/v1/playlists/{id}/refresh",
                 "post /api/v1/scan",
@@ -196,6 +205,7 @@ mod tests {
                 "post /api/v1/tracks/import",
                 "post /api/v1/users",
                 "put /api/v1/me/password",
+                "put /api/v1/me/saved/{id}",
             ]
         );
     }

@@ -63,6 +63,42 @@ pub fn mark(conn: &mut Connection, user: UserId, items: &[String], mark: Mark) -
 /// and its artist.
 pub fn record_play(conn: &mut Connection, user: UserId, track: &TrackId, at: u64) -> anyhow::Result<bool> {
     let tx = conn.transaction()?;
+    let known = play_in(&tx, user, track, at)?;
+    tx.commit()?;
+    Ok(known)
+}
+
+/// What a browser kept before its listener logged in (saved songs and plays), copied to their
+/// account in one transaction. Tracks the catalog doesn't have are left out; how many of each
+/// were copied.
+pub fn import(
+    conn: &mut Connection,
+    user: UserId,
+    stars: &[(TrackId, u64)],
+    plays: &[(TrackId, u64)],
+) -> anyhow::Result<(u64, u64)> {
+    let tx = conn.transaction()?;
+    let mut starred = 0;
+    for (track, at) in stars {
+        // A star already given stays as it was (its time too).
+        let changed = tx
+            .prepare_cached(
+                "INSERT INTO annotations(user_id, item_id, starred_at)
+                 SELECT ?1, id, ?3 FROM tracks WHERE id = ?2
+                 ON CONFLICT(user_id, item_id) DO UPDATE SET starred_at = coalesce(starred_at, excluded.starred_at)",
+            )?
+            .execute(params![user.0, track.as_str(), *at as i64])?;
+        starred += changed as u64;
+    }
+    let mut played = 0;
+    for (track, at) in plays {
+        played += u64::from(play_in(&tx, user, track, *at)?);
+    }
+    tx.commit()?;
+    Ok((starred, played))
+}
+
+fn play_in(tx: &rusqlite::Transaction<'_>, user: UserId, track: &TrackId, at: u64) -> anyhow::Result<bool> {
     let place: Option<(Option<String>, Option<String>)> = tx
         .query_row(
             "SELECT album_id, artist_id FROM tracks WHERE id = ?1",
@@ -73,10 +109,8 @@ pub fn record_play(conn: &mut Connection, user: UserId, track: &TrackId, at: u64
     let Some((album, artist)) = place else {
         return Ok(false);
     };
-    tx.execute(
-        "INSERT INTO plays(user_id, track_id, played_at) VALUES (?1, ?2, ?3)",
-        params![user.0, track.as_str(), at as i64],
-    )?;
+    tx.prepare_cached("INSERT INTO plays(user_id, track_id, played_at) VALUES (?1, ?2, ?3)")?
+        .execute(params![user.0, track.as_str(), at as i64])?;
     for item in [Some(track.to_string()), album, artist].into_iter().flatten() {
         tx.prepare_cached(
             "INSERT INTO annotations(user_id, item_id, play_count, played_at) VALUES (?1, ?2, 1, ?3)
@@ -85,7 +119,6 @@ pub fn record_play(conn: &mut Connection, user: UserId, track: &TrackId, at: u64
         )?
         .execute(params![user.0, item, at as i64])?;
     }
-    tx.commit()?;
     Ok(true)
 }
 

@@ -355,6 +355,18 @@ impl Catalog {
             .await
     }
 
+    /// Saved songs and plays a browser kept, copied to a user's account all at once; how many
+    /// of each (tracks the catalog lacks are left out).
+    pub async fn import_marks(
+        &self,
+        user: UserId,
+        stars: Vec<(TrackId, u64)>,
+        plays: Vec<(TrackId, u64)>,
+    ) -> anyhow::Result<(u64, u64)> {
+        self.write(move |conn| annotations::import(conn, user, &stars, &plays))
+            .await
+    }
+
     /// A user's annotations of the items among `ids` that have any.
     pub async fn annotations(
         &self,

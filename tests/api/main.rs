@@ -8,6 +8,7 @@ mod errors;
 mod googlevideo;
 mod guard;
 mod limits;
+mod marks;
 mod openapi;
 mod origin;
 mod playlists;
