@@ -19,6 +19,7 @@ export async function refreshAccount() {
     Object.assign(account, { mode: "none", user: null, admin: false });
   }
   showAccount();
+  window.dispatchEvent(new CustomEvent("anyaudio:account", { detail: account }));
   return account;
 }
 

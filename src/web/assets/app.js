@@ -3,8 +3,8 @@
 // events to them and starts the app. State the listener owns lives in the browser (store.js);
 // the server is asked for search, playlists, related tracks and streams.
 //
-// The modules import one way only: app.js → views, search, playerbar, keys, theme → account,
-// components → router, shared-player → dom, api, store, player, offline, habits.
+// The modules import one way only: app.js → views, search, playerbar, keys, theme, marks →
+// account, components → router, shared-player → dom, api, store, player, offline, habits.
 
 import { $, toast } from "./dom.js";
 import { api } from "./api.js";
@@ -17,6 +17,7 @@ import { applyTheme } from "./theme.js";
 import { setUpLogin, refreshAccount } from "./account.js";
 import "./search.js";
 import "./keys.js";
+import "./marks.js";
 
 useViews(views);
 player.addEventListener("error", (e) => toast(e.detail));

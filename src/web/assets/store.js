@@ -1,6 +1,8 @@
-// What the browser keeps for the listener, in localStorage (no accounts): history, favourites,
-// searches, the queue and the position in it, settings, and the details of every track these
-// name, so the app can list them with the server out of reach.
+// What the browser keeps for the listener, in localStorage: history, favourites, searches, the
+// queue and the position in it, settings, and the details of every track these name, so the
+// app can list them with the server out of reach. A listener who logs in keeps favourites and
+// plays in their account too (marks.js listens for the `anyaudio:favourite` and `anyaudio:play`
+// events this sends).
 
 const PREFIX = "anyaudio.";
 const MAX_HISTORY = 500;
@@ -63,6 +65,7 @@ export const store = {
     this.history.unshift(event);
     this.history.length = Math.min(this.history.length, MAX_HISTORY);
     this.persist("history");
+    window.dispatchEvent(new CustomEvent("anyaudio:play", { detail: event }));
   },
   isFavourite(id) {
     return this.favourites.some((f) => f.id === id);
@@ -75,7 +78,15 @@ export const store = {
       this.favourites.unshift({ id: track.id, at: Date.now() });
     }
     this.persist("favourites");
-    return this.isFavourite(track.id);
+    const saved = this.isFavourite(track.id);
+    window.dispatchEvent(new CustomEvent("anyaudio:favourite", { detail: { id: track.id, saved } }));
+    return saved;
+  },
+  /** Favourites as an account keeps them (tracks with when they were saved), replacing these. */
+  setFavourites(saved) {
+    saved.forEach(({ track }) => this.remember(track));
+    this.favourites = saved.map(({ track, at }) => ({ id: track.id, at }));
+    this.persist("favourites");
   },
   addSearch(q) {
     this.searches = [{ q, at: Date.now() }, ...this.searches.filter((s) => s.q !== q)].slice(0, MAX_SEARCHES);

@@ -3,11 +3,11 @@
 // from the cache when that fails. The API and streams are never cached here; saved audio lives
 // in its own cache (offline.js).
 
-const SHELL_CACHE = "anyaudio-shell-v3";
+const SHELL_CACHE = "anyaudio-shell-v4";
 const SHELL = [
   "/", "/app.css", "/app.js", "/dom.js", "/api.js", "/router.js", "/components.js", "/views.js",
   "/search.js", "/keys.js", "/theme.js", "/playerbar.js", "/shared-player.js",
-  "/player.js", "/store.js", "/habits.js", "/offline.js", "/account.js",
+  "/player.js", "/store.js", "/habits.js", "/offline.js", "/account.js", "/marks.js",
   "/manifest.webmanifest", "/icon.svg", "/icon-192.png", "/icon-512.png", "/icon-maskable-512.png",
 ];
 
