@@ -237,7 +237,10 @@ async fn lyrics_come_from_an_lrc_file_beside_a_song_or_its_tags_timed_where_they
         pysonic("lyrics", &app, "ana", "|Dawn Chorus").await["value"],
         "Birds at dawn\n\nSinging on"
     );
-    assert_eq!(pysonic("lyrics", &app, "ana", "Nobody|Dawn Chorus").await, json!({}));
+    assert_eq!(
+        pysonic("lyrics", &app, "ana", "Nobody|Dawn Chorus").await,
+        json!({ "artist": "Nobody", "title": "Dawn Chorus", "value": "" })
+    );
 }
 
 /// Sets every value of `key` in a file's tags to `values` (several fields of one name,
@@ -335,6 +338,58 @@ async fn several_artists_in_the_tags_are_each_an_artist_and_an_album_is_under_ea
     .await;
     assert_eq!(artist["artist"]["name"], "Guest Voice", "{artist}");
     assert_eq!(artist["artist"]["albumCount"], 0);
+}
+
+#[tokio::test]
+async fn py_opensonic_walks_every_method_and_each_json_answer_has_the_shape_of_its_model() {
+    // Lyrics beside every song, so that their answers have lines to check too.
+    let library = crate::support::demo_library();
+    for entry in jwalk::WalkDir::new(library.path()).into_iter().flatten() {
+        let path = entry.path();
+        if matches!(
+            path.extension().and_then(|e| e.to_str()),
+            Some("mp3" | "flac" | "ogg" | "opus" | "m4a")
+        ) {
+            std::fs::write(
+                path.with_extension("lrc"),
+                "[00:00.50]First line\n[00:02.00]Second line\n",
+            )
+            .unwrap();
+        }
+    }
+    let app = spawn_app_with(library).await;
+    add_admin(&app, "ana").await;
+    let session = login(&app, "ana").await;
+    let key: Value = app
+        .client
+        .post(app.url("/api/v1/me/keys"))
+        .header("cookie", format!("anyaudio_session={session}"))
+        .json(&json!({ "name": "opensonic", "password": PASSWORD }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let port = app.base.rsplit(':').next().unwrap().to_owned();
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/subsonic/opensonic_client.py");
+    let output = tokio::process::Command::new(python())
+        .arg(script)
+        .args([port.as_str(), key["secret"].as_str().unwrap()])
+        .kill_on_drop(true)
+        .output()
+        .await
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "py-opensonic: {}\n{}",
+        String::from_utf8_lossy(&output.stderr),
+        String::from_utf8_lossy(&output.stdout)
+    );
+    let walked: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(walked.as_object().unwrap().len(), 34, "{walked}");
+    assert_eq!(walked["getLyricsBySongId"], 1, "{walked}");
+    assert_eq!(walked["getAlbumList2(newest)"], 5, "{walked}");
 }
 
 /// A library of `albums` albums of ten tracks, each a copy of a small MP3 with its own tags.

@@ -52,11 +52,12 @@ fn structured(track: &Track, lyrics: &Lyrics) -> Node {
 }
 
 /// `getLyrics`: the lyrics of the library song with this title (and artist, if given), as
-/// plain text; an empty `lyrics` element when there is no such song or it has none.
+/// plain text; empty when there is no such song or it has none.
 pub async fn by_artist_and_title(call: &Call<'_>) -> Result<Node, Failure> {
     let artist = call.params.get("artist").map(str::trim).filter(|a| !a.is_empty());
     let title = call.params.get("title").map(str::trim).filter(|t| !t.is_empty());
-    let empty = Node::new().child("lyrics", Node::new());
+    // Nothing found is an empty `value` (the spec has it required), with what was asked for.
+    let empty = Node::new().child("lyrics", Node::valued("").maybe("artist", artist).maybe("title", title));
     let Some(title) = title else {
         return Ok(empty);
     };

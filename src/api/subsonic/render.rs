@@ -156,13 +156,17 @@ pub fn album(album: &Album, marks: &Marks) -> Node {
     marks.on(node, album.id.as_str(), true)
 }
 
-/// An album as a directory `Child` (`getAlbumList`, `search2`: the folder-style answers).
+/// An album as a directory `Child` (`getAlbumList`, `search2`: the folder-style answers), with
+/// the `AlbumID3` fields the spec's own `getAlbumList` example carries (`name`, `songCount`),
+/// which clients that read both styles with one model need.
 pub fn album_child(album: &Album, marks: &Marks) -> Node {
     let node = Node::new()
         .attr("id", album.id.as_str())
         .attr("parent", album.artist_id.as_str())
         .attr("isDir", true)
         .attr("title", &album.name)
+        .attr("name", &album.name)
+        .attr("songCount", album.song_count)
         .attr("album", &album.name)
         .attr("artist", &album.artist)
         .maybe("year", album.year)
