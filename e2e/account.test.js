@@ -4,7 +4,7 @@
 // a password changed, and playing while logged in.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { startServer, launchChromium } from "./server.js";
+import { startServer, launchChromium, openPage } from "./server.js";
 
 let server, browser;
 
@@ -17,15 +17,7 @@ after(async () => {
   await server?.stop();
 });
 
-async function open(context, hash = "") {
-  const page = await context.newPage();
-  const errors = [];
-  page.on("pageerror", (e) => errors.push(e.message));
-  page.errors = errors;
-  await page.goto(`${server.base}/${hash}`);
-  await page.waitForSelector("html[data-ready=true]");
-  return page;
-}
+const open = (context, hash) => openPage(server, context, hash);
 
 async function logIn(page, name, password) {
   await page.waitForSelector("dialog#login[open]");

@@ -4,7 +4,7 @@
 // the Subsonic API and another browser see.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { startServer, launchChromium } from "./server.js";
+import { startServer, launchChromium, openPage } from "./server.js";
 
 const PASSWORD = "correct horse battery";
 let server, browser;
@@ -18,15 +18,7 @@ after(async () => {
   await server?.stop();
 });
 
-async function open(context, hash = "") {
-  const page = await context.newPage();
-  const errors = [];
-  page.on("pageerror", (e) => errors.push(e.message));
-  page.errors = errors;
-  await page.goto(`${server.base}/${hash}`);
-  await page.waitForSelector("html[data-ready=true]");
-  return page;
-}
+const open = (context, hash) => openPage(server, context, hash);
 
 async function logIn(page) {
   await page.waitForSelector("dialog#login[open]");

@@ -49,3 +49,15 @@ export const CHROMIUM_ARGS = [
 export function launchChromium(extraArgs = []) {
   return chromium.launch({ executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium", args: [...CHROMIUM_ARGS, ...extraArgs] });
 }
+
+/** A new page of `context` at `server`'s `hash`, once the app is ready; its script errors are
+ * collected in `page.errors`. */
+export async function openPage(server, context, hash = "") {
+  const page = await context.newPage();
+  const errors = [];
+  page.on("pageerror", (e) => errors.push(e.message));
+  page.errors = errors;
+  await page.goto(`${server.base}/${hash}`);
+  await page.waitForSelector("html[data-ready=true]");
+  return page;
+}

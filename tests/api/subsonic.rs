@@ -359,23 +359,12 @@ async fn py_opensonic_walks_every_method_and_each_json_answer_has_the_shape_of_i
     }
     let app = spawn_app_with(library).await;
     add_admin(&app, "ana").await;
-    let session = login(&app, "ana").await;
-    let key: Value = app
-        .client
-        .post(app.url("/api/v1/me/keys"))
-        .header("cookie", format!("anyaudio_session={session}"))
-        .json(&json!({ "name": "opensonic", "password": PASSWORD }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let key = api_key(&app, "ana", "opensonic").await;
     let port = app.base.rsplit(':').next().unwrap().to_owned();
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/subsonic/opensonic_client.py");
     let output = tokio::process::Command::new(python())
         .arg(script)
-        .args([port.as_str(), key["secret"].as_str().unwrap()])
+        .args([port.as_str(), key.as_str()])
         .kill_on_drop(true)
         .output()
         .await
@@ -455,19 +444,8 @@ async fn every_credential_is_checked_and_each_mistake_has_the_specs_code() {
     );
 
     // An API key, made in the JSON API, works alone; with `u` it conflicts.
-    let session = login(&app, "ana").await;
-    let key: Value = app
-        .client
-        .post(app.url("/api/v1/me/keys"))
-        .header("cookie", format!("anyaudio_session={session}"))
-        .json(&json!({ "name": "phone", "password": PASSWORD }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let secret = key["secret"].as_str().unwrap();
+    let key = api_key(&app, "ana", "phone").await;
+    let secret = key.as_str();
     let me = rest(&app, "getUser", &format!("apiKey={secret}&username=ana")).await;
     assert_eq!(me["user"]["username"], "ana", "{me}");
     assert_eq!(
@@ -733,6 +711,23 @@ fn retag(path: &Path, artist: &str, album_artist: Option<&str>) {
         tag.insert_text(ItemKey::AlbumArtist, album_artist.to_owned());
     }
     tag.save_to_path(path, WriteOptions::default()).unwrap();
+}
+
+/// A new API key of `user` (made in the JSON API, after a login).
+async fn api_key(app: &TestApp, user: &str, name: &str) -> String {
+    let session = login(app, user).await;
+    let key: Value = app
+        .client
+        .post(app.url("/api/v1/me/keys"))
+        .header("cookie", format!("anyaudio_session={session}"))
+        .json(&json!({ "name": name, "password": PASSWORD }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    key["secret"].as_str().unwrap().to_owned()
 }
 
 async fn login(app: &TestApp, name: &str) -> String {

@@ -2,8 +2,6 @@
 //! methods, `search2`/`search3`, `getAlbumList`/`getAlbumList2`, `getRandomSongs`,
 //! `getSongsByGenre`.
 
-use std::collections::BTreeMap;
-
 use super::render::{self, IGNORED_ARTICLES};
 use super::reply::{Failure, Node};
 use super::Call;
@@ -23,17 +21,7 @@ fn id<T>(call: &Call<'_>, parse: fn(&str) -> Result<T, crate::model::IdError>, w
 pub async fn artists(call: &Call<'_>) -> Result<Node, Failure> {
     let artists = call.state.catalog.artists().await?;
     let marks = call.marks(artists.iter().map(|a| a.id.as_str())).await?;
-    let mut index: BTreeMap<String, Vec<Node>> = BTreeMap::new();
-    for artist in &artists {
-        index
-            .entry(render::index_letter(&artist.name))
-            .or_default()
-            .push(render::artist(artist, &marks));
-    }
-    let indexes = index
-        .into_iter()
-        .map(|(letter, artists)| Node::new().attr("name", letter).list("artist", artists))
-        .collect();
+    let indexes = render::indexed(artists.iter().map(|a| (a.name.as_str(), render::artist(a, &marks))));
     Ok(Node::new().child(
         "artists",
         Node::new()

@@ -4,7 +4,6 @@
 //! (`al-…`) or artist (`ar-…`), as the folder-style answers (`getAlbumList`, `search2`,
 //! `getStarred`) show them.
 
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use super::render::{self, IGNORED_ARTICLES};
@@ -86,17 +85,11 @@ pub async fn indexes(call: &Call<'_>) -> Result<Node, Failure> {
                 .chain(songs.iter().map(|s| s.track.id.as_str())),
         )
         .await?;
-    let mut index: BTreeMap<String, Vec<Node>> = BTreeMap::new();
-    for folder in &folders {
-        index
-            .entry(render::index_letter(&folder.name))
-            .or_default()
-            .push(render::folder_artist(folder, &marks));
-    }
-    let index = index
-        .into_iter()
-        .map(|(letter, artists)| Node::new().attr("name", letter).list("artist", artists))
-        .collect();
+    let index = render::indexed(
+        folders
+            .iter()
+            .map(|f| (f.name.as_str(), render::folder_artist(f, &marks))),
+    );
     let songs = songs.iter().map(|s| in_folder(render::song(s, &marks), s)).collect();
     Ok(Node::new().child(
         "indexes",

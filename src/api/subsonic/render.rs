@@ -216,6 +216,19 @@ pub fn genre(genre: &Genre) -> Node {
         .attr("albumCount", genre.album_count)
 }
 
+/// `index` elements (`getArtists`, `getIndexes`): each item under the letter its name files
+/// under, the letters in order.
+pub fn indexed<'a>(items: impl IntoIterator<Item = (&'a str, Node)>) -> Vec<Node> {
+    let mut index: std::collections::BTreeMap<String, Vec<Node>> = std::collections::BTreeMap::new();
+    for (name, node) in items {
+        index.entry(index_letter(name)).or_default().push(node);
+    }
+    index
+        .into_iter()
+        .map(|(letter, artists)| Node::new().attr("name", letter).list("artist", artists))
+        .collect()
+}
+
 /// The articles `getArtists` and `getIndexes` file names without ("The Beatles" under B).
 pub const IGNORED_ARTICLES: &str = "The El La Los Las Le Les";
 
