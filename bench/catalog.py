@@ -286,8 +286,9 @@ def measure(args, work, lib, paths, python, bin_, scan, env, r, mpd):
                    input=b"bench-password\n", env=env, check=True, capture_output=True)
     # The server builds its in-memory autocomplete index at start; its log says how long that took.
     server_log = os.path.join(work, "server.log")
+    # --open-listening: the JSON API answers without a login, as before there was a user.
     server = subprocess.Popen([bin_, "serve", "--library", lib, "--data-dir", os.path.join(work, "aa"), "--no-scan",
-                               "--listen", f"127.0.0.1:{AA_PORT}"],
+                               "--open-listening", "--listen", f"127.0.0.1:{AA_PORT}"],
                               env=dict(env, ANYAUDIO_LOG="warn,anyaudio::catalog::suggest=debug"),
                               stderr=open(server_log, "w"))
     for _ in range(100):
@@ -305,8 +306,12 @@ def measure(args, work, lib, paths, python, bin_, scan, env, r, mpd):
             start = time.perf_counter()
             try:
                 conn.request("GET", path)
-                body = json.loads(conn.getresponse().read())
-                return time.perf_counter() - start, body
+                response = conn.getresponse()
+                body = json.loads(response.read())
+                took = time.perf_counter() - start
+                if response.status != 200:
+                    raise SystemExit(f"{path}: {response.status} {body}")
+                return took, body
             except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError):
                 # The server closes keep-alive connections idle for 30 s (while mpd was measured).
                 conn = http.client.HTTPConnection("127.0.0.1", AA_PORT)
