@@ -119,6 +119,16 @@ pub fn token_matches(password: &str, salt: &str, token: &str) -> bool {
             == 0
 }
 
+/// Whether two secrets are the same, in time that tells nothing of either (their digests are
+/// compared, so not even their lengths show).
+pub fn same_secret(a: &str, b: &str) -> bool {
+    digest(a)
+        .iter()
+        .zip(digest(b).iter())
+        .fold(0u8, |diff, (x, y)| diff | (x ^ y))
+        == 0
+}
+
 /// A password for the first admin when the server starts beyond loopback with no user.
 pub fn one_time_password() -> String {
     let mut bytes = [0u8; 15];
@@ -151,6 +161,14 @@ mod tests {
         assert_eq!(sealer.open(&tampered), None);
         assert_eq!(sealer.open(&[1, 2]), None);
         assert_ne!(sealer.seal("pässwörd"), sealed, "a fresh nonce each time");
+    }
+
+    #[test]
+    fn secrets_are_the_same_only_when_equal() {
+        assert!(same_secret("pässwörd", "pässwörd"));
+        assert!(!same_secret("pässwörd", "pässwörD"));
+        assert!(!same_secret("pässwörd", "pässwörd "));
+        assert!(!same_secret("", "x"));
     }
 
     /// The example of the Subsonic API's documentation (api-reference, "Authentication").

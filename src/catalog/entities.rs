@@ -21,8 +21,11 @@ fn artist_id_of(name: &str) -> String {
     format!("'ar-' || substr(stable_id('artist', {name}), 1, 12)")
 }
 
-/// Rebuilds `albums`, `album_artists` and `artists` and each track's `album_id`, `artist_id`
-/// and `filed_artist`. Rows whose values stay are not rewritten.
+/// Rebuilds `albums`, `album_artists` and `artists`, and each track's `filed_artist` and
+/// `album_id` where they change (the scan leaves `album_id` empty on what it writes, and
+/// files each track under its artist as it writes it; an upgraded catalog's tracks without
+/// an artist id get one here). Rows whose values stay are not rewritten, and the hashes
+/// behind the ids are computed only for rows that change.
 pub fn rebuild(tx: &Transaction<'_>) -> rusqlite::Result<()> {
     // A track's (first) artist: its first listed artist, else its one artist. An album whose
     // tracks have one first artist is theirs ("A feat. B" on A's album is no compilation).
@@ -33,14 +36,15 @@ pub fn rebuild(tx: &Transaction<'_>) -> rusqlite::Result<()> {
                   CASE WHEN (album, {FOLDER}) IN compilations THEN '{VARIOUS_ARTISTS}' END,
                   {track_artist})"
     );
+    let album_id = format!("'al-' || substr(stable_id('album', coalesce(album, '{UNKNOWN_ALBUM}'), {filed}), 1, 12)");
     tx.execute_batch(&format!(
         "WITH compilations AS (
              SELECT album, {FOLDER} FROM tracks WHERE album_artist IS NULL AND album IS NOT NULL
              GROUP BY 1, 2 HAVING count(DISTINCT coalesce({first_artist}, '')) > 1)
-         UPDATE tracks SET filed_artist = {filed} WHERE filed_artist IS NOT {filed};
+         UPDATE tracks SET filed_artist = {filed}, album_id = {album_id}
+         WHERE filed_artist IS NOT {filed} OR album_id IS NULL;
 
-         UPDATE tracks SET artist_id = {artist_id}, album_id = {album_id}
-         WHERE artist_id IS NOT {artist_id} OR album_id IS NOT {album_id};
+         UPDATE tracks SET artist_id = {artist_id} WHERE artist_id IS NULL;
 
          DELETE FROM albums;
          INSERT INTO albums(id, name, folded, artist, artist_id, artists, year, genre, song_count, duration_ms,
@@ -71,8 +75,6 @@ pub fn rebuild(tx: &Transaction<'_>) -> rusqlite::Result<()> {
         album_artist_id = artist_id_of("coalesce(json_extract(min(album_artists), '$[0]'), min(filed_artist))"),
         listed_id = artist_id_of("name.value"),
         artist_id = artist_id_of(&track_artist),
-        album_id =
-            format!("'al-' || substr(stable_id('album', coalesce(album, '{UNKNOWN_ALBUM}'), filed_artist), 1, 12)"),
     ))
 }
 

@@ -34,8 +34,9 @@ fn folder_id(path: &str) -> String {
     format!("'fo-' || substr(stable_id('folder', {path}), 1, 12)")
 }
 
-/// Rebuilds `folders` and each library track's `folder_id`. Track rows whose folder stays are
-/// not rewritten.
+/// Rebuilds `folders`, and files under their folder the library tracks that have none (the
+/// scan files new and changed tracks as it writes them, and unfiles moved ones; an upgraded
+/// catalog has none filed).
 pub fn rebuild(tx: &Transaction<'_>) -> rusqlite::Result<()> {
     // A folder path without its trailing slash; its parent is that, trimmed back to the last
     // slash (SQLite has no dirname: see FOLDER), and its name what the trimming took off.
@@ -43,7 +44,7 @@ pub fn rebuild(tx: &Transaction<'_>) -> rusqlite::Result<()> {
     let parent = format!("rtrim({trimmed}, replace({trimmed}, '/', ''))");
     tx.execute_batch(&format!(
         "UPDATE tracks SET folder_id = {track_folder}
-         WHERE source = 'local' AND path IS NOT NULL AND folder_id IS NOT {track_folder};
+         WHERE folder_id IS NULL AND source = 'local' AND path IS NOT NULL;
 
          DELETE FROM folders;
          INSERT INTO folders(id, path, parent_id, name)

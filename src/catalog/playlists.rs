@@ -100,6 +100,7 @@ fn resolve_entry(dir: &Path, entry: &str) -> Option<String> {
 
 /// Rebuilds the album, artist and genre playlists from the tracks, and the albums and artists.
 pub fn rebuild_derived(tx: &Transaction<'_>) -> anyhow::Result<()> {
+    let started = std::time::Instant::now();
     tx.execute("DELETE FROM playlists WHERE kind IN ('album', 'artist', 'genre')", [])?;
     tx.execute_batch(
         "INSERT INTO playlists(id, kind, name, subtitle, key1, key2, track_count)
@@ -113,8 +114,11 @@ pub fn rebuild_derived(tx: &Transaction<'_>) -> anyhow::Result<()> {
            SELECT 'genre-' || substr(stable_id('genre', genre), 1, 12), 'genre', genre, NULL, genre, NULL, count(*)
            FROM tracks WHERE genre IS NOT NULL GROUP BY genre;",
     )?;
+    tracing::debug!(elapsed = ?started.elapsed(), "rebuild: album, artist and genre playlists");
     super::entities::rebuild(tx)?;
+    tracing::debug!(elapsed = ?started.elapsed(), "rebuild: albums and artists");
     super::folders::rebuild(tx)?;
+    tracing::debug!(elapsed = ?started.elapsed(), "rebuild: folders");
     Ok(())
 }
 

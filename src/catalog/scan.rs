@@ -302,7 +302,12 @@ fn run(
     db.write(|conn| {
         let tx = conn.transaction()?;
         playlists::rebuild_m3u(&tx, &playlist_files)?;
-        if changed {
+        // Tracks written but not yet filed under an album (a scan stopped before its rebuild)
+        // are filed now, changes or not.
+        let unfiled: bool = tx.query_row("SELECT EXISTS (SELECT 1 FROM tracks WHERE album_id IS NULL)", [], |r| {
+            r.get(0)
+        })?;
+        if changed || unfiled {
             playlists::rebuild_derived(&tx)?;
         }
         tx.commit()?;
@@ -576,8 +581,10 @@ fn keep_moved(
         index.delete_by_path(&tx, &new_path)?;
         tx.prepare_cached("DELETE FROM scan_added WHERE path = ?1")?
             .execute([&new_path])?;
-        tx.prepare_cached("UPDATE tracks SET path = ?2, mtime_ns = ?3, folder_cover = ?4 WHERE path = ?1")?
-            .execute(params![old_path, new_path, mtime_ns, folder_cover])?;
+        tx.prepare_cached(
+            "UPDATE tracks SET path = ?2, mtime_ns = ?3, folder_cover = ?4, folder_id = NULL WHERE path = ?1",
+        )?
+        .execute(params![old_path, new_path, mtime_ns, folder_cover])?;
         moved.push(old_path);
     }
     index.apply(&tx)?;

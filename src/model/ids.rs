@@ -136,6 +136,13 @@ impl ArtistId {
 }
 
 impl FolderId {
+    /// The id of the folder that holds the file at `path` (absolute, `/`-separated): the catalog
+    /// makes the same in SQL from a folder's path with its trailing slash.
+    pub fn holding(path: &str) -> FolderId {
+        let folder = path.rfind('/').map_or("", |end| &path[..=end]);
+        FolderId(format!("fo-{}", &stable_id(&["folder", folder])[..12]))
+    }
+
     /// A folder id read back from the catalog.
     pub fn from_trusted(id: String) -> FolderId {
         debug_assert!(well_formed(&id), "{id}");

@@ -813,6 +813,20 @@ async fn a_renamed_or_moved_file_keeps_its_id_stars_plays_and_playlist_places() 
     );
     let streamed = app.get(&format!("/rest/stream?{auth}&id={id}")).await;
     assert_eq!(streamed.bytes().await.unwrap(), bytes);
+    // Browsed by folder, it is in its new one.
+    assert_eq!(song["song"]["path"], "Elsewhere/renamed drift.mp3", "{song}");
+    let folder = format!(
+        "{}/Elsewhere/",
+        app.library.path().canonicalize().unwrap().to_str().unwrap()
+    );
+    let folder_id = format!("fo-{}", &anyaudio::model::stable_id(&["folder", &folder])[..12]);
+    let listed = rest(&app, "getMusicDirectory", &format!("{auth}&id={folder_id}")).await;
+    assert_eq!(listed["directory"]["child"][0]["id"], id.as_str(), "{listed}");
+    assert_eq!(
+        listed["directory"]["child"][0]["parent"],
+        folder_id.as_str(),
+        "{listed}"
+    );
 
     // Retagged where it is now: still the same track.
     crate::support::retag(&new, "Morning Drift (remaster)", None);
