@@ -46,8 +46,8 @@ fn migrations() -> Migrations<'static> {
         M::up_with_hook(
             super::entities::LAYOUT_ARTIST_LISTS,
             |tx: &rusqlite::Transaction<'_>| {
-                super::entities::rebuild(tx)?;
                 super::folders::rebuild(tx)?;
+                super::entities::rebuild(tx)?;
                 Ok(())
             },
         ),

@@ -2,7 +2,8 @@
 //! derived playlists), as the Subsonic API browses them.
 //!
 //! A track is filed under its album artist tag; without one, under "Various Artists" when
-//! other tracks of the same album in the same folder have other (first) artists (a
+//! other tracks of the same album in the same folder (`folder_id`: the folders are rebuilt
+//! first) have other (first) artists (a
 //! compilation tagged without album artists), else under its own first artist. An album is
 //! its name and the artist it is filed under; its id is a hash of both, so it stays across
 //! rescans. Where the tags list several album artists, the album is also listed under each
@@ -11,10 +12,6 @@
 use rusqlite::Transaction;
 
 use crate::model::{UNKNOWN_ALBUM, UNKNOWN_ARTIST, VARIOUS_ARTISTS};
-
-/// The folder of a track's path, with its trailing slash ('' for remote media): SQLite has
-/// no dirname, but trimming every character that is not a slash off the end is one.
-pub(super) const FOLDER: &str = "coalesce(rtrim(path, replace(path, '/', '')), '')";
 
 /// The artist id of a name expression ([`ArtistId::named`](crate::model::ArtistId::named) in SQL).
 fn artist_id_of(name: &str) -> String {
@@ -33,20 +30,30 @@ pub fn rebuild(tx: &Transaction<'_>) -> rusqlite::Result<()> {
     let track_artist = format!("coalesce({first_artist}, '{UNKNOWN_ARTIST}')");
     let filed = format!(
         "coalesce(album_artist,
-                  CASE WHEN (album, {FOLDER}) IN compilations THEN '{VARIOUS_ARTISTS}' END,
+                  CASE WHEN (album, coalesce(folder_id, '')) IN compilations THEN '{VARIOUS_ARTISTS}' END,
                   {track_artist})"
     );
     let album_id = format!("'al-' || substr(stable_id('album', coalesce(album, '{UNKNOWN_ALBUM}'), {filed}), 1, 12)");
-    tx.execute_batch(&format!(
-        "WITH compilations AS (
-             SELECT album, {FOLDER} FROM tracks WHERE album_artist IS NULL AND album IS NOT NULL
+    let album_artist_id = artist_id_of("coalesce(json_extract(min(album_artists), '$[0]'), min(filed_artist))");
+    let listed_id = artist_id_of("name.value");
+    let artist_id = artist_id_of(&track_artist);
+    timed(
+        tx,
+        "tracks filed",
+        &format!(
+            "WITH compilations AS (
+             SELECT album, coalesce(folder_id, '') FROM tracks WHERE album_artist IS NULL AND album IS NOT NULL
              GROUP BY 1, 2 HAVING count(DISTINCT coalesce({first_artist}, '')) > 1)
          UPDATE tracks SET filed_artist = {filed}, album_id = {album_id}
          WHERE filed_artist IS NOT {filed} OR album_id IS NULL;
-
-         UPDATE tracks SET artist_id = {artist_id} WHERE artist_id IS NULL;
-
-         DELETE FROM albums;
+         UPDATE tracks SET artist_id = {artist_id} WHERE artist_id IS NULL;"
+        ),
+    )?;
+    timed(
+        tx,
+        "albums",
+        &format!(
+            "DELETE FROM albums;
          INSERT INTO albums(id, name, folded, artist, artist_id, artists, year, genre, song_count, duration_ms,
                             created_at, cover_track)
            SELECT album_id, min(coalesce(album, '{UNKNOWN_ALBUM}')), fold_text(min(coalesce(album, '{UNKNOWN_ALBUM}'))),
@@ -54,13 +61,17 @@ pub fn rebuild(tx: &Transaction<'_>) -> rusqlite::Result<()> {
                   min(album_artists), max(year), max(genre), count(*), sum(coalesce(duration_ms, 0)), min(added_at),
                   min(CASE WHEN picture OR folder_cover OR artwork IS NOT NULL THEN id END)
            FROM tracks GROUP BY album_id;
-
          DELETE FROM album_artists;
          INSERT OR IGNORE INTO album_artists(album_id, artist_id, name, position)
            SELECT albums.id, {listed_id}, name.value, name.key
-           FROM albums, json_each(coalesce(albums.artists, json_array(albums.artist))) name;
-
-         DELETE FROM artists;
+           FROM albums, json_each(coalesce(albums.artists, json_array(albums.artist))) name;"
+        ),
+    )?;
+    timed(
+        tx,
+        "artists",
+        &format!(
+            "DELETE FROM artists;
          INSERT INTO artists(id, name, folded, album_count, cover_album)
            SELECT id, min(name), fold_text(min(name)), sum(albums), min(cover) FROM (
                SELECT m.artist_id AS id, m.name AS name, 1 AS albums,
@@ -71,11 +82,18 @@ pub fn rebuild(tx: &Transaction<'_>) -> rusqlite::Result<()> {
                UNION ALL
                SELECT {listed_id}, name.value, 0, NULL
                FROM tracks, json_each(tracks.artists) name WHERE tracks.artists IS NOT NULL)
-           GROUP BY id;",
-        album_artist_id = artist_id_of("coalesce(json_extract(min(album_artists), '$[0]'), min(filed_artist))"),
-        listed_id = artist_id_of("name.value"),
-        artist_id = artist_id_of(&track_artist),
-    ))
+           GROUP BY id;"
+        ),
+    )
+}
+
+/// Runs `sql`, with its time in the debug log (the rebuild's steps, for profiling a large
+/// library).
+pub(super) fn timed(tx: &Transaction<'_>, step: &str, sql: &str) -> rusqlite::Result<()> {
+    let started = std::time::Instant::now();
+    tx.execute_batch(sql)?;
+    tracing::debug!(elapsed = ?started.elapsed(), step, "rebuild");
+    Ok(())
 }
 
 /// The layout these need (migration 5).

@@ -11,9 +11,13 @@ use std::path::PathBuf;
 
 use rusqlite::{Connection, OptionalExtension, Transaction};
 
-use super::entities::FOLDER;
+use super::entities::timed;
 use super::rows::{self, FOLDER_COLUMNS};
 use crate::model::{Folder, FolderId, Song};
+
+/// The folder of a track's path, with its trailing slash ('' for remote media): SQLite has
+/// no dirname, but trimming every character that is not a slash off the end is one.
+const FOLDER: &str = "coalesce(rtrim(path, replace(path, '/', '')), '')";
 
 /// The layout these need (migration 9).
 pub const LAYOUT: &str = "
@@ -42,29 +46,44 @@ pub fn rebuild(tx: &Transaction<'_>) -> rusqlite::Result<()> {
     // slash (SQLite has no dirname: see FOLDER), and its name what the trimming took off.
     let trimmed = "substr(path, 1, length(path) - 1)";
     let parent = format!("rtrim({trimmed}, replace({trimmed}, '/', ''))");
-    tx.execute_batch(&format!(
-        "UPDATE tracks SET folder_id = {track_folder}
-         WHERE folder_id IS NULL AND source = 'local' AND path IS NOT NULL;
-
-         DELETE FROM folders;
+    let track_folder = folder_id(FOLDER);
+    let id = folder_id("path");
+    let parent_id = folder_id(&parent);
+    timed(
+        tx,
+        "tracks filed under folders",
+        &format!(
+            "UPDATE tracks SET folder_id = {track_folder}
+         WHERE folder_id IS NULL AND source = 'local' AND path IS NOT NULL;"
+        ),
+    )?;
+    timed(
+        tx,
+        "folders",
+        &format!(
+            "DELETE FROM folders;
          INSERT INTO folders(id, path, parent_id, name)
            WITH RECURSIVE up(path) AS (
-               SELECT DISTINCT {FOLDER} FROM tracks WHERE source = 'local' AND path IS NOT NULL
+               -- One path a folder (off the index, in folder order: no sort of every path).
+               SELECT coalesce(rtrim(one, replace(one, '/', '')), '') FROM
+                 (SELECT min(path) AS one FROM tracks WHERE folder_id IS NOT NULL GROUP BY folder_id)
                UNION
                SELECT {parent} FROM up WHERE length(path) > 1)
            SELECT {id}, path, CASE WHEN length(path) > 1 THEN {parent_id} END,
                   substr({trimmed}, length({parent}) + 1)
-           FROM up WHERE path <> '';
-
-         UPDATE folders SET cover_track =
-           (SELECT min(id) FROM tracks WHERE folder_id = folders.id AND (picture OR folder_cover));
-         UPDATE folders SET cover_track =
-           (SELECT min(below.cover_track) FROM folders below WHERE below.parent_id = folders.id)
-         WHERE cover_track IS NULL;",
-        track_folder = folder_id(FOLDER),
-        id = folder_id("path"),
-        parent_id = folder_id(&parent),
-    ))
+           FROM up WHERE path <> '';"
+        ),
+    )?;
+    timed(
+        tx,
+        "folder covers",
+        "
+        UPDATE folders SET cover_track =
+          (SELECT min(id) FROM tracks WHERE folder_id = folders.id AND (picture OR folder_cover));
+        UPDATE folders SET cover_track =
+          (SELECT min(below.cover_track) FROM folders below WHERE below.parent_id = folders.id)
+        WHERE cover_track IS NULL;",
+    )
 }
 
 pub fn folder(conn: &Connection, id: &FolderId) -> anyhow::Result<Option<Folder>> {

@@ -115,10 +115,11 @@ pub fn rebuild_derived(tx: &Transaction<'_>) -> anyhow::Result<()> {
            FROM tracks WHERE genre IS NOT NULL GROUP BY genre;",
     )?;
     tracing::debug!(elapsed = ?started.elapsed(), "rebuild: album, artist and genre playlists");
-    super::entities::rebuild(tx)?;
-    tracing::debug!(elapsed = ?started.elapsed(), "rebuild: albums and artists");
+    // Folders first: albums are told apart by folder (compilations).
     super::folders::rebuild(tx)?;
     tracing::debug!(elapsed = ?started.elapsed(), "rebuild: folders");
+    super::entities::rebuild(tx)?;
+    tracing::debug!(elapsed = ?started.elapsed(), "rebuild: albums and artists");
     Ok(())
 }
 
