@@ -32,25 +32,33 @@ fn python() -> PathBuf {
     python
 }
 
-/// Runs tests/subsonic/pysonic_client.py (waiting without blocking the server, which runs
-/// on the test's runtime); its JSON line on success.
-async fn pysonic(mode: &str, app: &TestApp, user: &str, arg: &str) -> Value {
+/// Runs a client script of tests/subsonic with the app's port, then `args` (waiting without
+/// blocking the server, which runs on the test's runtime); its JSON line on success.
+async fn client(script: &str, app: &TestApp, args: &[&str]) -> Value {
     let port = app.base.rsplit(':').next().unwrap().to_owned();
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/subsonic/pysonic_client.py");
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/subsonic")
+        .join(script);
     let output = tokio::process::Command::new(python())
-        .arg(script)
-        .args([mode, &port, user, PASSWORD, arg])
+        .arg(path)
+        .arg(&port)
+        .args(args)
         .kill_on_drop(true)
         .output()
         .await
         .unwrap();
     assert!(
         output.status.success(),
-        "py-sonic {mode}: {}\n{}",
+        "{script} {args:?}: {}\n{}",
         String::from_utf8_lossy(&output.stderr),
         String::from_utf8_lossy(&output.stdout)
     );
     serde_json::from_slice(&output.stdout).unwrap()
+}
+
+/// tests/subsonic/pysonic_client.py in `mode`, as `user`.
+async fn pysonic(mode: &str, app: &TestApp, user: &str, arg: &str) -> Value {
+    client("pysonic_client.py", app, &[mode, user, PASSWORD, arg]).await
 }
 
 /// The first user (an admin), made while the server is open.
@@ -360,22 +368,7 @@ async fn py_opensonic_walks_every_method_and_each_json_answer_has_the_shape_of_i
     let app = spawn_app_with(library).await;
     add_admin(&app, "ana").await;
     let key = api_key(&app, "ana", "opensonic").await;
-    let port = app.base.rsplit(':').next().unwrap().to_owned();
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/subsonic/opensonic_client.py");
-    let output = tokio::process::Command::new(python())
-        .arg(script)
-        .args([port.as_str(), key.as_str()])
-        .kill_on_drop(true)
-        .output()
-        .await
-        .unwrap();
-    assert!(
-        output.status.success(),
-        "py-opensonic: {}\n{}",
-        String::from_utf8_lossy(&output.stderr),
-        String::from_utf8_lossy(&output.stdout)
-    );
-    let walked: Value = serde_json::from_slice(&output.stdout).unwrap();
+    let walked = client("opensonic_client.py", &app, &[&key]).await;
     assert_eq!(walked.as_object().unwrap().len(), 34, "{walked}");
     assert_eq!(walked["getLyricsBySongId"], 1, "{walked}");
     assert_eq!(walked["getAlbumList2(newest)"], 5, "{walked}");

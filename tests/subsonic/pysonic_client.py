@@ -4,10 +4,10 @@ here wrote), as the integration tests in tests/api/subsonic.rs ask. Exits non-ze
 failed check on stderr, when anything is not as a Subsonic client expects; prints a JSON line
 of what it saw on success.
 
-Usage: pysonic_client.py browse  PORT USER PASSWORD LIBRARY_DIR
-       pysonic_client.py folders PORT USER PASSWORD LIBRARY_DIR
-       pysonic_client.py page    PORT USER PASSWORD EXPECTED_SONGS
-       pysonic_client.py lyrics  PORT USER PASSWORD "ARTIST|TITLE"
+Usage: pysonic_client.py PORT browse  USER PASSWORD LIBRARY_DIR
+       pysonic_client.py PORT folders USER PASSWORD LIBRARY_DIR
+       pysonic_client.py PORT page    USER PASSWORD EXPECTED_SONGS
+       pysonic_client.py PORT lyrics  USER PASSWORD "ARTIST|TITLE"
 """
 import json
 import os
@@ -238,7 +238,7 @@ def page(port, user, password, expected):
 
 
 if __name__ == "__main__":
-    mode, port, user, password, arg = sys.argv[1:6]
+    port, mode, user, password, arg = sys.argv[1:6]
     if mode == "browse":
         browse(int(port), user, password, arg)
     elif mode == "folders":
