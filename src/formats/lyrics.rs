@@ -124,7 +124,7 @@ pub fn embedded(path: &std::path::Path) -> Result<Vec<Lyrics>, super::tags::Unre
         let items = tag.get_items(&ItemKey::Lyrics).chain(tag.get_items(&unsynced));
         for item in items {
             let Some(text) = item.value().text() else { continue };
-            // ID3v2 keeps a language (`XXX` when unsaid); the others keep none.
+            // ID3v2 keeps a language (three X's when unsaid, read as "xxx"); the others keep none.
             let lang = std::str::from_utf8(item.lang())
                 .ok()
                 .filter(|l| l.chars().all(|c| c.is_ascii_alphabetic()))

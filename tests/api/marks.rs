@@ -19,16 +19,7 @@ async fn user(app: &TestApp, name: &str, admin_cookie: Option<&str>) -> String {
         .await
         .unwrap();
     assert_eq!(made.status(), 201);
-    let login = app
-        .client
-        .post(app.url("/api/v1/login"))
-        .json(&json!({ "name": name, "password": PASSWORD }))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(login.status(), 200);
-    let cookie = login.headers()["set-cookie"].to_str().unwrap();
-    cookie.split(';').next().unwrap().to_owned()
+    crate::support::session_cookie(app, name, PASSWORD).await
 }
 
 async fn call(app: &TestApp, cookie: &str, method: reqwest::Method, path: &str, body: Option<Value>) -> (u16, Value) {

@@ -484,7 +484,7 @@ async fn only_admins_scan_and_see_other_users_and_marks_and_playlists_are_each_u
     let made = app
         .client
         .post(app.url("/api/v1/users"))
-        .header("cookie", format!("anyaudio_session={session}"))
+        .header("cookie", &session)
         .json(&json!({ "name": "bo", "password": PASSWORD, "admin": false }))
         .send()
         .await
@@ -712,7 +712,7 @@ async fn api_key(app: &TestApp, user: &str, name: &str) -> String {
     let key: Value = app
         .client
         .post(app.url("/api/v1/me/keys"))
-        .header("cookie", format!("anyaudio_session={session}"))
+        .header("cookie", &session)
         .json(&json!({ "name": name, "password": PASSWORD }))
         .send()
         .await
@@ -724,20 +724,7 @@ async fn api_key(app: &TestApp, user: &str, name: &str) -> String {
 }
 
 async fn login(app: &TestApp, name: &str) -> String {
-    let answer = app
-        .client
-        .post(app.url("/api/v1/login"))
-        .json(&json!({ "name": name, "password": PASSWORD }))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(answer.status(), 200);
-    let cookie = answer.headers()["set-cookie"].to_str().unwrap().to_owned();
-    cookie
-        .strip_prefix("anyaudio_session=")
-        .and_then(|rest| rest.split(';').next())
-        .unwrap()
-        .to_owned()
+    crate::support::session_cookie(app, name, PASSWORD).await
 }
 
 /// md5 in hex, from coreutils' md5sum: not the server's code.

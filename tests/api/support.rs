@@ -182,6 +182,20 @@ pub fn titles(body: &Value) -> Vec<String> {
         .collect()
 }
 
+/// Logs in through the JSON API: the `Cookie` value of the session it sets.
+pub async fn session_cookie(app: &TestApp, name: &str, password: &str) -> String {
+    let login = app
+        .client
+        .post(app.url("/api/v1/login"))
+        .json(&serde_json::json!({ "name": name, "password": password }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(login.status(), 200);
+    let cookie = login.headers()["set-cookie"].to_str().unwrap();
+    cookie.split(';').next().unwrap().to_owned()
+}
+
 pub fn urlencode(s: &str) -> String {
     s.bytes()
         .map(|b| {
