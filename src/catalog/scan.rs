@@ -299,7 +299,7 @@ fn run(
     }
 
     let changed = changes + removed > 0;
-    db.write(|conn| {
+    db.write_bulk(|conn| {
         let tx = conn.transaction()?;
         playlists::rebuild_m3u(&tx, &playlist_files)?;
         // Tracks written but not yet filed under an album (a scan stopped before its rebuild)
