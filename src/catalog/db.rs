@@ -51,6 +51,8 @@ fn migrations() -> Migrations<'static> {
                 Ok(())
             },
         ),
+        // 11: album and artist lists in index order.
+        M::up(super::entities::LAYOUT_LIST_ORDERS),
     ])
 }
 
@@ -186,7 +188,7 @@ fn migrate(conn: &mut Connection) -> anyhow::Result<()> {
 }
 
 /// How many layouts [`migrations`] knows.
-pub const LAYOUTS: usize = 10;
+pub const LAYOUTS: usize = 11;
 
 /// Statement journals (every upsert writes one) stay in memory rather than in temp files: a
 /// 100,000-track scan's writer was a quarter faster so. [`Db::write_bulk`] is the exception.

@@ -145,3 +145,17 @@ CREATE TABLE album_artists (                       -- every album under each of 
 CREATE INDEX album_artists_artist ON album_artists(artist_id);
 UPDATE tracks SET mtime_ns = -1 WHERE source = 'local';
 ";
+
+/// Indexes that hold each album and artist list's whole order, ties broken by id (migration
+/// 11): a page of `getAlbumList2` newest or by artist, or of an empty-query sync, reads its
+/// rows off an index instead of sorting every album (all of a first scan's albums share
+/// their `created_at` second, so an index on it alone left the whole list to sort).
+pub const LAYOUT_LIST_ORDERS: &str = "
+DROP INDEX albums_name;
+DROP INDEX albums_created;
+DROP INDEX artists_name;
+CREATE INDEX albums_name ON albums(name COLLATE NOCASE, id);
+CREATE INDEX albums_created ON albums(created_at DESC, id);
+CREATE INDEX albums_by_artist ON albums(artist COLLATE NOCASE, year, name COLLATE NOCASE, id);
+CREATE INDEX artists_name ON artists(name COLLATE NOCASE, id);
+";

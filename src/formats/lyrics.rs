@@ -1,12 +1,15 @@
 //! Lyrics of library tracks: timed (LRC) or plain text, from a `.lrc` file beside a track or
-//! from its tags (ID3v2 `USLT`, Vorbis `LYRICS`/`UNSYNCEDLYRICS`, MP4 `©lyr`, APE `Lyrics`).
+//! from its tags (ID3v2 `USLT` and timed `SYLT`, Vorbis `LYRICS`/`UNSYNCEDLYRICS`, MP4 `©lyr`,
+//! APE `Lyrics`).
 //!
 //! LRC is read with the `lrc` crate (wrapped in [`guarded`](super::guarded): it is fed files
 //! from anywhere). Text it refuses, or that has no time tags, is taken as plain lines, so no
 //! lyrics a user has are lost to a line the parser dislikes.
 
 use lofty::config::ParseOptions;
-use lofty::file::TaggedFileExt;
+use lofty::file::{AudioFile, FileType, TaggedFileExt};
+use lofty::id3::v2::{Frame, SyncTextContentType, SynchronizedTextFrame, TimestampFormat};
+use lofty::mpeg::MpegFile;
 use lofty::prelude::ItemKey;
 use lofty::probe::Probe;
 
@@ -125,14 +128,70 @@ pub fn embedded(path: &std::path::Path) -> Result<Vec<Lyrics>, super::tags::Unre
         for item in items {
             let Some(text) = item.value().text() else { continue };
             // ID3v2 keeps a language (three X's when unsaid, read as "xxx"); the others keep none.
-            let lang = std::str::from_utf8(item.lang())
-                .ok()
-                .filter(|l| l.chars().all(|c| c.is_ascii_alphabetic()))
-                .map(str::to_ascii_lowercase);
+            let lang = language(item.lang());
             found.extend(parse(text, lang.as_deref()));
         }
     }
+    if tagged.file_type() == FileType::Mpeg {
+        found.extend(synchronized(path));
+    }
     Ok(found)
+}
+
+/// Timed lyrics from an MP3's ID3v2 `SYLT` frames. lofty keeps those out of its generic tag
+/// (as undecoded frames), so the ID3v2 tag is read again on its own. Only lyrics timed in
+/// milliseconds are taken: MPEG-frame times would need the stream's frame length.
+fn synchronized(path: &std::path::Path) -> Vec<Lyrics> {
+    let read = super::guarded(|| -> lofty::error::Result<_> {
+        let options = ParseOptions::new().read_properties(false).read_cover_art(false);
+        let file = MpegFile::read_from(&mut std::fs::File::open(path)?, options)?;
+        let Some(id3) = file.id3v2() else {
+            return Ok(Vec::new());
+        };
+        let frames = id3.into_iter().filter_map(|frame| match frame {
+            Frame::Binary(binary) if binary.id().as_str() == "SYLT" => {
+                SynchronizedTextFrame::parse(&binary.data, binary.flags()).ok()
+            }
+            _ => None,
+        });
+        Ok(frames.filter_map(timed).collect())
+    });
+    read.and_then(Result::ok).unwrap_or_default()
+}
+
+/// A `SYLT` frame's lyrics, if they are lyrics timed in milliseconds.
+fn timed(frame: SynchronizedTextFrame<'_>) -> Option<Lyrics> {
+    if frame.timestamp_format != TimestampFormat::MS || frame.content_type != SyncTextContentType::Lyrics {
+        return None;
+    }
+    let mut lines: Vec<Line> = frame
+        .content
+        .into_iter()
+        .map(|(start, value)| Line {
+            start_ms: Some(u64::from(start)),
+            value: value.trim().to_owned(),
+        })
+        .filter(|line| !line.value.is_empty())
+        .collect();
+    if lines.is_empty() {
+        return None;
+    }
+    lines.sort_by_key(|line| line.start_ms);
+    Some(Lyrics {
+        lang: language(&frame.language).unwrap_or_else(|| UNKNOWN_LANGUAGE.to_owned()),
+        offset_ms: 0,
+        synced: true,
+        lines,
+    })
+}
+
+/// An ID3v2 language code as written (three letters; taggers write `XXX` when unsaid), in
+/// lower case; None if it isn't letters.
+fn language(code: &[u8]) -> Option<String> {
+    std::str::from_utf8(code)
+        .ok()
+        .filter(|l| !l.is_empty() && l.chars().all(|c| c.is_ascii_alphabetic()))
+        .map(str::to_ascii_lowercase)
 }
 
 #[cfg(test)]

@@ -163,6 +163,12 @@ async fn lyrics_come_from_an_lrc_file_beside_a_song_or_its_tags_timed_where_they
         ),
     ));
     id3.save_to_path(&mp3, WriteOptions::default()).unwrap();
+    // ID3v2's timed SYLT, written by mutagen (tests/fixtures/lyrics/README.md).
+    std::fs::copy(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/lyrics/Timed Lyrics.mp3"),
+        album.join("09 Timed Lyrics.mp3"),
+    )
+    .unwrap();
 
     let app = spawn_app_with(library).await;
     add_admin(&app, "ana").await;
@@ -209,6 +215,21 @@ async fn lyrics_come_from_an_lrc_file_beside_a_song_or_its_tags_timed_where_they
     assert_eq!(dawn["lyricsList"]["structuredLyrics"][0]["synced"], false);
     let pulse = lyrics(song_id("Pulse Width").await).await;
     assert_eq!(pulse["lyricsList"]["structuredLyrics"][0]["lang"], "eng", "{pulse}");
+    // Only the frame of lyrics timed in milliseconds, its lines in time order.
+    let timed = lyrics(song_id("Timed Lyrics").await).await;
+    assert_eq!(
+        timed["lyricsList"]["structuredLyrics"],
+        json!([{
+            "displayArtist": "Fixture Artist", "displayTitle": "Timed Lyrics", "lang": "deu",
+            "offset": 0, "synced": true,
+            "line": [
+                { "start": 800, "value": "Erste Zeile" },
+                { "start": 2500, "value": "Zweite Zeile" },
+                { "start": 4100, "value": "Dritte Zeile" },
+            ]
+        }]),
+        "{timed}"
+    );
     let none = lyrics(song_id("Bientôt").await).await;
     assert_eq!(none["lyricsList"]["structuredLyrics"], json!([]), "{none}");
     assert_eq!(code(&lyrics("0123456789abcdef0123".to_owned()).await), Some(70));
