@@ -81,14 +81,14 @@ def youtube_stand_in(work, venv, size):
             "--yt-dlp-arg=--extractor-args", f"--yt-dlp-arg=anyaudiorecorded:dir={directory}"]
 
 
-def nginx_conf(work, name, server_block):
+def nginx_conf(work, name, server_block, events="events { worker_connections 4096; }"):
     conf = os.path.join(work, f"{name}.conf")
     with open(conf, "w") as f:
         f.write(f"""
 worker_processes auto;
 pid {work}/{name}.pid;
 error_log {work}/{name}.error.log;
-events {{ worker_connections 4096; }}
+{events}
 http {{
     access_log off;
     types {{ audio/mpeg mp3; }}

@@ -8,6 +8,11 @@ use tracing_subscriber::EnvFilter;
 use anyaudio::config::{Cli, Command, Config};
 use anyaudio::Application;
 
+/// jemalloc gives freed memory back to the system (its settings: `.cargo/config.toml`); glibc's
+/// malloc kept what a crowd of listeners had used, in per-thread arenas, after they left.
+#[global_allocator]
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     tracing_subscriber::fmt()

@@ -3,6 +3,7 @@
 //! and the body sources (local files here; the upstream proxy shares the same head).
 
 pub mod local;
+pub mod paced;
 pub mod plan;
 pub mod proxy;
 pub mod range;

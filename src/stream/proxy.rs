@@ -24,6 +24,7 @@ use tokio::sync::{mpsc, OwnedSemaphorePermit, Semaphore};
 use tokio::task::JoinHandle;
 use tokio_stream::wrappers::ReceiverStream;
 
+use super::paced::Pace;
 use super::plan::{self, Representation};
 use super::render_head;
 use crate::error::{Causes, Detail, Error};
@@ -33,7 +34,8 @@ use crate::upstream::egress::forbidden_in;
 use crate::upstream::range::{check_chunk, followable_redirect, range_request_at, ChunkCheck};
 use crate::upstream::{Locator, MediaClient, UpstreamLimits, USER_AGENT};
 
-/// Frames buffered between the upstream reader and the client (each at most one upstream read).
+/// Frames between the upstream reader and the client (each at most one upstream read; the
+/// pace lets one be in flight at a time).
 const CHANNEL_FRAMES: usize = 1;
 
 /// Re-resolves the track being streamed (after a 403/410 from the upstream), pinned to the
@@ -231,6 +233,7 @@ pub async fn serve(
                 reresolved: false,
                 pos: range.start,
                 end: range.end,
+                pace: Pace::default(),
             };
             let wait = availability_wait(pump.locator.available_at, SystemTime::now())?;
             if !wait.is_zero() {
@@ -303,6 +306,10 @@ struct Pump {
     pos: u64,
     /// The last byte the client needs.
     end: u64,
+    /// The next upstream read waits until the client has taken the last frame (see
+    /// [`paced`](super::paced)): one frame per stream, and the upstream connection's read
+    /// buffer is free again (unshared) for the next read.
+    pace: Pace,
 }
 
 /// Aborts the prefetch task if the pump ends first (client gone, error).
@@ -378,9 +385,14 @@ impl Pump {
         let mut cursor = chunk.start; // upstream offset of the next body byte of `chunk`
         let mut prefetch: Option<Prefetch> = None;
         loop {
+            let idle_timeout = self.upstream.limits.idle_timeout;
+            let next_frame = async {
+                self.pace.ready().await;
+                tokio::time::timeout(idle_timeout, chunk.response.body_mut().frame()).await
+            };
             let read = tokio::select! {
                 () = tx.closed() => return Ok(()), // client gone: dropping `chunk` ends the upstream request
-                read = tokio::time::timeout(self.upstream.limits.idle_timeout, chunk.response.body_mut().frame()) => read,
+                read = next_frame => read,
             };
             let problem = match read {
                 Ok(Some(Ok(frame))) => {
@@ -396,7 +408,7 @@ impl Pump {
                         data.truncate(((last - self.pos + 1) as usize).min(data.len()));
                         self.pos += data.len() as u64;
                         metrics::counter!(m::PROXIED_BYTES).increment(data.len() as u64);
-                        if tx.send(Ok(data)).await.is_err() {
+                        if tx.send(Ok(self.pace.frame_of_bytes(data))).await.is_err() {
                             return Ok(());
                         }
                     }

@@ -1,0 +1,211 @@
+#!/usr/bin/env python3
+"""Listener benchmark: how many listeners one small machine carries, and what each one costs.
+
+Thousands of clients (examples/listeners.rs) on loopback, each reading a 7 MiB MP3 at 320 kbit/s,
+pausing with the socket open, then seeking to the middle, for a bounded time. The same job is
+done, one server at a time, by:
+- nginx as a reverse proxy with buffering off (what a streaming proxy does);
+- nginx as a tuned reverse proxy (`proxy_buffers 16 64k; proxy_buffer_size 64k`, upstream
+  keep-alive): what a self-hoster puts in front of an origin;
+- anyaudio, on a library file, on an HTTP track (the same file from the nginx origin), on a
+  YouTube-style track (the googlevideo stand-in, resolved by the real yt-dlp), and on all three
+  at once (clients spread over them).
+For each: the server's RSS when idle, at the peak and after every listener left (RSS per
+listener is the peak above idle over the listeners), its CPU time per listener, stalls (a
+client more than 2 s of audio behind its rate: a player running dry) and errors.
+
+Usage: bench/listeners.py [--clients 10000] [--seconds 60] [--per-kind 2000]
+Installs what it needs as bench/run.py does. Descriptors: each process may have 20,000 here,
+so a run of 10,000 proxied listeners (two sockets each) is split over kinds in the mixed run.
+"""
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import run  # noqa: E402  (the stream benchmark's helpers: nginx configs, yt-dlp stand-in, RSS)
+
+ROOT = run.ROOT
+PORTS = {"origin": 18111, "unbuffered": 18112, "tuned": 18113, "anyaudio": 18114}
+TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def tree_cpu_s(pid):
+    """User and system CPU seconds of a process and its descendants."""
+    total = 0
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        # fields[1] is the parent; utime and stime are stat's 14th and 15th fields.
+        if int(entry) == pid or int(fields[1]) == pid:
+            total += int(fields[11]) + int(fields[12])
+    return total / TICKS
+
+
+def make_mp3(path, seconds=180):
+    """A 320 kbit/s MP3 of noise (7 MiB for three minutes), encoded by ffmpeg."""
+    run.sh("ffmpeg", "-loglevel", "error", "-y", "-f", "lavfi", "-i", f"anoisesrc=d={seconds}:c=pink:a=0.3",
+           "-ac", "2", "-ar", "44100", "-b:a", "320k", "-metadata", "title=Listener Bench",
+           "-metadata", "artist=Bench", path)
+
+
+def listeners(urls, clients, args):
+    cmd = [os.path.join(ROOT, "target", "release", "examples", "listeners"), "--clients", str(clients),
+           "--seconds", str(args.seconds), "--play", str(args.play), "--pause", str(args.pause),
+           "--ramp", str(args.ramp)]
+    for url in urls:
+        cmd += ["--url", url]
+    out = subprocess.run(cmd, check=True, capture_output=True, text=True)
+    return json.loads(out.stdout)
+
+
+def measure(name, pid, urls, clients, args):
+    """One run against the server `pid`: idle, peak and after RSS (KiB), CPU, the clients' view."""
+    time.sleep(1)
+    idle, cpu_before = run.tree_rss_kib(pid), tree_cpu_s(pid)
+    sampler = run.PeakSampler(pid)
+    sampler.start()
+    seen = listeners(urls, clients, args)
+    sampler.stop = True
+    sampler.join()
+    cpu = tree_cpu_s(pid) - cpu_before
+    time.sleep(3)  # the last connections close, the server settles
+    after = run.tree_rss_kib(pid)
+    r = dict(seen, name=name, idle_kib=idle, peak_kib=sampler.peak, after_kib=after, cpu_s=cpu)
+    print(json.dumps(r), file=sys.stderr)
+    return r
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--clients", type=int, default=10000, help="listeners in the big runs")
+    parser.add_argument("--per-kind", type=int, default=2000, help="listeners in each single-kind anyaudio run")
+    parser.add_argument("--seconds", type=int, default=60)
+    parser.add_argument("--play", type=int, default=10)
+    parser.add_argument("--pause", type=int, default=10)
+    parser.add_argument("--ramp", type=int, default=10)
+    parser.add_argument("--only", choices=["nginx", "anyaudio"], help="measure one server only")
+    args = parser.parse_args()
+    venv = run.ensure_tools()
+    run.sh("cargo", "build", "--release", "--quiet", "--example", "listeners", cwd=ROOT)
+    work = tempfile.mkdtemp(prefix="anyaudio-listeners-")
+    os.chmod(work, 0o755)  # nginx workers run as www-data
+    library = os.path.join(work, "library")
+    os.makedirs(library)
+    mp3 = os.path.join(library, "listen.mp3")
+    make_mp3(mp3)
+    size = os.path.getsize(mp3)
+    nginx = shutil.which("nginx") or "/usr/sbin/nginx"
+    procs = {}
+    origin_url = f"http://127.0.0.1:{PORTS['origin']}/library/listen.mp3"
+    events = "worker_rlimit_nofile 20000;\nevents { worker_connections 19000; }"
+    try:
+        conf = run.nginx_conf(work, "origin", f"server {{ listen 127.0.0.1:{PORTS['origin']} backlog=4096; root {work}; "
+                                              "sendfile on; tcp_nopush on; }", events)
+        procs["origin"] = subprocess.Popen([nginx, "-c", conf, "-g", "daemon off;"])
+        upstream = f"upstream origin {{ server 127.0.0.1:{PORTS['origin']}; keepalive 256; }}"
+        proxy = 'proxy_pass http://origin; proxy_http_version 1.1; proxy_set_header Connection "";'
+        conf = run.nginx_conf(work, "unbuffered", f"""{upstream}
+    server {{ listen 127.0.0.1:{PORTS['unbuffered']} backlog=4096; location / {{ {proxy} proxy_buffering off; }} }}""",
+                              events)
+        procs["unbuffered"] = subprocess.Popen([nginx, "-c", conf, "-g", "daemon off;"])
+        conf = run.nginx_conf(work, "tuned", f"""{upstream}
+    server {{ listen 127.0.0.1:{PORTS['tuned']} backlog=4096; location / {{ {proxy}
+        proxy_buffering on; proxy_buffers 16 64k; proxy_buffer_size 64k; }} }}""", events)
+        procs["tuned"] = subprocess.Popen([nginx, "-c", conf, "-g", "daemon off;"])
+        procs["googlevideo"] = subprocess.Popen(
+            [os.path.join(ROOT, "target", "release", "examples", "googlevideo"), "--listen",
+             f"127.0.0.1:{run.PORTS['googlevideo']}", "--file", mp3])
+        anyaudio = [
+            os.path.join(ROOT, "target", "release", "anyaudio"), "serve", "--listen",
+            f"127.0.0.1:{PORTS['anyaudio']}", "--data-dir", os.path.join(work, "anyaudio-data"),
+            "--library", library,
+            "--youtube", *run.youtube_stand_in(work, venv, size), "--youtube-suggest-url", "",
+            "--resolve", f"{run.GOOGLEVIDEO_HOST}=127.0.0.1",
+            # Loopback origins (private addresses are refused as sources by default), every
+            # client from one address (capped by default), a proxied listener holds an
+            # upstream request (1,024 at once by default).
+            "--allow-private-sources", "--max-connections-per-address", "100000",
+            "--max-connections", "100000", "--max-upstream-requests", "100000"]
+        base = f"http://127.0.0.1:{PORTS['anyaudio']}"
+
+        def start_anyaudio():
+            """A fresh server process (each kind is measured from its own idle state) on the
+            same data dir: same catalog, same signing key, so the stream URLs stay good."""
+            procs["anyaudio"] = subprocess.Popen(anyaudio, env=dict(os.environ, ANYAUDIO_LOG="warn"))
+            for _ in range(300):  # the library is scanned and the YouTube source checked
+                try:
+                    health = json.load(urllib.request.urlopen(f"{base}/healthz", timeout=2))
+                    found = json.load(urllib.request.urlopen(f"{base}/api/v1/search?q=listener", timeout=2))
+                    if health["sources"]["youtube"]["available"] and found["tracks"]:
+                        return found["tracks"][0]["id"]
+                except Exception:
+                    pass
+                time.sleep(0.1)
+            raise SystemExit("anyaudio never became ready")
+
+        def stop_anyaudio():
+            run.stop_all({"anyaudio": procs.pop("anyaudio")})
+
+        for key in ("origin", "unbuffered", "tuned"):
+            run.wait_http(f"http://127.0.0.1:{PORTS[key]}/library/listen.mp3")
+        local_id = start_anyaudio()
+
+        def stream_url(track, query=""):
+            return base + json.load(urllib.request.urlopen(f"{base}/api/v1/tracks/{track}/stream_url{query}"))["url"]
+
+        request = urllib.request.Request(f"{base}/api/v1/sources/http", data=json.dumps({"url": origin_url}).encode(),
+                                         headers={"content-type": "application/json"})
+        http_id = json.load(urllib.request.urlopen(request))["tracks"][0]["id"]
+        kinds = {
+            "library file": stream_url(local_id),
+            "HTTP track": stream_url(http_id),
+            "YouTube-style track": stream_url("yt-uApthBVk7mw", "?format=opus"),
+        }
+        stop_anyaudio()
+        results = []
+        if args.only != "anyaudio":
+            for key, label in (("unbuffered", "nginx proxy, unbuffered"), ("tuned", "nginx proxy, buffered 16×64k")):
+                url = f"http://127.0.0.1:{PORTS[key]}/library/listen.mp3"
+                results.append(measure(label, procs[key].pid, [url], args.clients, args))
+        if args.only != "nginx":
+            runs = [(f"anyaudio, {label}", [url], args.per_kind) for label, url in kinds.items()]
+            runs.append(("anyaudio, all three kinds", list(kinds.values()), args.clients))
+            for label, urls, clients in runs:
+                start_anyaudio()
+                results.append(measure(label, procs["anyaudio"].pid, urls, clients, args))
+                stop_anyaudio()
+        print_table(results, args, size)
+    finally:
+        run.stop_all(procs)
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def print_table(results, args, size):
+    print(f"\n{size / 1048576:.1f} MiB MP3 at 320 kbit/s; each listener plays {args.play} s, pauses {args.pause} s with "
+          f"the socket open, seeks to the middle and plays on; clients connect over {args.ramp} s; {args.seconds} s "
+          "a run.\n")
+    print("| | listeners | stalls | errors | TTFB p50 / p99 (ms) | RSS idle → peak → after (MiB) | "
+          "RSS per listener (KiB) | CPU per listener (ms/s) |")
+    print("|---|---|---|---|---|---|---|---|")
+    for r in results:
+        per = max(0, r["peak_kib"] - r["idle_kib"]) / r["clients"]
+        cpu = r["cpu_s"] * 1000 / r["clients"] / r["elapsed_s"]
+        print(f"| {r['name']} | {r['clients']} | {r['stalls']} | {r['errors']} | "
+              f"{r['ttfb_p50_ms']:.2f} / {r['ttfb_p99_ms']:.2f} | "
+              f"{r['idle_kib'] / 1024:.0f} → {r['peak_kib'] / 1024:.0f} → {r['after_kib'] / 1024:.0f} | {per:.1f} | {cpu:.3f} |")
+
+
+if __name__ == "__main__":
+    main()
