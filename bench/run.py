@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
-"""Streaming benchmark: the direct origin, the seed's Flask design, nginx as a reverse proxy, and
-anyaudio, measured in one run on loopback by examples/loadgen.rs. Prints a markdown table.
+"""Streaming benchmark: the direct origin, the seed's Flask design, nginx as a reverse proxy (as
+installed, and tuned: `proxy_buffers 16 64k; proxy_buffer_size 64k` with upstream keep-alive),
+and anyaudio, measured in one run on loopback by examples/loadgen.rs. Prints a markdown table.
 
 anyaudio is measured twice: in front of the plain origin (an HTTP source), and playing a
 YouTube-style track: the tests' googlevideo stand-in (examples/googlevideo.rs, `range=` answered
@@ -24,7 +25,7 @@ import time
 import urllib.request
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-PORTS = {"origin": 18101, "nginx": 18102, "seed": 18103, "anyaudio": 18104, "googlevideo": 18105}
+PORTS = {"origin": 18101, "nginx": 18102, "seed": 18103, "anyaudio": 18104, "googlevideo": 18105, "tuned": 18107}
 GOOGLEVIDEO_HOST = "rr1---sn-bench.googlevideo.com"
 FIXTURES = os.path.join(ROOT, "tests", "fixtures", "ytdlp")
 
@@ -164,7 +165,7 @@ def main():
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--concurrency", type=int, default=256)
     parser.add_argument("--requests", type=int, default=300)
-    parser.add_argument("--only", help="measure only this target key (origin, seed, nginx, anyaudio), for quick checks")
+    parser.add_argument("--only", help="measure only this target key (origin, seed, nginx, tuned, anyaudio), for quick checks")
     parser.add_argument("--skip", action="append", default=[], help="leave out this target key (repeat)")
     args = parser.parse_args()
     venv = ensure_tools()
@@ -185,6 +186,14 @@ def main():
     server {{ listen 127.0.0.1:{PORTS['nginx']};
         location / {{ proxy_pass http://origin; proxy_http_version 1.1; proxy_set_header Connection ""; }} }}""")
         procs["nginx"] = subprocess.Popen([nginx, "-c", conf, "-g", "daemon off;"])
+        # What a self-hoster puts in front of an origin: buffered, 16 × 64 KiB a request,
+        # upstream keep-alive (issue 18).
+        conf = nginx_conf(work, "tuned", f"""
+    upstream origin {{ server 127.0.0.1:{PORTS['origin']}; keepalive 256; }}
+    server {{ listen 127.0.0.1:{PORTS['tuned']};
+        location / {{ proxy_pass http://origin; proxy_http_version 1.1; proxy_set_header Connection "";
+                     proxy_buffering on; proxy_buffers 16 64k; proxy_buffer_size 64k; }} }}""")
+        procs["tuned"] = subprocess.Popen([nginx, "-c", conf, "-g", "daemon off;"])
         env = dict(os.environ, SEED_UPSTREAM=origin_url)
         procs["seed"] = subprocess.Popen(
             [os.path.join(venv, "bin", "gunicorn"), "-w", "5", "-b", f"127.0.0.1:{PORTS['seed']}", "--chdir",
@@ -204,6 +213,7 @@ def main():
             env=dict(os.environ, ANYAUDIO_LOG="warn"))
         wait_http(origin_url)
         wait_http(f"http://127.0.0.1:{PORTS['nginx']}/bench.mp3")
+        wait_http(f"http://127.0.0.1:{PORTS['tuned']}/bench.mp3")
         wait_http(f"http://127.0.0.1:{PORTS['seed']}/stream")
         base = f"http://127.0.0.1:{PORTS['anyaudio']}"
         for _ in range(100):
@@ -225,12 +235,13 @@ def main():
             "direct origin (nginx static)": ("origin", origin_url),
             "seed design (Flask + requests, gunicorn)": ("seed", f"http://127.0.0.1:{PORTS['seed']}/stream"),
             "nginx reverse proxy": ("nginx", f"http://127.0.0.1:{PORTS['nginx']}/bench.mp3"),
+            "nginx reverse proxy, tuned (buffers 16×64k)": ("tuned", f"http://127.0.0.1:{PORTS['tuned']}/bench.mp3"),
             "anyaudio": ("anyaudio", base + stream),
             "anyaudio, YouTube-style track (googlevideo stand-in)": ("anyaudio", base + youtube),
         }
         results = {}
         for name, (key, url) in targets.items():
-            if (args.only and key not in (args.only, "origin", "nginx")) or key in args.skip:
+            if (args.only and key not in (args.only, "origin", "nginx", "tuned")) or key in args.skip:
                 continue
             r = {}
             idle = tree_rss_kib(procs[key].pid)
@@ -266,17 +277,19 @@ def stop_all(procs):
 def print_table(results, args):
     direct = results["direct origin (nginx static)"]
     nginx = results["nginx reverse proxy"]
+    tuned = results["nginx reverse proxy, tuned (buffers 16×64k)"]
     print(f"\n{args.size_mib} MiB file; {args.requests} fresh plays and {args.requests} seeks, each on a new connection; "
           f"{args.concurrency} concurrent clients for {args.seconds} s asking 1 MiB ranges at random offsets.\n")
     print("| | TTFB fresh p50 / p99 (ms) | TTFB seek p50 / p99 (ms) | overhead p50 vs direct (ms) | single stream (MiB/s) | "
-          f"{args.concurrency} streams: req/s | p99 (ms) | errors | peak RSS (MiB) | RSS per stream (KiB) |")
-    print("|---|---|---|---|---|---|---|---|---|---|")
+          f"{args.concurrency} streams: req/s | vs tuned nginx | p99 (ms) | errors | peak RSS (MiB) | RSS per stream (KiB) |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
     for name, r in results.items():
         f, s, t, c = r["fresh"], r["seek"], r["throughput"], r["concurrent"]
         per_stream = max(0, r["peak_kib"] - r["idle_kib"]) / args.concurrency
         print(f"| {name} | {f['p50_ms']:.3f} / {f['p99_ms']:.3f} | {s['p50_ms']:.3f} / {s['p99_ms']:.3f} | "
               f"{f['p50_ms'] - direct['fresh']['p50_ms']:+.3f} | {t['mib_per_s']:.0f} ({t['mib_per_s'] / direct['throughput']['mib_per_s']:.2f}×) | "
-              f"{c['requests_per_s']:.0f} ({c['requests_per_s'] / nginx['concurrent']['requests_per_s']:.2f}× nginx) | {c['p99_ms']:.1f} | "
+              f"{c['requests_per_s']:.0f} ({c['requests_per_s'] / nginx['concurrent']['requests_per_s']:.2f}× nginx) | "
+              f"{c['requests_per_s'] / tuned['concurrent']['requests_per_s']:.2f}× | {c['p99_ms']:.1f} | "
               f"{c['errors']} | {r['peak_kib'] / 1024:.1f} | {per_stream:.0f} |")
 
 
