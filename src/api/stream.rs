@@ -49,6 +49,12 @@ pub async fn serve_track(
         Playable::LocalFile { path, mime } => match local::serve_file(method, headers, &path, &mime).await {
             Ok(response) => Ok(response),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(Error::MediaGone(track_id.to_string())),
+            // Out of descriptors (every listener of a library file holds one): a full server,
+            // not a fault; the client may try again.
+            Err(e) if out_of_descriptors(&e) => {
+                tracing::warn!(error = %e, "no descriptor left to open a library file");
+                Err(Error::Busy)
+            }
             Err(e) => Err(Error::Internal(anyhow::Error::new(e).context("serving a library file"))),
         },
         Playable::Remote(locator) => {
@@ -59,5 +65,23 @@ pub async fn serve_track(
             });
             proxy::serve(&state.upstream, locator, reresolve, method, headers).await
         }
+    }
+}
+
+/// Whether `e` says the process or the system has no file descriptor left.
+fn out_of_descriptors(e: &std::io::Error) -> bool {
+    use rustix::io::Errno;
+    matches!(Errno::from_io_error(e), Some(Errno::MFILE | Errno::NFILE))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn running_out_of_descriptors_is_told_apart_from_other_failures() {
+        use rustix::io::Errno;
+        assert!(super::out_of_descriptors(&std::io::Error::from(Errno::MFILE)));
+        assert!(super::out_of_descriptors(&std::io::Error::from(Errno::NFILE)));
+        assert!(!super::out_of_descriptors(&std::io::Error::from(Errno::ACCESS)));
+        assert!(!super::out_of_descriptors(&std::io::Error::other("disk on fire")));
     }
 }
