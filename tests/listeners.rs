@@ -24,16 +24,17 @@ const MIB: u64 = 1024 * KIB;
 const LISTENERS: usize = 300;
 
 /// What a paused listener of each kind may hold, in the server, at most (measured on
-/// 2026-12-06: 47 KiB and 123 KiB). A library listener: one 16 KiB frame of its stream
+/// 2026-12-06: 46 to 49 KiB and 263 KiB). A library listener: one 16 KiB frame of its stream
 /// (`stream::paced`), hyper's connection buffers (8 KiB for heads, a read buffer that grows to
-/// 16 KiB), the connection's task. A proxied listener adds its upstream connection (16 KiB
-/// read buffer, a second one while a frame of the first is in flight, 8 KiB for heads, its
-/// task and the pump's). Issue 18's goal is 32 KiB: hyper's own buffers are most of the rest.
+/// 16 KiB), the connection's task. A proxied listener adds its upstream connection, whose
+/// reads of up to 64 KiB are shared by the frame in flight, the one hyper's client has read
+/// ahead and the buffer it reads into next. Reads of 16 KiB made that 123 KiB but cost a third
+/// of the proxy's throughput (BENCHMARKS.md). Issue 18's goal is 32 KiB.
 const LIBRARY_BOUND: u64 = 64 * KIB;
-const PROXIED_BOUND: u64 = 160 * KIB;
+const PROXIED_BOUND: u64 = 320 * KIB;
 /// What may stay once every listener hung up (RSS above what it was before they came;
-/// measured: 0 to 1 MiB after library listeners, 6 to 7 MiB after proxied ones, the same after
-/// 12 s as after 5).
+/// measured: 0 to 2 MiB after library listeners, 5 MiB after proxied ones besides what the
+/// test's origin keeps of its requests, the same after 12 s as after 5).
 const LEFT_BOUND: u64 = 10 * MIB;
 
 fn rss_bytes() -> u64 {
@@ -118,18 +119,19 @@ async fn a_paused_listener_holds_a_few_kib_and_gives_them_back_when_it_leaves() 
     let proxied = app.url(&app.stream_path_of(body["tracks"][0]["id"].as_str().unwrap()).await);
 
     // The origin's own connections, measured alone, are taken off the proxied figure.
-    let (origin_each, _) = cost_of_listeners(&url, LISTENERS).await;
+    let (origin_each, origin_left) = cost_of_listeners(&url, LISTENERS).await;
     let (library_each, library_left) = cost_of_listeners(&local, LISTENERS).await;
     let (proxied_each, proxied_left) = cost_of_listeners(&proxied, LISTENERS).await;
     let proxied_own = proxied_each.saturating_sub(origin_each);
     eprintln!(
         "per paused listener: library file {} KiB, proxied {} KiB (the origin's side {} KiB more); \
-         left after they hung up: {} and {} MiB",
+         left after they hung up: {} and {} MiB (the origin alone: {} MiB)",
         library_each / KIB,
         proxied_own / KIB,
         origin_each / KIB,
         library_left / MIB,
-        proxied_left / MIB
+        proxied_left / MIB,
+        origin_left / MIB
     );
     assert!(
         library_each <= LIBRARY_BOUND,
@@ -141,7 +143,7 @@ async fn a_paused_listener_holds_a_few_kib_and_gives_them_back_when_it_leaves() 
         "a proxied listener holds {} KiB",
         proxied_own / KIB
     );
-    for left in [library_left, proxied_left] {
+    for left in [library_left, proxied_left.saturating_sub(origin_left)] {
         assert!(left < LEFT_BOUND, "{} MiB stayed after the listeners left", left / MIB);
     }
 }
