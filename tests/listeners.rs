@@ -37,20 +37,6 @@ const PROXIED_BOUND: u64 = 320 * KIB;
 /// test's origin keeps of its requests, the same after 12 s as after 5).
 const LEFT_BOUND: u64 = 10 * MIB;
 
-fn rss_bytes() -> u64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap();
-    let kib: u64 = status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
-        .unwrap()
-        .trim()
-        .trim_end_matches(" kB")
-        .trim()
-        .parse()
-        .unwrap();
-    kib * KIB
-}
-
 /// A listener that played `played` bytes of `url` (http://host:port/path) and paused: the
 /// connection stays open, nothing more is read.
 async fn paused_listener(url: &str, played: usize) -> TcpStream {
@@ -82,7 +68,7 @@ async fn cost_of_listeners(url: &str, count: usize) -> (u64, u64) {
         drop(warm);
         tokio::time::sleep(Duration::from_secs(3)).await;
     }
-    let baseline = rss_bytes();
+    let baseline = support::rss_bytes();
     let mut listeners = Vec::with_capacity(count);
     for _ in 0..count / 50 {
         // Fifty at a time, as a crowd arrives (not one burst of hundreds of reads at once).
@@ -90,11 +76,11 @@ async fn cost_of_listeners(url: &str, count: usize) -> (u64, u64) {
     }
     // The kernel's socket buffers fill; then every stream waits on its client with what it holds.
     tokio::time::sleep(Duration::from_secs(2)).await;
-    let held = rss_bytes().saturating_sub(baseline);
+    let held = support::rss_bytes().saturating_sub(baseline);
     drop(listeners);
     // jemalloc's background thread gives dirty pages back over about a second.
     tokio::time::sleep(Duration::from_secs(5)).await;
-    let left = rss_bytes().saturating_sub(baseline);
+    let left = support::rss_bytes().saturating_sub(baseline);
     (held / count as u64, left)
 }
 

@@ -15,20 +15,6 @@ use origin::{pattern, Content, Faults, Origin};
 
 const MIB: u64 = 1024 * 1024;
 
-fn rss_bytes() -> u64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap();
-    let kib: u64 = status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
-        .unwrap()
-        .trim()
-        .trim_end_matches(" kB")
-        .trim()
-        .parse()
-        .unwrap();
-    kib * 1024
-}
-
 /// The largest buffer the kernel may give a TCP socket (`/proc/sys/net/ipv4/tcp_rmem` or
 /// `tcp_wmem`: min, default, max).
 fn tcp_buffer_max(name: &str) -> u64 {
@@ -51,7 +37,7 @@ async fn a_1_gib_stream_read_slowly_keeps_memory_flat_and_exact() {
     let sent_at_start = origin.state.bytes_sent.load(Ordering::SeqCst);
     let mut response = app.client.get(app.url(&stream)).send().await.unwrap();
     assert_eq!(response.status(), 200);
-    let baseline = rss_bytes();
+    let baseline = support::rss_bytes();
     let (mut received, mut peak, mut next_pause, mut max_ahead) = (0u64, baseline, 64 * MIB, 0u64);
     while let Some(chunk) = response.chunk().await.unwrap() {
         for (i, b) in chunk.iter().enumerate() {
@@ -66,7 +52,7 @@ async fn a_1_gib_stream_read_slowly_keeps_memory_flat_and_exact() {
             tokio::time::sleep(Duration::from_millis(300)).await;
             let ahead = (origin.state.bytes_sent.load(Ordering::SeqCst) - sent_at_start).saturating_sub(received);
             max_ahead = max_ahead.max(ahead);
-            peak = peak.max(rss_bytes());
+            peak = peak.max(support::rss_bytes());
             next_pause += 64 * MIB;
         }
     }

@@ -280,3 +280,20 @@ pub fn write_wav(path: &std::path::Path, seconds: u32) {
     file.write_all(&header).unwrap();
     file.write_all(&vec![0u8; data_len as usize]).unwrap();
 }
+
+/// The test process's resident memory, in bytes (the memory tests: `tests/memory.rs`,
+/// `tests/listeners.rs`).
+#[allow(dead_code)]
+pub fn rss_bytes() -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap();
+    let kib: u64 = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .unwrap()
+        .trim()
+        .trim_end_matches(" kB")
+        .trim()
+        .parse()
+        .unwrap();
+    kib * 1024
+}
