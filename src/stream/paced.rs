@@ -60,7 +60,7 @@ impl Default for Pace {
 }
 
 /// How large the next frame should be and how many may be in flight, given the client's pace.
-pub fn frame_plan(fast: bool) -> (usize, usize) {
+fn frame_plan(fast: bool) -> (usize, usize) {
     if fast {
         (FAST_FRAME, 2)
     } else {
@@ -70,7 +70,7 @@ pub fn frame_plan(fast: bool) -> (usize, usize) {
 
 /// Whether a client is fast after `written` more bytes at `now`: a window of [`RATE_WINDOW`]
 /// that took [`FAST_BYTES`] makes it fast; one that ends with fewer makes it slow again.
-pub fn judge(fast: bool, window_start: &mut Instant, window_bytes: &mut u64, written: u64, now: Instant) -> bool {
+fn judge(fast: bool, window_start: &mut Instant, window_bytes: &mut u64, written: u64, now: Instant) -> bool {
     if now.duration_since(*window_start) >= RATE_WINDOW {
         let was_fast = *window_bytes >= FAST_BYTES;
         *window_start = now;
