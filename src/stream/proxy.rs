@@ -10,6 +10,7 @@
 //! would make the body wrong ends the client's connection instead of sending a short body.
 
 use std::io;
+use std::pin::Pin;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
@@ -20,12 +21,13 @@ use bytes::{Buf, Bytes};
 use futures_util::future::BoxFuture;
 use http_body_util::{BodyExt, Empty};
 use hyper::body::Incoming;
-use tokio::sync::{mpsc, OwnedSemaphorePermit, Semaphore};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio::task::JoinHandle;
-use tokio_stream::wrappers::ReceiverStream;
+use tokio::time::Sleep;
 
 use super::paced::Pace;
 use super::plan::{self, Representation};
+use super::range::ByteRange;
 use super::render_head;
 use crate::error::{Causes, Detail, Error};
 use crate::model::unix;
@@ -33,10 +35,6 @@ use crate::telemetry as m;
 use crate::upstream::egress::forbidden_in;
 use crate::upstream::range::{check_chunk, followable_redirect, range_request_at, ChunkCheck};
 use crate::upstream::{Locator, MediaClient, UpstreamLimits, USER_AGENT};
-
-/// Frames between the upstream reader and the client (each at most one upstream read; the
-/// pace lets one be in flight at a time).
-const CHANNEL_FRAMES: usize = 1;
 
 /// Re-resolves the track being streamed (after a 403/410 from the upstream), pinned to the
 /// format id it is playing, if the source has one.
@@ -225,27 +223,20 @@ pub async fn serve(
     let (status, head, bytes) = render_head(&decision, &rep, &locator.mime);
     let body = match bytes {
         Some(range) if method != Method::HEAD => {
-            let mut pump = Pump {
+            let wait = availability_wait(locator.available_at, SystemTime::now())?;
+            if !wait.is_zero() {
+                // Not `sleep(ZERO)` on every play: tokio rounds a sleep up to its next 1 ms tick.
+                tokio::time::sleep(wait).await;
+            }
+            let mut opener = Opener {
                 upstream: upstream.clone(),
                 budget: ResumeBudget::new(upstream.limits.max_resumes, range.start),
                 locator,
                 reresolve,
                 reresolved: false,
-                pos: range.start,
-                end: range.end,
-                pace: Pace::default(),
             };
-            let wait = availability_wait(pump.locator.available_at, SystemTime::now())?;
-            if !wait.is_zero() {
-                // Not `sleep(ZERO)` on every play: tokio rounds a sleep up to its next 1 ms tick.
-                tokio::time::sleep(wait).await;
-            }
-            let first = pump
-                .open_with_recovery(range.start, pump.chunk_end(range.start))
-                .await?;
-            let (tx, rx) = mpsc::channel(CHANNEL_FRAMES);
-            tokio::spawn(pump.run(first, tx));
-            Body::from_stream(ReceiverStream::new(rx))
+            let first = opener.open(range.start, opener.chunk_end(range.start, range.end)).await?;
+            Pump::new(opener, range, first).into_body()
         }
         _ => Body::empty(),
     };
@@ -295,48 +286,28 @@ impl ResumeBudget {
     }
 }
 
-/// Moves bytes `pos..=end` from the upstream to the client, chunk by chunk.
-struct Pump {
+/// Opens upstream requests for one stream, recovering from what can be recovered from.
+struct Opener {
     upstream: Upstream,
     locator: Arc<Locator>,
     reresolve: ReResolve,
     reresolved: bool,
     budget: ResumeBudget,
-    /// The next byte the client needs.
-    pos: u64,
-    /// The last byte the client needs.
-    end: u64,
-    /// The next upstream read waits until the client has taken the last frame (see
-    /// [`paced`](super::paced)): one frame per stream, and the upstream connection's read
-    /// buffer is free again (unshared) for the next read.
-    pace: Pace,
 }
 
-/// Aborts the prefetch task if the pump ends first (client gone, error).
-struct Prefetch {
-    start: u64,
-    task: JoinHandle<Result<OpenChunk, FetchError>>,
-}
-
-impl Drop for Prefetch {
-    fn drop(&mut self) {
-        self.task.abort();
-    }
-}
-
-type Sender = mpsc::Sender<Result<Bytes, io::Error>>;
-
-impl Pump {
-    fn chunk_end(&self, start: u64) -> u64 {
+impl Opener {
+    /// The last byte of the upstream request that starts at `start`, for a client that needs
+    /// bytes up to `end`.
+    fn chunk_end(&self, start: u64, end: u64) -> u64 {
         let chunk = self.locator.max_chunk.map_or(self.upstream.limits.chunk_size, |max| {
             max.clamp(1, self.upstream.limits.chunk_size)
         });
-        start.saturating_add(chunk - 1).min(self.end)
+        start.saturating_add(chunk - 1).min(end)
     }
 
     /// Opens `start..=end`, re-resolving once on 403/410 and retrying 5xx, timeouts and
     /// connection errors while the resume budget lasts.
-    async fn open_with_recovery(&mut self, start: u64, end: u64) -> Result<OpenChunk, FetchError> {
+    async fn open(&mut self, start: u64, end: u64) -> Result<OpenChunk, FetchError> {
         loop {
             match self.upstream.open(&self.locator, start, end).await {
                 Ok(chunk) => return Ok(chunk),
@@ -368,102 +339,195 @@ impl Pump {
         }
     }
 
-    async fn run(mut self, first: OpenChunk, tx: Sender) {
-        let _in_flight = m::InFlight::new(m::UPSTREAM_STREAMS_IN_FLIGHT);
-        if let Err(why) = self.pump(first, &tx).await {
-            metrics::counter!(m::STREAM_ERRORS).increment(1);
-            tracing::warn!(%why, pos = self.pos, end = self.end, "upstream stream failed; closing the client's connection");
-            // The client sees a connection closed before Content-Length was reached: an error,
-            // never a short body passed off as complete.
-            let _ = tx.send(Err(io::Error::other(why))).await;
+}
+
+/// Moves bytes `pos..=end` from the upstream to the client, chunk by chunk. The client's
+/// connection task polls it as the response body (no task or channel between the upstream
+/// read and the client's write: each hop was a wake-up a frame).
+struct Pump {
+    opener: Opener,
+    /// The next byte the client needs.
+    pos: u64,
+    /// The last byte the client needs.
+    end: u64,
+    /// The next upstream read waits until the client has taken the last frame (see
+    /// [`paced`](super::paced)): one frame per stream, and the upstream connection's read
+    /// buffer is free again (unshared) for the next read.
+    pace: Pace,
+    /// The upstream response being read.
+    chunk: OpenChunk,
+    /// The upstream offset of `chunk`'s next body byte.
+    cursor: u64,
+    prefetch: Option<Prefetch>,
+    /// When an upstream read last made progress, for the stall check.
+    progress_at: Instant,
+    /// Armed for `progress_at + idle_timeout` at most once a stall period, not at every read.
+    stall_check: Pin<Box<Sleep>>,
+    proxied_bytes: metrics::Counter,
+    _in_flight: m::InFlight,
+}
+
+/// Aborts the prefetch task if the pump ends first (client gone, error).
+struct Prefetch {
+    start: u64,
+    task: JoinHandle<Result<OpenChunk, FetchError>>,
+}
+
+impl Drop for Prefetch {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+impl Pump {
+    fn new(opener: Opener, range: ByteRange, first: OpenChunk) -> Self {
+        let idle_timeout = opener.upstream.limits.idle_timeout;
+        Pump {
+            opener,
+            pos: range.start,
+            end: range.end,
+            pace: Pace::default(),
+            cursor: first.start,
+            chunk: first,
+            prefetch: None,
+            progress_at: Instant::now(),
+            stall_check: Box::pin(tokio::time::sleep(idle_timeout)),
+            proxied_bytes: metrics::counter!(m::PROXIED_BYTES),
+            _in_flight: m::InFlight::new(m::UPSTREAM_STREAMS_IN_FLIGHT),
         }
     }
 
-    /// Ok when every byte was sent or the client went away; Err when the stream cannot go on.
-    async fn pump(&mut self, first: OpenChunk, tx: &Sender) -> Result<(), String> {
-        let mut chunk = first;
-        let mut cursor = chunk.start; // upstream offset of the next body byte of `chunk`
-        let mut prefetch: Option<Prefetch> = None;
+    /// The response body: the pump's frames; an error (the client's connection is closed
+    /// before Content-Length is reached, never a short body passed off as complete) ends it.
+    fn into_body(self) -> Body {
+        let frames = futures_util::stream::unfold(Some(self), |pump| async move {
+            let mut pump = pump?;
+            match pump.next_frame().await? {
+                Ok(frame) => Some((Ok(frame), Some(pump))),
+                Err(why) => {
+                    metrics::counter!(m::STREAM_ERRORS).increment(1);
+                    tracing::warn!(%why, pos = pump.pos, end = pump.end, "upstream stream failed; closing the client's connection");
+                    Some((Err(io::Error::other(why)), None))
+                }
+            }
+        });
+        Body::from_stream(frames)
+    }
+
+    /// The next upstream frame of the current chunk; Err(()) when none came for the idle
+    /// timeout. The timer is reset only when it fires early, not for every frame.
+    async fn read_upstream(&mut self) -> Result<Option<Result<http_body::Frame<Bytes>, hyper::Error>>, ()> {
+        let idle_timeout = self.opener.upstream.limits.idle_timeout;
+        self.progress_at = Instant::now();
+        let read = self.chunk.response.body_mut().frame();
+        tokio::pin!(read);
         loop {
-            let idle_timeout = self.upstream.limits.idle_timeout;
-            let next_frame = async {
-                self.pace.ready().await;
-                tokio::time::timeout(idle_timeout, chunk.response.body_mut().frame()).await
-            };
-            let read = tokio::select! {
-                () = tx.closed() => return Ok(()), // client gone: dropping `chunk` ends the upstream request
-                read = next_frame => read,
-            };
-            let problem = match read {
+            tokio::select! {
+                biased;
+                frame = &mut read => return Ok(frame),
+                () = &mut self.stall_check => {
+                    let deadline = self.progress_at + idle_timeout;
+                    if Instant::now() >= deadline {
+                        self.stall_check.as_mut().reset(tokio::time::Instant::now() + idle_timeout);
+                        return Err(());
+                    }
+                    self.stall_check.as_mut().reset(deadline.into());
+                }
+            }
+        }
+    }
+
+    /// The next frame for the client: None when every byte was sent, Err when the stream
+    /// cannot go on.
+    async fn next_frame(&mut self) -> Option<Result<Bytes, String>> {
+        loop {
+            if self.pos > self.end {
+                return None;
+            }
+            if self.pos > self.chunk.end {
+                match self.next_chunk().await {
+                    Ok(chunk) => {
+                        self.cursor = chunk.start;
+                        self.chunk = chunk;
+                    }
+                    Err(why) => return Some(Err(why)),
+                }
+            }
+            self.pace.ready().await;
+            let cursor = self.cursor;
+            let problem = match self.read_upstream().await {
                 Ok(Some(Ok(frame))) => {
-                    let Ok(bytes) = frame.into_data() else { continue }; // trailers
-                    let data_start = cursor;
-                    cursor += bytes.len() as u64;
-                    let mut data = bytes;
-                    if data_start < self.pos {
-                        data.advance(((self.pos - data_start) as usize).min(data.len()));
+                    let Ok(mut data) = frame.into_data() else { continue }; // trailers
+                    self.cursor += data.len() as u64;
+                    if cursor < self.pos {
+                        data.advance(((self.pos - cursor) as usize).min(data.len()));
                     }
-                    let last = chunk.end.min(self.end);
-                    if !data.is_empty() && self.pos <= last {
-                        data.truncate(((last - self.pos + 1) as usize).min(data.len()));
-                        self.pos += data.len() as u64;
-                        metrics::counter!(m::PROXIED_BYTES).increment(data.len() as u64);
-                        if tx.send(Ok(self.pace.frame_of_bytes(data))).await.is_err() {
-                            return Ok(());
-                        }
-                    }
-                    if self.pos > self.end {
-                        return Ok(());
-                    }
-                    if self.pos > chunk.end {
-                        chunk = self.next_chunk(&mut prefetch).await?;
-                        cursor = chunk.start;
+                    let last = self.chunk.end.min(self.end);
+                    if data.is_empty() || self.pos > last {
                         continue;
                     }
-                    if prefetch.is_none()
-                        && !chunk.whole
-                        && chunk.end < self.end
-                        && self.pos >= chunk.start + (chunk.end - chunk.start) / 2
-                    {
-                        let (start, end) = (chunk.end + 1, self.chunk_end(chunk.end + 1));
-                        let (upstream, locator) = (self.upstream.clone(), self.locator.clone());
-                        let task = tokio::spawn(async move { upstream.open(&locator, start, end).await });
-                        prefetch = Some(Prefetch { start, task });
-                    }
-                    continue;
+                    data.truncate(((last - self.pos + 1) as usize).min(data.len()));
+                    self.pos += data.len() as u64;
+                    self.proxied_bytes.increment(data.len() as u64);
+                    self.start_prefetch();
+                    return Some(Ok(self.pace.frame_of_bytes(data)));
                 }
                 Ok(None) => format!(
                     "upstream body ended at byte {cursor}, before {}",
-                    chunk.end.min(self.end)
+                    self.chunk.end.min(self.end)
                 ),
                 Ok(Some(Err(e))) => format!("upstream connection failed at byte {cursor}: {}", error_chain(&e)),
-                Err(_) => format!("upstream stalled at byte {cursor}"),
+                Err(()) => format!("upstream stalled at byte {cursor}"),
             };
-            // Resume from the byte reached, up to the end of the chunk we were in.
-            let Some(wait) = self.budget.spend(self.pos) else {
-                return Err(format!("{problem}; no progress in {} attempts", self.budget.max));
-            };
-            metrics::counter!(m::RESUMES).increment(1);
-            tracing::info!(%problem, pos = self.pos, "resuming the upstream stream");
-            if !wait.is_zero() {
-                tokio::time::sleep(wait).await;
+            if let Err(why) = self.resume(problem).await {
+                return Some(Err(why));
             }
-            let end = if chunk.whole {
-                self.chunk_end(self.pos)
-            } else {
-                chunk.end
-            };
-            chunk = self
-                .open_with_recovery(self.pos, end)
-                .await
-                .map_err(|e| format!("{problem}; resume failed: {e:?}"))?;
-            cursor = chunk.start;
         }
     }
 
+    /// Opens the next chunk in the background once half of this one is sent.
+    fn start_prefetch(&mut self) {
+        let chunk = &self.chunk;
+        if self.prefetch.is_none()
+            && !chunk.whole
+            && chunk.end < self.end
+            && self.pos <= chunk.end
+            && self.pos >= chunk.start + (chunk.end - chunk.start) / 2
+        {
+            let (start, end) = (chunk.end + 1, self.opener.chunk_end(chunk.end + 1, self.end));
+            let (upstream, locator) = (self.opener.upstream.clone(), self.opener.locator.clone());
+            let task = tokio::spawn(async move { upstream.open(&locator, start, end).await });
+            self.prefetch = Some(Prefetch { start, task });
+        }
+    }
+
+    /// After `problem`, opens the rest of the chunk we were in from the byte reached.
+    async fn resume(&mut self, problem: String) -> Result<(), String> {
+        let Some(wait) = self.opener.budget.spend(self.pos) else {
+            return Err(format!("{problem}; no progress in {} attempts", self.opener.budget.max));
+        };
+        metrics::counter!(m::RESUMES).increment(1);
+        tracing::info!(%problem, pos = self.pos, "resuming the upstream stream");
+        if !wait.is_zero() {
+            tokio::time::sleep(wait).await;
+        }
+        let end = if self.chunk.whole {
+            self.opener.chunk_end(self.pos, self.end)
+        } else {
+            self.chunk.end
+        };
+        self.chunk = self
+            .opener
+            .open(self.pos, end)
+            .await
+            .map_err(|e| format!("{problem}; resume failed: {e:?}"))?;
+        self.cursor = self.chunk.start;
+        Ok(())
+    }
+
     /// The chunk starting at `self.pos`: the prefetched one if it is that, else a new request.
-    async fn next_chunk(&mut self, prefetch: &mut Option<Prefetch>) -> Result<OpenChunk, String> {
-        if let Some(p) = prefetch.take().filter(|p| p.start == self.pos) {
+    async fn next_chunk(&mut self) -> Result<OpenChunk, String> {
+        if let Some(p) = self.prefetch.take().filter(|p| p.start == self.pos) {
             let mut p = p;
             match (&mut p.task).await {
                 Ok(Ok(chunk)) => return Ok(chunk),
@@ -471,8 +535,9 @@ impl Pump {
                 Err(e) => tracing::info!(error = %e, "prefetch task failed; asking again"),
             }
         }
-        let end = self.chunk_end(self.pos);
-        self.open_with_recovery(self.pos, end)
+        let end = self.opener.chunk_end(self.pos, self.end);
+        self.opener
+            .open(self.pos, end)
             .await
             .map_err(|e| format!("opening bytes {}-{end}: {e:?}", self.pos))
     }
