@@ -235,7 +235,9 @@ pub async fn serve(
                 reresolve,
                 reresolved: false,
             };
-            let first = opener.open(range.start, opener.chunk_end(range.start, range.end)).await?;
+            let first = opener
+                .open(range.start, opener.chunk_end(range.start, range.end))
+                .await?;
             Pump::new(opener, range, first).into_body()
         }
         _ => Body::empty(),
@@ -338,7 +340,6 @@ impl Opener {
             }
         }
     }
-
 }
 
 /// Moves bytes `pos..=end` from the upstream to the client, chunk by chunk. The client's
