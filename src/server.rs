@@ -28,10 +28,12 @@ use hyper_util::server::conn::auto;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{Notify, Semaphore};
 use tokio::time::Instant;
+use tower_http::add_extension::AddExtension;
 
 use crate::auth::AddressKey;
 use crate::config::ConnectionLimits;
 use crate::error::Error;
+use crate::stream::paced::ClientBacklog;
 
 /// Per-connection write buffer (hyper's default is ~400 KiB): with the proxy's own small
 /// buffers, what one stream holds in memory.
@@ -122,16 +124,19 @@ pub async fn serve(
             }
         };
         let activity = Arc::new(Activity::new());
-        // The client's address, for the auth layer (trusted proxies, login limits), and the
-        // connection's activity, for the idle watch.
-        let service = hyper_util::service::TowerToHyperService::new(tower_http::add_extension::AddExtension::new(
-            tower_http::add_extension::AddExtension::new(app.clone(), ConnectInfo(peer)),
-            activity.clone(),
+        let backlog = ClientBacklog::default();
+        // The client's address, for the auth layer (trusted proxies, login limits), the
+        // connection's activity, for the idle watch, and its socket's backlog, for the size
+        // of stream frames.
+        let service = hyper_util::service::TowerToHyperService::new(AddExtension::new(
+            AddExtension::new(AddExtension::new(app.clone(), ConnectInfo(peer)), activity.clone()),
+            backlog.clone(),
         ));
         let io = TrackedIo {
             stream,
             activity: activity.clone(),
-            backlog: None,
+            pending: None,
+            backlog,
         };
         let connection = builder
             .serve_connection_with_upgrades(TokioIo::new(io), service)
@@ -325,26 +330,69 @@ impl Drop for InFlight {
     }
 }
 
-/// A connection's socket, noting on its [`Activity`] while a write waits for the client: an
-/// answer's body can be over (its last part taken from it) while hyper still holds bytes the
-/// client has not read yet; until those are written, the connection is not idle.
+/// A connection's socket, noting on its [`Activity`] while a write waits for the client (an
+/// answer's body can be over, its last part taken from it, while hyper still holds bytes the
+/// client has not read yet; until those are written, the connection is not idle), and after
+/// each write what the socket holds that the client has not taken ([`ClientBacklog`]).
 struct TrackedIo<S> {
     stream: S,
     activity: Arc<Activity>,
     /// Held while a write is pending.
-    backlog: Option<InFlight>,
+    pending: Option<InFlight>,
+    backlog: ClientBacklog,
 }
 
-impl<S> TrackedIo<S> {
+impl<S: Unsent> TrackedIo<S> {
     fn note<T>(&mut self, poll: std::task::Poll<T>) -> std::task::Poll<T> {
         if poll.is_pending() {
-            if self.backlog.is_none() {
-                self.backlog = Some(self.activity.begin());
+            if self.pending.is_none() {
+                self.pending = Some(self.activity.begin());
             }
         } else {
-            self.backlog = None;
+            self.pending = None;
         }
         poll
+    }
+
+    /// After a write: one `ioctl`, next to a write of up to a quarter MiB.
+    fn note_write(&mut self, poll: std::task::Poll<std::io::Result<usize>>) -> std::task::Poll<std::io::Result<usize>> {
+        if poll.is_ready() {
+            if let Some(unsent) = self.stream.unsent() {
+                self.backlog.record(unsent);
+            }
+        }
+        self.note(poll)
+    }
+}
+
+/// A socket that tells how many bytes it holds that its peer has not taken.
+trait Unsent {
+    fn unsent(&self) -> Option<u32>;
+}
+
+impl Unsent for TcpStream {
+    /// The bytes in the send queue not yet acknowledged by the peer: `SIOCOUTQ`, tcp(7).
+    #[cfg(target_os = "linux")]
+    #[allow(unsafe_code)]
+    fn unsent(&self) -> Option<u32> {
+        // SAFETY: SIOCOUTQ (= TIOCOUTQ) on a TCP socket writes one int (tcp(7)).
+        let outq = unsafe {
+            let ctl = rustix::ioctl::Getter::<{ libc::TIOCOUTQ as rustix::ioctl::Opcode }, libc::c_int>::new();
+            rustix::ioctl::ioctl(self, ctl)
+        };
+        outq.ok().map(|n| n.max(0) as u32)
+    }
+
+    #[cfg(not(target_os = "linux"))]
+    fn unsent(&self) -> Option<u32> {
+        None
+    }
+}
+
+#[cfg(test)]
+impl Unsent for tokio::io::DuplexStream {
+    fn unsent(&self) -> Option<u32> {
+        None
     }
 }
 
@@ -358,14 +406,14 @@ impl<S: tokio::io::AsyncRead + Unpin> tokio::io::AsyncRead for TrackedIo<S> {
     }
 }
 
-impl<S: tokio::io::AsyncWrite + Unpin> tokio::io::AsyncWrite for TrackedIo<S> {
+impl<S: tokio::io::AsyncWrite + Unsent + Unpin> tokio::io::AsyncWrite for TrackedIo<S> {
     fn poll_write(
         mut self: std::pin::Pin<&mut Self>,
         cx: &mut std::task::Context<'_>,
         buf: &[u8],
     ) -> std::task::Poll<std::io::Result<usize>> {
         let poll = std::pin::Pin::new(&mut self.stream).poll_write(cx, buf);
-        self.note(poll)
+        self.note_write(poll)
     }
 
     fn poll_write_vectored(
@@ -374,7 +422,7 @@ impl<S: tokio::io::AsyncWrite + Unpin> tokio::io::AsyncWrite for TrackedIo<S> {
         bufs: &[std::io::IoSlice<'_>],
     ) -> std::task::Poll<std::io::Result<usize>> {
         let poll = std::pin::Pin::new(&mut self.stream).poll_write_vectored(cx, bufs);
-        self.note(poll)
+        self.note_write(poll)
     }
 
     fn is_write_vectored(&self) -> bool {
@@ -514,7 +562,8 @@ mod tests {
         let mut io = TrackedIo {
             stream: ours,
             activity: activity.clone(),
-            backlog: None,
+            pending: None,
+            backlog: ClientBacklog::default(),
         };
         let in_flight = |a: &Activity| a.state.lock().unwrap().0;
         // More than the pipe holds: the write waits for the client, and the connection is busy.

@@ -12,7 +12,7 @@ use axum::response::Response;
 use bytes::Bytes;
 use futures_util::Stream;
 
-use super::paced::Pace;
+use super::paced::{ClientBacklog, Pace};
 use super::plan::{self, Representation};
 use super::range::ByteRange;
 use super::render_head;
@@ -23,6 +23,7 @@ pub async fn serve_file(
     headers: &HeaderMap,
     path: &Path,
     content_type: &str,
+    backlog: ClientBacklog,
 ) -> std::io::Result<Response> {
     let file = tokio::fs::File::open(path).await?;
     let meta = file.metadata().await?;
@@ -35,7 +36,9 @@ pub async fn serve_file(
     let decision = plan::decide(headers, &rep);
     let (status, head, bytes) = render_head(&decision, &rep, content_type);
     let body = match bytes {
-        Some(range) if method != Method::HEAD => Body::from_stream(frames(file.into_std().await, range)),
+        Some(range) if method != Method::HEAD => {
+            Body::from_stream(frames(file.into_std().await, range, Pace::new(backlog)))
+        }
         _ => Body::empty(),
     };
     let mut response = Response::new(body);
@@ -47,8 +50,8 @@ pub async fn serve_file(
 /// Bytes `range` of `file`, each frame read (on a blocking thread, straight into the frame's
 /// buffer) once the client has taken the one before. A file that shrank under the stream ends
 /// it with an error: the client sees a body cut short, never a wrong one.
-fn frames(file: std::fs::File, range: ByteRange) -> impl Stream<Item = io::Result<Bytes>> {
-    let (file, pace) = (Arc::new(file), Pace::default());
+fn frames(file: std::fs::File, range: ByteRange, pace: Pace) -> impl Stream<Item = io::Result<Bytes>> {
+    let file = Arc::new(file);
     futures_util::stream::try_unfold(range.start, move |pos| {
         let (file, pace) = (file.clone(), pace.clone());
         async move {

@@ -6,82 +6,92 @@
 //! full queue held for it, and a library file its read buffer besides: 167 KiB a listener
 //! (issue 18). Here a frame goes to hyper only when the one before it has been written to the
 //! socket, which hyper tells by dropping it: each frame's bytes are owned by a [`Frame`] that
-//! reports its drop. A stream then holds one small frame (16 KiB) while its client takes
-//! bytes at an audio rate or pauses; only a client that has been taking more than 16 MiB/s
-//! (a download, a player filling its buffer on a fast link) gets large frames, two at once,
-//! for fewer reads and wake-ups a byte.
+//! reports its drop.
 //!
-//! The buffers of written frames are kept for the next read: a stream allocates once.
+//! Frames are sized by what the client's socket still holds for it ([`ClientBacklog`],
+//! measured after each write): while the client takes bytes as fast as they come the frames
+//! double, up to [`MAX_FRAME`] (fewer reads, wake-ups and writes a byte: a quarter-MiB read
+//! halves the proxy's CPU a byte); once the socket holds more than [`BACKLOG_LIMIT`] the
+//! client is not keeping up (a listener at its rate, a paused one, a slow link) and frames are
+//! [`SLOW_FRAME`]. The backlog turns before the socket is full, so the frame a paused listener
+//! leaves in hyper's queue is a small one.
+//!
+//! The buffers of written frames are kept for the next read: a stream allocates once a size.
 
 use std::future::poll_fn;
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll, Waker};
-use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 
-/// The frame size while the client takes bytes at a listener's pace.
+/// The frame size while the client does not keep up.
 pub const SLOW_FRAME: usize = 16 * 1024;
-/// The frame size for a client that takes bytes as fast as they come.
-pub const FAST_FRAME: usize = 128 * 1024;
-/// Bytes a client must take within one [`RATE_WINDOW`] to count as fast: 16 MiB/s, far above
-/// any audio rate, and more than the kernel's socket buffers take in at a stream's start
-/// (`tcp_wmem` and `tcp_rmem` reach 4 and 6 MiB), which a listener's player fills at once.
-const FAST_BYTES: u64 = 16 * 1024 * 1024;
-const RATE_WINDOW: Duration = Duration::from_secs(1);
+/// The largest frame, for a client that takes bytes as fast as they come.
+pub const MAX_FRAME: usize = 256 * 1024;
+/// Bytes the client's socket may hold, not yet taken by the client, for frames to grow: a
+/// client on loopback or a LAN keeps this near zero; one that reads at an audio rate or
+/// paused lets it grow to the socket buffers' size (megabytes).
+pub const BACKLOG_LIMIT: u32 = 256 * 1024;
+
+/// What the client's socket holds that the client has not taken yet, as last measured by the
+/// connection (after each write); unknown until then, and where it can't be measured.
+#[derive(Clone, Debug)]
+pub struct ClientBacklog(Arc<AtomicU32>);
+
+const UNKNOWN: u32 = u32::MAX;
+
+impl Default for ClientBacklog {
+    fn default() -> Self {
+        ClientBacklog(Arc::new(AtomicU32::new(UNKNOWN)))
+    }
+}
+
+impl ClientBacklog {
+    pub fn record(&self, unsent: u32) {
+        self.0.store(unsent.min(UNKNOWN - 1), Ordering::Relaxed);
+    }
+
+    pub fn unsent(&self) -> Option<u32> {
+        Some(self.0.load(Ordering::Relaxed)).filter(|&n| n != UNKNOWN)
+    }
+}
+
+/// The size of the frame after one of `last` bytes, given what the client's socket holds:
+/// doubled while the client keeps up, [`SLOW_FRAME`] when it does not or nobody knows.
+fn next_frame_size(last: usize, unsent: Option<u32>) -> usize {
+    match unsent {
+        Some(unsent) if unsent <= BACKLOG_LIMIT => (last * 2).clamp(SLOW_FRAME, MAX_FRAME),
+        _ => SLOW_FRAME,
+    }
+}
 
 /// How much a stream may send: shared by the body and the frames it has handed out.
-#[derive(Clone)]
+#[derive(Clone, Default)]
 pub struct Pace(Arc<Mutex<State>>);
 
+#[derive(Default)]
 struct State {
-    /// Frames handed to hyper and not yet dropped.
-    in_flight: usize,
+    /// A frame handed to hyper and not yet dropped.
+    in_flight: bool,
     /// The body's task, waiting for a frame to be written.
     waiting: Option<Waker>,
     /// A written frame's buffer, for the next read.
     spare: Option<Vec<u8>>,
-    fast: bool,
-    window_start: Instant,
-    window_bytes: u64,
-}
-
-impl Default for Pace {
-    fn default() -> Self {
-        Pace(Arc::new(Mutex::new(State {
-            in_flight: 0,
-            waiting: None,
-            spare: None,
-            fast: false,
-            window_start: Instant::now(),
-            window_bytes: 0,
-        })))
-    }
-}
-
-/// How large the next frame should be and how many may be in flight, given the client's pace.
-fn frame_plan(fast: bool) -> (usize, usize) {
-    if fast {
-        (FAST_FRAME, 2)
-    } else {
-        (SLOW_FRAME, 1)
-    }
-}
-
-/// Whether a client is fast after `written` more bytes at `now`: a window of [`RATE_WINDOW`]
-/// that took [`FAST_BYTES`] makes it fast; one that ends with fewer makes it slow again.
-fn judge(fast: bool, window_start: &mut Instant, window_bytes: &mut u64, written: u64, now: Instant) -> bool {
-    if now.duration_since(*window_start) >= RATE_WINDOW {
-        let was_fast = *window_bytes >= FAST_BYTES;
-        *window_start = now;
-        *window_bytes = written;
-        return was_fast || written >= FAST_BYTES;
-    }
-    *window_bytes += written;
-    fast || *window_bytes >= FAST_BYTES
+    /// The size of the last frame planned (0: none yet).
+    size: usize,
+    backlog: ClientBacklog,
 }
 
 impl Pace {
+    /// The pace of a stream to the client whose socket `backlog` measures.
+    pub fn new(backlog: ClientBacklog) -> Self {
+        Pace(Arc::new(Mutex::new(State {
+            backlog,
+            ..State::default()
+        })))
+    }
+
     fn state(&self) -> std::sync::MutexGuard<'_, State> {
         self.0.lock().unwrap_or_else(|p| p.into_inner())
     }
@@ -89,12 +99,12 @@ impl Pace {
     /// Ready when another frame may go out; answers the size it should have.
     pub fn poll_ready(&self, cx: &mut Context<'_>) -> Poll<usize> {
         let mut state = self.state();
-        let (size, at_once) = frame_plan(state.fast);
-        if state.in_flight < at_once {
-            return Poll::Ready(size);
+        if state.in_flight {
+            state.waiting = Some(cx.waker().clone());
+            return Poll::Pending;
         }
-        state.waiting = Some(cx.waker().clone());
-        Poll::Pending
+        state.size = next_frame_size(state.size, state.backlog.unsent());
+        Poll::Ready(state.size)
     }
 
     /// Waits until another frame may go out; answers the size it should have.
@@ -102,10 +112,12 @@ impl Pace {
         poll_fn(|cx| self.poll_ready(cx)).await
     }
 
-    /// A buffer with room for `size` bytes: a written frame's, when there is one (holding
-    /// that frame's bytes still: the caller overwrites them).
+    /// A buffer with room for `size` bytes: a written frame's, when there is one of about that
+    /// size (holding that frame's bytes still: the caller overwrites them). A larger one is let
+    /// go: a stream that slowed down holds a small buffer, not the largest it ever read.
     pub fn buffer(&self, size: usize) -> Vec<u8> {
-        let mut buffer = self.state().spare.take().unwrap_or_default();
+        let spare = self.state().spare.take().filter(|b| b.capacity() <= size * 2);
+        let mut buffer = spare.unwrap_or_default();
         buffer.reserve_exact(size.saturating_sub(buffer.len()));
         buffer
     }
@@ -122,26 +134,18 @@ impl Pace {
     }
 
     fn frame(&self, data: Owned) -> Bytes {
-        self.state().in_flight += 1;
+        self.state().in_flight = true;
         Bytes::from_owner(Frame {
             data,
             pace: self.clone(),
         })
     }
 
-    fn written(&self, len: usize, buffer: Option<Vec<u8>>) {
+    fn written(&self, buffer: Option<Vec<u8>>) {
         let mut state = self.state();
-        state.in_flight -= 1;
-        let State {
-            fast,
-            window_start,
-            window_bytes,
-            ..
-        } = &mut *state;
-        *fast = judge(*fast, window_start, window_bytes, len as u64, Instant::now());
-        // Only a buffer of the size the next frame wants is worth keeping.
-        if let Some(buffer) = buffer.filter(|b| b.capacity() == frame_plan(state.fast).0) {
-            state.spare = Some(buffer);
+        state.in_flight = false;
+        if buffer.is_some() {
+            state.spare = buffer;
         }
         if let Some(waker) = state.waiting.take() {
             waker.wake();
@@ -171,12 +175,11 @@ impl AsRef<[u8]> for Frame {
 
 impl Drop for Frame {
     fn drop(&mut self) {
-        let len = self.as_ref().len();
         let buffer = match &mut self.data {
             Owned::Buffer(buffer) => Some(std::mem::take(buffer)),
             Owned::Shared(_) => None,
         };
-        self.pace.written(len, buffer);
+        self.pace.written(buffer);
     }
 }
 
@@ -185,30 +188,23 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_client_is_fast_only_while_it_takes_a_window_s_worth_in_a_window() {
-        let t0 = Instant::now();
-        let (mut start, mut bytes) = (t0, 0);
-        let ms = |n| t0 + Duration::from_millis(n);
-        // A player filling the socket buffers at its start (6 MiB at once), then 40 KB/s
-        // (320 kbit/s): never fast.
-        let mut fast = judge(false, &mut start, &mut bytes, 6 << 20, ms(1));
-        assert!(!fast);
-        for i in 1..=50 {
-            fast = judge(fast, &mut start, &mut bytes, 16 * 1024, ms(i * 400));
-            assert!(!fast);
+    fn frames_grow_while_the_client_keeps_up_and_shrink_at_once_when_it_does_not() {
+        let mut size = 0;
+        let mut sizes = vec![];
+        for _ in 0..7 {
+            size = next_frame_size(size, Some(0));
+            sizes.push(size / 1024);
         }
-        // A download: fast as soon as a window holds FAST_BYTES.
-        let t1 = 50 * 400 + 1000;
-        for i in 0..=(FAST_BYTES / (128 * 1024)) {
-            fast = judge(fast, &mut start, &mut bytes, 128 * 1024, ms(t1 + i));
-        }
-        assert!(fast);
-        // Still fast in the next window while the last one was full ...
-        fast = judge(fast, &mut start, &mut bytes, 128 * 1024, ms(t1 + 1500));
-        assert!(fast);
-        // ... and slow after a window that took little.
-        fast = judge(fast, &mut start, &mut bytes, 16 * 1024, ms(t1 + 3000));
-        assert!(!fast);
+        assert_eq!(sizes, [16, 32, 64, 128, 256, 256, 256]);
+        // The socket holds more than the limit: the client is behind, paused or slow.
+        assert_eq!(next_frame_size(MAX_FRAME, Some(BACKLOG_LIMIT + 1)), SLOW_FRAME);
+        assert_eq!(next_frame_size(MAX_FRAME, Some(BACKLOG_LIMIT)), MAX_FRAME);
+        // Nobody measured it (a first write, or no way to measure): small.
+        assert_eq!(next_frame_size(MAX_FRAME, None), SLOW_FRAME);
+        let backlog = ClientBacklog::default();
+        assert_eq!(backlog.unsent(), None);
+        backlog.record(5);
+        assert_eq!(backlog.unsent(), Some(5));
     }
 
     #[tokio::test]
@@ -233,7 +229,7 @@ mod tests {
     }
 
     #[test]
-    fn a_written_buffer_is_read_into_again() {
+    fn a_written_buffer_is_read_into_again_unless_it_is_far_larger_than_needed() {
         let pace = Pace::default();
         let mut buffer = pace.buffer(SLOW_FRAME);
         buffer.extend_from_slice(b"abc");
@@ -241,5 +237,11 @@ mod tests {
         drop(pace.frame_of_buffer(buffer));
         let again = pace.buffer(SLOW_FRAME);
         assert_eq!((again.as_ptr(), again.capacity()), (at, SLOW_FRAME));
+        drop(pace.frame_of_buffer(again));
+        let larger = pace.buffer(2 * SLOW_FRAME);
+        assert!(larger.capacity() >= 2 * SLOW_FRAME);
+        drop(pace.frame_of_buffer(larger));
+        let smaller = pace.buffer(SLOW_FRAME / 2);
+        assert_eq!(smaller.capacity(), SLOW_FRAME / 2, "the large buffer was let go");
     }
 }

@@ -25,7 +25,7 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio::task::JoinHandle;
 use tokio::time::Sleep;
 
-use super::paced::Pace;
+use super::paced::{ClientBacklog, Pace, SLOW_FRAME};
 use super::plan::{self, Representation};
 use super::range::ByteRange;
 use super::render_head;
@@ -34,6 +34,7 @@ use crate::model::unix;
 use crate::telemetry as m;
 use crate::upstream::egress::forbidden_in;
 use crate::upstream::range::{check_chunk, followable_redirect, range_request_at, ChunkCheck};
+use crate::upstream::read_cap::ReadCap;
 use crate::upstream::{Locator, MediaClient, UpstreamLimits, USER_AGENT};
 
 /// Re-resolves the track being streamed (after a 403/410 from the upstream), pinned to the
@@ -210,6 +211,7 @@ pub async fn serve(
     reresolve: ReResolve,
     method: &Method,
     headers: &HeaderMap,
+    backlog: ClientBacklog,
 ) -> Result<Response, Error> {
     let Some(size) = locator.size else {
         return Err(Error::upstream("the origin does not tell the media's size"));
@@ -238,7 +240,7 @@ pub async fn serve(
             let first = opener
                 .open(range.start, opener.chunk_end(range.start, range.end))
                 .await?;
-            Pump::new(opener, range, first).into_body()
+            Pump::new(opener, range, first, Pace::new(backlog)).into_body()
         }
         _ => Body::empty(),
     };
@@ -347,22 +349,22 @@ impl Opener {
 /// read and the client's write: each hop was a wake-up a frame).
 struct Pump {
     opener: Opener,
-    /// The next byte the client needs.
+    /// The next byte the client needs from the upstream (those before it were sent or are
+    /// `pending`).
     pos: u64,
     /// The last byte the client needs.
     end: u64,
-    /// The next upstream read waits until the client has taken the last frame (see
-    /// [`paced`](super::paced)): one frame per stream, and the upstream connection's read
-    /// buffer is free again (unshared) for the next read.
+    /// Bytes read from the upstream that the client needs and has not been sent yet.
+    pending: Bytes,
+    /// The next frame waits until the client has taken the last one (see
+    /// [`paced`](super::paced)), and is as large as the client's pace allows.
     pace: Pace,
-    /// The upstream response being read.
-    chunk: OpenChunk,
+    /// The upstream response being read; None once let go during a pause.
+    chunk: Option<OpenChunk>,
     /// The upstream offset of `chunk`'s next body byte.
     cursor: u64,
     prefetch: Option<Prefetch>,
-    /// When an upstream read last made progress, for the stall check.
-    progress_at: Instant,
-    /// Armed for `progress_at + idle_timeout` at most once a stall period, not at every read.
+    /// The upstream stall check's timer ([`read_upstream`]).
     stall_check: Pin<Box<Sleep>>,
     proxied_bytes: metrics::Counter,
     _in_flight: m::InFlight,
@@ -381,17 +383,17 @@ impl Drop for Prefetch {
 }
 
 impl Pump {
-    fn new(opener: Opener, range: ByteRange, first: OpenChunk) -> Self {
+    fn new(opener: Opener, range: ByteRange, first: OpenChunk, pace: Pace) -> Self {
         let idle_timeout = opener.upstream.limits.idle_timeout;
         Pump {
             opener,
             pos: range.start,
             end: range.end,
-            pace: Pace::default(),
+            pending: Bytes::new(),
+            pace,
             cursor: first.start,
-            chunk: first,
+            chunk: Some(first),
             prefetch: None,
-            progress_at: Instant::now(),
             stall_check: Box::pin(tokio::time::sleep(idle_timeout)),
             proxied_bytes: metrics::counter!(m::PROXIED_BYTES),
             _in_flight: m::InFlight::new(m::UPSTREAM_STREAMS_IN_FLIGHT),
@@ -415,80 +417,94 @@ impl Pump {
         Body::from_stream(frames)
     }
 
-    /// The next upstream frame of the current chunk; Err(()) when none came for the idle
-    /// timeout. The timer is reset only when it fires early, not for every frame.
-    async fn read_upstream(&mut self) -> Result<Option<Result<http_body::Frame<Bytes>, hyper::Error>>, ()> {
-        let idle_timeout = self.opener.upstream.limits.idle_timeout;
-        self.progress_at = Instant::now();
-        let read = self.chunk.response.body_mut().frame();
-        tokio::pin!(read);
-        loop {
-            tokio::select! {
-                biased;
-                frame = &mut read => return Ok(frame),
-                () = &mut self.stall_check => {
-                    let deadline = self.progress_at + idle_timeout;
-                    if Instant::now() >= deadline {
-                        self.stall_check.as_mut().reset(tokio::time::Instant::now() + idle_timeout);
-                        return Err(());
-                    }
-                    self.stall_check.as_mut().reset(deadline.into());
-                }
-            }
-        }
-    }
-
     /// The next frame for the client: None when every byte was sent, Err when the stream
     /// cannot go on.
     async fn next_frame(&mut self) -> Option<Result<Bytes, String>> {
-        loop {
-            if self.pos > self.end {
-                return None;
+        if self.pending.is_empty() && self.pos > self.end {
+            return None;
+        }
+        let pause_lets_go = self.opener.upstream.limits.pause_lets_go;
+        let size = match tokio::time::timeout(pause_lets_go, self.pace.ready()).await {
+            Ok(size) => size,
+            Err(_) => {
+                self.let_go();
+                self.pace.ready().await
             }
-            if self.pos > self.chunk.end {
-                match self.next_chunk().await {
-                    Ok(chunk) => {
-                        self.cursor = chunk.start;
-                        self.chunk = chunk;
-                    }
-                    Err(why) => return Some(Err(why)),
-                }
-            }
-            self.pace.ready().await;
-            let cursor = self.cursor;
-            let problem = match self.read_upstream().await {
-                Ok(Some(Ok(frame))) => {
-                    let Ok(mut data) = frame.into_data() else { continue }; // trailers
-                    self.cursor += data.len() as u64;
-                    if cursor < self.pos {
-                        data.advance(((self.pos - cursor) as usize).min(data.len()));
-                    }
-                    let last = self.chunk.end.min(self.end);
-                    if data.is_empty() || self.pos > last {
-                        continue;
-                    }
-                    data.truncate(((last - self.pos + 1) as usize).min(data.len()));
-                    self.pos += data.len() as u64;
-                    self.proxied_bytes.increment(data.len() as u64);
-                    self.start_prefetch();
-                    return Some(Ok(self.pace.frame_of_bytes(data)));
-                }
-                Ok(None) => format!(
-                    "upstream body ended at byte {cursor}, before {}",
-                    self.chunk.end.min(self.end)
-                ),
-                Ok(Some(Err(e))) => format!("upstream connection failed at byte {cursor}: {}", error_chain(&e)),
-                Err(()) => format!("upstream stalled at byte {cursor}"),
-            };
-            if let Err(why) = self.resume(problem).await {
+        };
+        if self.pending.is_empty() {
+            if let Err(why) = self.fill(size).await {
                 return Some(Err(why));
             }
         }
+        let piece = self.pending.split_to(size.min(self.pending.len()));
+        self.proxied_bytes.increment(piece.len() as u64);
+        Some(Ok(if size <= SLOW_FRAME {
+            // A client that does not keep up gets a copy: the upstream read's buffer is free
+            // at once, not held (whole) until this frame is written.
+            let mut buffer = self.pace.buffer(size);
+            buffer.clear();
+            buffer.extend_from_slice(&piece);
+            self.pace.frame_of_buffer(buffer)
+        } else {
+            self.pace.frame_of_bytes(piece)
+        }))
     }
 
-    /// Opens the next chunk in the background once half of this one is sent.
+    /// Lets the upstream go while the client takes nothing (`pause_lets_go`): the bytes
+    /// pending are asked for again when it reads on.
+    fn let_go(&mut self) {
+        tracing::debug!(pos = self.pos, "client paused; letting the upstream go");
+        self.pos -= self.pending.len() as u64;
+        self.pending = Bytes::new();
+        self.chunk = None;
+        self.prefetch = None;
+    }
+
+    /// Reads from the upstream until some bytes the client needs are pending, opening the next
+    /// chunk and resuming after failures as needed; a read takes at most about `size`.
+    async fn fill(&mut self, size: usize) -> Result<(), String> {
+        loop {
+            let chunk = match &mut self.chunk {
+                Some(chunk) if self.pos <= chunk.end => chunk,
+                _ => {
+                    let chunk = self.next_chunk().await?;
+                    self.cursor = chunk.start;
+                    self.chunk.insert(chunk)
+                }
+            };
+            if let Some(cap) = chunk.response.extensions().get::<ReadCap>() {
+                // hyper's client has read the next part ahead: this sizes the one after.
+                cap.set(size);
+            }
+            let (cursor, last) = (self.cursor, chunk.end.min(self.end));
+            let problem =
+                match read_upstream(chunk, &mut self.stall_check, self.opener.upstream.limits.idle_timeout).await {
+                    Ok(Some(Ok(frame))) => {
+                        let Ok(mut data) = frame.into_data() else { continue }; // trailers
+                        self.cursor += data.len() as u64;
+                        if cursor < self.pos {
+                            data.advance(((self.pos - cursor) as usize).min(data.len()));
+                        }
+                        if data.is_empty() || self.pos > last {
+                            continue;
+                        }
+                        data.truncate(((last - self.pos + 1) as usize).min(data.len()));
+                        self.pos += data.len() as u64;
+                        self.pending = data;
+                        self.start_prefetch();
+                        return Ok(());
+                    }
+                    Ok(None) => format!("upstream body ended at byte {cursor}, before {last}"),
+                    Ok(Some(Err(e))) => format!("upstream connection failed at byte {cursor}: {}", error_chain(&e)),
+                    Err(()) => format!("upstream stalled at byte {cursor}"),
+                };
+            self.resume(problem).await?;
+        }
+    }
+
+    /// Opens the next chunk in the background once half of this one is read.
     fn start_prefetch(&mut self) {
-        let chunk = &self.chunk;
+        let Some(chunk) = &self.chunk else { return };
         if self.prefetch.is_none()
             && !chunk.whole
             && chunk.end < self.end
@@ -512,17 +528,17 @@ impl Pump {
         if !wait.is_zero() {
             tokio::time::sleep(wait).await;
         }
-        let end = if self.chunk.whole {
-            self.opener.chunk_end(self.pos, self.end)
-        } else {
-            self.chunk.end
+        let end = match &self.chunk {
+            Some(chunk) if !chunk.whole => chunk.end,
+            _ => self.opener.chunk_end(self.pos, self.end),
         };
-        self.chunk = self
+        let chunk = self
             .opener
             .open(self.pos, end)
             .await
             .map_err(|e| format!("{problem}; resume failed: {e:?}"))?;
-        self.cursor = self.chunk.start;
+        self.cursor = chunk.start;
+        self.chunk = Some(chunk);
         Ok(())
     }
 
@@ -541,6 +557,32 @@ impl Pump {
             .open(self.pos, end)
             .await
             .map_err(|e| format!("opening bytes {}-{end}: {e:?}", self.pos))
+    }
+}
+
+/// The next frame of `chunk`'s body; Err(()) when none came for `idle_timeout`. The stall
+/// check's timer is re-armed only when it fires early, not for every frame.
+async fn read_upstream(
+    chunk: &mut OpenChunk,
+    stall_check: &mut Pin<Box<Sleep>>,
+    idle_timeout: Duration,
+) -> Result<Option<Result<http_body::Frame<Bytes>, hyper::Error>>, ()> {
+    let started = Instant::now();
+    let read = chunk.response.body_mut().frame();
+    tokio::pin!(read);
+    loop {
+        tokio::select! {
+            biased;
+            frame = &mut read => return Ok(frame),
+            () = stall_check.as_mut() => {
+                let deadline = started + idle_timeout;
+                if Instant::now() >= deadline {
+                    stall_check.as_mut().reset(tokio::time::Instant::now() + idle_timeout);
+                    return Err(());
+                }
+                stall_check.as_mut().reset(deadline.into());
+            }
+        }
     }
 }
 

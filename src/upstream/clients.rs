@@ -21,6 +21,7 @@ use hyper_util::rt::{TokioExecutor, TokioTimer};
 
 use super::egress::forbidden_in;
 use super::net::{Connector, IpFamily, NameCheck, NetConfig, Resolver};
+use super::read_cap::CappedConnector;
 use crate::error::Error;
 
 /// What every outbound request says it is, unless a source gives its own (yt-dlp's headers).
@@ -31,14 +32,14 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 /// so one lingers up to twice as long: the soak test waits that long to see the server idle.
 const POOL_IDLE_TIMEOUT: Duration = Duration::from_secs(30);
 
-/// The most one media connection reads at a time (hyper's default grows to ~400 KiB): with
-/// the frame in flight (`stream::paced`) and the one hyper's client reads ahead, what bounds a
-/// proxied stream's memory. Reads of exactly 16 KiB held a paused listener to 123 KiB, not
-/// 263, but cost a third of a stream's throughput (each frame is three task hand-offs).
-const MEDIA_READ_BUFFER: usize = 64 * 1024;
+/// The most one media connection reads at a time (hyper's default grows to ~400 KiB), for a
+/// client that keeps up: the largest frame of `stream::paced`. Reads of 256 KiB rather than
+/// 64 took the proxy from 80 to 44 CPU ticks a GiB (issue 18). A stream whose client is slow
+/// caps its reads far lower ([`ReadCap`](super::read_cap::ReadCap)).
+const MEDIA_READ_BUFFER: usize = 256 * 1024;
 
 /// The data plane's pooled keep-alive client (HTTP/1.1; HTTP/2 where TLS negotiates it).
-pub type MediaClient = Client<HttpsConnector<Connector>, Empty<Bytes>>;
+pub type MediaClient = Client<CappedConnector<HttpsConnector<Connector>>, Empty<Bytes>>;
 
 /// The server's two HTTP clients; cheap to clone.
 #[derive(Clone)]
@@ -172,7 +173,7 @@ fn media(connector: Connector) -> MediaClient {
         .pool_idle_timeout(POOL_IDLE_TIMEOUT)
         .pool_timer(TokioTimer::new())
         .timer(TokioTimer::new())
-        .build(https)
+        .build(CappedConnector(https))
 }
 
 /// A URL (or anything a user gave as one) to show back: as it was, less a password in it.

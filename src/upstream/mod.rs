@@ -11,6 +11,7 @@ pub mod egress;
 mod locator;
 pub mod net;
 pub mod range;
+pub mod read_cap;
 
 use std::time::Duration;
 
@@ -29,6 +30,11 @@ pub struct UpstreamLimits {
     /// Resumes and retries (after drops, stalls, 5xx) in a row without progress after which a
     /// stream gives up; one that moved the stream forward does not count.
     pub max_resumes: u32,
+    /// How long a client may take no bytes before its stream lets the upstream go (its
+    /// connection, what was read ahead on it), to ask again from the byte reached when the
+    /// client reads on: a paused listener then holds one small frame. Far above the time a
+    /// listener at a low bitrate takes for one small frame (16 KiB at 64 kbit/s: 2 s).
+    pub pause_lets_go: Duration,
 }
 
 impl Default for UpstreamLimits {
@@ -38,6 +44,7 @@ impl Default for UpstreamLimits {
             first_byte_timeout: Duration::from_secs(10),
             idle_timeout: Duration::from_secs(15),
             max_resumes: 5,
+            pause_lets_go: Duration::from_secs(10),
         }
     }
 }

@@ -22,6 +22,7 @@ async fn app_with_remote(origin: &Origin, path: &str, content: Content, faults: 
         c.upstream.chunk_size = 64 * KIB;
         c.upstream.first_byte_timeout = Duration::from_secs(2);
         c.upstream.idle_timeout = Duration::from_millis(500);
+        c.upstream.pause_lets_go = Duration::from_millis(300);
     })
     .await;
     let url = origin.put(path, content, Faults { ..Default::default() });
@@ -331,6 +332,42 @@ async fn a_client_that_goes_away_ends_the_upstream_request() {
         last = sent;
     }
     panic!("the upstream body is still open after the client went away");
+}
+
+#[tokio::test]
+async fn a_paused_client_lets_the_upstream_go_and_plays_on_from_where_it_was() {
+    let origin = Origin::start().await;
+    // More than the kernel's socket buffers take in while the client pauses (megabytes).
+    let len = 32 * 1024 * KIB;
+    let (app, id) = app_with_remote(&origin, "pause.mp3", Content::Generated(len), Faults::default()).await;
+    let stream = app.stream_path_of(&id).await;
+    let mut response = app.client.get(app.url(&stream)).send().await.unwrap();
+    let mut body = Vec::with_capacity(len as usize);
+    while body.len() < 256 * KIB as usize {
+        body.extend_from_slice(&response.chunk().await.unwrap().unwrap());
+    }
+    // Paused: once the socket buffers are full and the pause outlasts `pause_lets_go`, the
+    // stream holds no upstream request open.
+    let mut open = i64::MAX;
+    for _ in 0..50 {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        open = origin.state.open_bodies.load(Ordering::SeqCst);
+        if open == 0 {
+            break;
+        }
+    }
+    assert_eq!(open, 0, "the paused stream still holds its upstream request");
+    let asked_before = origin.requests("pause.mp3").len();
+    while let Some(chunk) = response.chunk().await.unwrap() {
+        body.extend_from_slice(&chunk);
+    }
+    assert!(body == generated(len), "the body differs after the pause");
+    // Played on with a new request from the byte reached (past what the client had taken
+    // and the socket buffers held), not from the start.
+    let resumed = &origin.requests("pause.mp3")[asked_before];
+    let first = resumed.range.as_deref().unwrap_or_default();
+    let start: u64 = first["bytes=".len()..first.find('-').unwrap()].parse().unwrap();
+    assert!(start > 256 * KIB && start < len, "{first}");
 }
 
 #[tokio::test]

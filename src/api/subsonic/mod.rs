@@ -33,6 +33,7 @@ use super::AppState;
 use crate::auth::{Credential, Principal, RequestFacts};
 use crate::error::Error;
 use crate::model::User;
+use crate::stream::paced::ClientBacklog;
 use browse::SearchStyle;
 use reply::{respond, Failure, Format, Node};
 use request::{presented, Params};
@@ -47,6 +48,8 @@ pub struct Call<'a> {
     pub user: User,
     pub method: &'a Method,
     pub headers: &'a HeaderMap,
+    /// What the client's socket holds for it, for the size of stream frames.
+    pub backlog: ClientBacklog,
 }
 
 impl Call<'_> {
@@ -112,6 +115,7 @@ async fn call(State(state): State<AppState>, Path(name): Path<String>, request: 
                 user,
                 method: &parts.method,
                 headers: &parts.headers,
+                backlog: parts.extensions.get::<ClientBacklog>().cloned().unwrap_or_default(),
             };
             dispatch(&call, &name).await
         }
