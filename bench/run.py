@@ -3,11 +3,12 @@
 installed, and tuned: `proxy_buffers 16 64k; proxy_buffer_size 64k` with upstream keep-alive),
 and anyaudio, measured in one run on loopback by examples/loadgen.rs. Prints a markdown table.
 
-anyaudio is measured twice: in front of the plain origin (an HTTP source), and playing a
-YouTube-style track: the tests' googlevideo stand-in (examples/googlevideo.rs, `range=` answered
+anyaudio is measured three times: serving the file from its library (beside nginx serving it
+with sendfile), in front of the plain origin (an HTTP source), and playing a YouTube-style track: the tests' googlevideo stand-in (examples/googlevideo.rs, `range=` answered
 with 200s) serving the same file, resolved by the real yt-dlp over the recorded video (the tests'
 recorded-YouTube plugin; yt-dlp's own format selection, its format 251 repointed at the
-stand-in with the file's size).
+stand-in with the file's size). Then the time from asking a track's stream_url (its resolution
+cached) to the first media byte, for each kind of track.
 
 Usage: bench/run.py [--size-mib 256] [--seconds 10] [--concurrency 256] [--requests 300]
 Installs what it needs: nginx (Debian), flask/gunicorn/requests and yt-dlp (a venv in bench/.venv).
@@ -35,9 +36,11 @@ def sh(*cmd, **kw):
 
 
 def ensure_tools():
-    if not shutil.which("nginx") and not os.path.exists("/usr/sbin/nginx"):
+    missing = [pkg for tool, pkg in (("nginx", "nginx-light"), ("ffmpeg", "ffmpeg"))
+               if not shutil.which(tool) and not os.path.exists(f"/usr/sbin/{tool}")]
+    if missing:
         sh("apt-get", "update", "-qq")
-        sh("apt-get", "install", "-y", "-qq", "--no-install-recommends", "nginx-light")
+        sh("apt-get", "install", "-y", "-qq", "--no-install-recommends", *missing)
     venv = os.path.join(ROOT, "bench", ".venv")
     if not os.path.exists(os.path.join(venv, "bin", "yt-dlp")):
         sh(sys.executable, "-m", "venv", venv)
@@ -104,8 +107,8 @@ http {{
     return conf
 
 
-def tree_rss_kib(pid):
-    """RSS of a process and its descendants, in KiB."""
+def tree_rss_kib(pid, tree=True):
+    """RSS of a process and its descendants (or the process alone), in KiB."""
     children = {}
     for entry in os.listdir("/proc"):
         if entry.isdigit():
@@ -116,6 +119,8 @@ def tree_rss_kib(pid):
             except (OSError, IndexError, ValueError):
                 pass
     total, stack = 0, [pid]
+    if not tree:
+        children = {}
     while stack:
         p = stack.pop()
         try:
@@ -130,13 +135,13 @@ def tree_rss_kib(pid):
 
 
 class PeakSampler(threading.Thread):
-    def __init__(self, pid):
+    def __init__(self, pid, tree=True):
         super().__init__(daemon=True)
-        self.pid, self.peak, self.stop = pid, 0, False
+        self.pid, self.tree, self.peak, self.stop = pid, tree, 0, False
 
     def run(self):
         while not self.stop:
-            self.peak = max(self.peak, tree_rss_kib(self.pid))
+            self.peak = max(self.peak, tree_rss_kib(self.pid, self.tree))
             time.sleep(0.05)
 
 
@@ -172,12 +177,14 @@ def main():
     work = tempfile.mkdtemp(prefix="anyaudio-bench-")
     os.chmod(work, 0o755)  # nginx workers run as www-data
     size = args.size_mib * 1024 * 1024
-    with open(os.path.join(work, "bench.mp3"), "wb") as f:
-        for _ in range(args.size_mib):
-            f.write(os.urandom(1024 * 1024))
+    bench_file = os.path.join(work, "bench.wav")
+    write_wav(bench_file, size)
+    library = os.path.join(work, "library")
+    os.makedirs(library)
+    os.link(bench_file, os.path.join(library, "bench.wav"))  # one file, one page cache
     nginx = shutil.which("nginx") or "/usr/sbin/nginx"
     procs = {}
-    origin_url = f"http://127.0.0.1:{PORTS['origin']}/bench.mp3"
+    origin_url = f"http://127.0.0.1:{PORTS['origin']}/bench.wav"
     try:
         conf = nginx_conf(work, "origin", f"server {{ listen 127.0.0.1:{PORTS['origin']}; root {work}; sendfile on; tcp_nopush on; }}")
         procs["origin"] = subprocess.Popen([nginx, "-c", conf, "-g", "daemon off;"])
@@ -200,10 +207,10 @@ def main():
              os.path.join(ROOT, "bench"), "--log-level", "warning", "seed_app:app"], env=env)
         procs["googlevideo"] = subprocess.Popen(
             [os.path.join(ROOT, "target", "release", "examples", "googlevideo"), "--listen",
-             f"127.0.0.1:{PORTS['googlevideo']}", "--file", os.path.join(work, "bench.mp3")])
+             f"127.0.0.1:{PORTS['googlevideo']}", "--file", bench_file])
         procs["anyaudio"] = subprocess.Popen(
             [os.path.join(ROOT, "target", "release", "anyaudio"), "serve", "--listen", f"127.0.0.1:{PORTS['anyaudio']}",
-             "--data-dir", os.path.join(work, "anyaudio-data"), "--no-scan",
+             "--data-dir", os.path.join(work, "anyaudio-data"), "--library", library,
              "--youtube", *youtube_stand_in(work, venv, size), "--youtube-suggest-url", "",
              "--resolve", f"{GOOGLEVIDEO_HOST}=127.0.0.1",
              # The origins are on loopback, which sources may not be by default (SSRF), and
@@ -212,8 +219,8 @@ def main():
              "--max-connections", "100000"],
             env=dict(os.environ, ANYAUDIO_LOG="warn"))
         wait_http(origin_url)
-        wait_http(f"http://127.0.0.1:{PORTS['nginx']}/bench.mp3")
-        wait_http(f"http://127.0.0.1:{PORTS['tuned']}/bench.mp3")
+        wait_http(f"http://127.0.0.1:{PORTS['nginx']}/bench.wav")
+        wait_http(f"http://127.0.0.1:{PORTS['tuned']}/bench.wav")
         wait_http(f"http://127.0.0.1:{PORTS['seed']}/stream")
         base = f"http://127.0.0.1:{PORTS['anyaudio']}"
         for _ in range(100):
@@ -226,16 +233,21 @@ def main():
                                          headers={"content-type": "application/json"})
         track = json.load(urllib.request.urlopen(request))["tracks"][0]
         stream = json.load(urllib.request.urlopen(f"{base}/api/v1/tracks/{track['id']}/stream_url"))["url"]
-        for _ in range(100):  # the YouTube source is available once its yt-dlp check ran
-            if json.load(urllib.request.urlopen(f"{base}/healthz"))["sources"]["youtube"]["available"]:
+        for _ in range(300):  # the YouTube source is checked and the library scanned
+            found = [t for t in json.load(urllib.request.urlopen(f"{base}/api/v1/search?q=bench"))["tracks"]
+                     if t["source"] == "local"]
+            if json.load(urllib.request.urlopen(f"{base}/healthz"))["sources"]["youtube"]["available"] and found:
                 break
             time.sleep(0.1)
+        local_id = found[0]["id"]
+        local = json.load(urllib.request.urlopen(f"{base}/api/v1/tracks/{local_id}/stream_url"))["url"]
         youtube = json.load(urllib.request.urlopen(f"{base}/api/v1/tracks/yt-uApthBVk7mw/stream_url?format=opus"))["url"]
         targets = {
             "direct origin (nginx static)": ("origin", origin_url),
             "seed design (Flask + requests, gunicorn)": ("seed", f"http://127.0.0.1:{PORTS['seed']}/stream"),
-            "nginx reverse proxy": ("nginx", f"http://127.0.0.1:{PORTS['nginx']}/bench.mp3"),
-            "nginx reverse proxy, tuned (buffers 16×64k)": ("tuned", f"http://127.0.0.1:{PORTS['tuned']}/bench.mp3"),
+            "nginx reverse proxy": ("nginx", f"http://127.0.0.1:{PORTS['nginx']}/bench.wav"),
+            "nginx reverse proxy, tuned (buffers 16×64k)": ("tuned", f"http://127.0.0.1:{PORTS['tuned']}/bench.wav"),
+            "anyaudio, library file": ("anyaudio", base + local),
             "anyaudio": ("anyaudio", base + stream),
             "anyaudio, YouTube-style track (googlevideo stand-in)": ("anyaudio", base + youtube),
         }
@@ -244,11 +256,13 @@ def main():
             if (args.only and key not in (args.only, "origin", "nginx", "tuned")) or key in args.skip:
                 continue
             r = {}
-            idle = tree_rss_kib(procs[key].pid)
+            # anyaudio's own process: its yt-dlp workers (children) are not on the stream path.
+            tree = key != "anyaudio"
+            idle = tree_rss_kib(procs[key].pid, tree)
             r["fresh"] = loadgen(url, size, "fresh", args)
             r["seek"] = loadgen(url, size, "seek", args)
             r["throughput"] = max((loadgen(url, size, "throughput", args) for _ in range(3)), key=lambda x: x["mib_per_s"])
-            sampler = PeakSampler(procs[key].pid)
+            sampler = PeakSampler(procs[key].pid, tree)
             sampler.start()
             r["concurrent"] = loadgen(url, size, "concurrent", args)
             sampler.stop = True
@@ -257,9 +271,59 @@ def main():
             results[name] = r
             print(f"{name}: {json.dumps(r)}", file=sys.stderr)
         print_table(results, args)
+        tracks = {"library file": local_id, "HTTP track": track["id"], "YouTube-style track": "yt-uApthBVk7mw"}
+        print_play_table({kind: play_ttfb(base, id_, args.requests) for kind, id_ in tracks.items()}, args)
     finally:
         stop_all(procs)
         shutil.rmtree(work, ignore_errors=True)
+
+
+def write_wav(path, size):
+    """A WAV file of `size` bytes: a canonical header (16-bit stereo, 44.1 kHz), then random
+    samples. A library can scan it, nginx can serve it, the stand-ins can play it."""
+    import struct
+    data = size - 44
+    with open(path, "wb") as f:
+        f.write(b"RIFF" + struct.pack("<I", size - 8) + b"WAVEfmt " +
+                struct.pack("<IHHIIHH", 16, 1, 2, 44100, 44100 * 4, 4, 16) + b"data" + struct.pack("<I", data))
+        left = data
+        while left:
+            n = min(left, 1024 * 1024)
+            f.write(os.urandom(n))
+            left -= n
+
+
+def play_ttfb(base, track_id, n):
+    """What a player waits from asking for a track's stream_url (its resolution cached after
+    the first) to the first media byte, n times: the API call on a kept-alive connection, the
+    media on a new one (as `<audio>` opens it). Answers p50 and p99 in ms."""
+    import http.client
+    host, port = base.removeprefix("http://").split(":")
+    api = http.client.HTTPConnection(host, int(port))
+    path = f"/api/v1/tracks/{track_id}/stream_url" + ("?format=opus" if track_id.startswith("yt-") else "")
+    api.request("GET", path)
+    api.getresponse().read()  # the first resolution is not what this measures
+    times = []
+    for _ in range(n):
+        started = time.perf_counter()
+        api.request("GET", path)
+        url = json.loads(api.getresponse().read())["url"]
+        media = http.client.HTTPConnection(host, int(port))
+        media.request("GET", url, headers={"Range": "bytes=0-"})
+        response = media.getresponse()
+        assert response.status == 206 and response.read(1), (track_id, response.status)
+        times.append((time.perf_counter() - started) * 1000)
+        media.close()
+    times.sort()
+    return times[len(times) // 2], times[min(len(times) - 1, int(len(times) * 0.99))]
+
+
+def print_play_table(plays, args):
+    print(f"\nstream_url (resolution cached) to the first media byte, {args.requests} plays each:\n")
+    print("| track | p50 (ms) | p99 (ms) |")
+    print("|---|---|---|")
+    for kind, (p50, p99) in plays.items():
+        print(f"| {kind} | {p50:.2f} | {p99:.2f} |")
 
 
 def stop_all(procs):

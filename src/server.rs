@@ -33,7 +33,7 @@ use tower_http::add_extension::AddExtension;
 use crate::auth::AddressKey;
 use crate::config::ConnectionLimits;
 use crate::error::Error;
-use crate::stream::paced::ClientBacklog;
+use crate::stream::paced::{ClientRoom, SocketQueue};
 
 /// Per-connection write buffer (hyper's default is ~400 KiB): with the proxy's own small
 /// buffers, what one stream holds in memory.
@@ -124,19 +124,19 @@ pub async fn serve(
             }
         };
         let activity = Arc::new(Activity::new());
-        let backlog = ClientBacklog::default();
+        let room = ClientRoom::default();
         // The client's address, for the auth layer (trusted proxies, login limits), the
-        // connection's activity, for the idle watch, and its socket's backlog, for the size
+        // connection's activity, for the idle watch, and its socket's room, for the size
         // of stream frames.
         let service = hyper_util::service::TowerToHyperService::new(AddExtension::new(
             AddExtension::new(AddExtension::new(app.clone(), ConnectInfo(peer)), activity.clone()),
-            backlog.clone(),
+            room.clone(),
         ));
         let io = TrackedIo {
             stream,
             activity: activity.clone(),
             pending: None,
-            backlog,
+            room,
         };
         let connection = builder
             .serve_connection_with_upgrades(TokioIo::new(io), service)
@@ -333,16 +333,16 @@ impl Drop for InFlight {
 /// A connection's socket, noting on its [`Activity`] while a write waits for the client (an
 /// answer's body can be over, its last part taken from it, while hyper still holds bytes the
 /// client has not read yet; until those are written, the connection is not idle), and after
-/// each write what the socket holds that the client has not taken ([`ClientBacklog`]).
+/// each write the room left in it ([`ClientRoom`]).
 struct TrackedIo<S> {
     stream: S,
     activity: Arc<Activity>,
     /// Held while a write is pending.
     pending: Option<InFlight>,
-    backlog: ClientBacklog,
+    room: ClientRoom,
 }
 
-impl<S: Unsent> TrackedIo<S> {
+impl<S: Room> TrackedIo<S> {
     fn note<T>(&mut self, poll: std::task::Poll<T>) -> std::task::Poll<T> {
         if poll.is_pending() {
             if self.pending.is_none() {
@@ -354,44 +354,47 @@ impl<S: Unsent> TrackedIo<S> {
         poll
     }
 
-    /// After a write: one `ioctl`, next to a write of up to a quarter MiB.
+    /// After a write: two system calls, next to a write of up to a quarter MiB.
     fn note_write(&mut self, poll: std::task::Poll<std::io::Result<usize>>) -> std::task::Poll<std::io::Result<usize>> {
         if poll.is_ready() {
-            if let Some(unsent) = self.stream.unsent() {
-                self.backlog.record(unsent);
+            if let Some(queue) = self.stream.queue() {
+                self.room.record(queue);
             }
         }
         self.note(poll)
     }
 }
 
-/// A socket that tells how many bytes it holds that its peer has not taken.
-trait Unsent {
-    fn unsent(&self) -> Option<u32>;
+/// A socket that tells what it holds for its peer ([`SocketQueue`]).
+trait Room {
+    fn queue(&self) -> Option<SocketQueue>;
 }
 
-impl Unsent for TcpStream {
-    /// The bytes in the send queue not yet acknowledged by the peer: `SIOCOUTQ`, tcp(7).
+impl Room for TcpStream {
     #[cfg(target_os = "linux")]
     #[allow(unsafe_code)]
-    fn unsent(&self) -> Option<u32> {
+    fn queue(&self) -> Option<SocketQueue> {
         // SAFETY: SIOCOUTQ (= TIOCOUTQ) on a TCP socket writes one int (tcp(7)).
-        let outq = unsafe {
+        let unsent = unsafe {
             let ctl = rustix::ioctl::Getter::<{ libc::TIOCOUTQ as rustix::ioctl::Opcode }, libc::c_int>::new();
             rustix::ioctl::ioctl(self, ctl)
         };
-        outq.ok().map(|n| n.max(0) as u32)
+        let send_buffer = rustix::net::sockopt::socket_send_buffer_size(self).ok()?;
+        Some(SocketQueue {
+            unsent: unsent.ok()?.max(0) as u32,
+            send_buffer: send_buffer.min(u32::MAX as usize) as u32,
+        })
     }
 
     #[cfg(not(target_os = "linux"))]
-    fn unsent(&self) -> Option<u32> {
+    fn queue(&self) -> Option<SocketQueue> {
         None
     }
 }
 
 #[cfg(test)]
-impl Unsent for tokio::io::DuplexStream {
-    fn unsent(&self) -> Option<u32> {
+impl Room for tokio::io::DuplexStream {
+    fn queue(&self) -> Option<SocketQueue> {
         None
     }
 }
@@ -406,7 +409,7 @@ impl<S: tokio::io::AsyncRead + Unpin> tokio::io::AsyncRead for TrackedIo<S> {
     }
 }
 
-impl<S: tokio::io::AsyncWrite + Unsent + Unpin> tokio::io::AsyncWrite for TrackedIo<S> {
+impl<S: tokio::io::AsyncWrite + Room + Unpin> tokio::io::AsyncWrite for TrackedIo<S> {
     fn poll_write(
         mut self: std::pin::Pin<&mut Self>,
         cx: &mut std::task::Context<'_>,
@@ -563,7 +566,7 @@ mod tests {
             stream: ours,
             activity: activity.clone(),
             pending: None,
-            backlog: ClientBacklog::default(),
+            room: ClientRoom::default(),
         };
         let in_flight = |a: &Activity| a.state.lock().unwrap().0;
         // More than the pipe holds: the write waits for the client, and the connection is busy.

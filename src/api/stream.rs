@@ -10,7 +10,7 @@ use super::AppState;
 use crate::error::{Error, ErrorBody};
 use crate::model::{unix_now, TrackId, Variant};
 use crate::resolve::Playable;
-use crate::stream::paced::ClientBacklog;
+use crate::stream::paced::ClientRoom;
 use crate::stream::token::{self, TokenError};
 use crate::stream::{local, proxy};
 
@@ -27,7 +27,7 @@ pub async fn stream(
     State(state): State<AppState>,
     method: Method,
     headers: HeaderMap,
-    backlog: Option<Extension<ClientBacklog>>,
+    room: Option<Extension<ClientRoom>>,
     ApiPath(raw): ApiPath<String>,
 ) -> Result<Response, Error> {
     let claims = token::verify(&state.key, &raw, unix_now()).map_err(|e| match e {
@@ -36,23 +36,23 @@ pub async fn stream(
         TokenError::Expired => Error::ExpiredToken,
     })?;
     let variant = claims.variant.unwrap_or(Variant::Opus);
-    let backlog = backlog.map(|Extension(b)| b).unwrap_or_default();
-    serve_track(&state, &claims.track_id, variant, &method, &headers, backlog).await
+    let room = room.map(|Extension(b)| b).unwrap_or_default();
+    serve_track(&state, &claims.track_id, variant, &method, &headers, room).await
 }
 
 /// A track's bytes as `method` and `headers` ask (ranges, conditions): a library file from
-/// disk, remote media through the proxy, in frames sized by what the client's socket holds
-/// (`backlog`). Shared by `/stream/<token>` and Subsonic's `stream`.
+/// disk, remote media through the proxy, in frames sized by the room in the client's socket
+/// (`room`). Shared by `/stream/<token>` and Subsonic's `stream`.
 pub async fn serve_track(
     state: &AppState,
     track_id: &TrackId,
     variant: Variant,
     method: &Method,
     headers: &HeaderMap,
-    backlog: ClientBacklog,
+    room: ClientRoom,
 ) -> Result<Response, Error> {
     match state.resolver.resolve(track_id, variant).await? {
-        Playable::LocalFile { path, mime } => match local::serve_file(method, headers, &path, &mime, backlog).await {
+        Playable::LocalFile { path, mime } => match local::serve_file(method, headers, &path, &mime, room).await {
             Ok(response) => Ok(response),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(Error::MediaGone(track_id.to_string())),
             // Out of descriptors (every listener of a library file holds one): a full server,
@@ -69,7 +69,7 @@ pub async fn serve_track(
                 let (resolver, track_id) = (resolver.clone(), track_id.clone());
                 Box::pin(async move { resolver.reresolve(&track_id, variant, pin.as_deref()).await })
             });
-            proxy::serve(&state.upstream, locator, reresolve, method, headers, backlog).await
+            proxy::serve(&state.upstream, locator, reresolve, method, headers, room).await
         }
     }
 }

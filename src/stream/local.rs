@@ -12,7 +12,7 @@ use axum::response::Response;
 use bytes::Bytes;
 use futures_util::Stream;
 
-use super::paced::{ClientBacklog, Pace};
+use super::paced::{ClientRoom, Pace};
 use super::plan::{self, Representation};
 use super::range::ByteRange;
 use super::render_head;
@@ -23,7 +23,7 @@ pub async fn serve_file(
     headers: &HeaderMap,
     path: &Path,
     content_type: &str,
-    backlog: ClientBacklog,
+    room: ClientRoom,
 ) -> std::io::Result<Response> {
     let file = tokio::fs::File::open(path).await?;
     let meta = file.metadata().await?;
@@ -37,7 +37,7 @@ pub async fn serve_file(
     let (status, head, bytes) = render_head(&decision, &rep, content_type);
     let body = match bytes {
         Some(range) if method != Method::HEAD => {
-            Body::from_stream(frames(file.into_std().await, range, Pace::new(backlog)))
+            Body::from_stream(frames(file.into_std().await, range, Pace::new(room)))
         }
         _ => Body::empty(),
     };

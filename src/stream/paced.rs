@@ -8,60 +8,86 @@
 //! socket, which hyper tells by dropping it: each frame's bytes are owned by a [`Frame`] that
 //! reports its drop.
 //!
-//! Frames are sized by what the client's socket still holds for it ([`ClientBacklog`],
-//! measured after each write): while the client takes bytes as fast as they come the frames
-//! double, up to [`MAX_FRAME`] (fewer reads, wake-ups and writes a byte: a quarter-MiB read
-//! halves the proxy's CPU a byte); once the socket holds more than [`BACKLOG_LIMIT`] the
-//! client is not keeping up (a listener at its rate, a paused one, a slow link) and frames are
-//! [`SLOW_FRAME`]. The backlog turns before the socket is full, so the frame a paused listener
-//! leaves in hyper's queue is a small one.
+//! Frames are sized by the client's socket ([`ClientRoom`], measured after each write). While
+//! the client has taken nearly all it was sent, a frame is as large as the socket has room for,
+//! up to [`MAX_FRAME`]: taken whole by the kernel, it is written at once and its buffer is free
+//! again, and a client that keeps up, whose send buffer the kernel grows with the connection's
+//! window, gets quarter-MiB frames (fewer reads, wake-ups and writes a byte: a quarter-MiB read
+//! halves the proxy's CPU a byte). Once the socket holds more than a [`SLOW_FRAME`] the client
+//! has not taken (a listener at its bitrate, a paused one, a slow link), frames are
+//! [`SLOW_FRAME`]s: the room in a send buffer says nothing of the client, whose receive window
+//! is what fills it, and a large frame read for a client at 40 kB/s would wait seconds.
 //!
 //! The buffers of written frames are kept for the next read: a stream allocates once a size.
 
 use std::future::poll_fn;
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll, Waker};
 
 use bytes::Bytes;
 
-/// The frame size while the client does not keep up.
+/// The smallest frame, and the size of all of them while the client's socket is full.
 pub const SLOW_FRAME: usize = 16 * 1024;
 /// The largest frame, for a client that takes bytes as fast as they come.
 pub const MAX_FRAME: usize = 256 * 1024;
-/// Bytes the client's socket may hold, not yet taken by the client, for frames to grow: a
-/// client on loopback or a LAN keeps this near zero; one that reads at an audio rate or
-/// paused lets it grow to the socket buffers' size (megabytes).
-pub const BACKLOG_LIMIT: u32 = 256 * 1024;
 
-/// What the client's socket holds that the client has not taken yet, as last measured by the
-/// connection (after each write); unknown until then, and where it can't be measured.
+/// What a client's socket held after a write.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SocketQueue {
+    /// Bytes written and not yet acknowledged by the client: `SIOCOUTQ`, tcp(7).
+    pub unsent: u32,
+    /// The kernel's send buffer for the socket, which it grows with the connection's window:
+    /// `SO_SNDBUF`, socket(7).
+    pub send_buffer: u32,
+}
+
+impl SocketQueue {
+    /// The bytes the socket takes before a write waits for the client: half the send buffer
+    /// (the kernel counts buffers with their overhead, about as much again as the data:
+    /// `tcp_adv_win_scale`, tcp(7)), less what it holds.
+    fn room(self) -> u32 {
+        (self.send_buffer / 2).saturating_sub(self.unsent)
+    }
+}
+
+/// The client's socket as last measured by its connection (after each write); unknown until
+/// then, and where it can't be measured.
 #[derive(Clone, Debug)]
-pub struct ClientBacklog(Arc<AtomicU32>);
+pub struct ClientRoom(Arc<AtomicU64>);
 
-const UNKNOWN: u32 = u32::MAX;
+const UNKNOWN: u64 = u64::MAX;
 
-impl Default for ClientBacklog {
+impl Default for ClientRoom {
     fn default() -> Self {
-        ClientBacklog(Arc::new(AtomicU32::new(UNKNOWN)))
+        ClientRoom(Arc::new(AtomicU64::new(UNKNOWN)))
     }
 }
 
-impl ClientBacklog {
-    pub fn record(&self, unsent: u32) {
-        self.0.store(unsent.min(UNKNOWN - 1), Ordering::Relaxed);
+impl ClientRoom {
+    pub fn record(&self, queue: SocketQueue) {
+        let packed = (u64::from(queue.unsent) << 32) | u64::from(queue.send_buffer);
+        self.0.store(packed.min(UNKNOWN - 1), Ordering::Relaxed);
     }
 
-    pub fn unsent(&self) -> Option<u32> {
-        Some(self.0.load(Ordering::Relaxed)).filter(|&n| n != UNKNOWN)
+    pub fn queue(&self) -> Option<SocketQueue> {
+        let packed = Some(self.0.load(Ordering::Relaxed)).filter(|&n| n != UNKNOWN)?;
+        Some(SocketQueue {
+            unsent: (packed >> 32) as u32,
+            send_buffer: packed as u32,
+        })
     }
 }
 
-/// The size of the frame after one of `last` bytes, given what the client's socket holds:
-/// doubled while the client keeps up, [`SLOW_FRAME`] when it does not or nobody knows.
-fn next_frame_size(last: usize, unsent: Option<u32>) -> usize {
-    match unsent {
-        Some(unsent) if unsent <= BACKLOG_LIMIT => (last * 2).clamp(SLOW_FRAME, MAX_FRAME),
+/// The size of the next frame: while the client has taken all but a [`SLOW_FRAME`] of what it
+/// was sent, as much as its socket has room for, in steps of [`SLOW_FRAME`], up to
+/// [`MAX_FRAME`]; otherwise, or while nobody knows (before the connection's first write, or
+/// where it can't be measured), the smallest.
+fn frame_size(queue: Option<SocketQueue>) -> usize {
+    match queue {
+        Some(queue) if queue.unsent <= queue.send_buffer / 4 => {
+            (queue.room() as usize / SLOW_FRAME * SLOW_FRAME).clamp(SLOW_FRAME, MAX_FRAME)
+        }
         _ => SLOW_FRAME,
     }
 }
@@ -78,16 +104,14 @@ struct State {
     waiting: Option<Waker>,
     /// A written frame's buffer, for the next read.
     spare: Option<Vec<u8>>,
-    /// The size of the last frame planned (0: none yet).
-    size: usize,
-    backlog: ClientBacklog,
+    room: ClientRoom,
 }
 
 impl Pace {
-    /// The pace of a stream to the client whose socket `backlog` measures.
-    pub fn new(backlog: ClientBacklog) -> Self {
+    /// The pace of a stream to the client whose socket's room `room` measures.
+    pub fn new(room: ClientRoom) -> Self {
         Pace(Arc::new(Mutex::new(State {
-            backlog,
+            room,
             ..State::default()
         })))
     }
@@ -103,8 +127,7 @@ impl Pace {
             state.waiting = Some(cx.waker().clone());
             return Poll::Pending;
         }
-        state.size = next_frame_size(state.size, state.backlog.unsent());
-        Poll::Ready(state.size)
+        Poll::Ready(frame_size(state.room.queue()))
     }
 
     /// Waits until another frame may go out; answers the size it should have.
@@ -188,23 +211,31 @@ mod tests {
     use super::*;
 
     #[test]
-    fn frames_grow_while_the_client_keeps_up_and_shrink_at_once_when_it_does_not() {
-        let mut size = 0;
-        let mut sizes = vec![];
-        for _ in 0..7 {
-            size = next_frame_size(size, Some(0));
-            sizes.push(size / 1024);
-        }
-        assert_eq!(sizes, [16, 32, 64, 128, 256, 256, 256]);
-        // The socket holds more than the limit: the client is behind, paused or slow.
-        assert_eq!(next_frame_size(MAX_FRAME, Some(BACKLOG_LIMIT + 1)), SLOW_FRAME);
-        assert_eq!(next_frame_size(MAX_FRAME, Some(BACKLOG_LIMIT)), MAX_FRAME);
+    fn frames_fill_the_socket_of_a_client_that_keeps_up_and_are_small_for_one_that_does_not() {
+        let queue = |unsent: u32, send_buffer: u32| Some(SocketQueue { unsent, send_buffer });
+        // A client that takes bytes as they come: its send buffer grew to megabytes, empty.
+        assert_eq!(frame_size(queue(0, 4 << 20)), MAX_FRAME);
+        assert_eq!(frame_size(queue(8 * 1024, 208 * 1024)), 96 * 1024);
+        // A fresh connection: the kernel's first send buffer (`tcp_wmem`) has room for little.
+        assert_eq!(frame_size(queue(0, 16 * 1024)), SLOW_FRAME);
+        // A listener at its bitrate or paused: the socket holds what it has not taken, however
+        // much room its send buffer has left.
+        assert_eq!(frame_size(queue(SLOW_FRAME as u32 + 1, 4 << 20)), SLOW_FRAME);
         // Nobody measured it (a first write, or no way to measure): small.
-        assert_eq!(next_frame_size(MAX_FRAME, None), SLOW_FRAME);
-        let backlog = ClientBacklog::default();
-        assert_eq!(backlog.unsent(), None);
-        backlog.record(5);
-        assert_eq!(backlog.unsent(), Some(5));
+        assert_eq!(frame_size(None), SLOW_FRAME);
+        let room = ClientRoom::default();
+        assert_eq!(room.queue(), None);
+        room.record(SocketQueue {
+            unsent: 5,
+            send_buffer: 1 << 20,
+        });
+        assert_eq!(
+            room.queue(),
+            Some(SocketQueue {
+                unsent: 5,
+                send_buffer: 1 << 20
+            })
+        );
     }
 
     #[tokio::test]

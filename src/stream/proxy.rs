@@ -25,7 +25,7 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio::task::JoinHandle;
 use tokio::time::Sleep;
 
-use super::paced::{ClientBacklog, Pace, SLOW_FRAME};
+use super::paced::{ClientRoom, Pace, SLOW_FRAME};
 use super::plan::{self, Representation};
 use super::range::ByteRange;
 use super::render_head;
@@ -211,7 +211,7 @@ pub async fn serve(
     reresolve: ReResolve,
     method: &Method,
     headers: &HeaderMap,
-    backlog: ClientBacklog,
+    room: ClientRoom,
 ) -> Result<Response, Error> {
     let Some(size) = locator.size else {
         return Err(Error::upstream("the origin does not tell the media's size"));
@@ -240,7 +240,7 @@ pub async fn serve(
             let first = opener
                 .open(range.start, opener.chunk_end(range.start, range.end))
                 .await?;
-            Pump::new(opener, range, first, Pace::new(backlog)).into_body()
+            Pump::new(opener, range, first, Pace::new(room)).into_body()
         }
         _ => Body::empty(),
     };

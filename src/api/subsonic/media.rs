@@ -29,7 +29,7 @@ pub async fn stream(call: &Call<'_>, download: bool) -> Result<Response, Failure
     } else {
         Method::GET
     };
-    let mut response = serve_track(call.state, &id, variant, &method, call.headers, call.backlog.clone()).await?;
+    let mut response = serve_track(call.state, &id, variant, &method, call.headers, call.room.clone()).await?;
     if download {
         let name = match call.state.catalog.track(id.clone()).await? {
             Some(track) => format!("{}.{}", track.title, super::render::suffix_of(&track.mime)),

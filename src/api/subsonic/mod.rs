@@ -33,7 +33,7 @@ use super::AppState;
 use crate::auth::{Credential, Principal, RequestFacts};
 use crate::error::Error;
 use crate::model::User;
-use crate::stream::paced::ClientBacklog;
+use crate::stream::paced::ClientRoom;
 use browse::SearchStyle;
 use reply::{respond, Failure, Format, Node};
 use request::{presented, Params};
@@ -48,8 +48,8 @@ pub struct Call<'a> {
     pub user: User,
     pub method: &'a Method,
     pub headers: &'a HeaderMap,
-    /// What the client's socket holds for it, for the size of stream frames.
-    pub backlog: ClientBacklog,
+    /// The room in the client's socket, for the size of stream frames.
+    pub room: ClientRoom,
 }
 
 impl Call<'_> {
@@ -115,7 +115,7 @@ async fn call(State(state): State<AppState>, Path(name): Path<String>, request: 
                 user,
                 method: &parts.method,
                 headers: &parts.headers,
-                backlog: parts.extensions.get::<ClientBacklog>().cloned().unwrap_or_default(),
+                room: parts.extensions.get::<ClientRoom>().cloned().unwrap_or_default(),
             };
             dispatch(&call, &name).await
         }
