@@ -18,6 +18,7 @@ import json
 import os
 import shutil
 import signal
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -172,6 +173,8 @@ def main():
     parser.add_argument("--requests", type=int, default=300)
     parser.add_argument("--only", help="measure only this target key (origin, seed, nginx, tuned, anyaudio), for quick checks")
     parser.add_argument("--skip", action="append", default=[], help="leave out this target key (repeat)")
+    parser.add_argument("--runs", type=int, default=1,
+                        help="rounds over every target, one after another; the tables give each figure's median")
     args = parser.parse_args()
     venv = ensure_tools()
     work = tempfile.mkdtemp(prefix="anyaudio-bench-")
@@ -251,31 +254,53 @@ def main():
             "anyaudio": ("anyaudio", base + stream),
             "anyaudio, YouTube-style track (googlevideo stand-in)": ("anyaudio", base + youtube),
         }
-        results = {}
-        for name, (key, url) in targets.items():
-            if (args.only and key not in (args.only, "origin", "nginx", "tuned")) or key in args.skip:
-                continue
-            r = {}
-            # anyaudio's own process: its yt-dlp workers (children) are not on the stream path.
-            tree = key != "anyaudio"
-            idle = tree_rss_kib(procs[key].pid, tree)
-            r["fresh"] = loadgen(url, size, "fresh", args)
-            r["seek"] = loadgen(url, size, "seek", args)
-            r["throughput"] = max((loadgen(url, size, "throughput", args) for _ in range(3)), key=lambda x: x["mib_per_s"])
-            sampler = PeakSampler(procs[key].pid, tree)
-            sampler.start()
-            r["concurrent"] = loadgen(url, size, "concurrent", args)
-            sampler.stop = True
-            sampler.join()
-            r["idle_kib"], r["peak_kib"] = idle, sampler.peak
-            results[name] = r
-            print(f"{name}: {json.dumps(r)}", file=sys.stderr)
-        print_table(results, args)
+        rounds, plays = [], []
         tracks = {"library file": local_id, "HTTP track": track["id"], "YouTube-style track": "yt-uApthBVk7mw"}
-        print_play_table({kind: play_ttfb(base, id_, args.requests) for kind, id_ in tracks.items()}, args)
+        for round_ in range(args.runs):
+            results = {}
+            for name, (key, url) in targets.items():
+                if (args.only and key not in (args.only, "origin", "nginx", "tuned")) or key in args.skip:
+                    continue
+                results[name] = measure(procs[key].pid, key, url, size, args)
+                print(f"run {round_ + 1}, {name}: {json.dumps(results[name])}", file=sys.stderr)
+            rounds.append(results)
+            plays.append({kind: play_ttfb(base, id_, args.requests) for kind, id_ in tracks.items()})
+        print_table(median(rounds), args)
+        print_play_table(median(plays), args)
     finally:
         stop_all(procs)
         shutil.rmtree(work, ignore_errors=True)
+
+
+def measure(pid, key, url, size, args):
+    """One target's figures: fresh plays, seeks, the best of three single streams, then the
+    concurrent clients with the server's peak RSS."""
+    r = {}
+    # anyaudio's own process: its yt-dlp workers (children) are not on the stream path.
+    tree = key != "anyaudio"
+    idle = tree_rss_kib(pid, tree)
+    r["fresh"] = loadgen(url, size, "fresh", args)
+    r["seek"] = loadgen(url, size, "seek", args)
+    r["throughput"] = max((loadgen(url, size, "throughput", args) for _ in range(3)), key=lambda x: x["mib_per_s"])
+    sampler = PeakSampler(pid, tree)
+    sampler.start()
+    r["concurrent"] = loadgen(url, size, "concurrent", args)
+    sampler.stop = True
+    sampler.join()
+    r["idle_kib"], r["peak_kib"] = idle, sampler.peak
+    return r
+
+
+def median(rounds):
+    """The rounds' figures, each the median of its values (single p50 figures move by ±0.2 ms
+    run to run here), and their errors added up."""
+    first = rounds[0]
+    if isinstance(first, dict):
+        # Errors add up: one run's failures are not a spread to take the middle of.
+        return {k: sum(r[k] for r in rounds) if k == "errors" else median([r[k] for r in rounds]) for k in first}
+    if isinstance(first, (list, tuple)):
+        return type(first)(median([r[i] for r in rounds]) for i in range(len(first)))
+    return statistics.median(rounds)
 
 
 def write_wav(path, size):
@@ -319,7 +344,8 @@ def play_ttfb(base, track_id, n):
 
 
 def print_play_table(plays, args):
-    print(f"\nstream_url (resolution cached) to the first media byte, {args.requests} plays each:\n")
+    runs = f", median of {args.runs} runs" if args.runs > 1 else ""
+    print(f"\nstream_url (resolution cached) to the first media byte, {args.requests} plays each{runs}:\n")
     print("| track | p50 (ms) | p99 (ms) |")
     print("|---|---|---|")
     for kind, (p50, p99) in plays.items():
@@ -342,7 +368,8 @@ def print_table(results, args):
     direct = results["direct origin (nginx static)"]
     nginx = results["nginx reverse proxy"]
     tuned = results["nginx reverse proxy, tuned (buffers 16×64k)"]
-    print(f"\n{args.size_mib} MiB file; {args.requests} fresh plays and {args.requests} seeks, each on a new connection; "
+    runs = f"median of {args.runs} runs; " if args.runs > 1 else ""
+    print(f"\n{runs}{args.size_mib} MiB file; {args.requests} fresh plays and {args.requests} seeks, each on a new connection; "
           f"{args.concurrency} concurrent clients for {args.seconds} s asking 1 MiB ranges at random offsets.\n")
     print("| | TTFB fresh p50 / p99 (ms) | TTFB seek p50 / p99 (ms) | overhead p50 vs direct (ms) | single stream (MiB/s) | "
           f"{args.concurrency} streams: req/s | vs tuned nginx | p99 (ms) | errors | peak RSS (MiB) | RSS per stream (KiB) |")
