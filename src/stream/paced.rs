@@ -9,19 +9,15 @@
 //! reports its drop.
 //!
 //! Frames are sized by the client's socket ([`ClientRoom`], measured after each write). While
-//! it holds no more than a [`SLOW_FRAME`] that the client has not acknowledged (the kernel
+//! it holds no more than [`KEEPING_UP`] bytes that the client has not acknowledged (the kernel
 //! acknowledges what lands in the client's receive buffer: a client with room there, one
-//! that keeps up, leaves nearly nothing), a frame is as large as the socket has room for, up
+//! that keeps up, leaves little), a frame is as large as the socket has room for, up
 //! to [`MAX_FRAME`]: taken whole by the kernel, it is written at once and its buffer is free
 //! again. A client that keeps up, whose send buffer the kernel grows with the connection's
 //! window, gets quarter-MiB frames (fewer reads, wake-ups and writes a byte: a quarter-MiB read
 //! halves the proxy's CPU a byte). The socket of a listener at its bitrate, a paused one or one
 //! on a slow link fills with what the client has not taken: its frames are [`SLOW_FRAME`]s (a
 //! large one read for a client at 40 kB/s would wait seconds, and be held as long).
-//!
-//! Measured with 2,000 listeners at 40 kB/s (`bench/listeners.py`): allowing large frames
-//! while up to a quarter of the send buffer was unacknowledged held 256 KiB a listener, and
-//! 455 of them stalled; this rule, 57 KiB and none.
 //!
 //! The buffers of written frames are kept for the next read: a stream allocates once a size.
 
@@ -36,6 +32,14 @@ use bytes::Bytes;
 pub const SLOW_FRAME: usize = 16 * 1024;
 /// The largest frame, for a client that takes bytes as fast as they come.
 pub const MAX_FRAME: usize = 256 * 1024;
+/// The most a client's socket may hold unacknowledged for the client to count as keeping up.
+/// A fast client sharing two cores with hundreds of others lags by a few frames now and then;
+/// a listener's receive buffer fills (128 KiB by default, `tcp_rmem`), and then its socket
+/// holds every byte it is sent until the listener reads on. Measured (`bench/run.py --runs 3`, `bench/listeners.py`): one frame (16 KiB) made
+/// 256 clients asking MiB ranges 0.73× a tuned nginx, four 0.80×, with the same 57 KiB for
+/// each of 2,000 listeners; a quarter of the send buffer, 0.90×, but 256 KiB a listener and
+/// 455 stalls (the send buffers of listeners grew with their large frames).
+pub const KEEPING_UP: u32 = 4 * SLOW_FRAME as u32;
 
 /// What a client's socket held after a write.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -84,13 +88,13 @@ impl ClientRoom {
     }
 }
 
-/// The size of the next frame: while the client's socket holds no more than a [`SLOW_FRAME`]
-/// unacknowledged (the client keeps up), as much as it has room for, in steps of
+/// The size of the next frame: while the client's socket holds no more than [`KEEPING_UP`]
+/// bytes unacknowledged (the client keeps up), as much as it has room for, in steps of
 /// [`SLOW_FRAME`], up to [`MAX_FRAME`]; otherwise, or while nobody knows (before the
 /// connection's first write, or where it can't be measured), the smallest.
 fn frame_size(queue: Option<SocketQueue>) -> usize {
     match queue {
-        Some(queue) if queue.unsent as usize <= SLOW_FRAME => {
+        Some(queue) if queue.unsent <= KEEPING_UP => {
             (queue.room() as usize / SLOW_FRAME * SLOW_FRAME).clamp(SLOW_FRAME, MAX_FRAME)
         }
         _ => SLOW_FRAME,
@@ -225,7 +229,9 @@ mod tests {
         assert_eq!(frame_size(queue(0, 16 * 1024)), SLOW_FRAME);
         // A listener at its bitrate or paused: its socket holds what it has not taken, however
         // much room its send buffer has left.
-        assert_eq!(frame_size(queue(SLOW_FRAME as u32 + 1, 4 << 20)), SLOW_FRAME);
+        assert_eq!(frame_size(queue(KEEPING_UP + 1, 4 << 20)), SLOW_FRAME);
+        // A fast client a few frames behind still counts as keeping up.
+        assert_eq!(frame_size(queue(KEEPING_UP, 4 << 20)), MAX_FRAME);
         assert_eq!(frame_size(queue(900 * 1024, 1 << 20)), SLOW_FRAME);
         // Nobody measured it (a first write, or no way to measure): small.
         assert_eq!(frame_size(None), SLOW_FRAME);
