@@ -361,6 +361,11 @@ struct Pump {
     pace: Pace,
     /// The upstream response being read; None once let go during a pause.
     chunk: Option<OpenChunk>,
+    /// Whether a read on `chunk`'s connection was allowed more than a small frame (hyper's
+    /// client then keeps a larger read buffer for it).
+    large_reads: bool,
+    /// Since when every frame has been a small one (the client does not keep up).
+    slow_since: Option<Instant>,
     /// The upstream offset of `chunk`'s next body byte.
     cursor: u64,
     prefetch: Option<Prefetch>,
@@ -393,6 +398,8 @@ impl Pump {
             pace,
             cursor: first.start,
             chunk: Some(first),
+            large_reads: false,
+            slow_since: None,
             prefetch: None,
             stall_check: Box::pin(tokio::time::sleep(idle_timeout)),
             proxied_bytes: metrics::counter!(m::PROXIED_BYTES),
@@ -427,10 +434,11 @@ impl Pump {
         let size = match tokio::time::timeout(pause_lets_go, self.pace.ready()).await {
             Ok(size) => size,
             Err(_) => {
-                self.let_go();
+                self.let_go("client paused");
                 self.pace.ready().await
             }
         };
+        self.note_pace(size);
         if self.pending.is_empty() {
             if let Err(why) = self.fill(size).await {
                 return Some(Err(why));
@@ -450,13 +458,27 @@ impl Pump {
         }))
     }
 
-    /// Lets the upstream go while the client takes nothing (`pause_lets_go`): the bytes
-    /// pending are asked for again when it reads on.
-    fn let_go(&mut self) {
-        tracing::debug!(pos = self.pos, "client paused; letting the upstream go");
+    /// A client that has taken small frames for `slow_lets_go` after large reads gets a new
+    /// upstream connection, whose reads stay small: the old one's buffer is let go with it.
+    fn note_pace(&mut self, size: usize) {
+        if size > SLOW_FRAME {
+            self.slow_since = None;
+            return;
+        }
+        let since = *self.slow_since.get_or_insert_with(Instant::now);
+        if self.large_reads && since.elapsed() >= self.opener.upstream.limits.slow_lets_go {
+            self.let_go("client slowed down after large reads");
+        }
+    }
+
+    /// Lets the upstream go (a paused client, or a slow one on a connection read in large
+    /// reads): the bytes pending are asked for again, from the byte reached, when it reads on.
+    fn let_go(&mut self, why: &str) {
+        tracing::debug!(pos = self.pos, why, "letting the upstream go");
         self.pos -= self.pending.len() as u64;
         self.pending = Bytes::new();
         self.chunk = None;
+        self.large_reads = false;
         self.prefetch = None;
     }
 
@@ -469,12 +491,14 @@ impl Pump {
                 _ => {
                     let chunk = self.next_chunk().await?;
                     self.cursor = chunk.start;
+                    self.large_reads = false;
                     self.chunk.insert(chunk)
                 }
             };
             if let Some(cap) = chunk.response.extensions().get::<ReadCap>() {
                 // hyper's client has read the next part ahead: this sizes the one after.
                 cap.set(size);
+                self.large_reads |= size > SLOW_FRAME;
             }
             let (cursor, last) = (self.cursor, chunk.end.min(self.end));
             let problem =

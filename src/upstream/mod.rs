@@ -35,6 +35,11 @@ pub struct UpstreamLimits {
     /// client reads on: a paused listener then holds one small frame. Far above the time a
     /// listener at a low bitrate takes for one small frame (16 KiB at 64 kbit/s: 2 s).
     pub pause_lets_go: Duration,
+    /// How long a client may take bytes a small frame at a time before its stream lets go of
+    /// an upstream connection it read from in large reads, to go on with a new one. hyper's
+    /// client keeps a connection's read buffer at the largest size it grew to (a quarter MiB
+    /// while the client kept up): 95 KiB a listener at 2,000 listeners (BENCHMARKS.md).
+    pub slow_lets_go: Duration,
 }
 
 impl Default for UpstreamLimits {
@@ -45,6 +50,7 @@ impl Default for UpstreamLimits {
             idle_timeout: Duration::from_secs(15),
             max_resumes: 5,
             pause_lets_go: Duration::from_secs(10),
+            slow_lets_go: Duration::from_secs(2),
         }
     }
 }
