@@ -17,6 +17,13 @@ fn generated(len: u64) -> Vec<u8> {
     (0..len).map(pattern).collect()
 }
 
+/// The id of the track that adding the media URL `url` as a source makes.
+async fn added_track(app: &TestApp, url: &str) -> String {
+    let (status, body) = app.add_http_source(url).await;
+    assert_eq!(status, 201, "{body}");
+    body["tracks"][0]["id"].as_str().unwrap().to_owned()
+}
+
 /// An app with small chunks and short timeouts, and one remote track at `path` on `origin`.
 async fn app_with_remote(origin: &Origin, path: &str, content: Content, faults: Faults) -> (TestApp, String) {
     let app = spawn_app_configured(demo_library(), |c| {
@@ -27,9 +34,7 @@ async fn app_with_remote(origin: &Origin, path: &str, content: Content, faults: 
     })
     .await;
     let url = origin.put(path, content, Faults { ..Default::default() });
-    let (status, body) = app.add_http_source(&url).await;
-    assert_eq!(status, 201, "{body}");
-    let id = body["tracks"][0]["id"].as_str().unwrap().to_owned();
+    let id = added_track(&app, &url).await;
     origin.set_faults(path, faults);
     origin.clear_log();
     (app, id)
@@ -391,9 +396,7 @@ async fn a_client_that_slows_down_after_large_reads_goes_on_with_a_new_upstream_
     })
     .await;
     let url = origin.put("slow.mp3", Content::Generated(len), Faults::default());
-    let (status, body) = app.add_http_source(&url).await;
-    assert_eq!(status, 201, "{body}");
-    let id = body["tracks"][0]["id"].as_str().unwrap().to_owned();
+    let id = added_track(&app, &url).await;
     origin.clear_log();
     // A client whose receive buffer stays at 1 MiB (no autotuning to megabytes that would take
     // in the whole track), so that its socket fills soon once it reads slowly.
@@ -558,9 +561,7 @@ async fn a_flaky_origin_that_makes_progress_plays_to_the_end() {
     })
     .await;
     let url = origin.put("flaky.mp3", Content::Generated(len), Faults::default());
-    let (status, body) = app.add_http_source(&url).await;
-    assert_eq!(status, 201, "{body}");
-    let id = body["tracks"][0]["id"].as_str().unwrap().to_owned();
+    let id = added_track(&app, &url).await;
     origin.set_faults(
         "flaky.mp3",
         Faults {
