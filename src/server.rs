@@ -3,8 +3,7 @@
 //!
 //! - **Idle connections.** A connection with no request in progress must start one within
 //!   `--idle-timeout` of opening or of its last answer's end, whatever it is doing meanwhile
-//!   (sending nothing, trickling a header, or the protocol detection of hyper-util's
-//!   `auto::Builder`, which reads before hyper's own header timer starts: hyper#3756). A
+//!   (sending nothing, trickling a header, or holding a connection open between answers). A
 //!   request in progress is never cut by this, nor an answer whose last bytes still wait for
 //!   the client to read them: a paused listener's stream stays open.
 //! - **Request bodies** must keep arriving (`--request-body-timeout` between frames).
@@ -23,8 +22,7 @@ use axum::extract::{ConnectInfo, Request};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::Router;
-use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
-use hyper_util::server::conn::auto;
+use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{Notify, Semaphore};
 use tokio::time::Instant;
@@ -87,9 +85,11 @@ pub async fn serve(
             .layer(tower_http::timeout::RequestBodyTimeoutLayer::new(
                 limits.request_body_timeout,
             ));
-    let mut builder = auto::Builder::new(TokioExecutor::new());
+    // HTTP/1 only: browsers speak HTTP/2 only over TLS, which a proxy in front terminates, and
+    // hyper-util's protocol detection (`auto::Builder`) hands hyper a request's first 24 bytes
+    // alone, so the read buffer every connection keeps grows from 8 to 16 KiB (issue 18).
+    let mut builder = hyper::server::conn::http1::Builder::new();
     builder
-        .http1()
         .max_buf_size(CONNECTION_BUFFER)
         .timer(TokioTimer::new())
         .header_read_timeout(limits.idle_timeout);
@@ -138,9 +138,7 @@ pub async fn serve(
             pending: None,
             room,
         };
-        let connection = builder
-            .serve_connection_with_upgrades(TokioIo::new(io), service)
-            .into_owned();
+        let connection = builder.serve_connection(TokioIo::new(io), service);
         let connection = graceful.watch(connection);
         let idle = limits.idle_timeout;
         tokio::spawn(async move {

@@ -16,8 +16,10 @@
 //! again. A client that keeps up, whose send buffer the kernel grows with the connection's
 //! window, gets quarter-MiB frames (fewer reads, wake-ups and writes a byte: a quarter-MiB read
 //! halves the proxy's CPU a byte). The socket of a listener at its bitrate, a paused one or one
-//! on a slow link fills with what the client has not taken: its frames are [`SLOW_FRAME`]s (a
-//! large one read for a client at 40 kB/s would wait seconds, and be held as long).
+//! on a slow link fills with what the client has not taken: its frames are what the socket has
+//! room for, up to [`SLOW_FRAME`] (a large one read for a client at 40 kB/s would wait seconds,
+//! and be held as long), and the one that finds it full, held until the client reads on, is a
+//! [`MIN_FRAME`].
 //!
 //! The buffers of written frames are kept for the next read: a stream allocates once a size.
 
@@ -28,8 +30,14 @@ use std::task::{Context, Poll, Waker};
 
 use bytes::Bytes;
 
-/// The smallest frame, and the size of all of them while the client's socket is full.
+/// The largest frame for a client that does not keep up (its socket holds bytes it has not
+/// taken), and the smallest for one that does.
 pub const SLOW_FRAME: usize = 16 * 1024;
+/// The smallest frame: what is held for a paused listener, or one whose socket is full
+/// between the kernel's wake-ups (it wakes a writer once a third of the send buffer is free,
+/// `sk_stream_write_space`), is one of these. A write has to find the socket full for the
+/// kernel to wake the stream when the client reads on, so something is always held.
+pub const MIN_FRAME: usize = 2 * 1024;
 /// The largest frame, for a client that takes bytes as fast as they come.
 pub const MAX_FRAME: usize = 256 * 1024;
 /// The most a client's socket may hold unacknowledged for the client to count as keeping up.
@@ -90,14 +98,16 @@ impl ClientRoom {
 
 /// The size of the next frame: while the client's socket holds no more than [`KEEPING_UP`]
 /// bytes unacknowledged (the client keeps up), as much as it has room for, in steps of
-/// [`SLOW_FRAME`], up to [`MAX_FRAME`]; otherwise, or while nobody knows (before the
-/// connection's first write, or where it can't be measured), the smallest.
+/// [`SLOW_FRAME`], up to [`MAX_FRAME`]; otherwise as much as it has room for up to
+/// [`SLOW_FRAME`], in steps of [`MIN_FRAME`] (the frame that finds the socket full waits in
+/// hyper until the client reads on: it should be small); while nobody knows (before the
+/// connection's first write, or where it can't be measured), [`SLOW_FRAME`].
 fn frame_size(queue: Option<SocketQueue>) -> usize {
+    let room = |queue: SocketQueue, step: usize, max: usize| (queue.room() as usize / step * step).clamp(step, max);
     match queue {
-        Some(queue) if queue.unsent <= KEEPING_UP => {
-            (queue.room() as usize / SLOW_FRAME * SLOW_FRAME).clamp(SLOW_FRAME, MAX_FRAME)
-        }
-        _ => SLOW_FRAME,
+        Some(queue) if queue.unsent <= KEEPING_UP => room(queue, SLOW_FRAME, MAX_FRAME),
+        Some(queue) => room(queue, MIN_FRAME, SLOW_FRAME),
+        None => SLOW_FRAME,
     }
 }
 
@@ -227,12 +237,16 @@ mod tests {
         assert_eq!(frame_size(queue(8 * 1024, 208 * 1024)), 96 * 1024);
         // A fresh connection: the kernel's first send buffer (`tcp_wmem`) has room for little.
         assert_eq!(frame_size(queue(0, 16 * 1024)), SLOW_FRAME);
-        // A listener at its bitrate or paused: its socket holds what it has not taken, however
-        // much room its send buffer has left.
+        // A listener at its bitrate or paused: its socket holds what it has not taken. Its
+        // frames are what the socket has room for, up to a small size...
         assert_eq!(frame_size(queue(KEEPING_UP + 1, 4 << 20)), SLOW_FRAME);
+        assert_eq!(frame_size(queue(300 * 1024, 640 * 1024)), SLOW_FRAME);
+        assert_eq!(frame_size(queue(300 * 1024, 620 * 1024)), 10 * 1024);
+        // ...and the smallest once it is full (what waits in hyper for the client).
+        assert_eq!(frame_size(queue(320 * 1024, 640 * 1024)), MIN_FRAME);
+        assert_eq!(frame_size(queue(900 * 1024, 1 << 20)), MIN_FRAME);
         // A fast client a few frames behind still counts as keeping up.
         assert_eq!(frame_size(queue(KEEPING_UP, 4 << 20)), MAX_FRAME);
-        assert_eq!(frame_size(queue(900 * 1024, 1 << 20)), SLOW_FRAME);
         // Nobody measured it (a first write, or no way to measure): small.
         assert_eq!(frame_size(None), SLOW_FRAME);
         let room = ClientRoom::default();

@@ -32,6 +32,12 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 /// so one lingers up to twice as long: the soak test waits that long to see the server idle.
 const POOL_IDLE_TIMEOUT: Duration = Duration::from_secs(30);
 
+/// How many idle media connections are kept per host (as nginx's `keepalive 32` in its
+/// upstream module's example). An idle connection keeps the read buffer it grew to (hyper
+/// never shrinks it: up to [`MEDIA_READ_BUFFER`]); uncapped, every stream that crossed a chunk
+/// boundary left one, and 300 paused listeners of one origin kept 48 of them (issue 18).
+const POOL_IDLE_PER_HOST: usize = 32;
+
 /// The most one media connection reads at a time (hyper's default grows to ~400 KiB), for a
 /// client that keeps up: the largest frame of `stream::paced`. Reads of 256 KiB rather than
 /// 64 took the proxy from 80 to 44 CPU ticks a GiB (issue 18). A stream whose client is slow
@@ -171,6 +177,7 @@ fn media(connector: Connector) -> MediaClient {
     Client::builder(TokioExecutor::new())
         .http1_max_buf_size(MEDIA_READ_BUFFER)
         .pool_idle_timeout(POOL_IDLE_TIMEOUT)
+        .pool_max_idle_per_host(POOL_IDLE_PER_HOST)
         .pool_timer(TokioTimer::new())
         .timer(TokioTimer::new())
         .build(CappedConnector(https))

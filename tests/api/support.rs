@@ -65,7 +65,7 @@ pub async fn spawn_app_with(library: TempDir) -> TestApp {
 pub async fn spawn_app_configured(library: TempDir, adjust: impl FnOnce(&mut Config)) -> TestApp {
     let _ = tracing_subscriber::fmt()
         .with_test_writer()
-        .with_env_filter("warn")
+        .with_env_filter(std::env::var("RUST_LOG").unwrap_or_else(|_| "warn".into()))
         .try_init();
     let data = TempDir::new().unwrap();
     let base = serve_on(library.path(), data.path(), true, |config| {
