@@ -372,15 +372,36 @@ impl Room for TcpStream {
     #[cfg(target_os = "linux")]
     #[allow(unsafe_code)]
     fn queue(&self) -> Option<SocketQueue> {
+        use std::os::fd::AsRawFd;
+        /// `include/uapi/asm-generic/socket.h` (the libc crate does not name it).
+        const SO_MEMINFO: libc::c_int = 55;
+        /// `SK_MEMINFO_VARS`, `include/uapi/linux/sock_diag.h`.
+        const MEMINFO_VARS: usize = 9;
         // SAFETY: SIOCOUTQ (= TIOCOUTQ) on a TCP socket writes one int (tcp(7)).
         let unsent = unsafe {
             let ctl = rustix::ioctl::Getter::<{ libc::TIOCOUTQ as rustix::ioctl::Opcode }, libc::c_int>::new();
             rustix::ioctl::ioctl(self, ctl)
         };
-        let send_buffer = rustix::net::sockopt::socket_send_buffer_size(self).ok()?;
+        let mut meminfo = [0u32; MEMINFO_VARS];
+        let mut len = std::mem::size_of_val(&meminfo) as libc::socklen_t;
+        // SAFETY: SO_MEMINFO writes at most `len` bytes of u32 counters to `meminfo`
+        // (sock_getsockopt in net/core/sock.c), and `len` is its size.
+        let got = unsafe {
+            libc::getsockopt(
+                self.as_raw_fd(),
+                libc::SOL_SOCKET,
+                SO_MEMINFO,
+                meminfo.as_mut_ptr().cast(),
+                &mut len,
+            )
+        };
+        if got != 0 {
+            return None;
+        }
         Some(SocketQueue {
             unsent: unsent.ok()?.max(0) as u32,
-            send_buffer: send_buffer.min(u32::MAX as usize) as u32,
+            queued: meminfo[libc::SK_MEMINFO_WMEM_QUEUED as usize],
+            send_buffer: meminfo[libc::SK_MEMINFO_SNDBUF as usize],
         })
     }
 

@@ -54,17 +54,42 @@ pub const KEEPING_UP: u32 = 4 * SLOW_FRAME as u32;
 pub struct SocketQueue {
     /// Bytes written and not yet acknowledged by the client: `SIOCOUTQ`, tcp(7).
     pub unsent: u32,
+    /// The same bytes as the kernel counts them against the send buffer, each buffer with its
+    /// overhead: `SK_MEMINFO_WMEM_QUEUED` of `SO_MEMINFO`, socket(7).
+    pub queued: u32,
     /// The kernel's send buffer for the socket, which it grows with the connection's window:
-    /// `SO_SNDBUF`, socket(7).
+    /// `SK_MEMINFO_SNDBUF`.
     pub send_buffer: u32,
 }
 
 impl SocketQueue {
-    /// The bytes the socket takes before a write waits for the client: half the send buffer
-    /// (the kernel counts buffers with their overhead, about as much again as the data:
-    /// `tcp_adv_win_scale`, tcp(7)), less what it holds.
+    /// The bytes of data a write would have taken whole. The kernel takes a write while what
+    /// it has queued is below the send buffer (`sk_stream_memory_free`), so the room is the
+    /// buffer's free part at the queue's ratio of data to what it is counted as; with nothing
+    /// queued, half of it (the kernel's default assumption, `tcp_adv_win_scale`, tcp(7)).
     fn room(self) -> u32 {
-        (self.send_buffer / 2).saturating_sub(self.unsent)
+        let free = self.send_buffer.saturating_sub(self.queued);
+        if self.unsent == 0 || self.queued == 0 {
+            return free / 2;
+        }
+        let at_ratio = u64::from(free) * u64::from(self.unsent) / u64::from(self.queued);
+        at_ratio.min(u64::from(free)) as u32
+    }
+}
+
+/// What the frame rule needs of a socket: the bytes it holds for the client, and its room.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Measured {
+    unsent: u32,
+    room: u32,
+}
+
+impl From<SocketQueue> for Measured {
+    fn from(queue: SocketQueue) -> Self {
+        Measured {
+            unsent: queue.unsent,
+            room: queue.room(),
+        }
     }
 }
 
@@ -83,15 +108,16 @@ impl Default for ClientRoom {
 
 impl ClientRoom {
     pub fn record(&self, queue: SocketQueue) {
-        let packed = (u64::from(queue.unsent) << 32) | u64::from(queue.send_buffer);
+        let measured = Measured::from(queue);
+        let packed = (u64::from(measured.unsent) << 32) | u64::from(measured.room);
         self.0.store(packed.min(UNKNOWN - 1), Ordering::Relaxed);
     }
 
-    pub fn queue(&self) -> Option<SocketQueue> {
+    fn measured(&self) -> Option<Measured> {
         let packed = Some(self.0.load(Ordering::Relaxed)).filter(|&n| n != UNKNOWN)?;
-        Some(SocketQueue {
+        Some(Measured {
             unsent: (packed >> 32) as u32,
-            send_buffer: packed as u32,
+            room: packed as u32,
         })
     }
 }
@@ -102,11 +128,11 @@ impl ClientRoom {
 /// [`SLOW_FRAME`], in steps of [`MIN_FRAME`] (the frame that finds the socket full waits in
 /// hyper until the client reads on: it should be small); while nobody knows (before the
 /// connection's first write, or where it can't be measured), [`SLOW_FRAME`].
-fn frame_size(queue: Option<SocketQueue>) -> usize {
-    let room = |queue: SocketQueue, step: usize, max: usize| (queue.room() as usize / step * step).clamp(step, max);
-    match queue {
-        Some(queue) if queue.unsent <= KEEPING_UP => room(queue, SLOW_FRAME, MAX_FRAME),
-        Some(queue) => room(queue, MIN_FRAME, SLOW_FRAME),
+fn frame_size(socket: Option<Measured>) -> usize {
+    let room = |socket: Measured, step: usize, max: usize| (socket.room as usize / step * step).clamp(step, max);
+    match socket {
+        Some(socket) if socket.unsent <= KEEPING_UP => room(socket, SLOW_FRAME, MAX_FRAME),
+        Some(socket) => room(socket, MIN_FRAME, SLOW_FRAME),
         None => SLOW_FRAME,
     }
 }
@@ -146,7 +172,7 @@ impl Pace {
             state.waiting = Some(cx.waker().clone());
             return Poll::Pending;
         }
-        Poll::Ready(frame_size(state.room.queue()))
+        Poll::Ready(frame_size(state.room.measured()))
     }
 
     /// Waits until another frame may go out; answers the size it should have.
@@ -230,36 +256,50 @@ mod tests {
     use super::*;
 
     #[test]
+    fn the_room_is_the_free_part_of_the_send_buffer_in_bytes_of_data() {
+        let queue = |unsent, queued, send_buffer| SocketQueue {
+            unsent,
+            queued,
+            send_buffer,
+        };
+        // Nothing queued: half the buffer.
+        assert_eq!(queue(0, 0, 4 << 20).room(), 2 << 20);
+        // Data counted at twice its size: the free 600 KiB hold 300 KiB of it.
+        assert_eq!(queue(200 << 10, 400 << 10, 1000 << 10).room(), 300 << 10);
+        // A full buffer (the kernel may overshoot it by one write) has none.
+        assert_eq!(queue(500 << 10, 1010 << 10, 1000 << 10).room(), 0);
+    }
+
+    #[test]
     fn frames_fill_the_socket_of_a_client_that_keeps_up_and_are_small_for_one_that_does_not() {
-        let queue = |unsent: u32, send_buffer: u32| Some(SocketQueue { unsent, send_buffer });
+        let socket = |unsent: u32, room: u32| Some(Measured { unsent, room });
         // A client that takes bytes as they come: its send buffer grew to megabytes, empty.
-        assert_eq!(frame_size(queue(0, 4 << 20)), MAX_FRAME);
-        assert_eq!(frame_size(queue(8 * 1024, 208 * 1024)), 96 * 1024);
+        assert_eq!(frame_size(socket(0, 2 << 20)), MAX_FRAME);
+        assert_eq!(frame_size(socket(8 * 1024, 100 * 1024)), 96 * 1024);
         // A fresh connection: the kernel's first send buffer (`tcp_wmem`) has room for little.
-        assert_eq!(frame_size(queue(0, 16 * 1024)), SLOW_FRAME);
+        assert_eq!(frame_size(socket(0, 8 * 1024)), SLOW_FRAME);
         // A listener at its bitrate or paused: its socket holds what it has not taken. Its
         // frames are what the socket has room for, up to a small size...
-        assert_eq!(frame_size(queue(KEEPING_UP + 1, 4 << 20)), SLOW_FRAME);
-        assert_eq!(frame_size(queue(300 * 1024, 640 * 1024)), SLOW_FRAME);
-        assert_eq!(frame_size(queue(300 * 1024, 620 * 1024)), 10 * 1024);
+        assert_eq!(frame_size(socket(KEEPING_UP + 1, 2 << 20)), SLOW_FRAME);
+        assert_eq!(frame_size(socket(300 * 1024, 11 * 1024)), 10 * 1024);
         // ...and the smallest once it is full (what waits in hyper for the client).
-        assert_eq!(frame_size(queue(320 * 1024, 640 * 1024)), MIN_FRAME);
-        assert_eq!(frame_size(queue(900 * 1024, 1 << 20)), MIN_FRAME);
+        assert_eq!(frame_size(socket(300 * 1024, 0)), MIN_FRAME);
         // A fast client a few frames behind still counts as keeping up.
-        assert_eq!(frame_size(queue(KEEPING_UP, 4 << 20)), MAX_FRAME);
+        assert_eq!(frame_size(socket(KEEPING_UP, 2 << 20)), MAX_FRAME);
         // Nobody measured it (a first write, or no way to measure): small.
         assert_eq!(frame_size(None), SLOW_FRAME);
         let room = ClientRoom::default();
-        assert_eq!(room.queue(), None);
+        assert_eq!(room.measured(), None);
         room.record(SocketQueue {
             unsent: 5,
+            queued: 10,
             send_buffer: 1 << 20,
         });
         assert_eq!(
-            room.queue(),
-            Some(SocketQueue {
+            room.measured(),
+            Some(Measured {
                 unsent: 5,
-                send_buffer: 1 << 20
+                room: ((1 << 20) - 10) / 2
             })
         );
     }
