@@ -65,15 +65,17 @@ pub struct SocketQueue {
 impl SocketQueue {
     /// The bytes of data a write would have taken whole. The kernel takes a write while what
     /// it has queued is below the send buffer (`sk_stream_memory_free`), so the room is the
-    /// buffer's free part at the queue's ratio of data to what it is counted as; with nothing
-    /// queued, half of it (the kernel's default assumption, `tcp_adv_win_scale`, tcp(7)).
+    /// buffer's free part at the queue's ratio of data to what it is counted as, or half of it
+    /// (the kernel's own assumption, `tcp_adv_win_scale`, tcp(7)) where the queue's ratio is
+    /// lower: a few small buffers left unacknowledged say nothing of the large ones a write
+    /// makes.
     fn room(self) -> u32 {
-        let free = self.send_buffer.saturating_sub(self.queued);
-        if self.unsent == 0 || self.queued == 0 {
-            return free / 2;
-        }
-        let at_ratio = u64::from(free) * u64::from(self.unsent) / u64::from(self.queued);
-        at_ratio.min(u64::from(free)) as u32
+        let free = u64::from(self.send_buffer.saturating_sub(self.queued));
+        let at_ratio = match self.queued {
+            0 => 0,
+            queued => free * u64::from(self.unsent) / u64::from(queued),
+        };
+        at_ratio.clamp(free / 2, free) as u32
     }
 }
 
@@ -266,6 +268,10 @@ mod tests {
         assert_eq!(queue(0, 0, 4 << 20).room(), 2 << 20);
         // Data counted at twice its size: the free 600 KiB hold 300 KiB of it.
         assert_eq!(queue(200 << 10, 400 << 10, 1000 << 10).room(), 300 << 10);
+        // Data counted at ten times its size (small buffers): half, as the kernel assumes.
+        assert_eq!(queue(10 << 10, 100 << 10, 1000 << 10).room(), 450 << 10);
+        // Counted at little more than its size (loopback's large buffers): nearly all of it.
+        assert_eq!(queue(900 << 10, 1000 << 10, 2000 << 10).room(), 900 << 10);
         // A full buffer (the kernel may overshoot it by one write) has none.
         assert_eq!(queue(500 << 10, 1010 << 10, 1000 << 10).room(), 0);
     }
