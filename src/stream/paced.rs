@@ -192,64 +192,41 @@ impl Pace {
         buffer
     }
 
-    /// A file's bytes, read into a [`buffer`](Self::buffer), as a frame whose drop lets the
-    /// next one go (and gives the buffer back).
+    /// Bytes read into a [`buffer`](Self::buffer) (a file's, an upstream's), as a frame whose
+    /// drop lets the next one go (and gives the buffer back).
     pub fn frame_of_buffer(&self, buffer: Vec<u8>) -> Bytes {
-        self.frame(Owned::Buffer(buffer))
-    }
-
-    /// Bytes from elsewhere (an upstream's) as a frame whose drop lets the next one go.
-    pub fn frame_of_bytes(&self, bytes: Bytes) -> Bytes {
-        self.frame(Owned::Shared(bytes))
-    }
-
-    fn frame(&self, data: Owned) -> Bytes {
         self.state().in_flight = true;
         Bytes::from_owner(Frame {
-            data,
+            data: buffer,
             pace: self.clone(),
         })
     }
 
-    fn written(&self, buffer: Option<Vec<u8>>) {
+    fn written(&self, buffer: Vec<u8>) {
         let mut state = self.state();
         state.in_flight = false;
-        if buffer.is_some() {
-            state.spare = buffer;
-        }
+        state.spare = Some(buffer);
         if let Some(waker) = state.waiting.take() {
             waker.wake();
         }
     }
 }
 
-enum Owned {
-    Buffer(Vec<u8>),
-    Shared(Bytes),
-}
-
 /// The bytes of one frame; dropped when hyper has written them (or the stream ended).
 struct Frame {
-    data: Owned,
+    data: Vec<u8>,
     pace: Pace,
 }
 
 impl AsRef<[u8]> for Frame {
     fn as_ref(&self) -> &[u8] {
-        match &self.data {
-            Owned::Buffer(buffer) => buffer,
-            Owned::Shared(bytes) => bytes,
-        }
+        &self.data
     }
 }
 
 impl Drop for Frame {
     fn drop(&mut self) {
-        let buffer = match &mut self.data {
-            Owned::Buffer(buffer) => Some(std::mem::take(buffer)),
-            Owned::Shared(_) => None,
-        };
-        self.pace.written(buffer);
+        self.pace.written(std::mem::take(&mut self.data));
     }
 }
 
@@ -316,14 +293,14 @@ mod tests {
         let waker = futures_util::task::noop_waker();
         let mut cx = Context::from_waker(&waker);
         assert_eq!(pace.ready().await, SLOW_FRAME);
-        let first = pace.frame_of_bytes(Bytes::from(vec![0; 10]));
+        let first = pace.frame_of_buffer(vec![0; 10]);
         assert_eq!(first, vec![0; 10]);
         // The next waits while the first is held (hyper has not written it).
         assert!(pace.poll_ready(&mut cx).is_pending());
         drop(first);
         assert!(pace.poll_ready(&mut cx).is_ready());
         // A slice of a frame keeps it in flight until the last slice goes.
-        let second = pace.frame_of_bytes(Bytes::from(vec![1; 10]));
+        let second = pace.frame_of_buffer(vec![1; 10]);
         let tail = second.slice(5..);
         drop(second);
         assert!(pace.poll_ready(&mut cx).is_pending());

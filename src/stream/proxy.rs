@@ -3,9 +3,10 @@
 //!
 //! Steps: decide the answer from the client's headers and the size learnt at resolution (HEAD
 //! and `bytes=-n` need no upstream request to decide); open the first upstream chunk *before*
-//! the first byte goes out, so an upstream failure is a 502/504 JSON error; then a pump task
-//! streams chunk after chunk through a small bounded channel (backpressure: a slow client
-//! slows the upstream reads), opening the next chunk when half of the current one is sent.
+//! the first byte goes out, so an upstream failure is a 502/504 JSON error; then the response
+//! body reads the upstream into each frame it sends, as much as the client has room for
+//! (backpressure: a slow client slows the upstream reads), opening the next chunk when half of
+//! the current one is sent.
 //! Drops and stalls resume from the byte reached; 403/410 re-resolve once; anything that
 //! would make the body wrong ends the client's connection instead of sending a short body.
 
@@ -17,15 +18,13 @@ use std::time::{Duration, Instant, SystemTime};
 use axum::body::Body;
 use axum::http::{HeaderMap, Method, StatusCode};
 use axum::response::Response;
-use bytes::{Buf, Bytes};
+use bytes::Bytes;
 use futures_util::future::BoxFuture;
-use http_body_util::{BodyExt, Empty};
-use hyper::body::Incoming;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio::task::JoinHandle;
 use tokio::time::Sleep;
 
-use super::paced::{ClientRoom, Pace, SLOW_FRAME};
+use super::paced::{ClientRoom, Pace};
 use super::plan::{self, Representation};
 use super::range::ByteRange;
 use super::render_head;
@@ -34,8 +33,7 @@ use crate::model::unix;
 use crate::telemetry as m;
 use crate::upstream::egress::forbidden_in;
 use crate::upstream::range::{check_chunk, followable_redirect, range_request_at, ChunkCheck};
-use crate::upstream::read_cap::ReadCap;
-use crate::upstream::{Locator, MediaClient, UpstreamLimits, USER_AGENT};
+use crate::upstream::{Locator, MediaBody, MediaClient, MediaResponse, UpstreamLimits, USER_AGENT};
 
 /// Re-resolves the track being streamed (after a 403/410 from the upstream), pinned to the
 /// format id it is playing, if the source has one.
@@ -76,7 +74,7 @@ impl Upstream {
         for _ in 0..=MAX_REDIRECTS {
             let (url, headers) = range_request_at(locator, &at, start, end);
             let mut request = http::Request::get(url.as_str())
-                .body(Empty::new())
+                .body(())
                 .map_err(|e| FetchError::Fatal(e.to_string()))?;
             *request.headers_mut() = headers;
             // The source's own User-Agent goes as it is (yt-dlp's for YouTube media: a
@@ -86,7 +84,7 @@ impl Upstream {
                     .headers_mut()
                     .insert(http::header::USER_AGENT, http::HeaderValue::from_static(USER_AGENT));
             }
-            let sent = tokio::time::timeout(self.limits.first_byte_timeout, self.client.request(request)).await;
+            let sent = tokio::time::timeout(self.limits.first_byte_timeout, self.client.get(request)).await;
             let response = match sent {
                 Err(_) => return Err(FetchError::Timeout("no response headers in time".into())),
                 Ok(Err(e)) => {
@@ -97,9 +95,9 @@ impl Upstream {
                 }
                 Ok(Ok(r)) => r,
             };
-            if response.status().is_redirection() {
+            if response.status.is_redirection() {
                 let next = response
-                    .headers()
+                    .headers
                     .get(http::header::LOCATION)
                     .and_then(|l| l.to_str().ok())
                     .and_then(|l| followable_redirect(&at, l));
@@ -110,9 +108,10 @@ impl Upstream {
                 }
             }
             metrics::histogram!(m::UPSTREAM_TTFB).record(started.elapsed().as_secs_f64());
-            return match check_chunk(response.status(), response.headers(), locator, start, end) {
+            let MediaResponse { status, headers, body } = response;
+            return match check_chunk(status, &headers, locator, start, end) {
                 ChunkCheck::Range { start, end } => Ok(OpenChunk {
-                    response,
+                    body,
                     _permit: permit,
                     start,
                     end,
@@ -121,7 +120,7 @@ impl Upstream {
                 ChunkCheck::Whole => {
                     let last = locator.size.map_or(u64::MAX, |s| s.saturating_sub(1));
                     Ok(OpenChunk {
-                        response,
+                        body,
                         _permit: permit,
                         start: 0,
                         end: last,
@@ -171,7 +170,7 @@ fn error_chain(e: &dyn std::error::Error) -> String {
 
 /// An upstream response whose headers say it carries bytes `start..=end`.
 struct OpenChunk {
-    response: http::Response<Incoming>,
+    body: MediaBody,
     _permit: OwnedSemaphorePermit,
     start: u64,
     end: u64,
@@ -345,27 +344,20 @@ impl Opener {
 }
 
 /// Moves bytes `pos..=end` from the upstream to the client, chunk by chunk. The client's
-/// connection task polls it as the response body (no task or channel between the upstream
-/// read and the client's write: each hop was a wake-up a frame).
+/// connection task polls it as the response body, and it reads the upstream connection into
+/// the frame it sends next (no task, channel or buffer between the upstream read and the
+/// client's write: each hop was a wake-up a frame, each buffer memory a listener).
 struct Pump {
     opener: Opener,
-    /// The next byte the client needs from the upstream (those before it were sent or are
-    /// `pending`).
+    /// The next byte the client needs from the upstream (those before it were sent).
     pos: u64,
     /// The last byte the client needs.
     end: u64,
-    /// Bytes read from the upstream that the client needs and has not been sent yet.
-    pending: Bytes,
     /// The next frame waits until the client has taken the last one (see
     /// [`paced`](super::paced)), and is as large as the client's pace allows.
     pace: Pace,
     /// The upstream response being read; None once let go during a pause.
     chunk: Option<OpenChunk>,
-    /// Whether a read on `chunk`'s connection was allowed more than a small frame (hyper's
-    /// client then keeps a larger read buffer for it).
-    large_reads: bool,
-    /// Since when every frame has been a small one (the client does not keep up).
-    slow_since: Option<Instant>,
     /// The upstream offset of `chunk`'s next body byte.
     cursor: u64,
     prefetch: Option<Prefetch>,
@@ -394,12 +386,9 @@ impl Pump {
             opener,
             pos: range.start,
             end: range.end,
-            pending: Bytes::new(),
             pace,
             cursor: first.start,
             chunk: Some(first),
-            large_reads: false,
-            slow_since: None,
             prefetch: None,
             stall_check: Box::pin(tokio::time::sleep(idle_timeout)),
             proxied_bytes: metrics::counter!(m::PROXIED_BYTES),
@@ -427,102 +416,69 @@ impl Pump {
     /// The next frame for the client: None when every byte was sent, Err when the stream
     /// cannot go on.
     async fn next_frame(&mut self) -> Option<Result<Bytes, String>> {
-        if self.pending.is_empty() && self.pos > self.end {
+        if self.pos > self.end {
             return None;
         }
         let pause_lets_go = self.opener.upstream.limits.pause_lets_go;
         let size = match tokio::time::timeout(pause_lets_go, self.pace.ready()).await {
             Ok(size) => size,
             Err(_) => {
-                self.let_go("client paused");
+                self.let_go();
                 self.pace.ready().await
             }
         };
-        self.note_pace(size);
-        if self.pending.is_empty() {
-            if let Err(why) = self.fill(size).await {
-                return Some(Err(why));
-            }
-        }
-        let piece = self.pending.split_to(size.min(self.pending.len()));
-        self.proxied_bytes.increment(piece.len() as u64);
-        Some(Ok(if size <= SLOW_FRAME {
-            // A client that does not keep up gets a copy: the upstream read's buffer is free
-            // at once, not held (whole) until this frame is written.
-            let mut buffer = self.pace.buffer(size);
-            buffer.clear();
-            buffer.extend_from_slice(&piece);
-            self.pace.frame_of_buffer(buffer)
-        } else {
-            self.pace.frame_of_bytes(piece)
+        Some(self.fill(size).await.map(|frame| {
+            self.proxied_bytes.increment(frame.len() as u64);
+            self.pace.frame_of_buffer(frame)
         }))
     }
 
-    /// A client that has taken small frames for `slow_lets_go` after large reads gets a new
-    /// upstream connection, whose reads stay small: the old one's buffer is let go with it.
-    fn note_pace(&mut self, size: usize) {
-        if size > SLOW_FRAME {
-            self.slow_since = None;
-            return;
-        }
-        let since = *self.slow_since.get_or_insert_with(Instant::now);
-        if self.large_reads && since.elapsed() >= self.opener.upstream.limits.slow_lets_go {
-            self.let_go("client slowed down after large reads");
-        }
-    }
-
-    /// Lets the upstream go (a paused client, or a slow one on a connection read in large
-    /// reads): the bytes pending are asked for again, from the byte reached, when it reads on.
-    fn let_go(&mut self, why: &str) {
-        tracing::debug!(pos = self.pos, why, "letting the upstream go");
-        self.pos -= self.pending.len() as u64;
-        self.pending = Bytes::new();
+    /// Lets the upstream go while the client is paused (its connection, and what the origin
+    /// sent that the kernel holds for it): the stream asks again from the byte reached when
+    /// the client reads on.
+    fn let_go(&mut self) {
+        tracing::debug!(pos = self.pos, "client paused; letting the upstream go");
         self.chunk = None;
-        self.large_reads = false;
         self.prefetch = None;
     }
 
-    /// Reads from the upstream until some bytes the client needs are pending, opening the next
-    /// chunk and resuming after failures as needed; a read takes at most about `size`.
-    async fn fill(&mut self, size: usize) -> Result<(), String> {
+    /// The next frame's bytes, at most `size`, read from the upstream (opening the next chunk
+    /// and resuming after failures as needed).
+    async fn fill(&mut self, size: usize) -> Result<Vec<u8>, String> {
+        let mut frame = self.pace.buffer(size);
         loop {
             let chunk = match &mut self.chunk {
                 Some(chunk) if self.pos <= chunk.end => chunk,
                 _ => {
-                    let chunk = self.next_chunk().await?;
+                    // Boxed, as `resume` below: what opening a request needs is allocated
+                    // while it opens, not held in the state of every stream (7 KiB).
+                    let chunk = Box::pin(self.next_chunk()).await?;
                     self.cursor = chunk.start;
-                    self.large_reads = false;
                     self.chunk.insert(chunk)
                 }
             };
-            if let Some(cap) = chunk.response.extensions().get::<ReadCap>() {
-                // hyper's client has read the next part ahead: this sizes the one after.
-                cap.set(size);
-                self.large_reads |= size > SLOW_FRAME;
-            }
             let (cursor, last) = (self.cursor, chunk.end.min(self.end));
-            let problem =
-                match read_upstream(chunk, &mut self.stall_check, self.opener.upstream.limits.idle_timeout).await {
-                    Ok(Some(Ok(frame))) => {
-                        let Ok(mut data) = frame.into_data() else { continue }; // trailers
-                        self.cursor += data.len() as u64;
-                        if cursor < self.pos {
-                            data.advance(((self.pos - cursor) as usize).min(data.len()));
-                        }
-                        if data.is_empty() || self.pos > last {
-                            continue;
-                        }
-                        data.truncate(((last - self.pos + 1) as usize).min(data.len()));
-                        self.pos += data.len() as u64;
-                        self.pending = data;
-                        self.start_prefetch();
-                        return Ok(());
+            // An upstream that answered from byte 0 sends bytes before `pos`: read, not sent.
+            let skip = self.pos.saturating_sub(cursor);
+            let want = if skip > 0 { skip } else { last - self.pos + 1 };
+            frame.resize(usize::try_from(want).unwrap_or(usize::MAX).min(size), 0);
+            let idle_timeout = self.opener.upstream.limits.idle_timeout;
+            let problem = match read_upstream(chunk, &mut frame, &mut self.stall_check, idle_timeout).await {
+                Ok(Ok(0)) => format!("upstream body ended at byte {cursor}, before {last}"),
+                Ok(Ok(n)) => {
+                    self.cursor += n as u64;
+                    if skip > 0 {
+                        continue;
                     }
-                    Ok(None) => format!("upstream body ended at byte {cursor}, before {last}"),
-                    Ok(Some(Err(e))) => format!("upstream connection failed at byte {cursor}: {}", error_chain(&e)),
-                    Err(()) => format!("upstream stalled at byte {cursor}"),
-                };
-            self.resume(problem).await?;
+                    frame.truncate(n);
+                    self.pos += n as u64;
+                    self.start_prefetch();
+                    return Ok(frame);
+                }
+                Ok(Err(e)) => format!("upstream connection failed at byte {cursor}: {}", error_chain(&e)),
+                Err(()) => format!("upstream stalled at byte {cursor}"),
+            };
+            Box::pin(self.resume(problem)).await?;
         }
     }
 
@@ -584,20 +540,22 @@ impl Pump {
     }
 }
 
-/// The next frame of `chunk`'s body; Err(()) when none came for `idle_timeout`. The stall
-/// check's timer is re-armed only when it fires early, not for every frame.
+/// Reads the next bytes of `chunk`'s body into `frame`; Err(()) when none came for
+/// `idle_timeout`. The stall check's timer is re-armed only when it fires early, not for every
+/// read.
 async fn read_upstream(
     chunk: &mut OpenChunk,
+    frame: &mut [u8],
     stall_check: &mut Pin<Box<Sleep>>,
     idle_timeout: Duration,
-) -> Result<Option<Result<http_body::Frame<Bytes>, hyper::Error>>, ()> {
+) -> Result<io::Result<usize>, ()> {
     let started = Instant::now();
-    let read = chunk.response.body_mut().frame();
+    let read = chunk.body.read(frame);
     tokio::pin!(read);
     loop {
         tokio::select! {
             biased;
-            frame = &mut read => return Ok(frame),
+            n = &mut read => return Ok(n),
             () = stall_check.as_mut() => {
                 let deadline = started + idle_timeout;
                 if Instant::now() >= deadline {

@@ -3,25 +3,20 @@
 //!
 //! - `control` ([`ControlClient`], over reqwest): probes, imports, feeds; follows redirects
 //!   itself, checking every hop's target. Each call sets its own timeout.
-//! - `media` (hyper): the streaming proxy's data plane, with small read buffers (what bounds a
-//!   stream's memory) and no redirects of its own (the proxy decides which to follow); its
-//!   connector checks every connection's target.
+//! - `media` ([`MediaClient`]): the streaming proxy's data plane, HTTP/1.1, whose streams read
+//!   their connections themselves (what bounds a stream's memory), with no redirects of its own
+//!   (the proxy decides which to follow); its connector checks every connection's target.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
-use bytes::Bytes;
 use http::header::{AUTHORIZATION, COOKIE, LOCATION, PROXY_AUTHORIZATION};
 use http::{HeaderMap, StatusCode};
-use http_body_util::Empty;
-use hyper_rustls::HttpsConnector;
-use hyper_util::client::legacy::Client;
-use hyper_util::rt::{TokioExecutor, TokioTimer};
 
 use super::egress::forbidden_in;
+use super::media::MediaClient;
 use super::net::{Connector, IpFamily, NameCheck, NetConfig, Resolver};
-use super::read_cap::CappedConnector;
 use crate::error::Error;
 
 /// What every outbound request says it is, unless a source gives its own (yt-dlp's headers).
@@ -32,20 +27,9 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 /// so one lingers up to twice as long: the soak test waits that long to see the server idle.
 const POOL_IDLE_TIMEOUT: Duration = Duration::from_secs(30);
 
-/// How many idle media connections are kept per host (as nginx's `keepalive 32` in its
-/// upstream module's example). An idle connection keeps the read buffer it grew to (hyper
-/// never shrinks it: up to [`MEDIA_READ_BUFFER`]); uncapped, every stream that crossed a chunk
-/// boundary left one, and 300 paused listeners of one origin kept 48 of them (issue 18).
+/// How many idle media connections are kept per origin (as nginx's `keepalive 32` in its
+/// upstream module's example).
 const POOL_IDLE_PER_HOST: usize = 32;
-
-/// The most one media connection reads at a time (hyper's default grows to ~400 KiB), for a
-/// client that keeps up: the largest frame of `stream::paced`. Reads of 256 KiB rather than
-/// 64 took the proxy from 80 to 44 CPU ticks a GiB (issue 18). A stream whose client is slow
-/// caps its reads far lower ([`ReadCap`](super::read_cap::ReadCap)).
-const MEDIA_READ_BUFFER: usize = 256 * 1024;
-
-/// The data plane's pooled keep-alive client (HTTP/1.1; HTTP/2 where TLS negotiates it).
-pub type MediaClient = Client<CappedConnector<HttpsConnector<Connector>>, Empty<Bytes>>;
 
 /// The server's two HTTP clients; cheap to clone.
 #[derive(Clone)]
@@ -168,19 +152,13 @@ fn control(resolver: Resolver, net: &NetConfig) -> anyhow::Result<reqwest::Clien
 }
 
 fn media(connector: Connector) -> MediaClient {
+    // HTTP/1.1 alone: see `media` for why streams do not share HTTP/2 connections.
     let https = hyper_rustls::HttpsConnectorBuilder::new()
         .with_webpki_roots()
         .https_or_http()
         .enable_http1()
-        .enable_http2()
         .wrap_connector(connector);
-    Client::builder(TokioExecutor::new())
-        .http1_max_buf_size(MEDIA_READ_BUFFER)
-        .pool_idle_timeout(POOL_IDLE_TIMEOUT)
-        .pool_max_idle_per_host(POOL_IDLE_PER_HOST)
-        .pool_timer(TokioTimer::new())
-        .timer(TokioTimer::new())
-        .build(CappedConnector(https))
+    MediaClient::new(https, POOL_IDLE_TIMEOUT, POOL_IDLE_PER_HOST)
 }
 
 /// A URL (or anything a user gave as one) to show back: as it was, less a password in it.

@@ -1,6 +1,6 @@
 //! Other hosts: which of them the server fetches from for a client (`egress`), how it reaches
 //! them (`net`: name resolution, address family, proxy),
-//! the one place that builds its HTTP clients (`clients`), what a resolved remote medium is
+//! the one place that builds its HTTP clients (`clients`), the data plane's own (`media`), what a resolved remote medium is
 //! (`locator`) and the byte-range protocol spoken to it (`range`).
 //!
 //! Every outbound request goes through a client built here. This module depends on `model`
@@ -9,14 +9,15 @@
 mod clients;
 pub mod egress;
 mod locator;
+mod media;
 pub mod net;
 pub mod range;
-pub mod read_cap;
 
 use std::time::Duration;
 
-pub use clients::{redact, without_password, Clients, ControlClient, MediaClient, USER_AGENT};
+pub use clients::{redact, without_password, Clients, ControlClient, USER_AGENT};
 pub use locator::{Locator, RangeStyle};
+pub use media::{MediaBody, MediaClient, MediaError, MediaResponse};
 
 /// Timeouts and sizes for upstream requests.
 #[derive(Debug, Clone)]
@@ -31,15 +32,10 @@ pub struct UpstreamLimits {
     /// stream gives up; one that moved the stream forward does not count.
     pub max_resumes: u32,
     /// How long a client may take no bytes before its stream lets the upstream go (its
-    /// connection, what was read ahead on it), to ask again from the byte reached when the
+    /// connection, and what the kernel holds of it), to ask again from the byte reached when the
     /// client reads on: a paused listener then holds one small frame. Far above the time a
     /// listener at a low bitrate takes for one small frame (16 KiB at 64 kbit/s: 2 s).
     pub pause_lets_go: Duration,
-    /// How long a client may take bytes a small frame at a time before its stream lets go of
-    /// an upstream connection it read from in large reads, to go on with a new one. hyper's
-    /// client keeps a connection's read buffer at the largest size it grew to (a quarter MiB
-    /// while the client kept up): 95 KiB a listener at 2,000 listeners (BENCHMARKS.md).
-    pub slow_lets_go: Duration,
 }
 
 impl Default for UpstreamLimits {
@@ -50,7 +46,6 @@ impl Default for UpstreamLimits {
             idle_timeout: Duration::from_secs(15),
             max_resumes: 5,
             pause_lets_go: Duration::from_secs(10),
-            slow_lets_go: Duration::from_secs(2),
         }
     }
 }

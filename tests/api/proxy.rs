@@ -6,7 +6,6 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use reqwest::StatusCode;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use crate::origin::{pattern, Content, Faults, Origin};
 use crate::support::{demo_library, spawn_app_configured, TestApp};
@@ -374,73 +373,6 @@ async fn a_paused_client_lets_the_upstream_go_and_plays_on_from_where_it_was() {
     let first = resumed.range.as_deref().unwrap_or_default();
     let start: u64 = first["bytes=".len()..first.find('-').unwrap()].parse().unwrap();
     assert!(start > 256 * KIB && start < len, "{first}");
-}
-
-/// One read of at most `most` bytes from `client`, kept in `received`.
-async fn read_some(client: &mut tokio::net::TcpStream, received: &mut Vec<u8>, most: usize) {
-    let mut buf = vec![0u8; most];
-    let n = client.read(&mut buf).await.unwrap();
-    assert!(n > 0, "the stream ended early");
-    received.extend_from_slice(&buf[..n]);
-}
-
-#[tokio::test]
-async fn a_client_that_slows_down_after_large_reads_goes_on_with_a_new_upstream_connection() {
-    let origin = Origin::start().await;
-    // One chunk (a new chunk comes on a new connection anyway), and more than the kernel's
-    // socket buffers take in.
-    let len = 32 * 1024 * KIB;
-    let app = spawn_app_configured(demo_library(), |c| {
-        c.upstream.chunk_size = len;
-        c.upstream.slow_lets_go = Duration::from_millis(300);
-    })
-    .await;
-    let url = origin.put("slow.mp3", Content::Generated(len), Faults::default());
-    let id = added_track(&app, &url).await;
-    origin.clear_log();
-    // A client whose receive buffer stays at 1 MiB (no autotuning to megabytes that would take
-    // in the whole track), so that its socket fills soon once it reads slowly.
-    let socket = tokio::net::TcpSocket::new_v4().unwrap();
-    socket.set_recv_buffer_size(1024 * KIB as u32).unwrap();
-    let address: std::net::SocketAddr = app.base.trim_start_matches("http://").parse().unwrap();
-    let mut client = socket.connect(address).await.unwrap();
-    let stream = app.stream_path_of(&id).await;
-    let request = format!("GET {stream} HTTP/1.1\r\nHost: {address}\r\nRange: bytes=0-\r\n\r\n");
-    client.write_all(request.as_bytes()).await.unwrap();
-    let mut received = Vec::with_capacity(len as usize + 1024);
-    // As fast as the bytes come (large frames, large upstream reads)...
-    while received.len() < 2 * 1024 * KIB as usize {
-        read_some(&mut client, &mut received, 64 * KIB as usize).await;
-    }
-    // ...then at a listener's pace, until the stream has asked the origin again, from the byte
-    // reached.
-    let starts = || -> Vec<u64> {
-        origin
-            .requests("slow.mp3")
-            .iter()
-            .map(|r| {
-                let range = r.range.as_deref().unwrap_or_default();
-                range["bytes=".len()..range.find('-').unwrap()].parse().unwrap()
-            })
-            .collect()
-    };
-    let started = std::time::Instant::now();
-    // (The requests from 0: the resolution's one-byte probe, and the stream's first.)
-    while starts().iter().all(|&s| s == 0) && started.elapsed() < Duration::from_secs(20) {
-        read_some(&mut client, &mut received, 16 * KIB as usize).await;
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    let asked = starts();
-    let again = asked.iter().find(|&&s| s > 0);
-    let again = *again.expect("the slow client's stream kept its first upstream connection");
-    assert!(again > 2 * 1024 * KIB && again < len, "{asked:?}");
-    let head_end = received.windows(4).position(|w| w == b"\r\n\r\n").unwrap() + 4;
-    assert!(received.starts_with(b"HTTP/1.1 206"));
-    while received.len() < head_end + len as usize {
-        read_some(&mut client, &mut received, 64 * KIB as usize).await;
-    }
-    let body = &received[head_end..];
-    assert!(body == generated(len), "the body differs after the new connection");
 }
 
 #[tokio::test]

@@ -1,0 +1,498 @@
+//! The data plane's HTTP/1.1 client: a stream reads its upstream connection itself, straight
+//! into the frame it sends its client next.
+//!
+//! hyper's client, which this replaced (issue 18), runs each connection as a task of its own
+//! and hands the body over through a channel, as slices of a read buffer it grows and never
+//! shrinks: 27 KiB a connection before the first body byte (the task, the channel, an 8 KiB
+//! head buffer), and 60 to 100 KiB a listener at 320 kbit/s once the read buffers were counted
+//! (BENCHMARKS.md). Here a connection costs its socket (and its TLS state over https), and the
+//! stream's reads are as large as its client has room for.
+//!
+//! The protocol is ureq-proto's (sans-IO HTTP/1.1: request heads, response heads, chunked and
+//! close-delimited bodies). A body of known length, which every ranged answer is, is read
+//! without it, so no byte is copied twice.
+//!
+//! Only HTTP/1.1 is spoken (TLS offers no other protocol): streams never share a connection,
+//! so what a paused listener has not taken waits in its connection's kernel buffers, not in an
+//! HTTP/2 flow-control window in ours, with other listeners of the connection waiting behind it.
+
+use std::collections::HashMap;
+use std::error::Error as StdError;
+use std::fmt;
+use std::io;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex, Weak};
+use std::task::{Context, Poll, Waker};
+use std::time::{Duration, Instant};
+
+use http::header::CONNECTION;
+use http::{HeaderMap, Request, StatusCode, Uri, Version};
+use hyper_rustls::{HttpsConnector, MaybeHttpsStream};
+use hyper_util::rt::TokioIo;
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt, ReadBuf};
+use ureq_proto::client::state::RecvBody;
+use ureq_proto::client::{Call, RecvBodyResult, RecvResponseResult, SendRequestResult};
+use ureq_proto::BodyMode;
+
+use super::net::Connector;
+
+type Io = TokioIo<MaybeHttpsStream<TokioIo<tokio::net::TcpStream>>>;
+type BoxError = Box<dyn StdError + Send + Sync>;
+
+/// The largest response head read (nginx's `large_client_header_buffers` allows 32 KiB of
+/// request head; googlevideo's answers carry under 2).
+const MAX_HEAD: usize = 64 * 1024;
+/// What a head is read in, and what a chunked or close-delimited body is read in before it is
+/// decoded.
+const READ_STEP: usize = 8 * 1024;
+
+/// A pooled keep-alive HTTP/1.1 client for media GETs; cheap to clone.
+#[derive(Clone)]
+pub struct MediaClient {
+    shared: Arc<Shared>,
+}
+
+struct Shared {
+    connector: HttpsConnector<Connector>,
+    idle: Mutex<HashMap<Origin, Vec<Idle>>>,
+    idle_timeout: Duration,
+    max_idle_per_origin: usize,
+}
+
+/// Where a connection goes: scheme, host and port (as hyper-util's pool keys them).
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+struct Origin(String);
+
+impl Origin {
+    fn of(uri: &Uri) -> Option<Origin> {
+        let scheme = uri.scheme_str()?;
+        let port = uri.port_u16().unwrap_or(if scheme == "https" { 443 } else { 80 });
+        Some(Origin(format!(
+            "{scheme}://{}:{port}",
+            uri.host()?.to_ascii_lowercase()
+        )))
+    }
+}
+
+struct Idle {
+    io: Io,
+    since: Instant,
+}
+
+impl MediaClient {
+    /// Connections made by `connector`; an idle one is kept `idle_timeout` for reuse, at most
+    /// `max_idle_per_origin` of them an origin. Inside a Tokio runtime: a task sweeps the pool.
+    pub fn new(connector: HttpsConnector<Connector>, idle_timeout: Duration, max_idle_per_origin: usize) -> Self {
+        let shared = Arc::new(Shared {
+            connector,
+            idle: Mutex::new(HashMap::new()),
+            idle_timeout,
+            max_idle_per_origin,
+        });
+        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            runtime.spawn(sweep(Arc::downgrade(&shared)));
+        }
+        MediaClient { shared }
+    }
+
+    /// Sends `request` (a GET: no body) on a kept connection to its origin, or a new one, and
+    /// reads the answer's head. A kept connection the origin closed as it was reused (nothing of
+    /// an answer came) is replaced by a new one, once.
+    pub async fn get(&self, request: Request<()>) -> Result<MediaResponse, MediaError> {
+        let origin = Origin::of(request.uri()).ok_or_else(|| MediaError::new("the URL has no host", "no host"))?;
+        if let Some(io) = self.shared.checkout(&origin) {
+            match exchange(io, copy_of(&request)).await {
+                Ok((head, body)) => return Ok(self.response(origin, head, body)),
+                Err(Failure::Unanswered(e)) => tracing::debug!(error = %e, "a kept connection was closed; a new one"),
+                Err(Failure::Failed(e)) => return Err(e),
+            }
+        }
+        let io = self.connect(request.uri()).await?;
+        match exchange(io, request).await {
+            Ok((head, body)) => Ok(self.response(origin, head, body)),
+            Err(Failure::Unanswered(e) | Failure::Failed(e)) => Err(e),
+        }
+    }
+
+    async fn connect(&self, uri: &Uri) -> Result<Io, MediaError> {
+        use tower_service::Service;
+        let mut connector = self.shared.connector.clone();
+        std::future::poll_fn(|cx| connector.poll_ready(cx))
+            .await
+            .map_err(|e| MediaError::new("could not connect", e))?;
+        let stream = connector
+            .call(uri.clone())
+            .await
+            .map_err(|e| MediaError::new("could not connect", e))?;
+        Ok(TokioIo::new(stream))
+    }
+
+    fn response(&self, origin: Origin, head: http::response::Parts, body: Body) -> MediaResponse {
+        MediaResponse {
+            status: head.status,
+            headers: head.headers,
+            body: MediaBody {
+                body,
+                pool: Arc::downgrade(&self.shared),
+                origin,
+            },
+        }
+    }
+}
+
+impl Shared {
+    /// The most recently kept connection to `origin` that is still open.
+    fn checkout(&self, origin: &Origin) -> Option<Io> {
+        let mut idle = self.idle.lock().unwrap_or_else(|p| p.into_inner());
+        let kept = idle.get_mut(origin)?;
+        while let Some(mut entry) = kept.pop() {
+            if entry.since.elapsed() < self.idle_timeout && still_open(&mut entry.io) {
+                return Some(entry.io);
+            }
+        }
+        None
+    }
+
+    fn checkin(&self, origin: Origin, io: Io) {
+        let mut idle = self.idle.lock().unwrap_or_else(|p| p.into_inner());
+        let kept = idle.entry(origin).or_default();
+        if kept.len() >= self.max_idle_per_origin {
+            kept.remove(0);
+        }
+        kept.push(Idle {
+            io,
+            since: Instant::now(),
+        });
+    }
+
+    fn sweep(&self) {
+        let mut idle = self.idle.lock().unwrap_or_else(|p| p.into_inner());
+        idle.retain(|_, kept| {
+            kept.retain(|entry| entry.since.elapsed() < self.idle_timeout);
+            !kept.is_empty()
+        });
+    }
+}
+
+/// Drops the connections kept longer than the timeout, every timeout, while the client lives.
+async fn sweep(shared: Weak<Shared>) {
+    let Some(every) = shared.upgrade().map(|s| s.idle_timeout) else {
+        return;
+    };
+    let mut tick = tokio::time::interval(every);
+    tick.tick().await;
+    loop {
+        tick.tick().await;
+        let Some(shared) = shared.upgrade() else { return };
+        shared.sweep();
+    }
+}
+
+/// Whether a kept connection is still open: a read finds nothing to read (an origin that
+/// closed it, or sent bytes nobody asked for, makes it unusable).
+fn still_open(io: &mut Io) -> bool {
+    let mut byte = [0u8; 1];
+    let mut buf = ReadBuf::new(&mut byte);
+    let mut cx = Context::from_waker(Waker::noop());
+    matches!(Pin::new(io).poll_read(&mut cx, &mut buf), Poll::Pending)
+}
+
+fn copy_of(request: &Request<()>) -> Request<()> {
+    let mut copy = Request::new(());
+    *copy.method_mut() = request.method().clone();
+    *copy.uri_mut() = request.uri().clone();
+    *copy.version_mut() = request.version();
+    *copy.headers_mut() = request.headers().clone();
+    copy
+}
+
+/// An answer: its status and headers, and its body to read.
+pub struct MediaResponse {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: MediaBody,
+}
+
+/// The body of an answer, read by its stream. Read to its end, its connection is kept for
+/// reuse (unless the origin said to close it); dropped before, the connection is closed.
+pub struct MediaBody {
+    body: Body,
+    pool: Weak<Shared>,
+    origin: Origin,
+}
+
+enum Body {
+    /// Read through (or nothing to read); the connection went back to the pool or was closed.
+    Done,
+    /// `left` bytes to come, read straight into the caller's buffer; `early` holds those that
+    /// came with the head.
+    Length {
+        io: Io,
+        left: u64,
+        early: Vec<u8>,
+        keep_alive: bool,
+    },
+    /// Chunked or close-delimited: read into `raw`, decoded by ureq-proto.
+    Decoded {
+        io: Io,
+        call: Box<Call<RecvBody>>,
+        raw: Vec<u8>,
+    },
+}
+
+impl MediaBody {
+    /// Reads the next bytes of the body into `out`: how many, 0 once the body is over.
+    /// Cancel-safe: dropping the future loses nothing that was read.
+    pub async fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+        if out.is_empty() {
+            return Ok(0);
+        }
+        match &mut self.body {
+            Body::Done => Ok(0),
+            Body::Length { io, left, early, .. } => {
+                let want = out.len().min(usize::try_from(*left).unwrap_or(usize::MAX));
+                let n = if early.is_empty() {
+                    io.read(&mut out[..want]).await?
+                } else {
+                    let n = want.min(early.len());
+                    out[..n].copy_from_slice(&early[..n]);
+                    early.drain(..n);
+                    if early.is_empty() {
+                        *early = Vec::new();
+                    }
+                    n
+                };
+                if n == 0 {
+                    return Err(io::Error::new(
+                        io::ErrorKind::UnexpectedEof,
+                        format!("the connection closed {left} bytes before the end of the body"),
+                    ));
+                }
+                *left -= n as u64;
+                if *left == 0 {
+                    self.finish();
+                }
+                Ok(n)
+            }
+            Body::Decoded { io, call, raw } => loop {
+                if !raw.is_empty() {
+                    let (used, written) = call.read(raw, out).map_err(io::Error::other)?;
+                    raw.drain(..used);
+                    if written > 0 {
+                        return Ok(written);
+                    }
+                }
+                let close_delimited = call.body_mode() == BodyMode::CloseDelimited;
+                if call.can_proceed() && !close_delimited {
+                    self.finish();
+                    return Ok(0);
+                }
+                let at = raw.len();
+                raw.resize(at + READ_STEP, 0);
+                let n = io.read(&mut raw[at..]).await;
+                raw.truncate(at + *n.as_ref().unwrap_or(&0));
+                match n? {
+                    0 if close_delimited => {
+                        self.body = Body::Done;
+                        return Ok(0);
+                    }
+                    0 => {
+                        return Err(io::Error::new(
+                            io::ErrorKind::UnexpectedEof,
+                            "the connection closed before the end of the chunked body",
+                        ))
+                    }
+                    _ => {}
+                }
+            },
+        }
+    }
+
+    /// The body was read through: its connection goes back to the pool if it may be reused.
+    fn finish(&mut self) {
+        let reusable = match std::mem::replace(&mut self.body, Body::Done) {
+            Body::Length {
+                io, early, keep_alive, ..
+            } => (keep_alive && early.is_empty()).then_some(io),
+            Body::Decoded { io, call, raw } => match call.proceed() {
+                Some(RecvBodyResult::Cleanup(cleanup)) if !cleanup.must_close_connection() && raw.is_empty() => {
+                    Some(io)
+                }
+                _ => None,
+            },
+            Body::Done => None,
+        };
+        if let (Some(io), Some(pool)) = (reusable, self.pool.upgrade()) {
+            pool.checkin(self.origin.clone(), io);
+        }
+    }
+}
+
+/// Why an exchange failed: before any answer on a kept connection (worth one more try on a
+/// new one), or otherwise.
+enum Failure {
+    Unanswered(MediaError),
+    Failed(MediaError),
+}
+
+/// Writes `request` on `io` and reads the answer's head.
+async fn exchange(mut io: Io, request: Request<()>) -> Result<(http::response::Parts, Body), Failure> {
+    let protocol = |e: ureq_proto::Error| Failure::Failed(MediaError::new("the origin's answer could not be read", e));
+    let mut call = Call::new(request).map_err(protocol)?.proceed();
+    let mut buf = vec![0u8; READ_STEP];
+    loop {
+        let n = call.write(&mut buf).map_err(protocol)?;
+        if n == 0 && !call.can_proceed() {
+            return Err(Failure::Failed(MediaError::new(
+                "the request is too large",
+                "request head",
+            )));
+        }
+        io.write_all(&buf[..n]).await.map_err(unanswered)?;
+        if call.can_proceed() {
+            break;
+        }
+    }
+    io.flush().await.map_err(unanswered)?;
+    let Some(SendRequestResult::RecvResponse(mut call)) = call.proceed().map_err(protocol)? else {
+        return Err(Failure::Failed(MediaError::new("a GET with a body", "request")));
+    };
+    let mut filled = 0;
+    let response = loop {
+        if filled == buf.len() {
+            if buf.len() >= MAX_HEAD {
+                return Err(Failure::Failed(MediaError::new(
+                    "the origin's answer head is too large",
+                    "head",
+                )));
+            }
+            buf.resize(buf.len() * 2, 0);
+        }
+        let n = io.read(&mut buf[filled..]).await;
+        match n {
+            Ok(0) | Err(_) if filled == 0 => {
+                let e = n.err().unwrap_or_else(|| io::ErrorKind::UnexpectedEof.into());
+                return Err(unanswered(e));
+            }
+            Ok(0) => {
+                let e = io::Error::new(
+                    io::ErrorKind::UnexpectedEof,
+                    "the connection closed within the answer's head",
+                );
+                return Err(Failure::Failed(MediaError::new(
+                    "the origin's answer could not be read",
+                    e,
+                )));
+            }
+            Err(e) => {
+                return Err(Failure::Failed(MediaError::new(
+                    "the origin's answer could not be read",
+                    e,
+                )))
+            }
+            Ok(n) => filled += n,
+        }
+        let (used, response) = call.try_response(&buf[..filled], false).map_err(protocol)?;
+        buf.copy_within(used..filled, 0);
+        filled -= used;
+        if let Some(response) = response {
+            break response;
+        }
+    };
+    let (head, ()) = response.into_parts();
+    let body = match call.proceed() {
+        Some(RecvResponseResult::RecvBody(call)) => match call.body_mode() {
+            BodyMode::LengthDelimited(left) => Body::Length {
+                io,
+                left,
+                // Only what came: the head's buffer is not held for the body.
+                early: buf[..filled].to_vec(),
+                keep_alive: keeps_alive(head.version, &head.headers),
+            },
+            BodyMode::NoBody => Body::Done,
+            BodyMode::Chunked | BodyMode::CloseDelimited => Body::Decoded {
+                io,
+                call: Box::new(call),
+                raw: {
+                    buf.truncate(filled);
+                    buf
+                },
+            },
+        },
+        _ => Body::Done,
+    };
+    Ok((head, body))
+}
+
+fn unanswered(e: io::Error) -> Failure {
+    Failure::Unanswered(MediaError::new("the origin did not answer", e))
+}
+
+/// Whether a connection may carry another request after this answer: HTTP/1.1 unless the
+/// origin says `Connection: close` (RFC 9112 §9.3, as ureq-proto decides for the bodies it
+/// reads). An HTTP/1.0 answer's connection is not reused.
+fn keeps_alive(version: Version, headers: &HeaderMap) -> bool {
+    let closes = headers
+        .get_all(CONNECTION)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .any(|token| token.trim().eq_ignore_ascii_case("close"));
+    version == Version::HTTP_11 && !closes
+}
+
+/// A media request that failed, in our words; the cause is its source.
+#[derive(Debug)]
+pub struct MediaError {
+    what: &'static str,
+    cause: BoxError,
+}
+
+impl MediaError {
+    fn new(what: &'static str, cause: impl Into<BoxError>) -> Self {
+        MediaError {
+            what,
+            cause: cause.into(),
+        }
+    }
+}
+
+impl fmt::Display for MediaError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.what)
+    }
+}
+
+impl StdError for MediaError {
+    fn source(&self) -> Option<&(dyn StdError + 'static)> {
+        Some(&*self.cause)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_connection_is_kept_for_http_1_1_unless_the_origin_closes_it() {
+        let headers = |value: &str| {
+            let mut h = HeaderMap::new();
+            h.insert(CONNECTION, value.parse().unwrap());
+            h
+        };
+        assert!(keeps_alive(Version::HTTP_11, &HeaderMap::new()));
+        assert!(keeps_alive(Version::HTTP_11, &headers("keep-alive")));
+        assert!(!keeps_alive(Version::HTTP_11, &headers("Close")));
+        assert!(!keeps_alive(Version::HTTP_11, &headers("upgrade, close")));
+        assert!(!keeps_alive(Version::HTTP_10, &HeaderMap::new()));
+    }
+
+    #[test]
+    fn origins_are_keyed_by_scheme_host_and_port() {
+        let origin = |s: &str| Origin::of(&s.parse().unwrap());
+        assert_eq!(origin("http://Example.com/a"), origin("http://example.com:80/b"));
+        assert_ne!(origin("http://example.com/"), origin("https://example.com/"));
+        assert_ne!(origin("http://example.com/"), origin("http://example.com:8080/"));
+        assert_eq!(origin("/relative"), None);
+    }
+}
