@@ -249,6 +249,10 @@ impl MediaBody {
         }
         match &mut self.body {
             Body::Done => Ok(0),
+            Body::Length { left: 0, .. } => {
+                self.finish();
+                Ok(0)
+            }
             Body::Length { io, left, early, .. } => {
                 let want = out.len().min(usize::try_from(*left).unwrap_or(usize::MAX));
                 let n = if early.is_empty() {
@@ -400,26 +404,27 @@ async fn exchange(mut io: Io, request: Request<()>) -> Result<(http::response::P
         }
     };
     let (head, ()) = response.into_parts();
-    let body = match call.proceed() {
+    // No body (a 204, a 304, a redirect without one) is one of length 0: read through at once.
+    let (left, decoded) = match call.proceed() {
         Some(RecvResponseResult::RecvBody(call)) => match call.body_mode() {
-            BodyMode::LengthDelimited(left) => Body::Length {
-                io,
-                left,
-                // Only what came: the head's buffer is not held for the body.
-                early: buf[..filled].to_vec(),
-                keep_alive: keeps_alive(head.version, &head.headers),
-            },
-            BodyMode::NoBody => Body::Done,
-            BodyMode::Chunked | BodyMode::CloseDelimited => Body::Decoded {
-                io,
-                call: Box::new(call),
-                raw: {
-                    buf.truncate(filled);
-                    buf
-                },
-            },
+            BodyMode::LengthDelimited(left) => (left, None),
+            BodyMode::NoBody => (0, None),
+            BodyMode::Chunked | BodyMode::CloseDelimited => (0, Some(Box::new(call))),
         },
-        _ => Body::Done,
+        _ => (0, None),
+    };
+    let body = match decoded {
+        Some(call) => {
+            buf.truncate(filled);
+            Body::Decoded { io, call, raw: buf }
+        }
+        None => Body::Length {
+            io,
+            left,
+            // Only what came: the head's buffer is not held for the body.
+            early: buf[..filled].to_vec(),
+            keep_alive: keeps_alive(head.version, &head.headers),
+        },
     };
     Ok((head, body))
 }
@@ -472,6 +477,136 @@ impl StdError for MediaError {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::upstream::net::{NetConfig, Resolver};
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use tokio::net::TcpListener;
+
+    /// A client of loopback origins (the egress policy allows them here).
+    fn client() -> MediaClient {
+        let mut net = NetConfig::default();
+        net.egress.allow_private = true;
+        let connector = Connector::new(&net, Resolver::new(net.clone()), Duration::from_secs(5));
+        let https = hyper_rustls::HttpsConnectorBuilder::new()
+            .with_webpki_roots()
+            .https_or_http()
+            .enable_http1()
+            .wrap_connector(connector);
+        MediaClient::new(https, Duration::from_secs(30), 32)
+    }
+
+    /// An origin on loopback that reads each request's head and writes the next of `answers`
+    /// (raw HTTP/1.1, RFC 9112), on whichever connection asked; `close_after` answers on a
+    /// connection, it closes it. Counts the connections it accepted.
+    async fn scripted_origin(answers: Vec<&'static str>, close_after: usize) -> (String, Arc<AtomicUsize>) {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}/media", listener.local_addr().unwrap());
+        let accepted = Arc::new(AtomicUsize::new(0));
+        let answers = Arc::new(Mutex::new(answers.into_iter()));
+        let counted = accepted.clone();
+        tokio::spawn(async move {
+            loop {
+                let (mut socket, _) = listener.accept().await.unwrap();
+                counted.fetch_add(1, Ordering::SeqCst);
+                let answers = answers.clone();
+                tokio::spawn(async move {
+                    for _ in 0..close_after {
+                        let mut head = Vec::new();
+                        while !head.ends_with(b"\r\n\r\n") {
+                            let mut byte = [0u8; 1];
+                            if socket.read(&mut byte).await.unwrap_or(0) == 0 {
+                                return;
+                            }
+                            head.push(byte[0]);
+                        }
+                        let Some(answer) = answers.lock().unwrap().next() else {
+                            return;
+                        };
+                        socket.write_all(answer.as_bytes()).await.unwrap();
+                    }
+                });
+            }
+        });
+        (url, accepted)
+    }
+
+    /// GETs `url` and reads the whole body, `step` bytes at a time at most.
+    async fn body_of(client: &MediaClient, url: &str, step: usize) -> Result<(StatusCode, Vec<u8>), io::Error> {
+        let request = Request::get(url).body(()).unwrap();
+        let mut response = client.get(request).await.map_err(io::Error::other)?;
+        let mut body = Vec::new();
+        let mut buf = vec![0u8; step];
+        loop {
+            match response.body.read(&mut buf).await? {
+                0 => return Ok((response.status, body)),
+                n => body.extend_from_slice(&buf[..n]),
+            }
+        }
+    }
+
+    #[tokio::test]
+    async fn bodies_of_known_length_chunked_or_empty_are_read_whole_on_one_kept_connection() {
+        let (url, accepted) = scripted_origin(
+            vec![
+                "HTTP/1.1 206 Partial Content\r\nContent-Length: 11\r\n\r\nhello world",
+                "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n",
+                "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n",
+                "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok",
+            ],
+            10,
+        )
+        .await;
+        let client = client();
+        let read = body_of(&client, &url, 4).await.unwrap();
+        assert_eq!(read, (StatusCode::PARTIAL_CONTENT, b"hello world".to_vec()));
+        let read = body_of(&client, &url, 3).await.unwrap();
+        assert_eq!(read, (StatusCode::OK, b"hello world".to_vec()));
+        assert_eq!(body_of(&client, &url, 8).await.unwrap().1, b"");
+        assert_eq!(body_of(&client, &url, 8).await.unwrap().1, b"ok");
+        assert_eq!(
+            accepted.load(Ordering::SeqCst),
+            1,
+            "every answer came on one connection"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_connection_the_origin_closes_is_not_reused_and_a_kept_one_it_closed_is_replaced() {
+        // `Connection: close`: the next request needs a new connection.
+        let (url, accepted) = scripted_origin(
+            vec![
+                "HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 1\r\n\r\na",
+                "HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\nb",
+                "HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\nc",
+            ],
+            1,
+        )
+        .await;
+        let client = client();
+        assert_eq!(body_of(&client, &url, 8).await.unwrap().1, b"a");
+        assert_eq!(body_of(&client, &url, 8).await.unwrap().1, b"b");
+        // The origin closed the kept connection after one answer (as a keep-alive timeout
+        // does): the request goes on a new one, and succeeds.
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        assert_eq!(body_of(&client, &url, 8).await.unwrap().1, b"c");
+        assert_eq!(accepted.load(Ordering::SeqCst), 3);
+    }
+
+    #[tokio::test]
+    async fn a_body_cut_short_is_an_error_not_an_end() {
+        let (url, _) = scripted_origin(
+            vec![
+                "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nshort",
+                "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhel",
+            ],
+            1,
+        )
+        .await;
+        let client = client();
+        for _ in 0..2 {
+            let e = body_of(&client, &url, 8).await.unwrap_err();
+            assert_eq!(e.kind(), io::ErrorKind::UnexpectedEof, "{e}");
+        }
+    }
 
     #[test]
     fn a_connection_is_kept_for_http_1_1_unless_the_origin_closes_it() {
