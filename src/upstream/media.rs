@@ -154,6 +154,9 @@ impl Shared {
     }
 
     fn checkin(&self, origin: Origin, io: Io) {
+        if self.max_idle_per_origin == 0 {
+            return;
+        }
         let mut idle = self.idle.lock().unwrap_or_else(|p| p.into_inner());
         let kept = idle.entry(origin).or_default();
         if kept.len() >= self.max_idle_per_origin {
