@@ -31,7 +31,7 @@ use tower_http::add_extension::AddExtension;
 use crate::auth::AddressKey;
 use crate::config::ConnectionLimits;
 use crate::error::Error;
-use crate::stream::paced::{ClientRoom, SocketQueue};
+use crate::stream::paced::{ClientRoom, SocketQueue, Taker, Uptake};
 
 /// Per-connection write buffer (hyper's default is ~400 KiB): with the proxy's own small
 /// buffers, what one stream holds in memory.
@@ -113,6 +113,7 @@ pub async fn serve(
             () = &mut stop => break,
         };
         let _ = stream.set_nodelay(true);
+        stream.hold_for(Taker::Listener);
         // On a dual-stack listener an IPv4 client is `::ffff:a.b.c.d`: as itself, so that
         // `--trusted-proxy 10.0.0.1` and the per-address counts see the address it is.
         let peer = SocketAddr::new(peer.ip().to_canonical(), peer.port());
@@ -137,6 +138,7 @@ pub async fn serve(
             activity: activity.clone(),
             pending: None,
             room,
+            uptake: Uptake::new(std::time::Instant::now()),
         };
         let connection = builder.serve_connection(TokioIo::new(io), service);
         let connection = graceful.watch(connection);
@@ -338,6 +340,7 @@ struct TrackedIo<S> {
     /// Held while a write is pending.
     pending: Option<InFlight>,
     room: ClientRoom,
+    uptake: Uptake,
 }
 
 impl<S: Room> TrackedIo<S> {
@@ -352,10 +355,15 @@ impl<S: Room> TrackedIo<S> {
         poll
     }
 
-    /// After a write: two system calls, next to a write of up to a quarter MiB.
+    /// After a write: three system calls, next to a write of up to a quarter MiB (and a fourth
+    /// when the client turns out to take bytes otherwise than it did).
     fn note_write(&mut self, poll: std::task::Poll<std::io::Result<usize>>) -> std::task::Poll<std::io::Result<usize>> {
-        if poll.is_ready() {
-            if let Some(queue) = self.stream.queue() {
+        if let std::task::Poll::Ready(Ok(written)) = &poll {
+            if let Some(mut queue) = self.stream.queue() {
+                if let Some(taker) = self.uptake.written(*written, queue.unsent, std::time::Instant::now()) {
+                    self.stream.hold_for(taker);
+                }
+                queue.not_sent_low = Some(self.uptake.taker().not_sent_low());
                 self.room.record(queue);
             }
         }
@@ -363,12 +371,23 @@ impl<S: Room> TrackedIo<S> {
     }
 }
 
-/// A socket that tells what it holds for its peer ([`SocketQueue`]).
+/// A socket that tells what it holds for its peer ([`SocketQueue`]), and holds as much as its
+/// client's [`Taker`] needs.
 trait Room {
     fn queue(&self) -> Option<SocketQueue>;
+
+    /// Holds the bytes not sent to what `taker` needs ([`Taker::not_sent_low`]) with
+    /// `TCP_NOTSENT_LOWAT` (tcp(7)): beyond it a write finds the socket full, and the writer
+    /// is woken when half of it has gone.
+    fn hold_for(&self, taker: Taker);
 }
 
 impl Room for TcpStream {
+    fn hold_for(&self, taker: Taker) {
+        #[cfg(any(target_os = "linux", target_os = "android"))]
+        let _ = socket2::SockRef::from(self).set_tcp_notsent_lowat(taker.not_sent_low());
+    }
+
     #[cfg(target_os = "linux")]
     #[allow(unsafe_code)]
     fn queue(&self) -> Option<SocketQueue> {
@@ -377,9 +396,13 @@ impl Room for TcpStream {
         const SO_MEMINFO: libc::c_int = 55;
         /// `SK_MEMINFO_VARS`, `include/uapi/linux/sock_diag.h`.
         const MEMINFO_VARS: usize = 9;
-        // SAFETY: SIOCOUTQ (= TIOCOUTQ) on a TCP socket writes one int (tcp(7)).
+        // SAFETY: SIOCOUTQ (= TIOCOUTQ) and SIOCOUTQNSD on a TCP socket write one int (tcp(7)).
         let unsent = unsafe {
             let ctl = rustix::ioctl::Getter::<{ libc::TIOCOUTQ as rustix::ioctl::Opcode }, libc::c_int>::new();
+            rustix::ioctl::ioctl(self, ctl)
+        };
+        let not_sent = unsafe {
+            let ctl = rustix::ioctl::Getter::<{ libc::SIOCOUTQNSD as rustix::ioctl::Opcode }, libc::c_int>::new();
             rustix::ioctl::ioctl(self, ctl)
         };
         let mut meminfo = [0u32; MEMINFO_VARS];
@@ -400,6 +423,8 @@ impl Room for TcpStream {
         }
         Some(SocketQueue {
             unsent: unsent.ok()?.max(0) as u32,
+            not_sent: not_sent.ok()?.max(0) as u32,
+            not_sent_low: None,
             queued: meminfo[libc::SK_MEMINFO_WMEM_QUEUED as usize],
             send_buffer: meminfo[libc::SK_MEMINFO_SNDBUF as usize],
         })
@@ -416,6 +441,8 @@ impl Room for tokio::io::DuplexStream {
     fn queue(&self) -> Option<SocketQueue> {
         None
     }
+
+    fn hold_for(&self, _: Taker) {}
 }
 
 impl<S: tokio::io::AsyncRead + Unpin> tokio::io::AsyncRead for TrackedIo<S> {
@@ -586,6 +613,7 @@ mod tests {
             activity: activity.clone(),
             pending: None,
             room: ClientRoom::default(),
+            uptake: Uptake::new(std::time::Instant::now()),
         };
         let in_flight = |a: &Activity| a.state.lock().unwrap().0;
         // More than the pipe holds: the write waits for the client, and the connection is busy.

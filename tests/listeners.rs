@@ -1,6 +1,6 @@
 //! What a listener costs: hundreds of listeners of a library file, then of an HTTP track,
-//! paused and then reading at 320 kbit/s, each hold a bounded few KiB of the server's memory,
-//! and hanging up gives it back.
+//! paused and then reading at 320 kbit/s, each hold a bounded few KiB of the server's memory
+//! (and a bounded few dozen of the kernel's, on its sockets), and hanging up gives it back.
 //!
 //! The server is alone in this process, with its allocator (jemalloc, configured in
 //! `.cargo/config.toml`): the origin and the listeners run in a child process (this test
@@ -43,6 +43,18 @@ const BOUND: u64 = 32 * KIB;
 /// What may stay once every listener hung up (RSS above what it was before they came;
 /// measured: 0 to 2 MiB).
 const LEFT_BOUND: u64 = 8 * MIB;
+
+/// What the kernel may hold for a listener, at most, on the server's socket to it (bytes not yet
+/// acknowledged): what `stream::paced::LISTENER_NOT_SENT` lets wait unsent (64 KiB) beside
+/// the write that found it reached (a loopback segment, 64 KiB), and for the few whose first
+/// burst looked like a download, `DOWNLOAD_NOT_SENT`. Measured on 2026-12-06: 50 to 97 KiB;
+/// before, 3.0 to 4.0 MiB (the kernel grew the send buffer to `tcp_wmem`'s 4 MiB in the
+/// listener's first, fast second, and the server filled it).
+const CLIENT_QUEUE_BOUND: u64 = 160 * KIB;
+/// ...and on the upstream connection of a proxied listener (bytes received, not yet read): at
+/// most the media connection's receive buffer (`upstream::net`, 128 KiB, doubled by the
+/// kernel). Measured: 159 KiB reading (a paused listener's upstream is let go).
+const UPSTREAM_QUEUE_BOUND: u64 = 256 * KIB;
 
 /// The environment variable that makes [`world`] run: the child process of the test.
 const WORLD: &str = "ANYAUDIO_LISTENERS_WORLD";
@@ -175,9 +187,51 @@ impl World {
     }
 }
 
-/// RSS growth per listener while `count` listeners of `url` pause or read (`kind`), and what is
-/// left of the growth once they hung up.
-async fn cost_of_listeners(world: &mut World, kind: &str, url: &str, count: usize) -> (u64, u64) {
+/// What the kernel holds on TCP sockets (proc(5), `/proc/net/tcp` and `tcp6`): bytes not yet
+/// acknowledged on the connections whose local port is `local` (the server's, to its
+/// listeners), and bytes received and not read on those whose remote port is `remote` (the
+/// server's, from its origin).
+fn kernel_queues(local: u16, remote: u16) -> (u64, u64) {
+    let (mut sending, mut receiving) = (0, 0);
+    for table in ["/proc/net/tcp", "/proc/net/tcp6"] {
+        let Ok(text) = std::fs::read_to_string(table) else {
+            continue;
+        };
+        for line in text.lines().skip(1) {
+            // sl local_address rem_address st tx_queue:rx_queue ...; addresses are HEX:PORT.
+            let fields: Vec<&str> = line.split_whitespace().collect();
+            let port = |address: &str| u16::from_str_radix(address.rsplit(':').next().unwrap(), 16).unwrap();
+            let (tx, rx) = fields[4].split_once(':').unwrap();
+            let queue = |hex: &str| u64::from_str_radix(hex, 16).unwrap();
+            if port(fields[1]) == local {
+                sending += queue(tx);
+            }
+            if port(fields[2]) == remote {
+                receiving += queue(rx);
+            }
+        }
+    }
+    (sending, receiving)
+}
+
+fn port_of(url: &str) -> u16 {
+    url::Url::parse(url).unwrap().port().unwrap()
+}
+
+/// What `count` listeners of one kind cost.
+struct Cost {
+    /// RSS growth per listener while they pause or read.
+    each: u64,
+    /// What is left of the growth once they hung up.
+    left: u64,
+    /// Bytes the kernel holds per listener on the server's sockets to them, and on its
+    /// upstream connections for them.
+    client_queue: u64,
+    upstream_queue: u64,
+}
+
+/// What `count` listeners of `url` cost while they pause or read (`kind`).
+async fn cost_of_listeners(world: &mut World, kind: &str, url: &str, count: usize) -> Cost {
     // Warm up: the runtime's threads, the blocking pool, the routes' first allocations.
     for _ in 0..2 {
         world.ask(&format!("{kind} {url} 32")).await;
@@ -190,11 +244,18 @@ async fn cost_of_listeners(world: &mut World, kind: &str, url: &str, count: usiz
     // holds, and a paused proxied one lets its upstream go (`UpstreamLimits::pause_lets_go`).
     tokio::time::sleep(Duration::from_secs(12)).await;
     let held = support::rss_bytes().saturating_sub(baseline);
+    let (client_queue, upstream_queue) = kernel_queues(port_of(url), port_of(&world.origin_url));
     world.ask("hangup").await;
     // jemalloc's background thread gives dirty pages back over about a second.
     tokio::time::sleep(Duration::from_secs(5)).await;
     let left = support::rss_bytes().saturating_sub(baseline);
-    (held / count as u64, left)
+    let count = count as u64;
+    Cost {
+        each: held / count,
+        left,
+        client_queue: client_queue / count,
+        upstream_queue: upstream_queue / count,
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -215,19 +276,30 @@ async fn a_listener_holds_a_few_kib_paused_or_reading_and_gives_them_back_when_i
     let mut failures = Vec::new();
     for kind in ["paused", "reading"] {
         for (name, url) in [("library file", &local), ("proxied HTTP track", &proxied)] {
-            let (each, left) = cost_of_listeners(&mut world, kind, url, LISTENERS).await;
+            let cost = cost_of_listeners(&mut world, kind, url, LISTENERS).await;
+            let kib = |bytes: u64| bytes as f64 / KIB as f64;
             eprintln!(
-                "{kind} listener of a {name}: {:.1} KiB; left after they hung up: {:.1} MiB",
-                each as f64 / KIB as f64,
-                left as f64 / MIB as f64
+                "{kind} listener of a {name}: {:.1} KiB; left after they hung up: {:.1} MiB; \
+                 in the kernel: {:.1} KiB to the listener, {:.1} KiB from the origin",
+                kib(cost.each),
+                cost.left as f64 / MIB as f64,
+                kib(cost.client_queue),
+                kib(cost.upstream_queue)
             );
-            if each > BOUND {
-                failures.push(format!("a {kind} listener of a {name} holds {} KiB", each / KIB));
+            if cost.each > BOUND {
+                failures.push(format!("a {kind} listener of a {name} holds {} KiB", cost.each / KIB));
             }
-            if left > LEFT_BOUND {
+            if cost.left > LEFT_BOUND {
                 failures.push(format!(
                     "{} MiB stayed after {kind} listeners of a {name} left",
-                    left / MIB
+                    cost.left / MIB
+                ));
+            }
+            if cost.client_queue > CLIENT_QUEUE_BOUND || cost.upstream_queue > UPSTREAM_QUEUE_BOUND {
+                failures.push(format!(
+                    "the kernel holds {} KiB to a {kind} listener of a {name} and {} KiB from its origin",
+                    cost.client_queue / KIB,
+                    cost.upstream_queue / KIB
                 ));
             }
         }

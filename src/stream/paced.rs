@@ -27,6 +27,7 @@ use std::future::poll_fn;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll, Waker};
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 
@@ -48,12 +49,105 @@ pub const MAX_FRAME: usize = 256 * 1024;
 /// each of 2,000 listeners; a quarter of the send buffer, 0.90×, but 256 KiB a listener and
 /// 455 stalls (the send buffers of listeners grew with their large frames).
 pub const KEEPING_UP: u32 = 4 * SLOW_FRAME as u32;
+/// What the kernel may hold for a listener that it has not sent yet (`TCP_NOTSENT_LOWAT`, set
+/// on the client's socket by the server, [`Uptake`]): beside what is in flight to it, what a
+/// listener who reads at its bitrate or pauses has queued for it in the kernel. A frame no
+/// larger than what is left of it is taken whole.
+pub const LISTENER_NOT_SENT: u32 = 64 * 1024;
+/// ...and for a download: enough for a few of its largest frames, so that it is written in few
+/// wake-ups, while a client that took its first MiB at once into its receive buffer and then
+/// paused (a player filling its buffer) has no more than this queued for it. Unbounded, the
+/// kernel grows the send buffer to `tcp_wmem`'s 4 MiB.
+pub const DOWNLOAD_NOT_SENT: u32 = 512 * 1024;
+/// A client that acknowledges this much within [`JUDGED_OVER`] takes bytes like a download.
+const DOWNLOAD_BYTES: u64 = 1024 * 1024;
+/// How long a client has to show it downloads; one that takes less is a listener.
+const JUDGED_OVER: Duration = Duration::from_secs(1);
+
+/// How a client takes bytes, which decides what the kernel may hold for it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Taker {
+    /// At a bitrate (320 kbit/s is 40 kB/s), or paused, or on a slow link: less than
+    /// [`DOWNLOAD_BYTES`] a [`JUDGED_OVER`].
+    Listener,
+    /// As fast as bytes come.
+    Download,
+}
+
+impl Taker {
+    /// The most its socket holds not sent.
+    pub fn not_sent_low(self) -> u32 {
+        match self {
+            Taker::Listener => LISTENER_NOT_SENT,
+            Taker::Download => DOWNLOAD_NOT_SENT,
+        }
+    }
+}
+
+/// Judges a connection's [`Taker`] by what the client acknowledged, after each write.
+///
+/// Why: the kernel grows a socket's send buffer with the connection's window, and a listener's
+/// first second is as fast as loopback (its receive buffer, then ours, fill at once). A
+/// listener that then read at 320 kbit/s, or paused, had its send buffer filled: 3 to 4 MiB
+/// of kernel memory (`tests/listeners.rs`), half a MiB in `bench/listeners.py`. With their
+/// upstream connections' receive queues (`upstream::net`), two thousand of them took this
+/// machine's TCP memory past `tcp_mem`'s pressure mark, where the kernel drops segments, and
+/// streams stalled for seconds (issue 18). Held to a listener's bound from the start, a client
+/// shows it downloads within its first MiB.
+#[derive(Clone, Debug)]
+pub struct Uptake {
+    taker: Taker,
+    /// Bytes written to the socket so far.
+    written: u64,
+    /// When the current judgement began, and what the client had acknowledged then.
+    since: Instant,
+    acknowledged_then: u64,
+}
+
+impl Uptake {
+    pub fn new(now: Instant) -> Self {
+        Uptake {
+            taker: Taker::Listener,
+            written: 0,
+            since: now,
+            acknowledged_then: 0,
+        }
+    }
+
+    pub fn taker(&self) -> Taker {
+        self.taker
+    }
+
+    /// After a write of `bytes` that left `unsent` unacknowledged (`SIOCOUTQ`) at `now`: the
+    /// client's new [`Taker`] when it changed.
+    pub fn written(&mut self, bytes: usize, unsent: u32, now: Instant) -> Option<Taker> {
+        self.written += bytes as u64;
+        let acknowledged = self.written.saturating_sub(u64::from(unsent));
+        let taken = acknowledged.saturating_sub(self.acknowledged_then);
+        let elapsed = now.saturating_duration_since(self.since);
+        if taken < DOWNLOAD_BYTES && elapsed < JUDGED_OVER {
+            return None;
+        }
+        let taker = if taken >= DOWNLOAD_BYTES && elapsed <= JUDGED_OVER {
+            Taker::Download
+        } else {
+            Taker::Listener
+        };
+        self.since = now;
+        self.acknowledged_then = acknowledged;
+        (taker != std::mem::replace(&mut self.taker, taker)).then_some(taker)
+    }
+}
 
 /// What a client's socket held after a write.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct SocketQueue {
     /// Bytes written and not yet acknowledged by the client: `SIOCOUTQ`, tcp(7).
     pub unsent: u32,
+    /// Of those, the bytes not sent yet: `SIOCOUTQNSD`.
+    pub not_sent: u32,
+    /// The most the kernel holds not sent ([`Taker::not_sent_low`]), where it is bounded.
+    pub not_sent_low: Option<u32>,
     /// The same bytes as the kernel counts them against the send buffer, each buffer with its
     /// overhead: `SK_MEMINFO_WMEM_QUEUED` of `SO_MEMINFO`, socket(7).
     pub queued: u32,
@@ -68,14 +162,18 @@ impl SocketQueue {
     /// buffer's free part at the queue's ratio of data to what it is counted as, or half of it
     /// (the kernel's own assumption, `tcp_adv_win_scale`, tcp(7)) where the queue's ratio is
     /// lower: a few small buffers left unacknowledged say nothing of the large ones a write
-    /// makes.
+    /// makes. Where the bytes not sent are bounded, no more than is left below the bound
+    /// (beyond it a write finds the socket full, `tcp_stream_memory_free`).
     fn room(self) -> u32 {
         let free = u64::from(self.send_buffer.saturating_sub(self.queued));
         let at_ratio = match self.queued {
             0 => 0,
             queued => free * u64::from(self.unsent) / u64::from(queued),
         };
-        at_ratio.clamp(free / 2, free) as u32
+        let below_mark = self
+            .not_sent_low
+            .map_or(u64::MAX, |low| u64::from(low.saturating_sub(self.not_sent)));
+        at_ratio.clamp(free / 2, free).min(below_mark) as u32
     }
 }
 
@@ -238,6 +336,8 @@ mod tests {
     fn the_room_is_the_free_part_of_the_send_buffer_in_bytes_of_data() {
         let queue = |unsent, queued, send_buffer| SocketQueue {
             unsent,
+            not_sent: 0,
+            not_sent_low: None,
             queued,
             send_buffer,
         };
@@ -251,6 +351,45 @@ mod tests {
         assert_eq!(queue(900 << 10, 1000 << 10, 2000 << 10).room(), 900 << 10);
         // A full buffer (the kernel may overshoot it by one write) has none.
         assert_eq!(queue(500 << 10, 1010 << 10, 1000 << 10).room(), 0);
+        // A listener's socket takes no more than is left below its bound on bytes not sent.
+        let listener = |not_sent| SocketQueue {
+            not_sent,
+            not_sent_low: Some(LISTENER_NOT_SENT),
+            ..queue(not_sent, 2 * not_sent, 4 << 20)
+        };
+        assert_eq!(listener(40 << 10).room(), LISTENER_NOT_SENT - (40 << 10));
+        assert_eq!(listener(LISTENER_NOT_SENT + 1).room(), 0);
+        assert_eq!(listener(0).room(), LISTENER_NOT_SENT);
+    }
+
+    #[test]
+    fn a_client_is_a_listener_until_it_takes_a_mib_within_a_second() {
+        let start = Instant::now();
+        let at = |ms: u64| start + Duration::from_millis(ms);
+        let mut uptake = Uptake::new(start);
+        assert_eq!(uptake.taker(), Taker::Listener);
+        // A listener at 40 kB/s, in reads of 4 KB, for five seconds: always one.
+        let mut unsent = 0;
+        for tick in 1..=50 {
+            unsent = 128 * 1024; // what its full receive buffer left in the socket
+            assert_eq!(uptake.written(4_000, unsent, at(tick * 100)), None);
+        }
+        assert_eq!(uptake.taker(), Taker::Listener);
+        // Bytes written are not bytes taken: 2 MiB written, all of it still in the socket.
+        assert_eq!(uptake.written(2 << 20, unsent + (2 << 20), at(5_050)), None);
+        // The client takes them within the second: a download, told once.
+        assert_eq!(uptake.written(16 * 1024, 0, at(5_900)), Some(Taker::Download));
+        assert_eq!(uptake.written(16 * 1024, 0, at(5_950)), None);
+        assert_eq!(uptake.taker(), Taker::Download);
+        // A MiB a second on: still one.
+        assert_eq!(uptake.written(1 << 20, 0, at(6_900)), None);
+        assert_eq!(uptake.taker(), Taker::Download);
+        // Then it pauses: the next write, seconds later, finds it took little. A listener.
+        assert_eq!(uptake.written(2_048, 100 * 1024, at(9_000)), Some(Taker::Listener));
+        // A MiB taken over two seconds is a listener's pace too.
+        let mut slow = Uptake::new(start);
+        assert_eq!(slow.written(1 << 20, 0, at(2_000)), None);
+        assert_eq!(slow.taker(), Taker::Listener);
     }
 
     #[test]
@@ -275,6 +414,8 @@ mod tests {
         assert_eq!(room.measured(), None);
         room.record(SocketQueue {
             unsent: 5,
+            not_sent: 0,
+            not_sent_low: None,
             queued: 10,
             send_buffer: 1 << 20,
         });
