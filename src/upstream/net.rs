@@ -140,8 +140,9 @@ pub struct Connector {
 /// keep it: 300 to 800 KiB a listener (`ss -tm`), and two thousand listeners took this
 /// machine's TCP memory past `tcp_mem`'s pressure mark, where segments are dropped and
 /// streams stall for seconds (issue 18). A window of up to 256 KiB still carries about
-/// 60 Mbit/s over a 30 ms path (a 320 kbit/s track at 150 times its rate); on loopback the
-/// stream benchmark's rows moved within their run-to-run noise (`bench/run.py`, BENCHMARKS.md).
+/// 60 Mbit/s over a 30 ms path (a 320 kbit/s track at 150 times its rate), but it costs a
+/// download from a fast origin: on loopback, 13 to 18 % of the proxied rows' throughput at 256
+/// clients (`bench/run.py`, BENCHMARKS.md).
 const RECEIVE_BUFFER: usize = 128 * 1024;
 
 #[derive(Clone)]
