@@ -47,13 +47,13 @@ const LEFT_BOUND: u64 = 8 * MIB;
 /// What the kernel may hold for a listener, at most, on the server's socket to it (bytes not yet
 /// acknowledged): what `stream::paced::LISTENER_NOT_SENT` lets wait unsent (64 KiB) beside
 /// the write that found it reached (a loopback segment, 64 KiB), and for the few whose first
-/// burst looked like a download, `DOWNLOAD_NOT_SENT`. Measured on 2026-12-06: 50 to 97 KiB;
+/// burst looked like a download, `DOWNLOAD_NOT_SENT`. Measured on 2026-12-06: 46 to 102 KiB;
 /// before, 3.0 to 4.0 MiB (the kernel grew the send buffer to `tcp_wmem`'s 4 MiB in the
 /// listener's first, fast second, and the server filled it).
 const CLIENT_QUEUE_BOUND: u64 = 160 * KIB;
 /// ...and on the upstream connection of a proxied listener (bytes received, not yet read): at
 /// most the media connection's receive buffer (`upstream::net`, 128 KiB, doubled by the
-/// kernel). Measured: 159 KiB reading (a paused listener's upstream is let go).
+/// kernel). Measured: 159 and 164 KiB reading (a paused listener's upstream is let go).
 const UPSTREAM_QUEUE_BOUND: u64 = 256 * KIB;
 
 /// The environment variable that makes [`world`] run: the child process of the test.
@@ -189,29 +189,40 @@ impl World {
 
 /// What the kernel holds on TCP sockets (proc(5), `/proc/net/tcp` and `tcp6`): bytes not yet
 /// acknowledged on the connections whose local port is `local` (the server's, to its
-/// listeners), and bytes received and not read on those whose remote port is `remote` (the
-/// server's, from its origin).
-fn kernel_queues(local: u16, remote: u16) -> (u64, u64) {
-    let (mut sending, mut receiving) = (0, 0);
-    for table in ["/proc/net/tcp", "/proc/net/tcp6"] {
-        let Ok(text) = std::fs::read_to_string(table) else {
-            continue;
-        };
+/// listeners), and how many of those there are; and bytes received and not read on those whose
+/// remote port is `remote` (the server's, from its origin).
+fn kernel_queues(local: u16, remote: u16) -> KernelQueues {
+    let port = |address: &str| u16::from_str_radix(address.rsplit(':').next().unwrap(), 16).unwrap();
+    let queue = |hex: &str| u64::from_str_radix(hex, 16).unwrap();
+    let mut queues = KernelQueues::default();
+    // Loopback IPv4 here; `tcp6` is absent where IPv6 is off.
+    let tables = [
+        Some(std::fs::read_to_string("/proc/net/tcp").expect("/proc/net/tcp")),
+        std::fs::read_to_string("/proc/net/tcp6").ok(),
+    ];
+    for text in tables.iter().flatten() {
+        // The first line names the columns: sl local_address rem_address st
+        // tx_queue:rx_queue ...; addresses are HEX:PORT.
         for line in text.lines().skip(1) {
-            // sl local_address rem_address st tx_queue:rx_queue ...; addresses are HEX:PORT.
             let fields: Vec<&str> = line.split_whitespace().collect();
-            let port = |address: &str| u16::from_str_radix(address.rsplit(':').next().unwrap(), 16).unwrap();
             let (tx, rx) = fields[4].split_once(':').unwrap();
-            let queue = |hex: &str| u64::from_str_radix(hex, 16).unwrap();
             if port(fields[1]) == local {
-                sending += queue(tx);
+                queues.sockets += 1;
+                queues.sending += queue(tx);
             }
             if port(fields[2]) == remote {
-                receiving += queue(rx);
+                queues.receiving += queue(rx);
             }
         }
     }
-    (sending, receiving)
+    queues
+}
+
+#[derive(Default)]
+struct KernelQueues {
+    sockets: usize,
+    sending: u64,
+    receiving: u64,
 }
 
 fn port_of(url: &str) -> u16 {
@@ -244,7 +255,13 @@ async fn cost_of_listeners(world: &mut World, kind: &str, url: &str, count: usiz
     // holds, and a paused proxied one lets its upstream go (`UpstreamLimits::pause_lets_go`).
     tokio::time::sleep(Duration::from_secs(12)).await;
     let held = support::rss_bytes().saturating_sub(baseline);
-    let (client_queue, upstream_queue) = kernel_queues(port_of(url), port_of(&world.origin_url));
+    let queues = kernel_queues(port_of(url), port_of(&world.origin_url));
+    // Each listener's connection (and the listening socket) was seen: the sums measured them.
+    assert!(
+        queues.sockets > count,
+        "{} of the server's sockets seen for {count} listeners",
+        queues.sockets
+    );
     world.ask("hangup").await;
     // jemalloc's background thread gives dirty pages back over about a second.
     tokio::time::sleep(Duration::from_secs(5)).await;
@@ -253,8 +270,8 @@ async fn cost_of_listeners(world: &mut World, kind: &str, url: &str, count: usiz
     Cost {
         each: held / count,
         left,
-        client_queue: client_queue / count,
-        upstream_queue: upstream_queue / count,
+        client_queue: queues.sending / count,
+        upstream_queue: queues.receiving / count,
     }
 }
 
