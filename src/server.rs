@@ -364,7 +364,7 @@ impl<S: Room> TrackedIo<S> {
                     self.stream.hold_for(taker);
                 }
                 queue.not_sent_low = Some(self.uptake.taker().not_sent_low());
-                self.room.record(queue);
+                self.room.record(queue, self.uptake.taker());
             }
         }
         self.note(poll)

@@ -52,8 +52,9 @@ const LEFT_BOUND: u64 = 8 * MIB;
 /// listener's first, fast second, and the server filled it).
 const CLIENT_QUEUE_BOUND: u64 = 160 * KIB;
 /// ...and on the upstream connection of a proxied listener (bytes received, not yet read): at
-/// most the media connection's receive buffer (`upstream::net`, 128 KiB, doubled by the
-/// kernel). Measured: 159 and 164 KiB reading (a paused listener's upstream is let go).
+/// most a listener's receive buffer on its media connection (`upstream::media::ReadAhead`,
+/// 128 KiB, doubled by the kernel). Measured: 135 to 164 KiB reading (a paused listener's
+/// upstream is let go).
 const UPSTREAM_QUEUE_BOUND: u64 = 256 * KIB;
 
 /// The environment variable that makes [`world`] run: the child process of the test.

@@ -24,12 +24,14 @@
 //! The buffers of written frames are kept for the next read: a stream allocates once a size.
 
 use std::future::poll_fn;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
+
+use crate::upstream::ReadAhead;
 
 /// The largest frame for a client that does not keep up (its socket holds bytes it has not
 /// taken), and the smallest for one that does.
@@ -80,6 +82,17 @@ impl Taker {
         match self {
             Taker::Listener => LISTENER_NOT_SENT,
             Taker::Download => DOWNLOAD_NOT_SENT,
+        }
+    }
+}
+
+/// What a stream's origin may send ahead of it: as much as a download takes, or a listener's
+/// share (what waits in the kernel for a listener, see [`ReadAhead`]).
+impl From<Taker> for ReadAhead {
+    fn from(taker: Taker) -> Self {
+        match taker {
+            Taker::Listener => ReadAhead::Listener,
+            Taker::Download => ReadAhead::Download,
         }
     }
 }
@@ -193,32 +206,52 @@ impl From<SocketQueue> for Measured {
     }
 }
 
-/// The client's socket as last measured by its connection (after each write); unknown until
-/// then, and where it can't be measured.
-#[derive(Clone, Debug)]
-pub struct ClientRoom(Arc<AtomicU64>);
+/// The client's socket as last measured by its connection (after each write), and how the
+/// client takes bytes; unknown until then, and where it can't be measured.
+#[derive(Clone, Debug, Default)]
+pub struct ClientRoom(Arc<Measures>);
+
+#[derive(Debug)]
+struct Measures {
+    /// [`Measured`], packed; [`UNKNOWN`] before the first write.
+    socket: AtomicU64,
+    download: AtomicBool,
+}
 
 const UNKNOWN: u64 = u64::MAX;
 
-impl Default for ClientRoom {
+impl Default for Measures {
     fn default() -> Self {
-        ClientRoom(Arc::new(AtomicU64::new(UNKNOWN)))
+        Measures {
+            socket: AtomicU64::new(UNKNOWN),
+            download: AtomicBool::new(false),
+        }
     }
 }
 
 impl ClientRoom {
-    pub fn record(&self, queue: SocketQueue) {
+    pub fn record(&self, queue: SocketQueue, taker: Taker) {
         let measured = Measured::from(queue);
         let packed = (u64::from(measured.unsent) << 32) | u64::from(measured.room);
-        self.0.store(packed.min(UNKNOWN - 1), Ordering::Relaxed);
+        self.0.socket.store(packed.min(UNKNOWN - 1), Ordering::Relaxed);
+        self.0.download.store(taker == Taker::Download, Ordering::Relaxed);
     }
 
     fn measured(&self) -> Option<Measured> {
-        let packed = Some(self.0.load(Ordering::Relaxed)).filter(|&n| n != UNKNOWN)?;
+        let packed = Some(self.0.socket.load(Ordering::Relaxed)).filter(|&n| n != UNKNOWN)?;
         Some(Measured {
             unsent: (packed >> 32) as u32,
             room: packed as u32,
         })
+    }
+
+    /// How the client takes bytes, as last judged ([`Uptake`]): a listener until shown
+    /// otherwise.
+    pub fn taker(&self) -> Taker {
+        match self.0.download.load(Ordering::Relaxed) {
+            true => Taker::Download,
+            false => Taker::Listener,
+        }
     }
 }
 
@@ -412,13 +445,16 @@ mod tests {
         assert_eq!(frame_size(None), SLOW_FRAME);
         let room = ClientRoom::default();
         assert_eq!(room.measured(), None);
-        room.record(SocketQueue {
-            unsent: 5,
-            not_sent: 0,
-            not_sent_low: None,
-            queued: 10,
-            send_buffer: 1 << 20,
-        });
+        room.record(
+            SocketQueue {
+                unsent: 5,
+                not_sent: 0,
+                not_sent_low: None,
+                queued: 10,
+                send_buffer: 1 << 20,
+            },
+            Taker::Listener,
+        );
         assert_eq!(
             room.measured(),
             Some(Measured {
@@ -426,6 +462,18 @@ mod tests {
                 room: ((1 << 20) - 10) / 2
             })
         );
+        assert_eq!(room.taker(), Taker::Listener);
+        room.record(
+            SocketQueue {
+                unsent: 0,
+                not_sent: 0,
+                not_sent_low: None,
+                queued: 0,
+                send_buffer: 1 << 20,
+            },
+            Taker::Download,
+        );
+        assert_eq!(room.taker(), Taker::Download, "the pump reads ahead for a download");
     }
 
     #[tokio::test]

@@ -33,7 +33,7 @@ use crate::model::unix;
 use crate::telemetry as m;
 use crate::upstream::egress::forbidden_in;
 use crate::upstream::range::{check_chunk, followable_redirect, range_request_at, ChunkCheck};
-use crate::upstream::{Locator, MediaBody, MediaClient, MediaResponse, UpstreamLimits, USER_AGENT};
+use crate::upstream::{Locator, MediaBody, MediaClient, MediaResponse, ReadAhead, UpstreamLimits, USER_AGENT};
 
 /// Re-resolves the track being streamed (after a 403/410 from the upstream), pinned to the
 /// format id it is playing, if the source has one.
@@ -62,9 +62,16 @@ impl Upstream {
         &self.limits
     }
 
-    /// Opens bytes `start..=end` of `locator`: response headers checked, body not yet read.
-    /// Redirects between googlevideo hosts are followed here (a few hops); others re-resolve.
-    async fn open(&self, locator: &Locator, start: u64, end: u64) -> Result<OpenChunk, FetchError> {
+    /// Opens bytes `start..=end` of `locator`, which the origin may send `read_ahead` ahead of
+    /// the stream's reads: response headers checked, body not yet read. Redirects between
+    /// googlevideo hosts are followed here (a few hops); others re-resolve.
+    async fn open(
+        &self,
+        locator: &Locator,
+        start: u64,
+        end: u64,
+        read_ahead: ReadAhead,
+    ) -> Result<OpenChunk, FetchError> {
         let permit = tokio::time::timeout(self.limits.first_byte_timeout, self.permits.clone().acquire_owned())
             .await
             .map_err(|_| FetchError::Busy)?
@@ -84,7 +91,7 @@ impl Upstream {
                     .headers_mut()
                     .insert(http::header::USER_AGENT, http::HeaderValue::from_static(USER_AGENT));
             }
-            let sent = tokio::time::timeout(self.limits.first_byte_timeout, self.client.get(request)).await;
+            let sent = tokio::time::timeout(self.limits.first_byte_timeout, self.client.get(request, read_ahead)).await;
             let response = match sent {
                 Err(_) => return Err(FetchError::Timeout("no response headers in time".into())),
                 Ok(Err(e)) => {
@@ -231,6 +238,7 @@ pub async fn serve(
             }
             let mut opener = Opener {
                 upstream: upstream.clone(),
+                room: room.clone(),
                 budget: ResumeBudget::new(upstream.limits.max_resumes, range.start),
                 locator,
                 reresolve,
@@ -292,6 +300,8 @@ impl ResumeBudget {
 /// Opens upstream requests for one stream, recovering from what can be recovered from.
 struct Opener {
     upstream: Upstream,
+    /// The stream's client: how far ahead of it the origin may send follows how it takes bytes.
+    room: ClientRoom,
     locator: Arc<Locator>,
     reresolve: ReResolve,
     reresolved: bool,
@@ -308,11 +318,16 @@ impl Opener {
         start.saturating_add(chunk - 1).min(end)
     }
 
+    /// How far ahead of the stream its origin may send.
+    fn read_ahead(&self) -> ReadAhead {
+        self.room.taker().into()
+    }
+
     /// Opens `start..=end`, re-resolving once on 403/410 and retrying 5xx, timeouts and
     /// connection errors while the resume budget lasts.
     async fn open(&mut self, start: u64, end: u64) -> Result<OpenChunk, FetchError> {
         loop {
-            match self.upstream.open(&self.locator, start, end).await {
+            match self.upstream.open(&self.locator, start, end, self.read_ahead()).await {
                 Ok(chunk) => return Ok(chunk),
                 Err(FetchError::Refused(status)) if !self.reresolved => {
                     self.reresolved = true;
@@ -462,6 +477,7 @@ impl Pump {
             let skip = self.pos.saturating_sub(cursor);
             let want = if skip > 0 { skip } else { last - self.pos + 1 };
             frame.resize(usize::try_from(want).unwrap_or(usize::MAX).min(size), 0);
+            chunk.body.read_ahead(self.opener.read_ahead());
             let idle_timeout = self.opener.upstream.limits.idle_timeout;
             let problem = match read_upstream(chunk, &mut frame, &mut self.stall_check, idle_timeout).await {
                 Ok(Ok(0)) => format!("upstream body ended at byte {cursor}, before {last}"),
@@ -493,7 +509,8 @@ impl Pump {
         {
             let (start, end) = (chunk.end + 1, self.opener.chunk_end(chunk.end + 1, self.end));
             let (upstream, locator) = (self.opener.upstream.clone(), self.opener.locator.clone());
-            let task = tokio::spawn(async move { upstream.open(&locator, start, end).await });
+            let read_ahead = self.opener.read_ahead();
+            let task = tokio::spawn(async move { upstream.open(&locator, start, end, read_ahead).await });
             self.prefetch = Some(Prefetch { start, task });
         }
     }

@@ -46,6 +46,122 @@ const MAX_HEAD: usize = 64 * 1024;
 /// decoded.
 const READ_STEP: usize = 8 * 1024;
 
+/// What an origin may send ahead of a stream's reads: the receive buffer of its connection
+/// (`SO_RCVBUF`, socket(7); the kernel doubles it for its bookkeeping), which fills while the
+/// stream's client reads at a bitrate or pauses.
+///
+/// Left to itself, the kernel grows the buffer with the connection's first, fast second (a
+/// listener's buffers fill at once) and keeps it: 300 to 800 KiB a listener (`ss -tm`), and two
+/// thousand listeners took this machine's TCP memory past `tcp_mem`'s pressure mark, where
+/// segments are dropped and streams stall for seconds (issue 18). A download, though, wants
+/// the origin's bytes as fast as they come.
+///
+/// Set after the connection is made, never before: the window scale is chosen at connect from
+/// the largest buffer the socket may have (`tcp_rmem`, `rmem_max`), so the window can widen
+/// when a buffer is raised later; a buffer set before connect fixes the scale and the window's
+/// clamp to its own size for good. A buffer is never lowered ([`Allowance`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ReadAhead {
+    /// A listener's: 256 KiB in the kernel, which carries about 60 Mbit/s over a 30 ms path (a
+    /// 320 kbit/s track at 150 times its rate). Every connection starts with it.
+    Listener,
+    /// A download's: 2 MiB, or as much of it as `rmem_max` allows (208 KiB by the kernel's
+    /// default, 416 with its share). Held to a listener's, a download from a fast origin lost
+    /// 13 to 18 % of its throughput at 256 clients on loopback (`bench/run.py`, BENCHMARKS.md).
+    Download,
+}
+
+impl ReadAhead {
+    /// The receive buffer asked for.
+    fn receive_buffer(self) -> usize {
+        match self {
+            ReadAhead::Listener => 128 * 1024,
+            ReadAhead::Download => 1024 * 1024,
+        }
+    }
+
+    /// The most the origin may have sent unread: what the kernel's buffer holds.
+    fn window(self) -> usize {
+        2 * self.receive_buffer()
+    }
+}
+
+/// Sets the receive buffer of `io`'s socket (`SO_RCVBUF`) to `read_ahead`'s.
+fn set_receive_buffer(io: &Io, read_ahead: ReadAhead) {
+    let _ = socket2::SockRef::from(tcp_of(io)).set_recv_buffer_size(read_ahead.receive_buffer());
+}
+
+/// Bounds the window `io`'s socket advertises to `read_ahead`'s (`TCP_WINDOW_CLAMP`, tcp(7)),
+/// whatever its buffer: a window once advertised is not taken back, so what the receive
+/// queue holds beyond it drains as the stream reads.
+#[cfg(any(target_os = "linux", target_os = "android"))]
+#[allow(unsafe_code)]
+fn clamp_window(io: &Io, read_ahead: ReadAhead) {
+    use std::os::fd::AsRawFd;
+    let clamp = libc::c_int::try_from(read_ahead.window()).unwrap_or(libc::c_int::MAX);
+    // SAFETY: TCP_WINDOW_CLAMP takes an int (tcp(7)): `clamp` is one, and its size is given.
+    unsafe {
+        libc::setsockopt(
+            tcp_of(io).as_raw_fd(),
+            libc::IPPROTO_TCP,
+            libc::TCP_WINDOW_CLAMP,
+            std::ptr::from_ref(&clamp).cast(),
+            std::mem::size_of_val(&clamp) as libc::socklen_t,
+        );
+    }
+}
+
+#[cfg(not(any(target_os = "linux", target_os = "android")))]
+fn clamp_window(_: &Io, _: ReadAhead) {}
+
+/// What a connection lets its origin send ahead of the reads.
+///
+/// A buffer is raised for a download and never lowered: the kernel does not take back a window
+/// it advertised, and below what the origin may still send within it, it drops segments,
+/// which the origin sends again only after a timeout (a kept connection lowered to a
+/// listener's buffer after a download took a single stream from 1,000 to 26 MiB/s, `ss`
+/// counting the drops). A listener's share is given back by clamping the window instead, and
+/// a connection once wide is kept for downloads.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Allowance {
+    /// What the origin may send ahead now: the window's clamp.
+    read_ahead: ReadAhead,
+    /// The buffer was raised for a download: a window that wide may still be open.
+    wide: bool,
+}
+
+impl Allowance {
+    /// A new connection's: a listener's buffer.
+    fn new(io: &Io) -> Self {
+        set_receive_buffer(io, ReadAhead::Listener);
+        Allowance {
+            read_ahead: ReadAhead::Listener,
+            wide: false,
+        }
+    }
+
+    /// Lets the origin send as much ahead as `wanted` allows.
+    fn change(&mut self, io: &Io, wanted: ReadAhead) {
+        if wanted == self.read_ahead {
+            return;
+        }
+        if wanted == ReadAhead::Download && !self.wide {
+            set_receive_buffer(io, wanted);
+            self.wide = true;
+        }
+        clamp_window(io, wanted);
+        self.read_ahead = wanted;
+    }
+}
+
+/// The TCP connection under a media connection (to the origin, or to the upstream proxy).
+fn tcp_of(io: &Io) -> &tokio::net::TcpStream {
+    match io.inner() {
+        MaybeHttpsStream::Http(tcp) => tcp.inner(),
+        MaybeHttpsStream::Https(tls) => tls.inner().get_ref().0.inner().inner(),
+    }
+}
+
 /// A pooled keep-alive HTTP/1.1 client for media GETs; cheap to clone.
 #[derive(Clone)]
 pub struct MediaClient {
@@ -76,6 +192,7 @@ impl Origin {
 
 struct Idle {
     io: Io,
+    allowance: Allowance,
     since: Instant,
 }
 
@@ -96,20 +213,24 @@ impl MediaClient {
     }
 
     /// Sends `request` (a GET: no body) on a kept connection to its origin, or a new one, and
-    /// reads the answer's head. A kept connection the origin closed as it was reused (nothing of
-    /// an answer came) is replaced by a new one, once.
-    pub async fn get(&self, request: Request<()>) -> Result<MediaResponse, MediaError> {
+    /// reads the answer's head; the origin may send `read_ahead` ahead of the body's reads. A
+    /// kept connection the origin closed as it was reused (nothing of an answer came) is
+    /// replaced by a new one, once.
+    pub async fn get(&self, request: Request<()>, read_ahead: ReadAhead) -> Result<MediaResponse, MediaError> {
         let origin = Origin::of(request.uri()).ok_or_else(|| MediaError::new("the URL has no host", "no host"))?;
-        if let Some(io) = self.shared.checkout(&origin) {
+        if let Some(Idle { io, mut allowance, .. }) = self.shared.checkout(&origin, read_ahead) {
+            allowance.change(&io, read_ahead);
             match exchange(io, copy_of(&request)).await {
-                Ok((head, body)) => return Ok(self.response(origin, head, body)),
+                Ok((head, body)) => return Ok(self.response(origin, head, body, allowance)),
                 Err(Failure::Unanswered(e)) => tracing::debug!(error = %e, "a kept connection was closed; a new one"),
                 Err(Failure::Failed(e)) => return Err(e),
             }
         }
         let io = self.connect(request.uri()).await?;
+        let mut allowance = Allowance::new(&io);
+        allowance.change(&io, read_ahead);
         match exchange(io, request).await {
-            Ok((head, body)) => Ok(self.response(origin, head, body)),
+            Ok((head, body)) => Ok(self.response(origin, head, body, allowance)),
             Err(Failure::Unanswered(e) | Failure::Failed(e)) => Err(e),
         }
     }
@@ -127,7 +248,7 @@ impl MediaClient {
         Ok(TokioIo::new(stream))
     }
 
-    fn response(&self, origin: Origin, head: http::response::Parts, body: Body) -> MediaResponse {
+    fn response(&self, origin: Origin, head: http::response::Parts, body: Body, allowance: Allowance) -> MediaResponse {
         MediaResponse {
             status: head.status,
             headers: head.headers,
@@ -135,25 +256,35 @@ impl MediaClient {
                 body,
                 pool: Arc::downgrade(&self.shared),
                 origin,
+                allowance,
             },
         }
     }
 }
 
 impl Shared {
-    /// The most recently kept connection to `origin` that is still open.
-    fn checkout(&self, origin: &Origin) -> Option<Io> {
+    /// The most recently kept connection to `origin` that is still open and fits `read_ahead`:
+    /// for a download, a wide one ([`Allowance`]) if there is one; for a listener, never (its
+    /// origin might send a download's window ahead).
+    fn checkout(&self, origin: &Origin, read_ahead: ReadAhead) -> Option<Idle> {
         let mut idle = self.idle.lock().unwrap_or_else(|p| p.into_inner());
         let kept = idle.get_mut(origin)?;
-        while let Some(mut entry) = kept.pop() {
-            if entry.since.elapsed() < self.idle_timeout && still_open(&mut entry.io) {
-                return Some(entry.io);
+        let kinds: &[bool] = match read_ahead {
+            ReadAhead::Listener => &[false],
+            ReadAhead::Download => &[true, false],
+        };
+        for &wide in kinds {
+            while let Some(at) = kept.iter().rposition(|entry| entry.allowance.wide == wide) {
+                let mut entry = kept.remove(at);
+                if entry.since.elapsed() < self.idle_timeout && still_open(&mut entry.io) {
+                    return Some(entry);
+                }
             }
         }
         None
     }
 
-    fn checkin(&self, origin: Origin, io: Io) {
+    fn checkin(&self, origin: Origin, io: Io, allowance: Allowance) {
         if self.max_idle_per_origin == 0 {
             return;
         }
@@ -164,6 +295,7 @@ impl Shared {
         }
         kept.push(Idle {
             io,
+            allowance,
             since: Instant::now(),
         });
     }
@@ -222,6 +354,8 @@ pub struct MediaBody {
     body: Body,
     pool: Weak<Shared>,
     origin: Origin,
+    /// What its connection lets the origin send ahead of the reads.
+    allowance: Allowance,
 }
 
 enum Body {
@@ -244,6 +378,14 @@ enum Body {
 }
 
 impl MediaBody {
+    /// Lets the origin send as much ahead of the reads as `wanted` allows from now on (the
+    /// stream's client took bytes otherwise than it did).
+    pub fn read_ahead(&mut self, wanted: ReadAhead) {
+        if let Body::Length { io, .. } | Body::Decoded { io, .. } = &self.body {
+            self.allowance.change(io, wanted);
+        }
+    }
+
     /// Reads the next bytes of the body into `out`: how many, 0 once the body is over.
     /// Cancel-safe: dropping the future loses nothing that was read.
     pub async fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
@@ -330,7 +472,7 @@ impl MediaBody {
             Body::Done => None,
         };
         if let (Some(io), Some(pool)) = (reusable, self.pool.upgrade()) {
-            pool.checkin(self.origin.clone(), io);
+            pool.checkin(self.origin.clone(), io, self.allowance);
         }
     }
 }
@@ -535,7 +677,10 @@ mod tests {
     /// GETs `url` and reads the whole body, `step` bytes at a time at most.
     async fn body_of(client: &MediaClient, url: &str, step: usize) -> Result<(StatusCode, Vec<u8>), io::Error> {
         let request = Request::get(url).body(()).unwrap();
-        let mut response = client.get(request).await.map_err(io::Error::other)?;
+        let mut response = client
+            .get(request, ReadAhead::Listener)
+            .await
+            .map_err(io::Error::other)?;
         let mut body = Vec::new();
         let mut buf = vec![0u8; step];
         loop {
@@ -592,6 +737,99 @@ mod tests {
         tokio::time::sleep(Duration::from_millis(50)).await;
         assert_eq!(body_of(&client, &url, 8).await.unwrap().1, b"c");
         assert_eq!(accepted.load(Ordering::SeqCst), 3);
+    }
+
+    /// A connection's receive buffer as the kernel reports it (twice what was asked, socket(7)).
+    fn receive_buffer(io: &Io) -> usize {
+        socket2::SockRef::from(tcp_of(io)).recv_buffer_size().unwrap()
+    }
+
+    /// The clamp of a connection's window (`TCP_WINDOW_CLAMP`).
+    #[cfg(target_os = "linux")]
+    #[allow(unsafe_code)]
+    fn window_clamp(io: &Io) -> usize {
+        use std::os::fd::AsRawFd;
+        let mut clamp: libc::c_int = 0;
+        let mut len = std::mem::size_of_val(&clamp) as libc::socklen_t;
+        // SAFETY: TCP_WINDOW_CLAMP writes one int (tcp(7)), and `len` is its size.
+        let got = unsafe {
+            libc::getsockopt(
+                tcp_of(io).as_raw_fd(),
+                libc::IPPROTO_TCP,
+                libc::TCP_WINDOW_CLAMP,
+                std::ptr::from_mut(&mut clamp).cast(),
+                &mut len,
+            )
+        };
+        assert_eq!(got, 0);
+        clamp as usize
+    }
+
+    #[cfg(target_os = "linux")]
+    #[tokio::test]
+    async fn a_download_reads_further_ahead_and_a_listener_never_gets_a_wide_window() {
+        let (url, accepted) = scripted_origin(
+            vec![
+                "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello",
+                "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nthere",
+                "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nworld",
+            ],
+            10,
+        )
+        .await;
+        // The kernel caps what is asked at `rmem_max`.
+        let rmem_max: usize = std::fs::read_to_string("/proc/sys/net/core/rmem_max")
+            .unwrap()
+            .trim()
+            .parse()
+            .unwrap();
+        let buffer = |read_ahead: ReadAhead| 2 * read_ahead.receive_buffer().min(rmem_max);
+        assert!(
+            buffer(ReadAhead::Download) > buffer(ReadAhead::Listener),
+            "rmem_max {rmem_max}"
+        );
+        let (listener, download) = (ReadAhead::Listener.window(), ReadAhead::Download.window());
+        let local = |body: &MediaBody| match &body.body {
+            Body::Length { io, .. } | Body::Decoded { io, .. } => tcp_of(io).local_addr().unwrap(),
+            Body::Done => panic!("the body was read through"),
+        };
+        let socket = |body: &MediaBody| match &body.body {
+            Body::Length { io, .. } | Body::Decoded { io, .. } => (receive_buffer(io), window_clamp(io)),
+            Body::Done => panic!("the body was read through"),
+        };
+        let client = client();
+        let get = |read_ahead| {
+            let client = client.clone();
+            let request = Request::get(&url).body(()).unwrap();
+            async move { client.get(request, read_ahead).await.unwrap() }
+        };
+        let mut read = [0u8; 16];
+
+        let mut first = get(ReadAhead::Listener).await;
+        assert_eq!(
+            socket(&first.body).0,
+            buffer(ReadAhead::Listener),
+            "a new connection is a listener's"
+        );
+        // Its client downloads: the buffer is raised, the window as wide.
+        first.body.read_ahead(ReadAhead::Download);
+        assert_eq!(socket(&first.body), (buffer(ReadAhead::Download), download));
+        // A listener again: the window is clamped, the buffer is not lowered.
+        first.body.read_ahead(ReadAhead::Listener);
+        assert_eq!(socket(&first.body), (buffer(ReadAhead::Download), listener));
+        let wide = local(&first.body);
+        assert_eq!(first.body.read(&mut read).await.unwrap(), 5);
+
+        // The kept connection is wide: a listener gets a new one...
+        let mut second = get(ReadAhead::Listener).await;
+        assert_eq!(accepted.load(Ordering::SeqCst), 2);
+        assert_eq!(socket(&second.body).0, buffer(ReadAhead::Listener));
+        assert_eq!(second.body.read(&mut read).await.unwrap(), 5);
+        assert_eq!(&read[..5], b"there");
+        // ...and a download the wide one, its window widened again.
+        let third = get(ReadAhead::Download).await;
+        assert_eq!(local(&third.body), wide);
+        assert_eq!(socket(&third.body), (buffer(ReadAhead::Download), download));
     }
 
     #[tokio::test]

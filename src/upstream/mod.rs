@@ -17,7 +17,7 @@ use std::time::Duration;
 
 pub use clients::{redact, without_password, Clients, ControlClient, USER_AGENT};
 pub use locator::{Locator, RangeStyle};
-pub use media::{MediaBody, MediaClient, MediaError, MediaResponse};
+pub use media::{MediaBody, MediaClient, MediaError, MediaResponse, ReadAhead};
 
 /// Timeouts and sizes for upstream requests.
 #[derive(Debug, Clone)]

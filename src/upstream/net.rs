@@ -133,18 +133,6 @@ pub struct Connector {
     way: Way,
 }
 
-/// The receive buffer of a media connection (`SO_RCVBUF`, socket(7); the kernel doubles it for
-/// its bookkeeping): what an origin may send ahead of a stream, which waits in the kernel's
-/// receive queue while its listener reads at a bitrate or pauses. The kernel would otherwise
-/// grow it with the connection's first, fast second (a listener's buffers fill at once) and
-/// keep it: 300 to 800 KiB a listener (`ss -tm`), and two thousand listeners took this
-/// machine's TCP memory past `tcp_mem`'s pressure mark, where segments are dropped and
-/// streams stall for seconds (issue 18). A window of up to 256 KiB still carries about
-/// 60 Mbit/s over a 30 ms path (a 320 kbit/s track at 150 times its rate), but it costs a
-/// download from a fast origin: on loopback, 13 to 18 % of the proxied rows' throughput at 256
-/// clients (`bench/run.py`, BENCHMARKS.md).
-const RECEIVE_BUFFER: usize = 128 * 1024;
-
 #[derive(Clone)]
 enum Way {
     Direct(Base),
@@ -158,7 +146,6 @@ impl Connector {
         let mut base = HttpConnector::new_with_resolver(resolver.clone());
         base.set_local_address(config.family.map(IpFamily::local_address));
         base.set_nodelay(true);
-        base.set_recv_buffer_size(Some(RECEIVE_BUFFER));
         base.enforce_http(false);
         base.set_connect_timeout(Some(connect_timeout));
         let Some(proxy) = &config.proxy else {
