@@ -119,6 +119,7 @@ impl Application {
                 config.data_dir.join("cache").join("covers"),
                 sources::scaled_covers::MAX_BYTES,
             ),
+            open_files: stream::local::OpenFiles::default(),
             config: Arc::new(config),
         };
         Ok(Application { listener, addr, state })

@@ -47,6 +47,8 @@ pub struct AppState {
     pub key: SigningKey,
     pub auth: crate::auth::Auth,
     pub covers: crate::sources::scaled_covers::ScaledCovers,
+    /// Library files being streamed, shared by their streams.
+    pub open_files: crate::stream::local::OpenFiles,
 }
 
 #[derive(OpenApi)]

@@ -52,17 +52,19 @@ pub async fn serve_track(
     room: ClientRoom,
 ) -> Result<Response, Error> {
     match state.resolver.resolve(track_id, variant).await? {
-        Playable::LocalFile { path, mime } => match local::serve_file(method, headers, &path, &mime, room).await {
-            Ok(response) => Ok(response),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(Error::MediaGone(track_id.to_string())),
-            // Out of descriptors (every listener of a library file holds one): a full server,
-            // not a fault; the client may try again.
-            Err(e) if out_of_descriptors(&e) => {
-                tracing::warn!(error = %e, "no descriptor left to open a library file");
-                Err(Error::Busy)
+        Playable::LocalFile { path, mime } => {
+            match local::serve_file(method, headers, &state.open_files, &path, &mime, room).await {
+                Ok(response) => Ok(response),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(Error::MediaGone(track_id.to_string())),
+                // Out of descriptors (every listener of a library file holds one): a full server,
+                // not a fault; the client may try again.
+                Err(e) if out_of_descriptors(&e) => {
+                    tracing::warn!(error = %e, "no descriptor left to open a library file");
+                    Err(Error::Busy)
+                }
+                Err(e) => Err(Error::Internal(anyhow::Error::new(e).context("serving a library file"))),
             }
-            Err(e) => Err(Error::Internal(anyhow::Error::new(e).context("serving a library file"))),
-        },
+        }
         Playable::Remote(locator) => {
             let (resolver, track_id) = (state.resolver.clone(), track_id.clone());
             let reresolve: proxy::ReResolve = std::sync::Arc::new(move |pin: Option<String>| {

@@ -1,10 +1,17 @@
 //! Local files as stream bodies: open, learn length and validators, decide, then stream only
 //! the bytes asked for, a frame at a time as the client takes them ([`paced`](super::paced):
 //! one small buffer per stream, read into again and again).
+//!
+//! A file is opened once however many listen to it ([`OpenFiles`]): every read says where it
+//! reads (`pread`), so streams share a descriptor as nginx's `open_file_cache` does. A listener
+//! of a library file then costs one descriptor, its connection's; ten thousand listeners of a
+//! few albums fit a process that may hold 20,000 (issue 18).
 
+use std::collections::HashMap;
+use std::fs::{File, Metadata};
 use std::io;
-use std::path::Path;
-use std::sync::Arc;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, Weak};
 
 use axum::body::Body;
 use axum::http::{HeaderMap, Method};
@@ -17,16 +24,72 @@ use super::plan::{self, Representation};
 use super::range::ByteRange;
 use super::render_head;
 
+/// The library files being streamed, each open once while any stream reads it.
+#[derive(Clone, Default)]
+pub struct OpenFiles(Arc<Mutex<Shared>>);
+
+#[derive(Default)]
+struct Shared {
+    files: HashMap<PathBuf, Weak<File>>,
+    /// When the table is this long, the files nobody reads any more are dropped from it.
+    sweep_at: usize,
+}
+
+impl OpenFiles {
+    /// The file at `path` and what it is now: the one open already if it is still the file
+    /// there (the same device and inode: a file replaced under the path is opened anew), else
+    /// a new one. Blocking (a `stat`, and an `open` when it is not open).
+    fn open(&self, path: &Path) -> io::Result<(Arc<File>, Metadata)> {
+        let meta = std::fs::metadata(path)?;
+        let kept = self.shared().files.get(path).and_then(Weak::upgrade);
+        if let Some(file) = kept {
+            if same_file(&file.metadata()?, &meta) {
+                return Ok((file, meta));
+            }
+        }
+        let file = Arc::new(File::open(path)?);
+        let meta = file.metadata()?;
+        let mut shared = self.shared();
+        if shared.files.len() >= shared.sweep_at {
+            shared.files.retain(|_, file| file.strong_count() > 0);
+            shared.sweep_at = (2 * shared.files.len()).max(64);
+        }
+        shared.files.insert(path.to_owned(), Arc::downgrade(&file));
+        Ok((file, meta))
+    }
+
+    fn shared(&self) -> std::sync::MutexGuard<'_, Shared> {
+        self.0.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+/// Whether two metadata are of one file.
+fn same_file(a: &Metadata, b: &Metadata) -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        (a.dev(), a.ino()) == (b.dev(), b.ino())
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = (a, b);
+        false
+    }
+}
+
 /// Answers a GET or HEAD for the file at `path` (already checked to be inside the library).
 pub async fn serve_file(
     method: &Method,
     headers: &HeaderMap,
+    files: &OpenFiles,
     path: &Path,
     content_type: &str,
     room: ClientRoom,
 ) -> std::io::Result<Response> {
-    let file = tokio::fs::File::open(path).await?;
-    let meta = file.metadata().await?;
+    let (files, path) = (files.clone(), path.to_owned());
+    let (file, meta) = tokio::task::spawn_blocking(move || files.open(&path))
+        .await
+        .map_err(io::Error::other)??;
     let modified = meta.modified().ok();
     let rep = Representation {
         len: meta.len(),
@@ -36,9 +99,7 @@ pub async fn serve_file(
     let decision = plan::decide(headers, &rep);
     let (status, head, bytes) = render_head(&decision, &rep, content_type);
     let body = match bytes {
-        Some(range) if method != Method::HEAD => {
-            Body::from_stream(frames(file.into_std().await, range, Pace::new(room)))
-        }
+        Some(range) if method != Method::HEAD => Body::from_stream(frames(file, range, Pace::new(room))),
         _ => Body::empty(),
     };
     let mut response = Response::new(body);
@@ -50,8 +111,7 @@ pub async fn serve_file(
 /// Bytes `range` of `file`, each frame read (on a blocking thread, straight into the frame's
 /// buffer) once the client has taken the one before. A file that shrank under the stream ends
 /// it with an error: the client sees a body cut short, never a wrong one.
-fn frames(file: std::fs::File, range: ByteRange, pace: Pace) -> impl Stream<Item = io::Result<Bytes>> {
-    let file = Arc::new(file);
+fn frames(file: Arc<File>, range: ByteRange, pace: Pace) -> impl Stream<Item = io::Result<Bytes>> {
     futures_util::stream::try_unfold(range.start, move |pos| {
         let (file, pace) = (file.clone(), pace.clone());
         async move {
@@ -83,7 +143,7 @@ fn frames(file: std::fs::File, range: ByteRange, pace: Pace) -> impl Stream<Item
 }
 
 /// Fills `buffer` from `file` at `pos`, short only at the end of the file.
-fn read_at(file: &std::fs::File, buffer: &mut [u8], pos: u64) -> io::Result<usize> {
+fn read_at(file: &File, buffer: &mut [u8], pos: u64) -> io::Result<usize> {
     #[cfg(unix)]
     use std::os::unix::fs::FileExt;
     #[cfg(windows)]
@@ -103,4 +163,53 @@ fn read_at(file: &std::fs::File, buffer: &mut [u8], pos: u64) -> io::Result<usiz
         }
     }
     Ok(filled)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[cfg(unix)]
+    #[test]
+    fn a_file_is_opened_once_while_it_is_read_and_anew_when_it_was_replaced() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("track.mp3");
+        std::fs::write(&path, b"first").unwrap();
+        let files = OpenFiles::default();
+        let (one, meta) = files.open(&path).unwrap();
+        assert_eq!(meta.len(), 5);
+        let (two, _) = files.open(&path).unwrap();
+        assert!(Arc::ptr_eq(&one, &two), "a second listener shares the descriptor");
+        // Replaced under its path (as a tagger or a sync tool writes): the new file is opened,
+        // and its length told; the streams reading the old one go on reading it.
+        let new = dir.path().join("new.mp3");
+        std::fs::write(&new, b"second!").unwrap();
+        std::fs::rename(&new, &path).unwrap();
+        let (three, meta) = files.open(&path).unwrap();
+        assert!(!Arc::ptr_eq(&one, &three));
+        assert_eq!(meta.len(), 7);
+        let mut buffer = [0u8; 8];
+        assert_eq!(read_at(&one, &mut buffer, 0).unwrap(), 5);
+        assert_eq!(read_at(&three, &mut buffer, 0).unwrap(), 7);
+        // Nobody reads them any more: nothing is held open.
+        let weak = Arc::downgrade(&three);
+        drop((one, two, three));
+        assert!(weak.upgrade().is_none());
+        assert_eq!(
+            files.open(&dir.path().join("gone.mp3")).unwrap_err().kind(),
+            io::ErrorKind::NotFound
+        );
+    }
+
+    #[test]
+    fn the_table_forgets_files_nobody_reads() {
+        let dir = tempfile::tempdir().unwrap();
+        let files = OpenFiles::default();
+        for n in 0..1000 {
+            let path = dir.path().join(format!("{n}.mp3"));
+            std::fs::write(&path, b"x").unwrap();
+            drop(files.open(&path).unwrap());
+        }
+        assert!(files.shared().files.len() <= 64, "{}", files.shared().files.len());
+    }
 }

@@ -477,7 +477,22 @@ impl Pump {
             let skip = self.pos.saturating_sub(cursor);
             let want = if skip > 0 { skip } else { last - self.pos + 1 };
             frame.resize(usize::try_from(want).unwrap_or(usize::MAX).min(size), 0);
-            chunk.body.read_ahead(self.opener.read_ahead());
+            match (self.opener.read_ahead(), chunk.body.read_ahead()) {
+                (ReadAhead::Download, ReadAhead::Listener) => chunk.body.raise_for_download(),
+                // Its client turned to listening: what the origin sends ahead of a download would
+                // wait in the kernel for a listener (up to 2 MiB), and a connection's buffer is
+                // never lowered ([`ReadAhead`]). Asked again, on a listener's connection.
+                (ReadAhead::Listener, ReadAhead::Download) => {
+                    tracing::debug!(
+                        pos = self.pos,
+                        "the client turned to listening; asking the origin again"
+                    );
+                    self.chunk = None;
+                    self.prefetch = None;
+                    continue;
+                }
+                _ => {}
+            }
             let idle_timeout = self.opener.upstream.limits.idle_timeout;
             let problem = match read_upstream(chunk, &mut frame, &mut self.stall_check, idle_timeout).await {
                 Ok(Ok(0)) => format!("upstream body ended at byte {cursor}, before {last}"),

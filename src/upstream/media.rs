@@ -56,10 +56,13 @@ const READ_STEP: usize = 8 * 1024;
 /// segments are dropped and streams stall for seconds (issue 18). A download, though, wants
 /// the origin's bytes as fast as they come.
 ///
-/// Set after the connection is made, never before: the window scale is chosen at connect from
-/// the largest buffer the socket may have (`tcp_rmem`, `rmem_max`), so the window can widen
-/// when a buffer is raised later; a buffer set before connect fixes the scale and the window's
-/// clamp to its own size for good. A buffer is never lowered ([`Allowance`]).
+/// A connection's buffer is raised for a download and never lowered: the kernel does not take
+/// back a window it advertised, and what the origin sends within it beyond a lowered buffer is
+/// dropped, and sent again only after a timeout. (Lowered when a download's connection went
+/// back to the pool, a single stream ran at 26 MiB/s instead of 1,000, `ss` counting the drops;
+/// `TCP_WINDOW_CLAMP` on a raised one did not keep its queue from filling to 2 MiB again.) So a
+/// wide connection is kept for downloads only, and a stream whose client turns to listening
+/// lets its wide one go (`stream::proxy`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ReadAhead {
     /// A listener's: 256 KiB in the kernel, which carries about 60 Mbit/s over a 30 ms path (a
@@ -80,77 +83,19 @@ impl ReadAhead {
         }
     }
 
-    /// The most the origin may have sent unread: what the kernel's buffer holds.
-    fn window(self) -> usize {
-        2 * self.receive_buffer()
-    }
-}
-
-/// Sets the receive buffer of `io`'s socket (`SO_RCVBUF`) to `read_ahead`'s.
-fn set_receive_buffer(io: &Io, read_ahead: ReadAhead) {
-    let _ = socket2::SockRef::from(tcp_of(io)).set_recv_buffer_size(read_ahead.receive_buffer());
-}
-
-/// Bounds the window `io`'s socket advertises to `read_ahead`'s (`TCP_WINDOW_CLAMP`, tcp(7)),
-/// whatever its buffer: a window once advertised is not taken back, so what the receive
-/// queue holds beyond it drains as the stream reads.
-#[cfg(any(target_os = "linux", target_os = "android"))]
-#[allow(unsafe_code)]
-fn clamp_window(io: &Io, read_ahead: ReadAhead) {
-    use std::os::fd::AsRawFd;
-    let clamp = libc::c_int::try_from(read_ahead.window()).unwrap_or(libc::c_int::MAX);
-    // SAFETY: TCP_WINDOW_CLAMP takes an int (tcp(7)): `clamp` is one, and its size is given.
-    unsafe {
-        libc::setsockopt(
-            tcp_of(io).as_raw_fd(),
-            libc::IPPROTO_TCP,
-            libc::TCP_WINDOW_CLAMP,
-            std::ptr::from_ref(&clamp).cast(),
-            std::mem::size_of_val(&clamp) as libc::socklen_t,
-        );
-    }
-}
-
-#[cfg(not(any(target_os = "linux", target_os = "android")))]
-fn clamp_window(_: &Io, _: ReadAhead) {}
-
-/// What a connection lets its origin send ahead of the reads.
-///
-/// A buffer is raised for a download and never lowered: the kernel does not take back a window
-/// it advertised, and below what the origin may still send within it, it drops segments,
-/// which the origin sends again only after a timeout (a kept connection lowered to a
-/// listener's buffer after a download took a single stream from 1,000 to 26 MiB/s, `ss`
-/// counting the drops). A listener's share is given back by clamping the window instead, and
-/// a connection once wide is kept for downloads.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-struct Allowance {
-    /// What the origin may send ahead now: the window's clamp.
-    read_ahead: ReadAhead,
-    /// The buffer was raised for a download: a window that wide may still be open.
-    wide: bool,
-}
-
-impl Allowance {
-    /// A new connection's: a listener's buffer.
-    fn new(io: &Io) -> Self {
-        set_receive_buffer(io, ReadAhead::Listener);
-        Allowance {
-            read_ahead: ReadAhead::Listener,
-            wide: false,
-        }
+    /// Sets the receive buffer of `io`'s socket to this one's.
+    fn set_on(self, io: &Io) {
+        let _ = socket2::SockRef::from(tcp_of(io)).set_recv_buffer_size(self.receive_buffer());
     }
 
-    /// Lets the origin send as much ahead as `wanted` allows.
-    fn change(&mut self, io: &Io, wanted: ReadAhead) {
-        if wanted == self.read_ahead {
-            return;
+    /// A connection at `self` made ready for `wanted`: a download's buffer if one is wanted
+    /// (never a listener's again).
+    fn raised_for(self, io: &Io, wanted: ReadAhead) -> ReadAhead {
+        if self == ReadAhead::Listener && wanted == ReadAhead::Download {
+            wanted.set_on(io);
+            return wanted;
         }
-        if wanted == ReadAhead::Download && !self.wide {
-            set_receive_buffer(io, wanted);
-            self.wide = true;
-        }
-        clamp_window(io, wanted);
-        self.read_ahead = wanted;
+        self
     }
 }
 
@@ -192,7 +137,8 @@ impl Origin {
 
 struct Idle {
     io: Io,
-    allowance: Allowance,
+    /// What its origin may send ahead: a download's once it was raised for one.
+    read_ahead: ReadAhead,
     since: Instant,
 }
 
@@ -218,19 +164,19 @@ impl MediaClient {
     /// replaced by a new one, once.
     pub async fn get(&self, request: Request<()>, read_ahead: ReadAhead) -> Result<MediaResponse, MediaError> {
         let origin = Origin::of(request.uri()).ok_or_else(|| MediaError::new("the URL has no host", "no host"))?;
-        if let Some(Idle { io, mut allowance, .. }) = self.shared.checkout(&origin, read_ahead) {
-            allowance.change(&io, read_ahead);
-            match exchange(io, copy_of(&request)).await {
-                Ok((head, body)) => return Ok(self.response(origin, head, body, allowance)),
+        if let Some(kept) = self.shared.checkout(&origin, read_ahead) {
+            let given = kept.read_ahead.raised_for(&kept.io, read_ahead);
+            match exchange(kept.io, copy_of(&request)).await {
+                Ok((head, body)) => return Ok(self.response(origin, head, body, given)),
                 Err(Failure::Unanswered(e)) => tracing::debug!(error = %e, "a kept connection was closed; a new one"),
                 Err(Failure::Failed(e)) => return Err(e),
             }
         }
         let io = self.connect(request.uri()).await?;
-        let mut allowance = Allowance::new(&io);
-        allowance.change(&io, read_ahead);
+        ReadAhead::Listener.set_on(&io);
+        let given = ReadAhead::Listener.raised_for(&io, read_ahead);
         match exchange(io, request).await {
-            Ok((head, body)) => Ok(self.response(origin, head, body, allowance)),
+            Ok((head, body)) => Ok(self.response(origin, head, body, given)),
             Err(Failure::Unanswered(e) | Failure::Failed(e)) => Err(e),
         }
     }
@@ -248,7 +194,13 @@ impl MediaClient {
         Ok(TokioIo::new(stream))
     }
 
-    fn response(&self, origin: Origin, head: http::response::Parts, body: Body, allowance: Allowance) -> MediaResponse {
+    fn response(
+        &self,
+        origin: Origin,
+        head: http::response::Parts,
+        body: Body,
+        read_ahead: ReadAhead,
+    ) -> MediaResponse {
         MediaResponse {
             status: head.status,
             headers: head.headers,
@@ -256,7 +208,7 @@ impl MediaClient {
                 body,
                 pool: Arc::downgrade(&self.shared),
                 origin,
-                allowance,
+                read_ahead,
             },
         }
     }
@@ -264,17 +216,17 @@ impl MediaClient {
 
 impl Shared {
     /// The most recently kept connection to `origin` that is still open and fits `read_ahead`:
-    /// for a download, a wide one ([`Allowance`]) if there is one; for a listener, never (its
-    /// origin might send a download's window ahead).
+    /// for a download, one raised for a download if there is one; for a listener, never one of
+    /// those ([`ReadAhead`]: its origin might send a download's window ahead).
     fn checkout(&self, origin: &Origin, read_ahead: ReadAhead) -> Option<Idle> {
         let mut idle = self.idle.lock().unwrap_or_else(|p| p.into_inner());
         let kept = idle.get_mut(origin)?;
-        let kinds: &[bool] = match read_ahead {
-            ReadAhead::Listener => &[false],
-            ReadAhead::Download => &[true, false],
+        let kinds: &[ReadAhead] = match read_ahead {
+            ReadAhead::Listener => &[ReadAhead::Listener],
+            ReadAhead::Download => &[ReadAhead::Download, ReadAhead::Listener],
         };
-        for &wide in kinds {
-            while let Some(at) = kept.iter().rposition(|entry| entry.allowance.wide == wide) {
+        for &kind in kinds {
+            while let Some(at) = kept.iter().rposition(|entry| entry.read_ahead == kind) {
                 let mut entry = kept.remove(at);
                 if entry.since.elapsed() < self.idle_timeout && still_open(&mut entry.io) {
                     return Some(entry);
@@ -284,7 +236,7 @@ impl Shared {
         None
     }
 
-    fn checkin(&self, origin: Origin, io: Io, allowance: Allowance) {
+    fn checkin(&self, origin: Origin, io: Io, read_ahead: ReadAhead) {
         if self.max_idle_per_origin == 0 {
             return;
         }
@@ -295,7 +247,7 @@ impl Shared {
         }
         kept.push(Idle {
             io,
-            allowance,
+            read_ahead,
             since: Instant::now(),
         });
     }
@@ -355,7 +307,7 @@ pub struct MediaBody {
     pool: Weak<Shared>,
     origin: Origin,
     /// What its connection lets the origin send ahead of the reads.
-    allowance: Allowance,
+    read_ahead: ReadAhead,
 }
 
 enum Body {
@@ -378,11 +330,16 @@ enum Body {
 }
 
 impl MediaBody {
-    /// Lets the origin send as much ahead of the reads as `wanted` allows from now on (the
-    /// stream's client took bytes otherwise than it did).
-    pub fn read_ahead(&mut self, wanted: ReadAhead) {
+    /// What the origin may send ahead of the reads.
+    pub fn read_ahead(&self) -> ReadAhead {
+        self.read_ahead
+    }
+
+    /// Lets the origin send a download's read-ahead from now on (the stream's client turned
+    /// out to download).
+    pub fn raise_for_download(&mut self) {
         if let Body::Length { io, .. } | Body::Decoded { io, .. } = &self.body {
-            self.allowance.change(io, wanted);
+            self.read_ahead = self.read_ahead.raised_for(io, ReadAhead::Download);
         }
     }
 
@@ -472,7 +429,7 @@ impl MediaBody {
             Body::Done => None,
         };
         if let (Some(io), Some(pool)) = (reusable, self.pool.upgrade()) {
-            pool.checkin(self.origin.clone(), io, self.allowance);
+            pool.checkin(self.origin.clone(), io, self.read_ahead);
         }
     }
 }
@@ -744,35 +701,15 @@ mod tests {
         socket2::SockRef::from(tcp_of(io)).recv_buffer_size().unwrap()
     }
 
-    /// The clamp of a connection's window (`TCP_WINDOW_CLAMP`).
-    #[cfg(target_os = "linux")]
-    #[allow(unsafe_code)]
-    fn window_clamp(io: &Io) -> usize {
-        use std::os::fd::AsRawFd;
-        let mut clamp: libc::c_int = 0;
-        let mut len = std::mem::size_of_val(&clamp) as libc::socklen_t;
-        // SAFETY: TCP_WINDOW_CLAMP writes one int (tcp(7)), and `len` is its size.
-        let got = unsafe {
-            libc::getsockopt(
-                tcp_of(io).as_raw_fd(),
-                libc::IPPROTO_TCP,
-                libc::TCP_WINDOW_CLAMP,
-                std::ptr::from_mut(&mut clamp).cast(),
-                &mut len,
-            )
-        };
-        assert_eq!(got, 0);
-        clamp as usize
-    }
-
     #[cfg(target_os = "linux")]
     #[tokio::test]
-    async fn a_download_reads_further_ahead_and_a_listener_never_gets_a_wide_window() {
+    async fn a_download_reads_further_ahead_and_a_listener_never_gets_its_connection() {
         let (url, accepted) = scripted_origin(
             vec![
                 "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello",
                 "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nthere",
                 "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nworld",
+                "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nagain",
             ],
             10,
         )
@@ -783,18 +720,16 @@ mod tests {
             .trim()
             .parse()
             .unwrap();
-        let buffer = |read_ahead: ReadAhead| 2 * read_ahead.receive_buffer().min(rmem_max);
+        let kernel = |read_ahead: ReadAhead| 2 * read_ahead.receive_buffer().min(rmem_max);
         assert!(
-            buffer(ReadAhead::Download) > buffer(ReadAhead::Listener),
+            kernel(ReadAhead::Download) > kernel(ReadAhead::Listener),
             "rmem_max {rmem_max}"
         );
-        let (listener, download) = (ReadAhead::Listener.window(), ReadAhead::Download.window());
-        let local = |body: &MediaBody| match &body.body {
-            Body::Length { io, .. } | Body::Decoded { io, .. } => tcp_of(io).local_addr().unwrap(),
-            Body::Done => panic!("the body was read through"),
-        };
+        // A body's connection: where it comes from, and its receive buffer.
         let socket = |body: &MediaBody| match &body.body {
-            Body::Length { io, .. } | Body::Decoded { io, .. } => (receive_buffer(io), window_clamp(io)),
+            Body::Length { io, .. } | Body::Decoded { io, .. } => {
+                (tcp_of(io).local_addr().unwrap(), receive_buffer(io))
+            }
             Body::Done => panic!("the body was read through"),
         };
         let client = client();
@@ -806,30 +741,26 @@ mod tests {
         let mut read = [0u8; 16];
 
         let mut first = get(ReadAhead::Listener).await;
-        assert_eq!(
-            socket(&first.body).0,
-            buffer(ReadAhead::Listener),
-            "a new connection is a listener's"
-        );
-        // Its client downloads: the buffer is raised, the window as wide.
-        first.body.read_ahead(ReadAhead::Download);
-        assert_eq!(socket(&first.body), (buffer(ReadAhead::Download), download));
-        // A listener again: the window is clamped, the buffer is not lowered.
-        first.body.read_ahead(ReadAhead::Listener);
-        assert_eq!(socket(&first.body), (buffer(ReadAhead::Download), listener));
-        let wide = local(&first.body);
+        let (wide, buffer) = socket(&first.body);
+        assert_eq!(buffer, kernel(ReadAhead::Listener), "a new connection is a listener's");
+        // Its client turns out to download: the buffer is raised.
+        first.body.raise_for_download();
+        assert_eq!(socket(&first.body).1, kernel(ReadAhead::Download));
+        assert_eq!(first.body.read_ahead(), ReadAhead::Download);
         assert_eq!(first.body.read(&mut read).await.unwrap(), 5);
 
-        // The kept connection is wide: a listener gets a new one...
+        // Kept, it is not a listener's again: a listener gets a new connection...
         let mut second = get(ReadAhead::Listener).await;
         assert_eq!(accepted.load(Ordering::SeqCst), 2);
-        assert_eq!(socket(&second.body).0, buffer(ReadAhead::Listener));
+        assert_eq!(socket(&second.body).1, kernel(ReadAhead::Listener));
         assert_eq!(second.body.read(&mut read).await.unwrap(), 5);
         assert_eq!(&read[..5], b"there");
-        // ...and a download the wide one, its window widened again.
+        // ...and a download the wide one, and then the narrow one, raised.
         let third = get(ReadAhead::Download).await;
-        assert_eq!(local(&third.body), wide);
-        assert_eq!(socket(&third.body), (buffer(ReadAhead::Download), download));
+        assert_eq!(socket(&third.body), (wide, kernel(ReadAhead::Download)));
+        let fourth = get(ReadAhead::Download).await;
+        assert_eq!(socket(&fourth.body).1, kernel(ReadAhead::Download));
+        assert_eq!(accepted.load(Ordering::SeqCst), 2);
     }
 
     #[tokio::test]
