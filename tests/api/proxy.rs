@@ -375,6 +375,71 @@ async fn a_paused_client_lets_the_upstream_go_and_plays_on_from_where_it_was() {
     assert!(start > 256 * KIB && start < len, "{first}");
 }
 
+/// A player that fills its buffer at once, then plays at its bitrate: the stream reads ahead
+/// of it as of a download at first (a raised receive buffer on its upstream connection), and
+/// once it listens, asks the origin again on a listener's connection from the byte reached
+/// (`upstream::media::ReadAhead`: a raised buffer is never lowered), the body unbroken. A raw
+/// client with a small receive buffer, so that its reads decide what it takes (reqwest's
+/// socket would grow to megabytes in the fast part and take in the slow one as fast).
+#[tokio::test]
+async fn a_download_that_turns_to_listening_is_asked_again_at_a_listener_s_pace() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let origin = Origin::start().await;
+    let len = 32 * 1024 * KIB;
+    let app = spawn_app_configured(demo_library(), |c| {
+        // One upstream request for the whole file, unless the stream asks again.
+        c.upstream.chunk_size = len;
+        c.upstream.pause_lets_go = Duration::from_secs(60);
+    })
+    .await;
+    let url = origin.put("turn.mp3", Content::Generated(len), Faults::default());
+    let id = added_track(&app, &url).await;
+    let stream = app.stream_path_of(&id).await;
+    origin.clear_log();
+
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.set_recv_buffer_size(64 * 1024).unwrap();
+    let address = app.base.trim_start_matches("http://").parse().unwrap();
+    let mut client = socket.connect(address).await.unwrap();
+    let request = format!("GET {stream} HTTP/1.1\r\nHost: {address}\r\nRange: bytes=0-\r\n\r\n");
+    client.write_all(request.as_bytes()).await.unwrap();
+    let mut received = Vec::with_capacity(len as usize + 1024);
+    let mut buffer = vec![0u8; 64 * 1024];
+    // As fast as it comes, 4 MiB: a download.
+    while received.len() < 4 * 1024 * KIB as usize {
+        let n = client.read(&mut buffer).await.unwrap();
+        assert!(n > 0, "the server closed the connection");
+        received.extend_from_slice(&buffer[..n]);
+    }
+    // Then 160 KB/s for three seconds: a listener.
+    for _ in 0..30 {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let n = client.read(&mut buffer[..16 * 1024]).await.unwrap();
+        received.extend_from_slice(&buffer[..n]);
+    }
+    let asked = ranges_asked(&origin, "turn.mp3");
+    assert_eq!(asked.len(), 2, "{asked:?}");
+    assert_eq!(asked[0], format!("bytes=0-{}", len - 1));
+    let again: u64 = asked[1]["bytes=".len()..asked[1].find('-').unwrap()].parse().unwrap();
+    assert!(again > 4 * 1024 * KIB && again < len, "{asked:?}");
+    // The rest, whole and exact.
+    let head_end = received.windows(4).position(|w| w == b"\r\n\r\n").unwrap() + 4;
+    assert!(
+        received.starts_with(b"HTTP/1.1 206"),
+        "{:?}",
+        String::from_utf8_lossy(&received[..head_end])
+    );
+    while received.len() - head_end < len as usize {
+        let n = client.read(&mut buffer).await.unwrap();
+        assert!(n > 0, "the body ended early");
+        received.extend_from_slice(&buffer[..n]);
+    }
+    assert!(
+        received[head_end..] == generated(len)[..],
+        "the body differs after the turn"
+    );
+}
+
 #[tokio::test]
 async fn upstream_failures_before_the_first_byte_are_json_errors() {
     let origin = Origin::start().await;
