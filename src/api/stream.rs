@@ -56,8 +56,8 @@ pub async fn serve_track(
             match local::serve_file(method, headers, &state.open_files, &path, &mime, room).await {
                 Ok(response) => Ok(response),
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(Error::MediaGone(track_id.to_string())),
-                // Out of descriptors (every listener of a library file holds one): a full server,
-                // not a fault; the client may try again.
+                // Out of descriptors (every listener's connection holds one, and each file being
+                // played one more): a full server, not a fault; the client may try again.
                 Err(e) if out_of_descriptors(&e) => {
                     tracing::warn!(error = %e, "no descriptor left to open a library file");
                     Err(Error::Busy)
