@@ -121,15 +121,21 @@ fn frames(file: Arc<File>, range: ByteRange, pace: Pace) -> impl Stream<Item = i
             let size = pace.ready().await;
             let want = (range.end - pos + 1).min(size as u64) as usize;
             let mut buffer = pace.buffer(size);
-            let buffer = tokio::task::spawn_blocking(move || {
-                // A reused buffer is as long as its last frame: resizing it writes nothing.
-                buffer.resize(want, 0);
-                let read = read_at(&file, &mut buffer, pos)?;
-                buffer.truncate(read);
-                Ok::<_, io::Error>(buffer)
-            })
-            .await
-            .map_err(io::Error::other)??;
+            // A reused buffer is as long as its last frame: resizing it writes nothing.
+            buffer.resize(want, 0);
+            let buffer = match read_cached(&file, &mut buffer, pos) {
+                Some(read) => {
+                    buffer.truncate(read);
+                    buffer
+                }
+                None => tokio::task::spawn_blocking(move || {
+                    let read = read_at(&file, &mut buffer, pos)?;
+                    buffer.truncate(read);
+                    Ok::<_, io::Error>(buffer)
+                })
+                .await
+                .map_err(io::Error::other)??,
+            };
             if buffer.is_empty() {
                 return Err(io::Error::new(
                     io::ErrorKind::UnexpectedEof,
@@ -140,6 +146,37 @@ fn frames(file: Arc<File>, range: ByteRange, pace: Pace) -> impl Stream<Item = i
             Ok(Some((pace.frame_of_buffer(buffer), next)))
         }
     })
+}
+
+/// What the page cache has of the bytes at `pos`, read into `buffer` on the stream's own thread
+/// without waiting on the disk (`preadv2` with `RWF_NOWAIT`, preadv2(2)); `None` where the
+/// read would wait (nothing of it cached), or could not tell.
+///
+/// Why: a frame read on a blocking thread is two thread hand-offs, and for a file the page
+/// cache holds (a track being played, the benchmark's) they cost more than the read: a quarter
+/// of the server's samples were task switches out of futex waits, and one stream ran at 0.71×
+/// nginx's `sendfile`; read here, 0.83× (issue 18, BENCHMARKS.md). nginx reads from the cache
+/// on its event loop too.
+fn read_cached(file: &File, buffer: &mut [u8], pos: u64) -> Option<usize> {
+    #[cfg(target_os = "linux")]
+    loop {
+        use rustix::io::{preadv2, Errno, ReadWriteFlags};
+        let slices = &mut [io::IoSliceMut::new(buffer)];
+        return match preadv2(file, slices, pos, ReadWriteFlags::NOWAIT) {
+            // Nothing read says the end of the file, which the blocking read confirms: a
+            // file system may answer short where it cannot read without waiting.
+            Ok(0) => None,
+            Ok(read) => Some(read),
+            Err(Errno::INTR) => continue,
+            // EAGAIN: not in the cache; EOPNOTSUPP: a file system that cannot say.
+            Err(_) => None,
+        };
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        let _ = (file, buffer, pos);
+        None
+    }
 }
 
 /// Fills `buffer` from `file` at `pos`, short only at the end of the file.
@@ -199,6 +236,27 @@ mod tests {
             files.open(&dir.path().join("gone.mp3")).unwrap_err().kind(),
             io::ErrorKind::NotFound
         );
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn what_the_page_cache_holds_is_read_at_once_and_the_rest_left_to_a_blocking_read() {
+        use std::io::Write;
+        let mut file = tempfile::tempfile().unwrap();
+        let written: Vec<u8> = (0..300_000u32).map(|n| (n % 251) as u8).collect();
+        file.write_all(&written).unwrap();
+        file.sync_all().unwrap();
+        let mut buffer = vec![0u8; 100_000];
+        assert_eq!(read_cached(&file, &mut buffer, 123_456), Some(100_000));
+        assert_eq!(buffer, written[123_456..223_456]);
+        // The end of the file is told by the blocking read, not taken from a short answer.
+        assert_eq!(read_cached(&file, &mut buffer, 300_000), None);
+        assert_eq!(read_at(&file, &mut buffer, 300_000).unwrap(), 0);
+        // Out of the cache (written back, then dropped from it), the read would wait on the disk.
+        rustix::fs::fadvise(&file, 0, None, rustix::fs::Advice::DontNeed).unwrap();
+        assert_eq!(read_cached(&file, &mut buffer, 0), None);
+        assert_eq!(read_at(&file, &mut buffer, 0).unwrap(), 100_000);
+        assert_eq!(buffer, written[..100_000]);
     }
 
     #[test]
