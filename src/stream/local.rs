@@ -120,30 +120,23 @@ fn frames(file: Arc<File>, range: ByteRange, pace: Pace) -> impl Stream<Item = i
             }
             let size = pace.ready().await;
             let want = (range.end - pos + 1).min(size as u64) as usize;
-            let mut buffer = pace.buffer(size);
-            // A reused buffer is as long as its last frame: resizing it writes nothing.
-            buffer.resize(want, 0);
-            let buffer = match read_cached(&file, &mut buffer, pos) {
-                Some(read) => {
-                    buffer.truncate(read);
-                    buffer
-                }
+            let mut buffer = pace.buffer(want);
+            let (buffer, read) = match read_cached(&file, &mut buffer[..want], pos) {
+                Some(read) => (buffer, read),
                 None => tokio::task::spawn_blocking(move || {
-                    let read = read_at(&file, &mut buffer, pos)?;
-                    buffer.truncate(read);
-                    Ok::<_, io::Error>(buffer)
+                    let read = read_at(&file, &mut buffer[..want], pos)?;
+                    Ok::<_, io::Error>((buffer, read))
                 })
                 .await
                 .map_err(io::Error::other)??,
             };
-            if buffer.is_empty() {
+            if read == 0 {
                 return Err(io::Error::new(
                     io::ErrorKind::UnexpectedEof,
                     "the file shrank while streaming",
                 ));
             }
-            let next = pos + buffer.len() as u64;
-            Ok(Some((pace.frame_of_buffer(buffer), next)))
+            Ok(Some((pace.frame_of_buffer(buffer, read), pos + read as u64)))
         }
     })
 }

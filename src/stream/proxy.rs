@@ -442,9 +442,9 @@ impl Pump {
                 self.pace.ready().await
             }
         };
-        Some(self.fill(size).await.map(|frame| {
-            self.proxied_bytes.increment(frame.len() as u64);
-            self.pace.frame_of_buffer(frame)
+        Some(self.fill(size).await.map(|(buffer, len)| {
+            self.proxied_bytes.increment(len as u64);
+            self.pace.frame_of_buffer(buffer, len)
         }))
     }
 
@@ -458,9 +458,9 @@ impl Pump {
     }
 
     /// The next frame's bytes, at most `size`, read from the upstream (opening the next chunk
-    /// and resuming after failures as needed).
-    async fn fill(&mut self, size: usize) -> Result<Vec<u8>, String> {
-        let mut frame = self.pace.buffer(size);
+    /// and resuming after failures as needed): a buffer and how many of its bytes they are.
+    async fn fill(&mut self, size: usize) -> Result<(Vec<u8>, usize), String> {
+        let mut buffer = self.pace.buffer(size);
         loop {
             let chunk = match &mut self.chunk {
                 Some(chunk) if self.pos <= chunk.end => chunk,
@@ -476,7 +476,7 @@ impl Pump {
             // An upstream that answered from byte 0 sends bytes before `pos`: read, not sent.
             let skip = self.pos.saturating_sub(cursor);
             let want = if skip > 0 { skip } else { last - self.pos + 1 };
-            frame.resize(usize::try_from(want).unwrap_or(usize::MAX).min(size), 0);
+            let frame = &mut buffer[..usize::try_from(want).unwrap_or(usize::MAX).min(size)];
             match (self.opener.read_ahead(), chunk.body.read_ahead()) {
                 (ReadAhead::Download, ReadAhead::Listener) => chunk.body.raise_for_download(),
                 // Its client turned to listening: what the origin sends ahead of a download would
@@ -494,17 +494,16 @@ impl Pump {
                 _ => {}
             }
             let idle_timeout = self.opener.upstream.limits.idle_timeout;
-            let problem = match read_upstream(chunk, &mut frame, &mut self.stall_check, idle_timeout).await {
+            let problem = match read_upstream(chunk, frame, &mut self.stall_check, idle_timeout).await {
                 Ok(Ok(0)) => format!("upstream body ended at byte {cursor}, before {last}"),
                 Ok(Ok(n)) => {
                     self.cursor += n as u64;
                     if skip > 0 {
                         continue;
                     }
-                    frame.truncate(n);
                     self.pos += n as u64;
                     self.start_prefetch();
-                    return Ok(frame);
+                    return Ok((buffer, n));
                 }
                 Ok(Err(e)) => format!("upstream connection failed at byte {cursor}: {}", error_chain(&e)),
                 Err(()) => format!("upstream stalled at byte {cursor}"),
