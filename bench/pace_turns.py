@@ -17,9 +17,13 @@ import os
 import shutil
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 import urllib.request
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import run  # noqa: E402  (the stream benchmark's helpers)
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 ORIGIN, ANYAUDIO = 18201, 18202
@@ -46,12 +50,7 @@ http {{ log_format served '$request_uri $status $body_bytes_sent'; access_log {w
         env=dict(os.environ, ANYAUDIO_LOG="warn"), stderr=subprocess.DEVNULL))
     try:
         base = f"http://127.0.0.1:{ANYAUDIO}"
-        for _ in range(100):
-            try:
-                urllib.request.urlopen(f"{base}/healthz", timeout=2)
-                break
-            except OSError:
-                time.sleep(0.1)
+        run.wait_http(f"{base}/healthz")
         request = urllib.request.Request(
             f"{base}/api/v1/sources/http", data=json.dumps({"url": f"http://127.0.0.1:{ORIGIN}/track.wav"}).encode(),
             headers={"content-type": "application/json"})
