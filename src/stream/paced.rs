@@ -11,8 +11,8 @@
 //! Frames are sized by the client's socket ([`ClientRoom`], measured after each write). While
 //! it holds no more than [`KEEPING_UP`] bytes that the client has not acknowledged (the kernel
 //! acknowledges what lands in the client's receive buffer: a client with room there, one
-//! that keeps up, leaves little), or the client downloads a file ([`Taker`]), a frame is as large as
-//! the socket has room for, up
+//! that keeps up, leaves little), or the client downloads a file ([`Taker`]), a frame is as
+//! large as the socket has room for, up
 //! to [`MAX_FRAME`]: taken whole by the kernel, it is written at once and its buffer is free
 //! again. A client that keeps up, whose send buffer the kernel grows with the connection's
 //! window, gets quarter-MiB frames (fewer reads, wake-ups and writes a byte: a quarter-MiB read
@@ -265,11 +265,11 @@ impl ClientRoom {
 }
 
 /// The size of the next frame: while the client's socket holds no more than [`KEEPING_UP`]
-/// bytes unacknowledged (the client keeps up), or the client downloads a file, as much as the socket
-/// has room for, in steps of [`SLOW_FRAME`], up to [`MAX_FRAME`]; otherwise as much as it has
-/// room for up to [`SLOW_FRAME`], in steps of [`MIN_FRAME`] (the frame that finds the socket
-/// full waits in hyper until the client reads on: it should be small); while nobody knows
-/// (before the connection's first write, or where it can't be measured), [`SLOW_FRAME`].
+/// bytes unacknowledged (the client keeps up), or the client downloads a file, as much as the
+/// socket has room for, in steps of [`SLOW_FRAME`], up to [`MAX_FRAME`]; otherwise as much as
+/// it has room for up to [`SLOW_FRAME`], in steps of [`MIN_FRAME`] (the frame that finds the
+/// socket full waits in hyper until the client reads on: it should be small); while nobody
+/// knows (before the connection's first write, or where it can't be measured), [`SLOW_FRAME`].
 ///
 /// A download's socket holds more than [`KEEPING_UP`] whenever it falls a little behind (at
 /// 256 clients on two cores most of the time, a single stream now and then). A file's frames
