@@ -438,7 +438,7 @@ impl Pump {
         let size = match tokio::time::timeout(pause_lets_go, self.pace.ready()).await {
             Ok(size) => size,
             Err(_) => {
-                self.let_go();
+                self.let_go("the client paused");
                 self.pace.ready().await
             }
         };
@@ -448,11 +448,11 @@ impl Pump {
         }))
     }
 
-    /// Lets the upstream go while the client is paused (its connection, and what the origin
-    /// sent that the kernel holds for it): the stream asks again from the byte reached when
-    /// the client reads on.
-    fn let_go(&mut self) {
-        tracing::debug!(pos = self.pos, "client paused; letting the upstream go");
+    /// Lets the upstream go (its connection, and what the origin sent that the kernel holds
+    /// for it) while the client is paused, or once it turned to listening: the stream asks
+    /// again from the byte reached when the client next reads.
+    fn let_go(&mut self, why: &'static str) {
+        tracing::debug!(pos = self.pos, why, "letting the upstream go");
         self.chunk = None;
         self.prefetch = None;
     }
@@ -483,12 +483,7 @@ impl Pump {
                 // wait in the kernel for a listener (up to 2 MiB), and a connection's buffer is
                 // never lowered ([`ReadAhead`]). Asked again, on a listener's connection.
                 (ReadAhead::Listener, ReadAhead::Download) => {
-                    tracing::debug!(
-                        pos = self.pos,
-                        "the client turned to listening; asking the origin again"
-                    );
-                    self.chunk = None;
-                    self.prefetch = None;
+                    self.let_go("the client turned to listening");
                     continue;
                 }
                 _ => {}
