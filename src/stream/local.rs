@@ -19,7 +19,7 @@ use axum::response::Response;
 use bytes::Bytes;
 use futures_util::Stream;
 
-use super::paced::{ClientRoom, Pace, Source};
+use super::paced::{ClientRoom, Pace};
 use super::plan::{self, Representation};
 use super::range::ByteRange;
 use super::render_head;
@@ -99,7 +99,7 @@ pub async fn serve_file(
     let decision = plan::decide(headers, &rep);
     let (status, head, bytes) = render_head(&decision, &rep, content_type);
     let body = match bytes {
-        Some(range) if method != Method::HEAD => Body::from_stream(frames(file, range, Pace::new(room, Source::File))),
+        Some(range) if method != Method::HEAD => Body::from_stream(frames(file, range, Pace::new(room))),
         _ => Body::empty(),
     };
     let mut response = Response::new(body);

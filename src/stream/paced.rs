@@ -11,9 +11,8 @@
 //! Frames are sized by the client's socket ([`ClientRoom`], measured after each write). While
 //! it holds no more than [`KEEPING_UP`] bytes that the client has not acknowledged (the kernel
 //! acknowledges what lands in the client's receive buffer: a client with room there, one
-//! that keeps up, leaves little), or the client downloads a file ([`Taker`]), a frame is as
-//! large as the socket has room for, up
-//! to [`MAX_FRAME`]: taken whole by the kernel, it is written at once and its buffer is free
+//! that keeps up, leaves little), or the client downloads ([`Taker`]), a frame is as large
+//! as the socket has room for, up to [`MAX_FRAME`]: taken whole by the kernel, it is written at once and its buffer is free
 //! again. A client that keeps up, whose send buffer the kernel grows with the connection's
 //! window, gets quarter-MiB frames (fewer reads, wake-ups and writes a byte: a quarter-MiB read
 //! halves the proxy's CPU a byte). The socket of a listener at its bitrate, a paused one or one
@@ -265,39 +264,26 @@ impl ClientRoom {
 }
 
 /// The size of the next frame: while the client's socket holds no more than [`KEEPING_UP`]
-/// bytes unacknowledged (the client keeps up), or the client downloads a file, as much as the
-/// socket has room for, in steps of [`SLOW_FRAME`], up to [`MAX_FRAME`]; otherwise as much as
-/// it has room for up to [`SLOW_FRAME`], in steps of [`MIN_FRAME`] (the frame that finds the
-/// socket full waits in hyper until the client reads on: it should be small); while nobody
-/// knows (before the connection's first write, or where it can't be measured), [`SLOW_FRAME`].
+/// bytes unacknowledged (the client keeps up), or the client downloads, as much as the socket
+/// has room for, in steps of [`SLOW_FRAME`], up to [`MAX_FRAME`]; otherwise as much as it has
+/// room for up to [`SLOW_FRAME`], in steps of [`MIN_FRAME`] (the frame that finds the socket
+/// full waits in hyper until the client reads on: it should be small); while nobody knows
+/// (before the connection's first write, or where it can't be measured), [`SLOW_FRAME`].
 ///
 /// A download's socket holds more than [`KEEPING_UP`] whenever it falls a little behind (at
-/// 256 clients on two cores most of the time, a single stream now and then). A file's frames
-/// are then still as large as the socket has room for: each is read at once, and held to small
-/// ones a single stream of a library file ran at 0.83× nginx's `sendfile`, with these at
-/// 1.15× (BENCHMARKS.md, seventh step). What the kernel holds for it is bounded all the same
-/// ([`DOWNLOAD_NOT_SENT`]), and so its room. An upstream's stay small: a frame that finds the
-/// socket fuller than measured waits in hyper, and the stream reads nothing from its origin
-/// meanwhile. With large ones a single proxied stream fell from 0.94× the tuned nginx to 0.71
-/// to 0.85×, some runs at half speed, for 5 % more requests at 256 clients.
-fn frame_size(socket: Option<Measured>, taker: Taker, source: Source) -> usize {
+/// 256 clients on two cores most of the time, a single stream now and then). Its frames are
+/// then still as large as the socket has room for: held to small ones, a single stream of a
+/// library file ran at 0.83× nginx's `sendfile` and with these at 1.15×, and a proxied one read
+/// its origin 9,000 times for 256 MiB (each read with a write and three socket measurements)
+/// where these read it 1,900 times (BENCHMARKS.md, seventh and eighth steps). What the kernel holds
+/// for it is bounded all the same ([`DOWNLOAD_NOT_SENT`]), and so its room.
+fn frame_size(socket: Option<Measured>, taker: Taker) -> usize {
     let room = |socket: Measured, step: usize, max: usize| (socket.room as usize / step * step).clamp(step, max);
-    let downloads_a_file = taker == Taker::Download && source == Source::File;
     match socket {
-        Some(socket) if socket.unsent <= KEEPING_UP || downloads_a_file => room(socket, SLOW_FRAME, MAX_FRAME),
+        Some(socket) if socket.unsent <= KEEPING_UP || taker == Taker::Download => room(socket, SLOW_FRAME, MAX_FRAME),
         Some(socket) => room(socket, MIN_FRAME, SLOW_FRAME),
         None => SLOW_FRAME,
     }
-}
-
-/// Where a stream's frames are read from.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub enum Source {
-    /// A library file: a frame of any size is read at once (from the page cache, mostly).
-    File,
-    /// An origin's connection, read only between frames.
-    #[default]
-    Upstream,
 }
 
 /// How much a stream may send: shared by the body and the frames it has handed out.
@@ -313,15 +299,13 @@ struct State {
     /// A written frame's buffer, for the next read.
     spare: Option<Vec<u8>>,
     room: ClientRoom,
-    source: Source,
 }
 
 impl Pace {
-    /// The pace of a stream from `source` to the client whose socket's room `room` measures.
-    pub fn new(room: ClientRoom, source: Source) -> Self {
+    /// The pace of a stream to the client whose socket's room `room` measures.
+    pub fn new(room: ClientRoom) -> Self {
         Pace(Arc::new(Mutex::new(State {
             room,
-            source,
             ..State::default()
         })))
     }
@@ -337,7 +321,7 @@ impl Pace {
             state.waiting = Some(cx.waker().clone());
             return Poll::Pending;
         }
-        Poll::Ready(frame_size(state.room.measured(), state.room.taker(), state.source))
+        Poll::Ready(frame_size(state.room.measured(), state.room.taker()))
     }
 
     /// Waits until another frame may go out; answers the size it should have.
@@ -490,9 +474,9 @@ mod tests {
     }
 
     #[test]
-    fn frames_fill_the_socket_of_a_client_that_keeps_up_or_downloads_a_file_and_are_small_for_a_listener() {
+    fn frames_fill_the_socket_of_a_client_that_keeps_up_or_downloads_and_are_small_for_a_listener() {
         let socket = |unsent: u32, room: u32| Some(Measured { unsent, room });
-        let frame_size_l = |socket| frame_size(socket, Taker::Listener, Source::File);
+        let frame_size_l = |socket| frame_size(socket, Taker::Listener);
         // A client that takes bytes as they come: its send buffer grew to megabytes, empty.
         assert_eq!(frame_size_l(socket(0, 2 << 20)), MAX_FRAME);
         assert_eq!(frame_size_l(socket(8 * 1024, 100 * 1024)), 96 * 1024);
@@ -506,17 +490,14 @@ mod tests {
         assert_eq!(frame_size_l(socket(300 * 1024, 0)), MIN_FRAME);
         // A fast client a few frames behind still counts as keeping up.
         assert_eq!(frame_size_l(socket(KEEPING_UP, 2 << 20)), MAX_FRAME);
-        // A download of a file a few hundred KiB behind (two cores shared by hundreds of
-        // streams): as large as its socket has room for, its bytes not sent bounded by the
-        // kernel. A proxied download's are small, as a listener's.
-        let download = |socket, source| frame_size(socket, Taker::Download, source);
-        assert_eq!(download(socket(300 * 1024, 2 << 20), Source::File), MAX_FRAME);
-        assert_eq!(download(socket(300 * 1024, 100 * 1024), Source::File), 96 * 1024);
-        assert_eq!(download(socket(300 * 1024, 0), Source::File), SLOW_FRAME);
-        assert_eq!(download(socket(300 * 1024, 2 << 20), Source::Upstream), SLOW_FRAME);
-        assert_eq!(download(socket(0, 2 << 20), Source::Upstream), MAX_FRAME);
+        // A download a few hundred KiB behind (two cores shared by hundreds of streams): as
+        // large as its socket has room for, its bytes not sent bounded by the kernel.
+        let download = |socket| frame_size(socket, Taker::Download);
+        assert_eq!(download(socket(300 * 1024, 2 << 20)), MAX_FRAME);
+        assert_eq!(download(socket(300 * 1024, 100 * 1024)), 96 * 1024);
+        assert_eq!(download(socket(300 * 1024, 0)), SLOW_FRAME);
         // Nobody measured it (a first write, or no way to measure): small.
-        assert_eq!(frame_size(None, Taker::Download, Source::File), SLOW_FRAME);
+        assert_eq!(frame_size(None, Taker::Download), SLOW_FRAME);
         let room = ClientRoom::default();
         assert_eq!(room.measured(), None);
         room.record(

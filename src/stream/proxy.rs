@@ -24,7 +24,7 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio::task::JoinHandle;
 use tokio::time::Sleep;
 
-use super::paced::{ClientRoom, Pace, Source};
+use super::paced::{ClientRoom, Pace};
 use super::plan::{self, Representation};
 use super::range::ByteRange;
 use super::render_head;
@@ -247,7 +247,7 @@ pub async fn serve(
             let first = opener
                 .open(range.start, opener.chunk_end(range.start, range.end))
                 .await?;
-            Pump::new(opener, range, first, Pace::new(room, Source::Upstream)).into_body()
+            Pump::new(opener, range, first, Pace::new(room)).into_body()
         }
         _ => Body::empty(),
     };

@@ -99,6 +99,25 @@ impl ReadAhead {
     }
 }
 
+/// Turns off the delayed acknowledgements Linux turns on for a kept connection, for the answer
+/// about to come (`TCP_QUICKACK`, tcp(7)).
+///
+/// Why: a request sent within the delayed-ACK time of the last answer's bytes (the next chunk's,
+/// on a kept connection) counts as the reply of an interactive exchange, and the kernel enters
+/// "pingpong" mode (`tcp_event_data_sent`, net/ipv4/tcp_output.c), delaying acknowledgements as
+/// for requests and replies. An answer is a bulk transfer, whose sender paces itself by them.
+/// On loopback here (BBR's paced segments arrive out of order across two cores, and the origin
+/// goes into recovery: `nstat`'s `TCPSackRecovery`), an origin then sent one 64 KiB segment
+/// every 3 to 40 ms: over a 256 MiB download (in a download's large frames), `perf trace`
+/// counted 25 to 400 ms of waits on the upstream, and 7 to 9 ms with this. It lasts until the kernel's heuristics next change
+/// the mode, so it is set after each request.
+fn acknowledge_at_once(io: &Io) {
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    let _ = socket2::SockRef::from(tcp_of(io)).set_tcp_quickack(true);
+    #[cfg(not(any(target_os = "linux", target_os = "android")))]
+    let _ = io;
+}
+
 /// The TCP connection under a media connection (to the origin, or to the upstream proxy).
 fn tcp_of(io: &Io) -> &tokio::net::TcpStream {
     match io.inner() {
@@ -460,6 +479,7 @@ async fn exchange(mut io: Io, request: Request<()>) -> Result<(http::response::P
         }
     }
     io.flush().await.map_err(unanswered)?;
+    acknowledge_at_once(&io);
     let Some(SendRequestResult::RecvResponse(mut call)) = call.proceed().map_err(protocol)? else {
         return Err(Failure::Failed(MediaError::new("a GET with a body", "request")));
     };
@@ -761,6 +781,36 @@ mod tests {
         let fourth = get(ReadAhead::Download).await;
         assert_eq!(socket(&fourth.body).1, kernel(ReadAhead::Download));
         assert_eq!(accepted.load(Ordering::SeqCst), 2);
+    }
+
+    /// Whether the kernel acknowledges what comes on `io`'s connection at once: off in its
+    /// "pingpong" mode (`TCP_QUICKACK` as read back, tcp(7)).
+    #[cfg(target_os = "linux")]
+    fn acknowledges_at_once(io: &Io) -> bool {
+        socket2::SockRef::from(tcp_of(io)).tcp_quickack().unwrap()
+    }
+
+    #[cfg(target_os = "linux")]
+    #[tokio::test]
+    async fn a_kept_connection_acknowledges_each_answer_at_once() {
+        // Seven answers a connection: the last would come with the origin's FIN, on which the
+        // kernel enters pingpong mode whatever was set (`tcp_fin`).
+        let (url, accepted) = scripted_origin(vec!["HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello"; 6], 7).await;
+        let client = client();
+        // Requests sent as soon as the answer before them is read, as a stream's next chunk is
+        // asked for: an interactive exchange to the kernel's heuristics (without the option,
+        // every answer after the first is acknowledged late).
+        for nth in 0..6 {
+            let request = Request::get(&url).body(()).unwrap();
+            let mut response = client.get(request, ReadAhead::Download).await.unwrap();
+            let Body::Length { io, .. } = &response.body.body else {
+                panic!("a body of known length")
+            };
+            assert!(acknowledges_at_once(io), "answer {nth}");
+            let mut read = [0u8; 8];
+            assert_eq!(response.body.read(&mut read).await.unwrap(), 5);
+        }
+        assert_eq!(accepted.load(Ordering::SeqCst), 1);
     }
 
     #[tokio::test]
