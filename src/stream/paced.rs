@@ -10,16 +10,16 @@
 //!
 //! Frames are sized by the client's socket ([`ClientRoom`], measured after each write). While
 //! it holds no more than [`KEEPING_UP`] bytes that the client has not acknowledged (the kernel
-//! acknowledges what lands in the client's receive buffer: a client with room there, one
-//! that keeps up, leaves little), or the client downloads ([`Taker`]), a frame is as large
-//! as the socket has room for, up to [`MAX_FRAME`]: taken whole by the kernel, it is written at once and its buffer is free
-//! again. A client that keeps up, whose send buffer the kernel grows with the connection's
-//! window, gets quarter-MiB frames (fewer reads, wake-ups and writes a byte: a quarter-MiB read
-//! halves the proxy's CPU a byte). The socket of a listener at its bitrate, a paused one or one
-//! on a slow link fills with what the client has not taken: its frames are what the socket has
-//! room for, up to [`SLOW_FRAME`] (a large one read for a client at 40 kB/s would wait seconds,
-//! and be held as long), and the one that finds it full, held until the client reads on, is a
-//! [`MIN_FRAME`].
+//! acknowledges what lands in the client's receive buffer: a client with room there, one that
+//! keeps up, leaves little), or the client downloads ([`Taker`]), a frame is as large as the
+//! socket has room for, up to [`MAX_FRAME`]: taken whole by the kernel, it is written at once
+//! and its buffer is free again. A client that keeps up, whose send buffer the kernel grows
+//! with the connection's window, gets quarter-MiB frames (fewer reads, wake-ups and writes a
+//! byte: a quarter-MiB read halves the proxy's CPU a byte). The socket of a listener at its
+//! bitrate, a paused one or one on a slow link fills with what the client has not taken: its
+//! frames are what the socket has room for, up to [`SLOW_FRAME`] (a large one read for a client
+//! at 40 kB/s would wait seconds, and be held as long), and the one that finds it full, held
+//! until the client reads on, is a [`MIN_FRAME`].
 //!
 //! The buffers of written frames are kept for the next read: a stream allocates (and zeroes)
 //! once a size.
@@ -273,10 +273,11 @@ impl ClientRoom {
 /// A download's socket holds more than [`KEEPING_UP`] whenever it falls a little behind (at
 /// 256 clients on two cores most of the time, a single stream now and then). Its frames are
 /// then still as large as the socket has room for: held to small ones, a single stream of a
-/// library file ran at 0.83× nginx's `sendfile` and with these at 1.15×, and a proxied one read
-/// its origin 9,000 times for 256 MiB (each read with a write and three socket measurements)
-/// where these read it 1,900 times (BENCHMARKS.md, seventh and eighth steps). What the kernel holds
-/// for it is bounded all the same ([`DOWNLOAD_NOT_SENT`]), and so its room.
+/// library file ran at 0.83× nginx's `sendfile` and with these at 1.15×, and a proxied one
+/// read its origin 9,000 times for 256 MiB (each read with a write and three socket
+/// measurements) where these read it 1,900 times (BENCHMARKS.md, seventh and eighth steps).
+/// What the kernel holds for it is bounded all the same ([`DOWNLOAD_NOT_SENT`]), and so its
+/// room.
 fn frame_size(socket: Option<Measured>, taker: Taker) -> usize {
     let room = |socket: Measured, step: usize, max: usize| (socket.room as usize / step * step).clamp(step, max);
     match socket {

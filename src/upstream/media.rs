@@ -102,15 +102,15 @@ impl ReadAhead {
 /// Turns off the delayed acknowledgements Linux turns on for a kept connection, for the answer
 /// about to come (`TCP_QUICKACK`, tcp(7)).
 ///
-/// Why: a request sent within the delayed-ACK time of the last answer's bytes (the next chunk's,
-/// on a kept connection) counts as the reply of an interactive exchange, and the kernel enters
-/// "pingpong" mode (`tcp_event_data_sent`, net/ipv4/tcp_output.c), delaying acknowledgements as
-/// for requests and replies. An answer is a bulk transfer, whose sender paces itself by them.
-/// On loopback here (BBR's paced segments arrive out of order across two cores, and the origin
-/// goes into recovery: `nstat`'s `TCPSackRecovery`), an origin then sent one 64 KiB segment
-/// every 3 to 40 ms: over a 256 MiB download (in a download's large frames), `perf trace`
-/// counted 25 to 400 ms of waits on the upstream, and 7 to 9 ms with this. It lasts until the kernel's heuristics next change
-/// the mode, so it is set after each request.
+/// Why: a request sent within the delayed-ACK time of the last answer's bytes (the next
+/// chunk's, on a kept connection) counts as the reply of an interactive exchange, and the
+/// kernel enters "pingpong" mode (`tcp_event_data_sent`, net/ipv4/tcp_output.c), delaying
+/// acknowledgements as for requests and replies. An answer is a bulk transfer, whose sender
+/// paces itself by them. On loopback here (BBR's paced segments arrive out of order across two
+/// cores, and the origin goes into recovery: `nstat`'s `TCPSackRecovery`), an origin then sent
+/// one 64 KiB segment every 3 to 40 ms: over a 256 MiB download (in a download's large frames),
+/// `perf trace` counted 25 to 400 ms of waits on the upstream, and 7 to 9 ms with this. It
+/// lasts until the kernel's heuristics next change the mode, so it is set after each request.
 fn acknowledge_at_once(io: &Io) {
     #[cfg(any(target_os = "linux", target_os = "android"))]
     let _ = socket2::SockRef::from(tcp_of(io)).set_tcp_quickack(true);
@@ -793,8 +793,8 @@ mod tests {
     #[cfg(target_os = "linux")]
     #[tokio::test]
     async fn a_kept_connection_acknowledges_each_answer_at_once() {
-        // Seven answers a connection: the last would come with the origin's FIN, on which the
-        // kernel enters pingpong mode whatever was set (`tcp_fin`).
+        // The origin keeps a connection for seven requests, one more than are made: an answer
+        // that came with its FIN would be in pingpong mode whatever was set (`tcp_fin`).
         let (url, accepted) = scripted_origin(vec!["HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello"; 6], 7).await;
         let client = client();
         // Requests sent as soon as the answer before them is read, as a stream's next chunk is
