@@ -499,6 +499,7 @@ mod tests {
         assert_eq!(download(socket(300 * 1024, 0)), SLOW_FRAME);
         // Nobody measured it (a first write, or no way to measure): small.
         assert_eq!(frame_size(None, Taker::Download), SLOW_FRAME);
+        assert_eq!(frame_size(None, Taker::Listener), SLOW_FRAME);
         let room = ClientRoom::default();
         assert_eq!(room.measured(), None);
         room.record(
