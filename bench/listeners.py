@@ -14,6 +14,13 @@ For each: the server's RSS when idle, at the peak and after every listener left 
 listener is the peak above idle over the listeners), its CPU time per listener, stalls (a
 client more than 2 s of audio behind its rate: a player running dry) and errors.
 
+And the kernel's side, which on loopback is one machine's: the TCP memory in use at the peak
+(`/proc/net/sockstat`) against `tcp_mem`'s pressure mark and limit, where receivers drop
+segments (`TCPRcvQDrop`, counted over the run) and senders wait for a retransmission timer;
+and, from `ss -tm` snapshots every 10 s, the largest split of it between the server's own
+sockets (toward its clients and toward its origin), its clients' and its origins'. A remote
+origin's and a remote client's buffers would be on other machines.
+
 Usage: bench/listeners.py [--clients 10000] [--seconds 60] [--per-kind 2000]
 Installs what it needs as bench/run.py does. Descriptors: each process may have 20,000 here,
 so a run of 10,000 proxied listeners (two sockets each) is split over kinds in the mixed run.
@@ -25,6 +32,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.request
 
@@ -53,6 +61,74 @@ def tree_cpu_s(pid):
     return total / TICKS
 
 
+PAGE_KIB = os.sysconf("SC_PAGE_SIZE") // 1024
+
+
+def tcp_memory_kib():
+    """The TCP memory in use on this machine (/proc/net/sockstat counts it in pages)."""
+    with open("/proc/net/sockstat") as f:
+        for line in f:
+            if line.startswith("TCP:"):
+                fields = line.split()
+                return int(fields[fields.index("mem") + 1]) * PAGE_KIB
+    return 0
+
+
+def tcp_mem_marks_kib():
+    """`tcp_mem`'s pressure mark and limit: past the limit, receivers drop segments."""
+    with open("/proc/sys/net/ipv4/tcp_mem") as f:
+        _, pressure, limit = (int(v) * PAGE_KIB for v in f.read().split())
+    return pressure, limit
+
+
+def receive_queue_drops():
+    """Segments receivers dropped for want of memory since boot (TcpExt TCPRcvQDrop)."""
+    with open("/proc/net/netstat") as f:
+        lines = [line.split() for line in f if line.startswith("TcpExt:")]
+    names, values = lines[0], lines[1]
+    return int(values[names.index("TCPRcvQDrop")])
+
+
+def socket_memory_kib(server_port, origin_ports):
+    """Kernel memory (skmem r + w + f) of the established TCP sockets, by whose they are."""
+    out = subprocess.run(["ss", "-tnmH", "state", "established"], capture_output=True, text=True).stdout
+    split = {"server": 0, "clients": 0, "origins": 0}
+    owner = None
+    for line in out.splitlines():
+        if not line.startswith(("\t", " ")):
+            fields = line.split()
+            local, peer = (int(a.rsplit(":", 1)[1]) for a in fields[2:4])
+            owner = ("server" if local == server_port or peer in origin_ports else
+                     "clients" if peer == server_port else
+                     "origins" if local in origin_ports else None)
+            continue
+        if owner and "skmem:(" in line:
+            skmem = line.split("skmem:(", 1)[1].split(")", 1)[0]
+            values = {item.rstrip("0123456789"): int(item.lstrip("abcdefghijklmnopqrstuvwxyz")) for item in skmem.split(",")}
+            split[owner] += (values["r"] + values["w"] + values["f"]) // 1024
+    return split
+
+
+class KernelSampler(threading.Thread):
+    """The peak of the machine's TCP memory (every 0.5 s) and the largest of `ss` snapshots
+    (every 10 s: `ss` itself takes time at 40,000 sockets) during a run."""
+
+    def __init__(self, server_port, origin_ports):
+        super().__init__(daemon=True)
+        self.ports, self.peak_kib, self.split, self.stop = (server_port, origin_ports), 0, {}, False
+
+    def run(self):
+        next_split = time.time() + 10
+        while not self.stop:
+            self.peak_kib = max(self.peak_kib, tcp_memory_kib())
+            if time.time() >= next_split:
+                next_split += 10
+                split = socket_memory_kib(*self.ports)
+                if sum(split.values()) > sum(self.split.values()):
+                    self.split = split
+            time.sleep(0.5)
+
+
 def make_mp3(path, seconds=180):
     """A 320 kbit/s MP3 of noise (7 MiB for three minutes), encoded by ffmpeg."""
     run.sh("ffmpeg", "-loglevel", "error", "-y", "-f", "lavfi", "-i", f"anoisesrc=d={seconds}:c=pink:a=0.3",
@@ -70,19 +146,25 @@ def listeners(urls, clients, args):
     return json.loads(out.stdout)
 
 
-def measure(name, pid, urls, clients, args):
-    """One run against the server `pid`: idle, peak and after RSS (KiB), CPU, the clients' view."""
+def measure(name, pid, port, urls, clients, args):
+    """One run against the server `pid` on `port`: idle, peak and after RSS (KiB), CPU, the
+    clients' view, the kernel's TCP memory and drops."""
     time.sleep(1)
-    idle, cpu_before = run.tree_rss_kib(pid), tree_cpu_s(pid)
+    idle, cpu_before, drops_before = run.tree_rss_kib(pid), tree_cpu_s(pid), receive_queue_drops()
     sampler = run.PeakSampler(pid)
+    kernel = KernelSampler(port, {PORTS["origin"], run.PORTS["googlevideo"]})
     sampler.start()
+    kernel.start()
     seen = listeners(urls, clients, args)
-    sampler.stop = True
+    sampler.stop = kernel.stop = True
     sampler.join()
+    kernel.join()
     cpu = tree_cpu_s(pid) - cpu_before
+    drops = receive_queue_drops() - drops_before
     time.sleep(3)  # the last connections close, the server settles
     after = run.tree_rss_kib(pid)
-    r = dict(seen, name=name, idle_kib=idle, peak_kib=sampler.peak, after_kib=after, cpu_s=cpu)
+    r = dict(seen, name=name, idle_kib=idle, peak_kib=sampler.peak, after_kib=after, cpu_s=cpu,
+             tcp_peak_kib=kernel.peak_kib, tcp_split_kib=kernel.split, receive_drops=drops)
     print(json.dumps(r), file=sys.stderr)
     return r
 
@@ -178,13 +260,13 @@ def main():
         if args.only != "anyaudio":
             for key, label in (("unbuffered", "nginx proxy, unbuffered"), ("tuned", "nginx proxy, buffered 16×64k")):
                 url = f"http://127.0.0.1:{PORTS[key]}/library/listen.mp3"
-                results.append(measure(label, procs[key].pid, [url], args.clients, args))
+                results.append(measure(label, procs[key].pid, PORTS[key], [url], args.clients, args))
         if args.only != "nginx":
             runs = [(f"anyaudio, {label}", [url], args.per_kind) for label, url in kinds.items()]
             runs.append(("anyaudio, all three kinds", list(kinds.values()), args.clients))
             for label, urls, clients in runs:
                 start_anyaudio()
-                results.append(measure(label, procs["anyaudio"].pid, urls, clients, args))
+                results.append(measure(label, procs["anyaudio"].pid, PORTS["anyaudio"], urls, clients, args))
                 stop_anyaudio()
         print_table(results, args, size)
     finally:
@@ -205,6 +287,17 @@ def print_table(results, args, size):
         print(f"| {r['name']} | {r['clients']} | {r['stalls']} | {r['errors']} | "
               f"{r['ttfb_p50_ms']:.2f} / {r['ttfb_p99_ms']:.2f} | "
               f"{r['idle_kib'] / 1024:.0f} → {r['peak_kib'] / 1024:.0f} → {r['after_kib'] / 1024:.0f} | {per:.1f} | {cpu:.3f} |")
+    pressure, limit = tcp_mem_marks_kib()
+    print(f"\nThe kernel's TCP memory (this machine's `tcp_mem`: pressure from {pressure / 1024:.0f} MiB, limit "
+          f"{limit / 1024:.0f} MiB), and the largest `ss -tm` snapshot's split, KiB a listener:\n")
+    print("| | TCP memory at the peak (MiB) | segments dropped by receivers | the server's sockets | "
+          "its clients' | its origins' |")
+    print("|---|---|---|---|---|---|")
+    for r in results:
+        split = r["tcp_split_kib"] or {"server": 0, "clients": 0, "origins": 0}
+        print(f"| {r['name']} | {r['tcp_peak_kib'] / 1024:.0f} | {r['receive_drops']} | "
+              f"{split['server'] / r['clients']:.1f} | {split['clients'] / r['clients']:.1f} | "
+              f"{split['origins'] / r['clients']:.1f} |")
 
 
 if __name__ == "__main__":

@@ -150,7 +150,8 @@ pub struct ServeArgs {
     /// Do not scan the library when the server starts.
     #[arg(long, env = "ANYAUDIO_NO_SCAN")]
     pub no_scan: bool,
-    /// Bytes asked of a remote upstream per request (it is asked in chunks; 64 KiB to 64 MiB).
+    /// Bytes a download asks of a remote upstream per request (it is asked in chunks; 64 KiB to
+    /// 64 MiB). A listener asks at most 512 KiB at a time.
     #[arg(long, env = "ANYAUDIO_CHUNK_SIZE", default_value_t = 4 * 1024 * 1024)]
     pub chunk_size: u64,
     /// Seconds to wait for an upstream's response headers.

@@ -312,9 +312,11 @@ impl Opener {
     /// The last byte of the upstream request that starts at `start`, for a client that needs
     /// bytes up to `end`.
     fn chunk_end(&self, start: u64, end: u64) -> u64 {
-        let chunk = self.locator.max_chunk.map_or(self.upstream.limits.chunk_size, |max| {
-            max.clamp(1, self.upstream.limits.chunk_size)
-        });
+        let most = match self.read_ahead() {
+            ReadAhead::Download => self.upstream.limits.chunk_size,
+            ReadAhead::Listener => self.upstream.limits.chunk_size.min(LISTENER_CHUNK),
+        };
+        let chunk = self.locator.max_chunk.map_or(most, |max| max.clamp(1, most));
         start.saturating_add(chunk - 1).min(end)
     }
 
@@ -381,6 +383,18 @@ struct Pump {
     proxied_bytes: metrics::Counter,
     _in_flight: m::InFlight,
 }
+
+/// The most a listener's stream asks its origin for at a time: 13 s of a 320 kbit/s track, 4 s
+/// of a 1 Mbit/s FLAC; the next chunk is asked when this one ends, on the connection it ended
+/// on. An origin sends what it was asked for as fast as its socket takes it, whoever reads it:
+/// asked for a download's 4 MiB, a listener's origin held about 900 KiB for it in its socket
+/// (`ss -tm`; Linux grows a send buffer with the congestion window, not with what the reader
+/// takes), and a next chunk asked at half of this one held a second connection's read-ahead,
+/// and its origin's queue, for 50 s of a 320 kbit/s track. With two thousand listeners and
+/// their origins on one machine (loopback), that took its TCP memory to `tcp_mem`'s limit,
+/// where receivers drop segments and streams stall for seconds; asking this, the same run held
+/// half as much and none stalled (`bench/listeners.py`, BENCHMARKS.md, issue 18).
+const LISTENER_CHUNK: u64 = 512 * 1024;
 
 /// Aborts the prefetch task if the pump ends first (client gone, error).
 struct Prefetch {
@@ -507,10 +521,12 @@ impl Pump {
         }
     }
 
-    /// Opens the next chunk in the background once half of this one is read.
+    /// Opens the next chunk in the background once half of this one is read, for a download.
+    /// A listener's next chunk is asked when this one ends, on the connection it ends on.
     fn start_prefetch(&mut self) {
         let Some(chunk) = &self.chunk else { return };
-        if self.prefetch.is_none()
+        if self.opener.read_ahead() == ReadAhead::Download
+            && self.prefetch.is_none()
             && !chunk.whole
             && chunk.end < self.end
             && self.pos <= chunk.end
