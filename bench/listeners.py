@@ -103,10 +103,12 @@ def socket_memory_kib(server_port, origin_ports):
                      "origins" if local in origin_ports else None)
             continue
         if owner and "skmem:(" in line:
-            skmem = line.split("skmem:(", 1)[1].split(")", 1)[0]
-            values = {item.rstrip("0123456789"): int(item.lstrip("abcdefghijklmnopqrstuvwxyz")) for item in skmem.split(",")}
-            split[owner] += (values["r"] + values["w"] + values["f"]) // 1024
-    return split
+            # skmem:(r<rmem_alloc>,rb<rcvbuf>,t<wmem_alloc>,tb<sndbuf>,f<fwd_alloc>,w<wmem_queued>,...)
+            for item in line.split("skmem:(", 1)[1].split(")", 1)[0].split(","):
+                name, value = item.rstrip("0123456789"), item.lstrip("abcdefghijklmnopqrstuvwxyz")
+                if name in ("r", "w", "f"):
+                    split[owner] += int(value)
+    return {owner: held // 1024 for owner, held in split.items()}
 
 
 class KernelSampler(threading.Thread):

@@ -389,8 +389,9 @@ struct Pump {
 /// on. An origin sends what it was asked for as fast as its socket takes it, whoever reads it:
 /// asked for a download's 4 MiB, a listener's origin held about 900 KiB for it in its socket
 /// (`ss -tm`; Linux grows a send buffer with the congestion window, not with what the reader
-/// takes), and a next chunk asked at half of this one held a second connection's read-ahead,
-/// and its origin's queue, for 50 s of a 320 kbit/s track. With two thousand listeners and
+/// takes); and a next chunk asked at half of the current one, as a download's is, holds a
+/// second connection's read-ahead and its origin's queue besides (for 50 s of a 320 kbit/s
+/// track, at half of 4 MiB). With two thousand listeners and
 /// their origins on one machine (loopback), that took its TCP memory to `tcp_mem`'s limit,
 /// where receivers drop segments and streams stall for seconds; asking this, the same run held
 /// half as much and none stalled (`bench/listeners.py`, BENCHMARKS.md, issue 18).
