@@ -61,6 +61,12 @@ fn ranges_asked(origin: &Origin, path: &str) -> Vec<String> {
         .collect()
 }
 
+/// `bytes=a-b` as `(a, b)`.
+fn bounds(range: &str) -> (u64, u64) {
+    let (a, b) = range.strip_prefix("bytes=").unwrap().split_once('-').unwrap();
+    (a.parse().unwrap(), b.parse().unwrap())
+}
+
 #[tokio::test]
 async fn a_remote_file_streams_whole_in_chunks_asking_only_what_is_needed() {
     let origin = Origin::start().await;
@@ -76,13 +82,7 @@ async fn a_remote_file_streams_whole_in_chunks_asking_only_what_is_needed() {
     // One probe for the size, then 64 KiB chunks, in order, covering the file exactly once.
     let asked = ranges_asked(&origin, "long.mp3");
     assert_eq!(asked[0], "bytes=0-0");
-    let chunks: Vec<(u64, u64)> = asked[1..]
-        .iter()
-        .map(|r| {
-            let (a, b) = r.strip_prefix("bytes=").unwrap().split_once('-').unwrap();
-            (a.parse().unwrap(), b.parse().unwrap())
-        })
-        .collect();
+    let chunks: Vec<(u64, u64)> = asked[1..].iter().map(|r| bounds(r)).collect();
     assert_eq!(chunks.len(), 5, "{asked:?}");
     assert_eq!(chunks[0].0, 0);
     assert_eq!(chunks.last().unwrap().1, len - 1);
@@ -421,13 +421,7 @@ async fn a_download_that_turns_to_listening_is_asked_again_at_a_listener_s_pace(
     }
     // Before it showed itself a download, a listener's chunks; then the rest of the file in
     // one request; then, listening, a listener's chunk from the byte reached.
-    let asked: Vec<(u64, u64)> = ranges_asked(&origin, "turn.mp3")
-        .iter()
-        .map(|r| {
-            let (a, b) = r.strip_prefix("bytes=").unwrap().split_once('-').unwrap();
-            (a.parse().unwrap(), b.parse().unwrap())
-        })
-        .collect();
+    let asked: Vec<(u64, u64)> = ranges_asked(&origin, "turn.mp3").iter().map(|r| bounds(r)).collect();
     let (download, again) = (asked[asked.len() - 2], asked[asked.len() - 1]);
     assert_eq!(asked[0].0, 0, "{asked:?}");
     for pair in asked[..asked.len() - 1].windows(2) {
@@ -574,10 +568,7 @@ async fn a_listener_asks_the_origin_for_less_at_a_time_than_a_download() {
         ranges_asked(origin, "listened.mp3")
             .iter()
             .filter(|r| *r != "bytes=0-0")
-            .map(|r| {
-                let (a, b) = r.strip_prefix("bytes=").unwrap().split_once('-').unwrap();
-                (a.parse().unwrap(), b.parse().unwrap())
-            })
+            .map(|r| bounds(r))
             .collect()
     };
 
