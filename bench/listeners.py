@@ -10,16 +10,20 @@ done, one server at a time, by:
 - anyaudio, on a library file, on an HTTP track (the same file from the nginx origin), on a
   YouTube-style track (the googlevideo stand-in, resolved by the real yt-dlp), and on all three
   at once (clients spread over them).
-For each: the server's RSS when idle, at the peak and after every listener left (RSS per
-listener is the peak above idle over the listeners), its CPU time per listener, stalls (a
-client more than 2 s of audio behind its rate: a player running dry) and errors.
+The nginx configurations are run at both scales: as many listeners as each anyaudio kind alone,
+and as many as all three at once. For each: the server's RSS when idle, at the peak and after
+every listener left (RSS per listener is the peak above idle over the listeners), its CPU time
+per listener, stalls (a client more than 2 s of audio behind its rate: a player running dry;
+where the clients play several kinds, by kind, and before or after their seek) and errors.
 
 And the kernel's side, which on loopback is one machine's: the TCP memory in use at the peak
 (`/proc/net/sockstat`) against `tcp_mem`'s pressure mark and limit, where receivers drop
 segments (`TCPRcvQDrop`, counted over the run) and senders wait for a retransmission timer;
 and, from `ss -tm` snapshots every 10 s, the largest split of it between the server's own
 sockets (toward its clients and toward its origin), its clients' and its origins'. A remote
-origin's and a remote client's buffers would be on other machines.
+origin's and a remote client's buffers would be on other machines. So would their CPU: the
+machine's idle CPU over the run (and the seconds it had none) and the load generator's own CPU
+say when a run measures the machine rather than the server.
 
 Usage: bench/listeners.py [--clients 10000] [--seconds 60] [--per-kind 2000]
 Installs what it needs as bench/run.py does. Descriptors: each process may have 20,000 here,
@@ -28,6 +32,7 @@ so a run of 10,000 proxied listeners (two sockets each) is split over kinds in t
 import argparse
 import json
 import os
+import resource
 import shutil
 import subprocess
 import sys
@@ -111,16 +116,28 @@ def socket_memory_kib(server_port, origin_ports):
     return {owner: held // 1024 for owner, held in split.items()}
 
 
+def cpu_ticks():
+    """The machine's idle and total CPU ticks so far, all CPUs (`/proc/stat`; iowait is idle)."""
+    with open("/proc/stat") as f:
+        user, nice, system, idle, iowait, irq, softirq = (int(v) for v in f.readline().split()[1:8])
+    return idle + iowait, user + nice + system + idle + iowait + irq + softirq
+
+
 class KernelSampler(threading.Thread):
-    """The peak of the machine's TCP memory (every 0.5 s) and the largest of `ss` snapshots
-    (every 10 s: `ss` itself takes time at 40,000 sockets) during a run."""
+    """The peak of the machine's TCP memory (every 0.5 s), the largest of `ss` snapshots
+    (every 10 s: `ss` itself takes time at 40,000 sockets), and the machine's idle CPU in each
+    2 s of a run."""
+
+    WINDOW_S = 2
 
     def __init__(self, server_port, origin_ports):
         super().__init__(daemon=True)
         self.ports, self.peak_kib, self.split, self.stop = (server_port, origin_ports), 0, {}, False
+        self.idle_shares = []
 
     def run(self):
         next_split = time.time() + 10
+        next_window, window_start = time.time() + self.WINDOW_S, cpu_ticks()
         while not self.stop:
             self.peak_kib = max(self.peak_kib, tcp_memory_kib())
             if time.time() >= next_split:
@@ -128,7 +145,18 @@ class KernelSampler(threading.Thread):
                 split = socket_memory_kib(*self.ports)
                 if sum(split.values()) > sum(self.split.values()):
                     self.split = split
+            if time.time() >= next_window:
+                next_window += self.WINDOW_S
+                (idle0, total0), (idle1, total1) = window_start, cpu_ticks()
+                self.idle_shares.append((idle1 - idle0) / max(1, total1 - total0))
+                window_start = (idle1, total1)
             time.sleep(0.5)
+
+    def cpu_report(self):
+        """The machine's mean idle CPU over the run (%) and the seconds it had none (2 s
+        windows under 2 % idle)."""
+        shares = self.idle_shares or [0.0]
+        return 100 * sum(shares) / len(shares), self.WINDOW_S * sum(1 for s in shares if s < 0.02)
 
 
 def make_mp3(path, seconds=180):
@@ -148,11 +176,19 @@ def listeners(urls, clients, args):
     return json.loads(out.stdout)
 
 
-def measure(name, pid, port, urls, clients, args):
+def children_cpu_s():
+    """CPU seconds of the finished children waited for (the load generator's runs)."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def measure(name, pid, port, urls, clients, args, kinds=None):
     """One run against the server `pid` on `port`: idle, peak and after RSS (KiB), CPU, the
-    clients' view, the kernel's TCP memory and drops."""
+    clients' view, the kernel's TCP memory and drops, the machine's idle CPU and the load
+    generator's. `kinds` names the `urls`, where there are several."""
     time.sleep(1)
     idle, cpu_before, drops_before = run.tree_rss_kib(pid), tree_cpu_s(pid), receive_queue_drops()
+    generator_before = children_cpu_s()
     sampler = run.PeakSampler(pid)
     kernel = KernelSampler(port, {PORTS["origin"], run.PORTS["googlevideo"]})
     sampler.start()
@@ -162,11 +198,15 @@ def measure(name, pid, port, urls, clients, args):
     sampler.join()
     kernel.join()
     cpu = tree_cpu_s(pid) - cpu_before
+    generator = children_cpu_s() - generator_before
     drops = receive_queue_drops() - drops_before
+    machine_idle_pct, saturated_s = kernel.cpu_report()
     time.sleep(3)  # the last connections close, the server settles
     after = run.tree_rss_kib(pid)
     r = dict(seen, name=name, idle_kib=idle, peak_kib=sampler.peak, after_kib=after, cpu_s=cpu,
-             tcp_peak_kib=kernel.peak_kib, tcp_split_kib=kernel.split, receive_drops=drops)
+             tcp_peak_kib=kernel.peak_kib, tcp_split_kib=kernel.split, receive_drops=drops,
+             machine_idle_pct=machine_idle_pct, saturated_s=saturated_s, generator_cpu_s=generator,
+             kinds=kinds or [])
     print(json.dumps(r), file=sys.stderr)
     return r
 
@@ -260,15 +300,17 @@ def main():
         stop_anyaudio()
         results = []
         if args.only != "anyaudio":
-            for key, label in (("unbuffered", "nginx proxy, unbuffered"), ("tuned", "nginx proxy, buffered 16×64k")):
-                url = f"http://127.0.0.1:{PORTS[key]}/library/listen.mp3"
-                results.append(measure(label, procs[key].pid, PORTS[key], [url], args.clients, args))
+            for clients in (args.per_kind, args.clients):
+                for key, label in (("unbuffered", "nginx proxy, unbuffered"), ("tuned", "nginx proxy, buffered 16×64k")):
+                    url = f"http://127.0.0.1:{PORTS[key]}/library/listen.mp3"
+                    results.append(measure(label, procs[key].pid, PORTS[key], [url], clients, args))
         if args.only != "nginx":
-            runs = [(f"anyaudio, {label}", [url], args.per_kind) for label, url in kinds.items()]
-            runs.append(("anyaudio, all three kinds", list(kinds.values()), args.clients))
+            runs = [(f"anyaudio, {label}", {label: url}, args.per_kind) for label, url in kinds.items()]
+            runs.append(("anyaudio, all three kinds", kinds, args.clients))
             for label, urls, clients in runs:
                 start_anyaudio()
-                results.append(measure(label, procs["anyaudio"].pid, PORTS["anyaudio"], urls, clients, args))
+                results.append(measure(label, procs["anyaudio"].pid, PORTS["anyaudio"], list(urls.values()), clients,
+                                       args, kinds=list(urls)))
                 stop_anyaudio()
         print_table(results, args, size)
     finally:
@@ -292,14 +334,20 @@ def print_table(results, args, size):
     pressure, limit = tcp_mem_marks_kib()
     print(f"\nThe kernel's TCP memory (this machine's `tcp_mem`: pressure from {pressure / 1024:.0f} MiB, limit "
           f"{limit / 1024:.0f} MiB), and the largest `ss -tm` snapshot's split, KiB a listener:\n")
-    print("| | TCP memory at the peak (MiB) | segments dropped by receivers | the server's sockets | "
-          "its clients' | its origins' |")
-    print("|---|---|---|---|---|---|")
+    print("| | listeners | TCP memory at the peak (MiB) | segments dropped by receivers | the server's sockets | "
+          "its clients' | its origins' | machine's idle CPU (%) | seconds with none | load generator (cores) |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
     for r in results:
         split = r["tcp_split_kib"] or {"server": 0, "clients": 0, "origins": 0}
-        print(f"| {r['name']} | {r['tcp_peak_kib'] / 1024:.0f} | {r['receive_drops']} | "
+        print(f"| {r['name']} | {r['clients']} | {r['tcp_peak_kib'] / 1024:.0f} | {r['receive_drops']} | "
               f"{split['server'] / r['clients']:.1f} | {split['clients'] / r['clients']:.1f} | "
-              f"{split['origins'] / r['clients']:.1f} |")
+              f"{split['origins'] / r['clients']:.1f} | {r['machine_idle_pct']:.0f} | {r['saturated_s']} | "
+              f"{r['generator_cpu_s'] / r['elapsed_s']:.2f} |")
+    for r in results:
+        if len(r["kinds"]) > 1 and r["stalls"]:
+            by_kind = ", ".join(f"{kind} {n}" for kind, n in zip(r["kinds"], r["stalls_by_url"]))
+            before, after = r["stalls_by_play"]
+            print(f"\n{r['name']}: stalls by kind: {by_kind}; {before} before the seek, {after} after it.")
 
 
 if __name__ == "__main__":

@@ -12,7 +12,9 @@
 //!
 //! Reports per client whether it ever fell behind its rate by more than `--stall` seconds of
 //! audio (a stall: the player would have run dry), errors (failed connects, statuses other
-//! than 200/206, bodies cut short), and the time to first byte of every request.
+//! than 200/206, bodies cut short), and the time to first byte of every request. Stalls are
+//! also counted by URL, by play (before or after the seek) and by the 5 s of the run they
+//! began in: what a stall comes from shows in where and when it happens.
 use std::time::{Duration, Instant};
 
 use clap::Parser;
@@ -56,6 +58,9 @@ struct Outcome {
     errors: Vec<String>,
     /// The most this client fell behind its rate, in seconds of audio.
     worst_lag: f64,
+    /// When (seconds into the run) and in which play (0: the first, 1: after the seek) this
+    /// client first fell behind by more than `--stall`.
+    stalled_at: Option<(f64, usize)>,
     ttfb_ms: Vec<f64>,
 }
 
@@ -142,11 +147,14 @@ async fn open(t: &Target, from: u64, out: &mut Outcome) -> Result<Opened, String
     })
 }
 
-/// Reads at `rate` until `until`, `pause_at` (then returns true) or the body's end.
+/// Reads at `rate` until `until`, `pause_at` (then returns true) or the body's end; `began`
+/// is the run's start and `seeked` whether this is the play after the seek (for the stall).
 /// Returns Ok(true) when paused, Ok(false) at the end of the body or of the run.
 async fn play(
     opened: &mut Opened,
     args: &Args,
+    began: Instant,
+    seeked: bool,
     until: Instant,
     pause_at: Option<Instant>,
     out: &mut Outcome,
@@ -169,6 +177,9 @@ async fn play(
         let due = (now - started).as_secs_f64() * args.rate as f64;
         let lag = (due - read_here as f64) / args.rate as f64;
         out.worst_lag = out.worst_lag.max(lag);
+        if lag > args.stall && out.stalled_at.is_none() {
+            out.stalled_at = Some(((now - began).as_secs_f64(), usize::from(seeked)));
+        }
         if (read_here as f64) < due {
             let want = (opened.remaining as usize).min(buf.len());
             let n = opened
@@ -189,7 +200,7 @@ async fn play(
     }
 }
 
-async fn listener(args: &Args, t: &Target, start: Instant, until: Instant) -> Outcome {
+async fn listener(args: &Args, t: &Target, began: Instant, start: Instant, until: Instant) -> Outcome {
     let mut out = Outcome::default();
     tokio::time::sleep_until(start.into()).await;
     let mut from = 0;
@@ -202,7 +213,8 @@ async fn listener(args: &Args, t: &Target, start: Instant, until: Instant) -> Ou
                 return out;
             }
         };
-        match play(&mut opened, args, until, pause_at, &mut out).await {
+        let seeked = pause_at.is_none();
+        match play(&mut opened, args, began, seeked, until, pause_at, &mut out).await {
             Ok(true) => {
                 // Paused: the connection stays open, nothing is read.
                 tokio::time::sleep(Duration::from_secs(args.pause)).await;
@@ -236,18 +248,26 @@ async fn main() {
     let tasks: Vec<_> = (0..args.clients)
         .map(|i| {
             let start = began + Duration::from_secs_f64(args.ramp as f64 * i as f64 / args.clients as f64);
-            tokio::spawn(listener(args, &targets[i % targets.len()], start, until))
+            tokio::spawn(listener(args, &targets[i % targets.len()], began, start, until))
         })
         .collect();
     let (mut requests, mut bytes, mut stalls, mut worst_lag) = (0u64, 0u64, 0usize, 0f64);
     let (mut errors, mut error_count): (Vec<String>, usize) = (Vec::new(), 0);
     let mut ttfb = Vec::new();
-    for task in tasks {
+    // Stalls by URL, by play (before and after the seek) and by the 5 s of the run they began in.
+    let mut stalls_by_url = vec![0usize; targets.len()];
+    let mut stalls_by_play = [0usize; 2];
+    let mut stalls_by_time = vec![0usize; args.seconds as usize / 5 + 1];
+    for (i, task) in tasks.into_iter().enumerate() {
         let out = task.await.expect("listener task");
         requests += out.requests;
         bytes += out.bytes;
-        if out.worst_lag > args.stall {
+        if let Some((at, play)) = out.stalled_at {
             stalls += 1;
+            stalls_by_url[i % targets.len()] += 1;
+            stalls_by_play[play] += 1;
+            let last = stalls_by_time.len() - 1;
+            stalls_by_time[(at as usize / 5).min(last)] += 1;
         }
         worst_lag = worst_lag.max(out.worst_lag);
         error_count += out.errors.len();
@@ -266,6 +286,9 @@ async fn main() {
             "errors": error_count,
             "error_kinds": errors.iter().take(5).collect::<Vec<_>>(),
             "stalls": stalls,
+            "stalls_by_url": stalls_by_url,
+            "stalls_by_play": stalls_by_play,
+            "stalls_by_5s": stalls_by_time,
             "worst_lag_s": worst_lag,
             "ttfb_p50_ms": percentile(&ttfb, 0.5),
             "ttfb_p99_ms": percentile(&ttfb, 0.99),
