@@ -133,11 +133,11 @@ class KernelSampler(threading.Thread):
     def __init__(self, server_port, origin_ports):
         super().__init__(daemon=True)
         self.ports, self.peak_kib, self.split, self.stop = (server_port, origin_ports), 0, {}, False
-        self.idle_shares = []
+        self.idle_windows = []  # (idle share, seconds) of each window
 
     def run(self):
         next_split = time.time() + 10
-        next_window, window_start = time.time() + self.WINDOW_S, cpu_ticks()
+        window_start = (time.time(), *cpu_ticks())
         while not self.stop:
             self.peak_kib = max(self.peak_kib, tcp_memory_kib())
             if time.time() >= next_split:
@@ -145,18 +145,19 @@ class KernelSampler(threading.Thread):
                 split = socket_memory_kib(*self.ports)
                 if sum(split.values()) > sum(self.split.values()):
                     self.split = split
-            if time.time() >= next_window:
-                next_window += self.WINDOW_S
-                (idle0, total0), (idle1, total1) = window_start, cpu_ticks()
-                self.idle_shares.append((idle1 - idle0) / max(1, total1 - total0))
-                window_start = (idle1, total1)
+            # Windows are measured, not assumed: `ss` above may hold the loop for seconds.
+            if time.time() >= window_start[0] + self.WINDOW_S:
+                (start, idle0, total0), (end, idle1, total1) = window_start, (time.time(), *cpu_ticks())
+                self.idle_windows.append(((idle1 - idle0) / max(1, total1 - total0), end - start))
+                window_start = (end, idle1, total1)
             time.sleep(0.5)
 
     def cpu_report(self):
-        """The machine's mean idle CPU over the run (%) and the seconds it had none (2 s
-        windows under 2 % idle)."""
-        shares = self.idle_shares or [0.0]
-        return 100 * sum(shares) / len(shares), self.WINDOW_S * sum(1 for s in shares if s < 0.02)
+        """The machine's idle CPU over the run (%) and the seconds it had none (windows of 2 s
+        or more under 2 % idle)."""
+        seconds = sum(length for _, length in self.idle_windows) or 1
+        idle = sum(share * length for share, length in self.idle_windows) / seconds
+        return 100 * idle, round(sum(length for share, length in self.idle_windows if share < 0.02))
 
 
 def make_mp3(path, seconds=180):
