@@ -107,7 +107,7 @@ impl Application {
                 }
             });
         }
-        let state = AppState {
+        let state = AppState::new(api::Services {
             resolver: Resolver::new(catalog.clone(), remote, youtube.clone()),
             auth,
             youtube,
@@ -121,7 +121,7 @@ impl Application {
             ),
             open_files: stream::local::OpenFiles::default(),
             config: Arc::new(config),
-        };
+        });
         Ok(Application { listener, addr, state })
     }
 

@@ -334,15 +334,19 @@ impl Pace {
     /// one of about that size (holding that frame's bytes still: the caller overwrites them).
     /// A larger one is let go: a stream that slowed down holds a small buffer, not the largest
     /// it ever read. A kept buffer stays as long as it ever was, so that it is zeroed once, not
-    /// before each read (the zeroing was 3 % of the proxy's cycles at 256 clients).
+    /// before each read (the zeroing was 3 % of the proxy's cycles at 256 clients); one too
+    /// small is let go, not grown (growing copies the bytes it holds, which are spent).
     pub fn buffer(&self, size: usize) -> Vec<u8> {
         let spare = self.state().spare.take().filter(|b| b.capacity() <= size * 2);
-        let mut buffer = spare.unwrap_or_default();
-        if buffer.len() < size {
-            buffer.reserve_exact(size - buffer.len());
-            buffer.resize(size, 0);
+        match spare {
+            Some(mut buffer) if buffer.capacity() >= size => {
+                if buffer.len() < size {
+                    buffer.resize(size, 0);
+                }
+                buffer
+            }
+            _ => vec![0; size],
         }
-        buffer
     }
 
     /// The first `len` bytes read into a [`buffer`](Self::buffer) (a file's, an upstream's),

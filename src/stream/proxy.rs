@@ -429,7 +429,9 @@ impl Pump {
     /// The response body: the pump's frames; an error (the client's connection is closed
     /// before Content-Length is reached, never a short body passed off as complete) ends it.
     fn into_body(self) -> Body {
-        let frames = futures_util::stream::unfold(Some(self), |pump| async move {
+        // Boxed: the pump moves into and out of each frame's future, and a pointer moves for
+        // less than the pump (copying it was the largest part of the proxy's `memmove`).
+        let frames = futures_util::stream::unfold(Some(Box::new(self)), |pump| async move {
             let mut pump = pump?;
             match pump.next_frame().await? {
                 Ok(frame) => Some((Ok(frame), Some(pump))),
