@@ -25,11 +25,14 @@ origin's and a remote client's buffers would be on other machines. So would thei
 machine's idle CPU over the run (and the seconds it had none) and the load generator's own CPU
 say when a run measures the machine rather than the server.
 
-Usage: bench/listeners.py [--clients 10000] [--seconds 60] [--per-kind 2000]
+Usage: bench/listeners.py [--clients 10000] [--seconds 60] [--per-kind 2000] [--tcp-mem-scale 3]
+`--tcp-mem-scale` raises the kernel's TCP memory marks for the run (root; restored after), to
+tell what the server needs from what its loopback clients and origins take of one machine's.
 Installs what it needs as bench/run.py does. Descriptors: each process may have 20,000 here,
 so a run of 10,000 proxied listeners (two sockets each) is split over kinds in the mixed run.
 """
 import argparse
+import contextlib
 import json
 import os
 import resource
@@ -221,7 +224,36 @@ def main():
     parser.add_argument("--pause", type=int, default=10)
     parser.add_argument("--ramp", type=int, default=10)
     parser.add_argument("--only", choices=["nginx", "anyaudio"], help="measure one server only")
+    parser.add_argument("--tcp-mem-scale", type=float, default=1,
+                        help="multiply the kernel's tcp_mem for the run, restored after (root): on loopback the "
+                             "clients' and origins' socket buffers count against the server machine's limit")
     args = parser.parse_args()
+    with scaled_tcp_mem(args.tcp_mem_scale):
+        measure_all(args)
+
+
+@contextlib.contextmanager
+def scaled_tcp_mem(scale):
+    """The kernel's TCP memory marks (pages: no pressure below, pressure, limit) times `scale`
+    while the block runs, as they were after. They are set at boot from the machine's memory and
+    are one machine's for all its sockets: on loopback a server's listeners and origins spend
+    them too, where remote ones would spend their own machines'."""
+    path = "/proc/sys/net/ipv4/tcp_mem"
+    if scale == 1:
+        yield
+        return
+    with open(path) as f:
+        before = f.read().split()
+    with open(path, "w") as f:
+        f.write(" ".join(str(int(int(pages) * scale)) for pages in before))
+    try:
+        yield
+    finally:
+        with open(path, "w") as f:
+            f.write(" ".join(before))
+
+
+def measure_all(args):
     venv = run.ensure_tools()
     run.sh("cargo", "build", "--release", "--quiet", "--example", "listeners", cwd=ROOT)
     work = tempfile.mkdtemp(prefix="anyaudio-listeners-")
@@ -333,8 +365,9 @@ def print_table(results, args, size):
               f"{r['ttfb_p50_ms']:.2f} / {r['ttfb_p99_ms']:.2f} | "
               f"{r['idle_kib'] / 1024:.0f} → {r['peak_kib'] / 1024:.0f} → {r['after_kib'] / 1024:.0f} | {per:.1f} | {cpu:.3f} |")
     pressure, limit = tcp_mem_marks_kib()
+    scaled = f", {args.tcp_mem_scale:g}× its own for this run" if args.tcp_mem_scale != 1 else ""
     print(f"\nThe kernel's TCP memory (this machine's `tcp_mem`: pressure from {pressure / 1024:.0f} MiB, limit "
-          f"{limit / 1024:.0f} MiB), and the largest `ss -tm` snapshot's split, KiB a listener:\n")
+          f"{limit / 1024:.0f} MiB{scaled}), and the largest `ss -tm` snapshot's split, KiB a listener:\n")
     print("| | listeners | TCP memory at the peak (MiB) | segments dropped by receivers | the server's sockets | "
           "its clients' | its origins' | machine's idle CPU (%) | seconds with none | load generator (cores) |")
     print("|---|---|---|---|---|---|---|---|---|---|")
