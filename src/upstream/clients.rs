@@ -29,11 +29,11 @@ const POOL_IDLE_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// How many idle media connections are kept per origin: as many as the streams one origin
 /// serves at once may hand back together. With 32 (nginx's `keepalive` example), 256 clients
-/// asking MiB ranges of one origin had the proxy open 650 connections in 5 s, one request in ten,
-/// as those idle beyond 32 were closed; each new one costs a handshake on both sides and starts
-/// slow (`nstat`: twice the retransmitted segments), and the proxy's CPU a MiB was 8 to 10 %
-/// higher (BENCHMARKS.md, issue 18). An idle connection holds a descriptor and empty buffers,
-/// for [`POOL_IDLE_TIMEOUT`] at most.
+/// asking MiB ranges of one origin had the proxy open 600 to 780 connections in 5 s, one
+/// request in ten, as those idle beyond 32 were closed; each new one costs a handshake on both
+/// sides and starts slow (`nstat`: twice the retransmitted segments), and the proxy's CPU a
+/// MiB was 8 to 10 % higher (BENCHMARKS.md, issue 18). An idle connection holds a descriptor
+/// and empty buffers, for [`POOL_IDLE_TIMEOUT`] at most.
 const POOL_IDLE_PER_HOST: usize = 256;
 
 /// The server's two HTTP clients; cheap to clone.
