@@ -53,8 +53,13 @@ TICKS = os.sysconf("SC_CLK_TCK")
 
 
 def tree_cpu_s(pid):
-    """User and system CPU seconds of a process and its descendants."""
-    total = 0
+    """User and system CPU seconds of a process and its children, added up."""
+    return sum(tree_cpu_split_s(pid))
+
+
+def tree_cpu_split_s(pid):
+    """User CPU seconds of a process and its children, and their system CPU seconds."""
+    user = system = 0
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
             continue
@@ -65,8 +70,9 @@ def tree_cpu_s(pid):
             continue
         # fields[1] is the parent; utime and stime are stat's 14th and 15th fields.
         if int(entry) == pid or int(fields[1]) == pid:
-            total += int(fields[11]) + int(fields[12])
-    return total / TICKS
+            user += int(fields[11])
+            system += int(fields[12])
+    return user / TICKS, system / TICKS
 
 
 PAGE_KIB = os.sysconf("SC_PAGE_SIZE") // 1024

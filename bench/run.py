@@ -185,6 +185,41 @@ def main():
     library = os.path.join(work, "library")
     os.makedirs(library)
     os.link(bench_file, os.path.join(library, "bench.wav"))  # one file, one page cache
+    procs = {}
+    origin_url = f"http://127.0.0.1:{PORTS['origin']}/bench.wav"
+    try:
+        procs.update(start_servers(work, venv, bench_file, library, size))
+        base = f"http://127.0.0.1:{PORTS['anyaudio']}"
+        urls, ids = anyaudio_streams(base, origin_url)
+        targets = {
+            "direct origin (nginx static)": ("origin", origin_url),
+            "seed design (Flask + requests, gunicorn)": ("seed", f"http://127.0.0.1:{PORTS['seed']}/stream"),
+            "nginx reverse proxy": ("nginx", f"http://127.0.0.1:{PORTS['nginx']}/bench.wav"),
+            "nginx reverse proxy, tuned (buffers 16×64k)": ("tuned", f"http://127.0.0.1:{PORTS['tuned']}/bench.wav"),
+            "anyaudio, library file": ("anyaudio", urls["library file"]),
+            "anyaudio": ("anyaudio", urls["HTTP track"]),
+            "anyaudio, YouTube-style track (googlevideo stand-in)": ("anyaudio", urls["YouTube-style track"]),
+        }
+        rounds, plays = [], []
+        for round_ in range(args.runs):
+            results = {}
+            for name, (key, url) in targets.items():
+                if (args.only and key not in (args.only, "origin", "nginx", "tuned")) or key in args.skip:
+                    continue
+                results[name] = measure(procs[key].pid, key, url, size, args)
+                print(f"run {round_ + 1}, {name}: {json.dumps(results[name])}", file=sys.stderr)
+            rounds.append(results)
+            plays.append({kind: play_ttfb(base, id_, args.requests) for kind, id_ in ids.items()})
+        print_table(median(rounds), args)
+        print_play_table(median(plays), args)
+    finally:
+        stop_all(procs)
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def start_servers(work, venv, bench_file, library, size, binary=None):
+    """Every contender on its port (`PORTS`) in front of `bench_file` (anyaudio: `binary`, by
+    default the release build), each answering before this returns. Answers the processes."""
     nginx = shutil.which("nginx") or "/usr/sbin/nginx"
     procs = {}
     origin_url = f"http://127.0.0.1:{PORTS['origin']}/bench.wav"
@@ -212,7 +247,8 @@ def main():
             [os.path.join(ROOT, "target", "release", "examples", "googlevideo"), "--listen",
              f"127.0.0.1:{PORTS['googlevideo']}", "--file", bench_file])
         procs["anyaudio"] = subprocess.Popen(
-            [os.path.join(ROOT, "target", "release", "anyaudio"), "serve", "--listen", f"127.0.0.1:{PORTS['anyaudio']}",
+            [binary or os.path.join(ROOT, "target", "release", "anyaudio"), "serve",
+             "--listen", f"127.0.0.1:{PORTS['anyaudio']}",
              "--data-dir", os.path.join(work, "anyaudio-data"), "--library", library,
              "--youtube", *youtube_stand_in(work, venv, size), "--youtube-suggest-url", "",
              "--resolve", f"{GOOGLEVIDEO_HOST}=127.0.0.1",
@@ -225,51 +261,37 @@ def main():
         wait_http(f"http://127.0.0.1:{PORTS['nginx']}/bench.wav")
         wait_http(f"http://127.0.0.1:{PORTS['tuned']}/bench.wav")
         wait_http(f"http://127.0.0.1:{PORTS['seed']}/stream")
-        base = f"http://127.0.0.1:{PORTS['anyaudio']}"
         for _ in range(100):
             try:
-                urllib.request.urlopen(f"{base}/healthz", timeout=2)
+                urllib.request.urlopen(f"http://127.0.0.1:{PORTS['anyaudio']}/healthz", timeout=2)
                 break
             except Exception:
                 time.sleep(0.1)
-        request = urllib.request.Request(f"{base}/api/v1/sources/http", data=json.dumps({"url": origin_url}).encode(),
-                                         headers={"content-type": "application/json"})
-        track = json.load(urllib.request.urlopen(request))["tracks"][0]
-        stream = json.load(urllib.request.urlopen(f"{base}/api/v1/tracks/{track['id']}/stream_url"))["url"]
-        for _ in range(300):  # the YouTube source is checked and the library scanned
-            found = [t for t in json.load(urllib.request.urlopen(f"{base}/api/v1/search?q=bench"))["tracks"]
-                     if t["source"] == "local"]
-            if json.load(urllib.request.urlopen(f"{base}/healthz"))["sources"]["youtube"]["available"] and found:
-                break
-            time.sleep(0.1)
-        local_id = found[0]["id"]
-        local = json.load(urllib.request.urlopen(f"{base}/api/v1/tracks/{local_id}/stream_url"))["url"]
-        youtube = json.load(urllib.request.urlopen(f"{base}/api/v1/tracks/yt-uApthBVk7mw/stream_url?format=opus"))["url"]
-        targets = {
-            "direct origin (nginx static)": ("origin", origin_url),
-            "seed design (Flask + requests, gunicorn)": ("seed", f"http://127.0.0.1:{PORTS['seed']}/stream"),
-            "nginx reverse proxy": ("nginx", f"http://127.0.0.1:{PORTS['nginx']}/bench.wav"),
-            "nginx reverse proxy, tuned (buffers 16×64k)": ("tuned", f"http://127.0.0.1:{PORTS['tuned']}/bench.wav"),
-            "anyaudio, library file": ("anyaudio", base + local),
-            "anyaudio": ("anyaudio", base + stream),
-            "anyaudio, YouTube-style track (googlevideo stand-in)": ("anyaudio", base + youtube),
-        }
-        rounds, plays = [], []
-        tracks = {"library file": local_id, "HTTP track": track["id"], "YouTube-style track": "yt-uApthBVk7mw"}
-        for round_ in range(args.runs):
-            results = {}
-            for name, (key, url) in targets.items():
-                if (args.only and key not in (args.only, "origin", "nginx", "tuned")) or key in args.skip:
-                    continue
-                results[name] = measure(procs[key].pid, key, url, size, args)
-                print(f"run {round_ + 1}, {name}: {json.dumps(results[name])}", file=sys.stderr)
-            rounds.append(results)
-            plays.append({kind: play_ttfb(base, id_, args.requests) for kind, id_ in tracks.items()})
-        print_table(median(rounds), args)
-        print_play_table(median(plays), args)
-    finally:
+    except BaseException:
         stop_all(procs)
-        shutil.rmtree(work, ignore_errors=True)
+        raise
+    return procs
+
+
+def anyaudio_streams(base, origin_url):
+    """The stream URLs of anyaudio at `base` for each kind of track: its library file, the
+    origin's file added as an HTTP track, and the YouTube-style track; and the tracks' ids."""
+    request = urllib.request.Request(f"{base}/api/v1/sources/http", data=json.dumps({"url": origin_url}).encode(),
+                                     headers={"content-type": "application/json"})
+    track = json.load(urllib.request.urlopen(request))["tracks"][0]
+    stream = json.load(urllib.request.urlopen(f"{base}/api/v1/tracks/{track['id']}/stream_url"))["url"]
+    for _ in range(300):  # the YouTube source is checked and the library scanned
+        found = [t for t in json.load(urllib.request.urlopen(f"{base}/api/v1/search?q=bench"))["tracks"]
+                 if t["source"] == "local"]
+        if json.load(urllib.request.urlopen(f"{base}/healthz"))["sources"]["youtube"]["available"] and found:
+            break
+        time.sleep(0.1)
+    local_id = found[0]["id"]
+    local = json.load(urllib.request.urlopen(f"{base}/api/v1/tracks/{local_id}/stream_url"))["url"]
+    youtube = json.load(urllib.request.urlopen(f"{base}/api/v1/tracks/yt-uApthBVk7mw/stream_url?format=opus"))["url"]
+    urls = {"library file": base + local, "HTTP track": base + stream, "YouTube-style track": base + youtube}
+    ids = {"library file": local_id, "HTTP track": track["id"], "YouTube-style track": "yt-uApthBVk7mw"}
+    return urls, ids
 
 
 def measure(pid, key, url, size, args):
