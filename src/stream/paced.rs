@@ -17,9 +17,9 @@
 //! with the connection's window, gets quarter-MiB frames (fewer reads, wake-ups and writes a
 //! byte: a quarter-MiB read halves the proxy's CPU a byte). The socket of a listener at its
 //! bitrate, a paused one or one on a slow link fills with what the client has not taken: its
-//! frames are what the socket has room for, up to [`SLOW_FRAME`] (a large one read for a client
-//! at 40 kB/s would wait seconds, and be held as long), and the one that finds it full, held
-//! until the client reads on, is a [`MIN_FRAME`].
+//! frames are what the socket has room for, up to [`LISTENER_FRAME`] (a large one read for a
+//! client at 40 kB/s would wait seconds, and be held as long), and the one that finds it full,
+//! held until the client reads on, is a [`MIN_FRAME`].
 //!
 //! The buffers of written frames are kept for the next read: a stream allocates (and zeroes)
 //! once a size.
@@ -34,9 +34,15 @@ use bytes::Bytes;
 
 use crate::upstream::ReadAhead;
 
-/// The largest frame for a client that does not keep up (its socket holds bytes it has not
-/// taken), and the smallest for one that does.
+/// The smallest frame for a client that keeps up or downloads, the step of its frames' sizes,
+/// and the size of a frame nobody has measured a socket for.
 pub const SLOW_FRAME: usize = 16 * 1024;
+/// The largest frame for a client that does not keep up (its socket holds bytes it has not
+/// taken): a listener at its bitrate, paused, or on a slow link. When the machine's CPU is
+/// saturated, nearly every listener's frame waits in hyper to be written: 10,000 mixed
+/// listeners held 46 KiB each at the peak with 16 KiB frames, 42 with these, for the same CPU a
+/// listener (`bench/listeners.py --tcp-mem-scale 3`, BENCHMARKS.md, issue 18).
+pub const LISTENER_FRAME: usize = 8 * 1024;
 /// The smallest frame: what is held for a paused listener, or one whose socket is full
 /// between the kernel's wake-ups (it wakes a writer once a third of the send buffer is free,
 /// `sk_stream_write_space`), is one of these. A write has to find the socket full for the
@@ -266,7 +272,7 @@ impl ClientRoom {
 /// The size of the next frame: while the client's socket holds no more than [`KEEPING_UP`]
 /// bytes unacknowledged (the client keeps up), or the client downloads, as much as the socket
 /// has room for, in steps of [`SLOW_FRAME`], up to [`MAX_FRAME`]; otherwise as much as it has
-/// room for up to [`SLOW_FRAME`], in steps of [`MIN_FRAME`] (the frame that finds the socket
+/// room for up to [`LISTENER_FRAME`], in steps of [`MIN_FRAME`] (the frame that finds the socket
 /// full waits in hyper until the client reads on: it should be small); while nobody knows
 /// (before the connection's first write, or where it can't be measured), [`SLOW_FRAME`].
 ///
@@ -282,7 +288,7 @@ fn frame_size(socket: Option<Measured>, taker: Taker) -> usize {
     let room = |socket: Measured, step: usize, max: usize| (socket.room as usize / step * step).clamp(step, max);
     match socket {
         Some(socket) if socket.unsent <= KEEPING_UP || taker == Taker::Download => room(socket, SLOW_FRAME, MAX_FRAME),
-        Some(socket) => room(socket, MIN_FRAME, SLOW_FRAME),
+        Some(socket) => room(socket, MIN_FRAME, LISTENER_FRAME),
         None => SLOW_FRAME,
     }
 }
@@ -489,8 +495,8 @@ mod tests {
         assert_eq!(frame_size_l(socket(0, 8 * 1024)), SLOW_FRAME);
         // A listener at its bitrate or paused: its socket holds what it has not taken. Its
         // frames are what the socket has room for, up to a small size...
-        assert_eq!(frame_size_l(socket(KEEPING_UP + 1, 2 << 20)), SLOW_FRAME);
-        assert_eq!(frame_size_l(socket(300 * 1024, 11 * 1024)), 10 * 1024);
+        assert_eq!(frame_size_l(socket(KEEPING_UP + 1, 2 << 20)), LISTENER_FRAME);
+        assert_eq!(frame_size_l(socket(300 * 1024, 7 * 1024)), 6 * 1024);
         // ...and the smallest once it is full (what waits in hyper for the client).
         assert_eq!(frame_size_l(socket(300 * 1024, 0)), MIN_FRAME);
         // A fast client a few frames behind still counts as keeping up.

@@ -34,7 +34,7 @@ pub struct UpstreamLimits {
     /// How long a client may take no bytes before its stream lets the upstream go (its
     /// connection, and what the kernel holds of it), to ask again from the byte reached when the
     /// client reads on: a paused listener then holds one small frame. Far above the time a
-    /// listener at a low bitrate takes for one small frame (16 KiB at 64 kbit/s: 2 s).
+    /// listener at a low bitrate takes for one small frame (8 KiB at 64 kbit/s: 1 s).
     pub pause_lets_go: Duration,
 }
 
