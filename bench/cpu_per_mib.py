@@ -18,7 +18,6 @@ import os
 import shutil
 import subprocess
 import sys
-import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -45,14 +44,8 @@ def main():
     venv = run.ensure_tools()
     if not shutil.which("nstat"):
         run.sh("apt-get", "install", "-y", "-qq", "--no-install-recommends", "iproute2")
-    work = tempfile.mkdtemp(prefix="anyaudio-cpu-")
-    os.chmod(work, 0o755)  # nginx workers run as www-data
     size = 256 * 1024 * 1024
-    bench_file = os.path.join(work, "bench.wav")
-    run.write_wav(bench_file, size)
-    library = os.path.join(work, "library")
-    os.makedirs(library)
-    os.link(bench_file, os.path.join(library, "bench.wav"))
+    work, bench_file, library = run.bench_media("anyaudio-cpu-", size)
     procs = {}
     try:
         procs.update(run.start_servers(work, venv, bench_file, library, size, args.bin))

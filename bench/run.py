@@ -177,14 +177,8 @@ def main():
                         help="rounds over every target, one after another; the tables give each figure's median")
     args = parser.parse_args()
     venv = ensure_tools()
-    work = tempfile.mkdtemp(prefix="anyaudio-bench-")
-    os.chmod(work, 0o755)  # nginx workers run as www-data
     size = args.size_mib * 1024 * 1024
-    bench_file = os.path.join(work, "bench.wav")
-    write_wav(bench_file, size)
-    library = os.path.join(work, "library")
-    os.makedirs(library)
-    os.link(bench_file, os.path.join(library, "bench.wav"))  # one file, one page cache
+    work, bench_file, library = bench_media("anyaudio-bench-", size)
     procs = {}
     origin_url = f"http://127.0.0.1:{PORTS['origin']}/bench.wav"
     try:
@@ -215,6 +209,19 @@ def main():
     finally:
         stop_all(procs)
         shutil.rmtree(work, ignore_errors=True)
+
+
+def bench_media(prefix, size):
+    """A new working directory holding the bench file (`size` bytes) and a library folder with
+    the same file in it: the directory, the file and the folder."""
+    work = tempfile.mkdtemp(prefix=prefix)
+    os.chmod(work, 0o755)  # nginx workers run as www-data
+    bench_file = os.path.join(work, "bench.wav")
+    write_wav(bench_file, size)
+    library = os.path.join(work, "library")
+    os.makedirs(library)
+    os.link(bench_file, os.path.join(library, "bench.wav"))  # one file, one page cache
+    return work, bench_file, library
 
 
 def start_servers(work, venv, bench_file, library, size, binary=None):
