@@ -90,6 +90,10 @@ pub async fn serve(
     // alone, so the read buffer every connection keeps grows from 8 to 16 KiB (issue 18).
     let mut builder = hyper::server::conn::http1::Builder::new();
     builder
+        // Frames go to the socket as the bodies made them, never copied into one buffer: a
+        // library file's are stand-ins the socket sends the file's bytes for
+        // (`stream::file_send`).
+        .writev(true)
         .max_buf_size(CONNECTION_BUFFER)
         .timer(TokioTimer::new())
         .header_read_timeout(limits.idle_timeout);
@@ -125,7 +129,7 @@ pub async fn serve(
             }
         };
         let activity = Arc::new(Activity::new());
-        let room = ClientRoom::default();
+        let room = ClientRoom::sending_files();
         // The client's address, for the auth layer (trusted proxies, login limits), the
         // connection's activity, for the idle watch, and its socket's room, for the size
         // of stream frames.
@@ -380,9 +384,50 @@ trait Room {
     /// `TCP_NOTSENT_LOWAT` (tcp(7)): beyond it a write finds the socket full, and the writer
     /// is woken when half of it has gone.
     fn hold_for(&self, taker: Taker);
+
+    /// Sends `len` bytes of `file` from `offset` (`sendfile(2)`), as many as the socket takes.
+    fn poll_send_file(
+        &self,
+        cx: &mut std::task::Context<'_>,
+        file: &std::fs::File,
+        offset: u64,
+        len: usize,
+    ) -> std::task::Poll<std::io::Result<usize>>;
 }
 
 impl Room for TcpStream {
+    #[cfg(target_os = "linux")]
+    fn poll_send_file(
+        &self,
+        cx: &mut std::task::Context<'_>,
+        file: &std::fs::File,
+        offset: u64,
+        len: usize,
+    ) -> std::task::Poll<std::io::Result<usize>> {
+        loop {
+            std::task::ready!(self.poll_write_ready(cx))?;
+            let sent = self.try_io(tokio::io::Interest::WRITABLE, || {
+                let mut at = offset;
+                rustix::fs::sendfile(self, file, Some(&mut at), len).map_err(std::io::Error::from)
+            });
+            match sent {
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => continue,
+                sent => return std::task::Poll::Ready(sent),
+            }
+        }
+    }
+
+    #[cfg(not(target_os = "linux"))]
+    fn poll_send_file(
+        &self,
+        _: &mut std::task::Context<'_>,
+        _: &std::fs::File,
+        _: u64,
+        _: usize,
+    ) -> std::task::Poll<std::io::Result<usize>> {
+        std::task::Poll::Ready(Err(std::io::Error::other("no sendfile here")))
+    }
+
     fn hold_for(&self, taker: Taker) {
         #[cfg(any(target_os = "linux", target_os = "android"))]
         let _ = socket2::SockRef::from(self).set_tcp_notsent_lowat(taker.not_sent_low());
@@ -443,6 +488,16 @@ impl Room for tokio::io::DuplexStream {
     }
 
     fn hold_for(&self, _: Taker) {}
+
+    fn poll_send_file(
+        &self,
+        _: &mut std::task::Context<'_>,
+        _: &std::fs::File,
+        _: u64,
+        _: usize,
+    ) -> std::task::Poll<std::io::Result<usize>> {
+        std::task::Poll::Ready(Err(std::io::Error::other("no sendfile here")))
+    }
 }
 
 impl<S: tokio::io::AsyncRead + Unpin> tokio::io::AsyncRead for TrackedIo<S> {
@@ -457,20 +512,38 @@ impl<S: tokio::io::AsyncRead + Unpin> tokio::io::AsyncRead for TrackedIo<S> {
 
 impl<S: tokio::io::AsyncWrite + Room + Unpin> tokio::io::AsyncWrite for TrackedIo<S> {
     fn poll_write(
-        mut self: std::pin::Pin<&mut Self>,
+        self: std::pin::Pin<&mut Self>,
         cx: &mut std::task::Context<'_>,
         buf: &[u8],
     ) -> std::task::Poll<std::io::Result<usize>> {
-        let poll = std::pin::Pin::new(&mut self.stream).poll_write(cx, buf);
-        self.note_write(poll)
+        self.poll_write_vectored(cx, &[std::io::IoSlice::new(buf)])
     }
 
+    /// What the bufs hold; or, for the stand-in bytes of a library file's frame, the file's
+    /// bytes they stand for ([`crate::stream::file_send`]).
     fn poll_write_vectored(
         mut self: std::pin::Pin<&mut Self>,
         cx: &mut std::task::Context<'_>,
         bufs: &[std::io::IoSlice<'_>],
     ) -> std::task::Poll<std::io::Result<usize>> {
-        let poll = std::pin::Pin::new(&mut self.stream).poll_write_vectored(cx, bufs);
+        use crate::stream::file_send::NextWrite;
+        let next = match self.room.file_sends() {
+            Some(sends) => sends.next_write(bufs),
+            None => Ok(NextWrite::Plain(bufs.len())),
+        };
+        let poll = match next {
+            Ok(NextWrite::Plain(slices)) => {
+                std::pin::Pin::new(&mut self.stream).poll_write_vectored(cx, &bufs[..slices])
+            }
+            Ok(NextWrite::File { file, offset, len }) => {
+                let poll = self.stream.poll_send_file(cx, &file, offset, len);
+                if let (std::task::Poll::Ready(Ok(sent)), Some(sends)) = (&poll, self.room.file_sends()) {
+                    sends.sent(*sent);
+                }
+                poll
+            }
+            Err(e) => std::task::Poll::Ready(Err(e)),
+        };
         self.note_write(poll)
     }
 

@@ -19,6 +19,7 @@ use axum::response::Response;
 use bytes::Bytes;
 use futures_util::Stream;
 
+use super::file_send::{self, FileSends};
 use super::paced::{ClientRoom, Pace};
 use super::plan::{self, Representation};
 use super::range::ByteRange;
@@ -99,7 +100,10 @@ pub async fn serve_file(
     let decision = plan::decide(headers, &rep);
     let (status, head, bytes) = render_head(&decision, &rep, content_type);
     let body = match bytes {
-        Some(range) if method != Method::HEAD => Body::from_stream(frames(file, range, Pace::new(room))),
+        Some(range) if method != Method::HEAD => {
+            let sends = room.file_sends().cloned();
+            Body::from_stream(frames(file, range, Pace::new(room), sends))
+        }
         _ => Body::empty(),
     };
     let mut response = Response::new(body);
@@ -111,15 +115,26 @@ pub async fn serve_file(
 /// Bytes `range` of `file`, each frame read (on a blocking thread, straight into the frame's
 /// buffer) once the client has taken the one before. A file that shrank under the stream ends
 /// it with an error: the client sees a body cut short, never a wrong one.
-fn frames(file: Arc<File>, range: ByteRange, pace: Pace) -> impl Stream<Item = io::Result<Bytes>> {
+fn frames(
+    file: Arc<File>,
+    range: ByteRange,
+    pace: Pace,
+    sends: Option<FileSends>,
+) -> impl Stream<Item = io::Result<Bytes>> {
     futures_util::stream::try_unfold(range.start, move |pos| {
-        let (file, pace) = (file.clone(), pace.clone());
+        let (file, pace, sends) = (file.clone(), pace.clone(), sends.clone());
         async move {
             if pos > range.end {
                 return Ok(None);
             }
             let size = pace.ready().await;
             let want = (range.end - pos + 1).min(size as u64) as usize;
+            if let Some(sends) = sends.filter(|_| file_send::cached(&file, pos, want)) {
+                return Ok(Some((
+                    pace.frame_sent_from(&sends, file, pos, want)?,
+                    pos + want as u64,
+                )));
+            }
             let mut buffer = pace.buffer(want);
             let (buffer, read) = match read_cached(&file, &mut buffer[..want], pos) {
                 Some(read) => (buffer, read),

@@ -2,6 +2,7 @@
 //! answer ([`plan`]), the rendering of that decision into a status and headers ([`render_head`]),
 //! and the body sources (local files here; the upstream proxy shares the same head).
 
+pub mod file_send;
 pub mod local;
 pub mod paced;
 pub mod plan;

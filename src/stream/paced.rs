@@ -32,6 +32,7 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 
+use super::file_send::{self, FileSends};
 use crate::upstream::ReadAhead;
 
 /// The smallest frame for a client that keeps up or downloads, the step of its frames' sizes,
@@ -230,6 +231,8 @@ struct Measures {
     /// [`Measured`], packed; [`UNKNOWN`] before the first write.
     socket: AtomicU64,
     download: AtomicBool,
+    /// Where the socket can send files itself: its file send waiting.
+    file_sends: Option<FileSends>,
 }
 
 const UNKNOWN: u64 = u64::MAX;
@@ -239,11 +242,25 @@ impl Default for Measures {
         Measures {
             socket: AtomicU64::new(UNKNOWN),
             download: AtomicBool::new(false),
+            file_sends: None,
         }
     }
 }
 
 impl ClientRoom {
+    /// The room of a socket that sends files itself ([`file_send`](super::file_send)).
+    pub fn sending_files() -> Self {
+        ClientRoom(Arc::new(Measures {
+            file_sends: Some(FileSends::default()),
+            ..Measures::default()
+        }))
+    }
+
+    /// The socket's file send waiting, where it sends files itself.
+    pub fn file_sends(&self) -> Option<&FileSends> {
+        self.0.file_sends.as_ref()
+    }
+
     pub fn record(&self, queue: SocketQueue, taker: Taker) {
         let measured = Measured::from(queue);
         let packed = (u64::from(measured.unsent) << 32) | u64::from(measured.room);
@@ -359,18 +376,37 @@ impl Pace {
     /// as a frame whose drop lets the next one go (and gives the buffer back).
     pub fn frame_of_buffer(&self, buffer: Vec<u8>, len: usize) -> Bytes {
         assert!(len <= buffer.len());
+        self.frame(Held::Read(buffer), len)
+    }
+
+    /// A frame standing in for `len` bytes of `file` at `offset`, which the client's socket
+    /// sends from the file itself (`sends`, [`file_send`]); its drop lets the next one go.
+    pub fn frame_sent_from(
+        &self,
+        sends: &FileSends,
+        file: Arc<std::fs::File>,
+        offset: u64,
+        len: usize,
+    ) -> std::io::Result<Bytes> {
+        sends.begin(file, offset, len)?;
+        Ok(self.frame(Held::Sent(sends.clone()), len))
+    }
+
+    fn frame(&self, held: Held, len: usize) -> Bytes {
         self.state().in_flight = true;
         Bytes::from_owner(Frame {
-            data: buffer,
+            held,
             len,
             pace: self.clone(),
         })
     }
 
-    fn written(&self, buffer: Vec<u8>) {
+    fn written(&self, buffer: Option<Vec<u8>>) {
         let mut state = self.state();
         state.in_flight = false;
-        state.spare = Some(buffer);
+        if buffer.is_some() {
+            state.spare = buffer;
+        }
         if let Some(waker) = state.waiting.take() {
             waker.wake();
         }
@@ -379,21 +415,39 @@ impl Pace {
 
 /// The bytes of one frame; dropped when hyper has written them (or the stream ended).
 struct Frame {
-    data: Vec<u8>,
-    /// How many of `data`'s bytes are the frame's.
+    held: Held,
+    /// How many bytes the frame has.
     len: usize,
     pace: Pace,
 }
 
+/// Where a frame's bytes are.
+enum Held {
+    /// Read into this buffer, from its start.
+    Read(Vec<u8>),
+    /// In a file, which the client's socket sends itself (the frame holds stand-ins for them):
+    /// its send ends with the frame.
+    Sent(FileSends),
+}
+
 impl AsRef<[u8]> for Frame {
     fn as_ref(&self) -> &[u8] {
-        &self.data[..self.len]
+        match &self.held {
+            Held::Read(buffer) => &buffer[..self.len],
+            Held::Sent(_) => file_send::stand_in(self.len),
+        }
     }
 }
 
 impl Drop for Frame {
     fn drop(&mut self) {
-        self.pace.written(std::mem::take(&mut self.data));
+        match std::mem::replace(&mut self.held, Held::Read(Vec::new())) {
+            Held::Read(buffer) => self.pace.written(Some(buffer)),
+            Held::Sent(sends) => {
+                sends.end();
+                self.pace.written(None);
+            }
+        }
     }
 }
 

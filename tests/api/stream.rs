@@ -293,6 +293,45 @@ async fn forged_expired_and_unknown_tokens_are_refused() {
     assert_eq!(body["error"]["code"], "track_not_found");
 }
 
+/// A library file cut short while it streams (a tagger rewriting it in place) ends the stream
+/// short, never with other bytes: frames read from it and frames the kernel sends from it
+/// (`stream::file_send`) alike.
+#[tokio::test]
+async fn a_file_cut_short_while_it_streams_ends_the_stream_short_never_with_other_bytes() {
+    use std::io::Write;
+    let app = spawn_app().await;
+    let path = app.stream_path("Café Noir").await;
+    // Rewritten in place, larger: 8 MiB the client reads a little of at a time.
+    let original: Vec<u8> = (0..8u32 << 20).map(|n| (n % 251) as u8).collect();
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .truncate(true)
+        .open(app.library_file(CAFE_NOIR))
+        .unwrap();
+    file.write_all(&original).unwrap();
+    let mut response = app.get(&path).await;
+    assert_eq!(header(response.headers(), CONTENT_LENGTH), original.len().to_string());
+    let mut received = Vec::new();
+    while received.len() < 256 * 1024 {
+        received.extend_from_slice(&response.chunk().await.unwrap().unwrap());
+    }
+    file.set_len(1 << 20).unwrap();
+    let cut = tokio::time::timeout(std::time::Duration::from_secs(30), async {
+        loop {
+            match response.chunk().await {
+                Ok(Some(chunk)) => received.extend_from_slice(&chunk),
+                Ok(None) => return false,
+                Err(_) => return true,
+            }
+        }
+    })
+    .await
+    .expect("the stream ends");
+    assert!(cut, "the body is cut short, not ended as if whole");
+    assert!(received.len() < original.len());
+    assert!(received == original[..received.len()], "every byte sent is the file's");
+}
+
 #[tokio::test]
 async fn a_deleted_file_is_404_not_500() {
     let app = spawn_app().await;
