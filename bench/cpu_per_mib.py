@@ -1,10 +1,11 @@
 #!/usr/bin/env python3
-"""What a MiB costs each proxy at 256 clients: bench/run.py's servers held, and its concurrent
-run (256 clients asking 1 MiB ranges) repeated against the tuned nginx, anyaudio's HTTP track and
-its YouTube-style track in turn. For each run: requests a second, the proxy's CPU a MiB (user and
-system time, from /proc), its origin's CPU a MiB (nginx's `sendfile`, or the googlevideo
+"""What a MiB costs each server at 256 clients: bench/run.py's servers held, and its concurrent
+run (256 clients asking 1 MiB ranges) repeated against nginx serving the file (`sendfile`),
+anyaudio's library file, the tuned nginx, anyaudio's HTTP track and its YouTube-style track in
+turn. For each run: requests a second, the server's CPU a MiB (user and system time, from
+/proc), its origin's CPU a MiB where it has one (nginx's `sendfile`, or the googlevideo
 stand-in), the TCP connections opened and segments retransmitted on the machine (`nstat`), and
-the proxy's RSS idle and at the peak.
+the server's RSS idle and at the peak.
 
 At 256 clients the proxy, its origin and the load generator share the machine's two cores, so
 the proxy that spends less CPU a MiB serves more; alternating short runs compare two builds
@@ -51,6 +52,8 @@ def main():
         procs.update(run.start_servers(work, venv, bench_file, library, size, args.bin))
         urls, _ = run.anyaudio_streams(f"http://127.0.0.1:{PORTS['anyaudio']}", f"http://127.0.0.1:{PORTS['origin']}/bench.wav")
         targets = [
+            ("nginx static (sendfile)", f"http://127.0.0.1:{PORTS['origin']}/bench.wav", "origin", None),
+            ("anyaudio, library file", urls["library file"], "anyaudio", None),
             ("tuned nginx", f"http://127.0.0.1:{PORTS['tuned']}/bench.wav", "tuned", "origin"),
             ("anyaudio, HTTP track", urls["HTTP track"], "anyaudio", "origin"),
             ("anyaudio, YouTube-style track", urls["YouTube-style track"], "anyaudio", "googlevideo"),
@@ -59,13 +62,14 @@ def main():
         class Load:
             requests, concurrency, seconds = 300, 256, args.seconds
 
-        print("| round | | req/s | proxy CPU a MiB: user + system (ms) | origin CPU a MiB (ms) | connections opened "
-              "| segments retransmitted | proxy RSS idle → peak (MiB) |")
+        print("| round | | req/s | server CPU a MiB: user + system (ms) | origin CPU a MiB (ms) | connections opened "
+              "| segments retransmitted | server RSS idle → peak (MiB) |")
         print("|---|---|---|---|---|---|---|---|")
         for round_ in range(args.rounds):
             for name, url, proxy, origin in targets:
                 tree = proxy != "anyaudio"  # anyaudio's yt-dlp workers are not on the stream path
-                proxy_before, origin_before = listeners.tree_cpu_split_s(procs[proxy].pid), listeners.tree_cpu_s(procs[origin].pid)
+                origin_cpu_s = (lambda: listeners.tree_cpu_s(procs[origin].pid)) if origin else (lambda: 0.0)
+                proxy_before, origin_before = listeners.tree_cpu_split_s(procs[proxy].pid), origin_cpu_s()
                 idle = run.tree_rss_kib(procs[proxy].pid, tree)
                 sampler = run.PeakSampler(procs[proxy].pid, tree)
                 sampler.start()
@@ -75,10 +79,11 @@ def main():
                 sampler.stop = True
                 sampler.join()
                 user, system = (after - before for after, before in zip(listeners.tree_cpu_split_s(procs[proxy].pid), proxy_before))
-                origin_cpu = listeners.tree_cpu_s(procs[origin].pid) - origin_before
+                origin_cpu = origin_cpu_s() - origin_before
                 mib = result["requests_per_s"] * args.seconds
                 print(f"| {round_ + 1} | {name} | {result['requests_per_s']:.0f} | {1000 * user / mib:.3f} + "
-                      f"{1000 * system / mib:.3f} = {1000 * (user + system) / mib:.3f} | {1000 * origin_cpu / mib:.3f} | "
+                      f"{1000 * system / mib:.3f} = {1000 * (user + system) / mib:.3f} | "
+                      f"{f'{1000 * origin_cpu / mib:.3f}' if origin else '—'} | "
                       f"{opened} | {retransmitted} | {idle / 1024:.0f} → {sampler.peak / 1024:.0f} |", flush=True)
     finally:
         run.stop_all(procs)
