@@ -129,7 +129,11 @@ pub async fn serve(
             }
         };
         let activity = Arc::new(Activity::new());
-        let room = ClientRoom::sending_files();
+        let room = if cfg!(target_os = "linux") {
+            ClientRoom::sending_files()
+        } else {
+            ClientRoom::default()
+        };
         // The client's address, for the auth layer (trusted proxies, login limits), the
         // connection's activity, for the idle watch, and its socket's room, for the size
         // of stream frames.
@@ -386,13 +390,16 @@ trait Room {
     fn hold_for(&self, taker: Taker);
 
     /// Sends `len` bytes of `file` from `offset` (`sendfile(2)`), as many as the socket takes.
+    /// A socket that can't is never asked: its connection makes no file sends.
     fn poll_send_file(
         &self,
-        cx: &mut std::task::Context<'_>,
-        file: &std::fs::File,
-        offset: u64,
-        len: usize,
-    ) -> std::task::Poll<std::io::Result<usize>>;
+        _: &mut std::task::Context<'_>,
+        _: &std::fs::File,
+        _: u64,
+        _: usize,
+    ) -> std::task::Poll<std::io::Result<usize>> {
+        std::task::Poll::Ready(Err(std::io::Error::other("this socket does not send files")))
+    }
 }
 
 impl Room for TcpStream {
@@ -415,17 +422,6 @@ impl Room for TcpStream {
                 sent => return std::task::Poll::Ready(sent),
             }
         }
-    }
-
-    #[cfg(not(target_os = "linux"))]
-    fn poll_send_file(
-        &self,
-        _: &mut std::task::Context<'_>,
-        _: &std::fs::File,
-        _: u64,
-        _: usize,
-    ) -> std::task::Poll<std::io::Result<usize>> {
-        std::task::Poll::Ready(Err(std::io::Error::other("no sendfile here")))
     }
 
     fn hold_for(&self, taker: Taker) {
@@ -488,16 +484,6 @@ impl Room for tokio::io::DuplexStream {
     }
 
     fn hold_for(&self, _: Taker) {}
-
-    fn poll_send_file(
-        &self,
-        _: &mut std::task::Context<'_>,
-        _: &std::fs::File,
-        _: u64,
-        _: usize,
-    ) -> std::task::Poll<std::io::Result<usize>> {
-        std::task::Poll::Ready(Err(std::io::Error::other("no sendfile here")))
-    }
 }
 
 impl<S: tokio::io::AsyncRead + Unpin> tokio::io::AsyncRead for TrackedIo<S> {

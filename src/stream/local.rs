@@ -1,6 +1,7 @@
 //! Local files as stream bodies: open, learn length and validators, decide, then stream only
 //! the bytes asked for, a frame at a time as the client takes them ([`paced`](super::paced):
-//! one small buffer per stream, read into again and again).
+//! one small buffer per stream, read into again and again; or, for what the page cache holds,
+//! no buffer at all: the client's socket sends the bytes from the file, [`file_send`]).
 //!
 //! A file is opened once however many listen to it ([`OpenFiles`]): every read says where it
 //! reads (`pread`), so streams share a descriptor as nginx's `open_file_cache` does. A listener
@@ -112,9 +113,11 @@ pub async fn serve_file(
     Ok(response)
 }
 
-/// Bytes `range` of `file`, each frame read (on a blocking thread, straight into the frame's
-/// buffer) once the client has taken the one before. A file that shrank under the stream ends
-/// it with an error: the client sees a body cut short, never a wrong one.
+/// Bytes `range` of `file`, a frame once the client has taken the one before: sent from the
+/// file by the client's socket where it can (`sends`) and the page cache holds the frame's
+/// bytes, else read into the frame's buffer (on a blocking thread where they are not cached).
+/// A file that shrank under the stream ends it with an error: the client sees a body cut
+/// short, never a wrong one.
 fn frames(
     file: Arc<File>,
     range: ByteRange,

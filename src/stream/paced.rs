@@ -22,7 +22,8 @@
 //! held until the client reads on, is a [`MIN_FRAME`].
 //!
 //! The buffers of written frames are kept for the next read: a stream allocates (and zeroes)
-//! once a size.
+//! once a size. A library file's frame that the client's socket sends from the file holds no
+//! buffer ([`file_send`]).
 
 use std::future::poll_fn;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
