@@ -332,6 +332,78 @@ async fn a_file_cut_short_while_it_streams_ends_the_stream_short_never_with_othe
     assert!(received == original[..received.len()], "every byte sent is the file's");
 }
 
+/// Requests sent one after another without waiting (HTTP/1.1 pipelining, RFC 9112 §9.3) get
+/// their answers in order, each with its own bytes: a library file's frames are sent from the
+/// file by the connection's socket (`stream::file_send`), one response's after the other's.
+#[tokio::test]
+async fn pipelined_requests_on_one_connection_each_get_their_own_bytes() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let app = spawn_app().await;
+    let path = app.stream_path("Café Noir").await;
+    let file: Vec<u8> = (0..6u32 << 20).map(|n| (n * 7 % 253) as u8).collect();
+    std::fs::write(app.library_file(CAFE_NOIR), &file).unwrap();
+    let ranges = [(0, 3_000_000), (5, 999_999), (4_000_000, (6 << 20) - 1)];
+    let host = app.base.trim_start_matches("http://");
+    let mut requests = String::new();
+    for (start, end) in ranges {
+        requests.push_str(&format!(
+            "GET {path} HTTP/1.1\r\nHost: {host}\r\nRange: bytes={start}-{end}\r\n\r\n"
+        ));
+    }
+    let mut connection = tokio::net::TcpStream::connect(host).await.unwrap();
+    connection.write_all(requests.as_bytes()).await.unwrap();
+    // Each answer's head, then its body: the length of all of them once they are all in.
+    let answers_len = |received: &[u8]| {
+        let mut at = 0;
+        for (start, end) in ranges {
+            let head = received.get(at..)?.windows(4).position(|w| w == b"\r\n\r\n")? + 4;
+            at += head + (end - start + 1);
+        }
+        (received.len() >= at).then_some(at)
+    };
+    let mut received = Vec::new();
+    let mut buffer = vec![0u8; 1 << 16];
+    // Read slowly at first, so that the later requests wait while the first answer does.
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    tokio::time::timeout(std::time::Duration::from_secs(30), async {
+        while answers_len(&received).is_none() {
+            match connection.read(&mut buffer).await.unwrap() {
+                0 => break,
+                n => received.extend_from_slice(&buffer[..n]),
+            }
+        }
+    })
+    .await
+    .expect("every answer, before the connection closes");
+    assert_eq!(
+        answers_len(&received),
+        Some(received.len()),
+        "nothing after the answers"
+    );
+    let mut rest = &received[..];
+    for (start, end) in ranges {
+        let head_end = rest
+            .windows(4)
+            .position(|w| w == b"\r\n\r\n")
+            .expect("an answer's head")
+            + 4;
+        let head = String::from_utf8_lossy(&rest[..head_end]).to_lowercase();
+        assert!(head.starts_with("http/1.1 206"), "{head}");
+        assert!(
+            head.contains(&format!("content-range: bytes {start}-{end}/{}", file.len())),
+            "{head}"
+        );
+        let body = &rest[head_end..];
+        let len = end - start + 1;
+        assert!(body.len() >= len, "answer to {start}-{end} cut short");
+        assert!(
+            body[..len] == file[start..=end],
+            "answer to {start}-{end} has other bytes"
+        );
+        rest = &body[len..];
+    }
+}
+
 #[tokio::test]
 async fn a_deleted_file_is_404_not_500() {
     let app = spawn_app().await;
