@@ -11,7 +11,9 @@
 //! told apart by where they are. A stream lets one frame out at a time
 //! ([`Pace`](super::paced::Pace)) and HTTP/1 answers one request at a time, so a connection
 //! has at most one file send; stand-ins with none, or of another length, are an error that
-//! ends the connection, never other bytes sent.
+//! ends the connection, never other bytes sent. A file cut short under a send sends what is
+//! left of it, then nothing, which hyper takes for a broken connection: the client sees the
+//! body end early, as when a frame's read finds the file shorter (`local::frames`).
 
 use std::fs::File;
 use std::io::{self, IoSlice};
@@ -113,8 +115,9 @@ pub fn cached(file: &File, offset: u64, len: usize) -> bool {
     #[allow(unsafe_code)]
     {
         use std::os::fd::AsRawFd;
-        /// The same on every architecture (`include/uapi/asm-generic/unistd.h`); the libc
-        /// crate does not name it for all.
+        /// The same on every architecture but alpha (new system calls share one number
+        /// since Linux 5.1, `include/uapi/asm-generic/unistd.h`); the libc crate does not
+        /// name it for all.
         const SYS_CACHESTAT: libc::c_long = 451;
         /// `struct cachestat_range`, `include/uapi/linux/mman.h`.
         #[repr(C)]
