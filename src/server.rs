@@ -513,22 +513,21 @@ impl<S: tokio::io::AsyncWrite + Room + Unpin> tokio::io::AsyncWrite for TrackedI
         bufs: &[std::io::IoSlice<'_>],
     ) -> std::task::Poll<std::io::Result<usize>> {
         use crate::stream::file_send::NextWrite;
-        let next = match self.room.file_sends() {
-            Some(sends) => sends.next_write(bufs),
-            None => Ok(NextWrite::Plain(bufs.len())),
-        };
-        let poll = match next {
-            Ok(NextWrite::Plain(slices)) => {
-                std::pin::Pin::new(&mut self.stream).poll_write_vectored(cx, &bufs[..slices])
+        use std::task::Poll;
+        let this = &mut *self;
+        let poll = match this.room.file_sends().map(|sends| (sends.next_write(bufs), sends)) {
+            None => std::pin::Pin::new(&mut this.stream).poll_write_vectored(cx, bufs),
+            Some((Ok(NextWrite::Plain(slices)), _)) => {
+                std::pin::Pin::new(&mut this.stream).poll_write_vectored(cx, &bufs[..slices])
             }
-            Ok(NextWrite::File { file, offset, len }) => {
-                let poll = self.stream.poll_send_file(cx, &file, offset, len);
-                if let (std::task::Poll::Ready(Ok(sent)), Some(sends)) = (&poll, self.room.file_sends()) {
-                    sends.sent(*sent);
+            Some((Ok(NextWrite::File { file, offset, len }), sends)) => {
+                let poll = this.stream.poll_send_file(cx, &file, offset, len);
+                if let Poll::Ready(Ok(sent)) = poll {
+                    sends.sent(sent);
                 }
                 poll
             }
-            Err(e) => std::task::Poll::Ready(Err(e)),
+            Some((Err(e), _)) => Poll::Ready(Err(e)),
         };
         self.note_write(poll)
     }
